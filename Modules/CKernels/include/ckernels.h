@@ -1,0 +1,13 @@
+// Optional AVX-512 GEMM micro-kernel, chosen at run time when the CPU supports it.
+// Swift has no per-function target attribute, so the wider kernel lives in C where
+// __attribute__((target)) keeps AVX-512 code out of everything else (the binary still runs on AVX2 CPUs).
+#ifndef DLPIPE_CKERNELS_H
+#define DLPIPE_CKERNELS_H
+
+/// 1 when the CPU and OS support AVX-512F (zmm state enabled in XCR0), else 0.
+int dlp_cpu_has_avx512(void);
+
+/// C[0..mr, 0..nr] += A(kc×12 panel) · B(kc×32 panel); a and b are 64-byte aligned packed panels.
+void dlp_sgemm_kernel_12x32(long kc, const float *a, const float *b, float *c, long ldc, long mr, long nr);
+
+#endif

@@ -1,0 +1,1 @@
+// NN: layers, losses, optimizers, checkpoints.

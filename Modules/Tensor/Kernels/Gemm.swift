@@ -1,0 +1,240 @@
+// SGEMM: C[M,N] = alpha · op(A)[M,K] · op(B)[K,N] + beta · C, row-major, op = identity or transpose.
+// BLIS loop order (jc → pc → ic → jr → ir): B is packed into 16-column panels (kc×16, L1-sized per panel),
+// A into 6-row panels (mc×kc block, L2-sized), and a 6×16 register-blocked micro-kernel does the FMAs.
+// Packing absorbs the transposes, so all four A/B layouts run the same fast path. Threads split C into
+// column ranges (or row ranges when C is tall and narrow); each thread packs its own panels.
+
+public enum GemmBlocking {
+    /// AVX-512 CPUs get the 12×32 C micro-kernel (twice the FLOPs per instruction); others the 6×16 Swift one.
+    public static let useWide: Bool = {
+        if ProcessInfo.processInfo.environment["DLPIPE_NO_AVX512"] != nil { return false }
+        return dlp_cpu_has_avx512() != 0
+    }()
+    public static let mr = useWide ? 12 : 6, nr = useWide ? 32 : 16
+    public static let mc = 144, kc = 256, nc = 4096
+    /// Name of the micro-kernel in use, for benchmark reports.
+    public static var kernelName: String { useWide ? "avx512 12x32 (C)" : "simd8 6x16 (Swift)" }
+}
+
+/// Single-precision matrix multiply (row-major).
+///
+///     sgemm(transA: false, transB: true, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, beta: 0, c: c, ldc: n)
+public func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+                  a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                  beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = Parallel.threads) {
+    if m == 0 || n == 0 { return }
+    let flops = 2 * m * n * k
+    let useThreads = flops >= 4_000_000 ? max(1, threads) : 1
+    let A = SendablePointer(UnsafeMutablePointer(mutating: a)), B = SendablePointer(UnsafeMutablePointer(mutating: b))
+    let C = SendablePointer(c)
+    if useThreads == 1 {
+        gemmBlock(transA, transB, 0..<m, 0..<n, k, alpha, A.p, lda, B.p, ldb, beta, C.p, ldc)
+        return
+    }
+    // Split the larger dimension so every thread gets whole panels.
+    let splitColumns = n >= m || n >= 8 * GemmBlocking.nr * useThreads
+    let total = splitColumns ? n : m
+    let align = splitColumns ? GemmBlocking.nr : GemmBlocking.mr
+    var per = (total + useThreads - 1) / useThreads
+    per = (per + align - 1) / align * align
+    let parts = (total + per - 1) / per
+    let body: (Int) -> Void = { i in
+        let lo = i * per, hi = min(total, lo + per)
+        if lo >= hi { return }
+        if splitColumns {
+            gemmBlock(transA, transB, 0..<m, lo..<hi, k, alpha, A.p, lda, B.p, ldb, beta, C.p, ldc)
+        } else {
+            gemmBlock(transA, transB, lo..<hi, 0..<n, k, alpha, A.p, lda, B.p, ldb, beta, C.p, ldc)
+        }
+    }
+    if parts <= 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: body) }
+}
+
+import Dispatch
+import Foundation
+import CKernels
+
+/// One thread's share: rows `rows`, columns `cols` of C.
+@inline(never)
+func gemmBlock(_ transA: Bool, _ transB: Bool, _ rows: Range<Int>, _ cols: Range<Int>, _ k: Int, _ alpha: Float,
+               _ a: UnsafeMutablePointer<Float>, _ lda: Int, _ b: UnsafeMutablePointer<Float>, _ ldb: Int,
+               _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+    typealias G = GemmBlocking
+    // Apply beta once up front; the micro-kernel then always accumulates.
+    for i in rows {
+        let row = c + i * ldc
+        if beta == 0 { (row + cols.lowerBound).update(repeating: 0, count: cols.count) }
+        else if beta != 1 { for j in cols { row[j] *= beta } }
+    }
+    if k == 0 { return }
+    let ncMax = min(G.nc, (cols.count + G.nr - 1) / G.nr * G.nr)
+    let kcMax = min(G.kc, k)
+    let mcMax = min(G.mc, (rows.count + G.mr - 1) / G.mr * G.mr)
+    withScratch(kcMax * ncMax) { bp in
+        withScratch(kcMax * mcMax) { ap in
+            var jc = cols.lowerBound
+            while jc < cols.upperBound {
+                let nc = min(G.nc, cols.upperBound - jc)
+                var pc = 0
+                while pc < k {
+                    let kc = min(G.kc, k - pc)
+                    packB(transB, b, ldb, pc, kc, jc, nc, bp)
+                    var ic = rows.lowerBound
+                    while ic < rows.upperBound {
+                        let mc = min(G.mc, rows.upperBound - ic)
+                        packA(transA, a, lda, ic, mc, pc, kc, alpha, ap)
+                        var jr = 0
+                        while jr < nc {
+                            let nr = min(G.nr, nc - jr)
+                            let bpanel = bp + jr * kc
+                            var ir = 0
+                            while ir < mc {
+                                let mr = min(G.mr, mc - ir)
+                                let cTile = c + (ic + ir) * ldc + jc + jr
+                                if G.useWide {
+                                    dlp_sgemm_kernel_12x32(kc, ap + ir * kc, bpanel, cTile, ldc, mr, nr)
+                                } else {
+                                    microKernel6x16(kc, ap + ir * kc, bpanel, cTile, ldc, mr, nr)
+                                }
+                                ir += G.mr
+                            }
+                            jr += G.nr
+                        }
+                        ic += G.mc
+                    }
+                    pc += G.kc
+                }
+                jc += G.nc
+            }
+        }
+    }
+}
+
+/// Packs op(B)[pc..<pc+kc, jc..<jc+nc] into 16-wide panels: panel j holds kc rows of 16 floats (zero-padded).
+@inline(__always)
+func packB(_ trans: Bool, _ b: UnsafeMutablePointer<Float>, _ ldb: Int, _ pc: Int, _ kc: Int, _ jc: Int, _ nc: Int,
+           _ out: UnsafeMutablePointer<Float>) {
+    let nr = GemmBlocking.nr
+    var j = 0
+    while j < nc {
+        let w = min(nr, nc - j)
+        let panel = out + j * kc
+        if !trans {
+            if w == nr {
+                for p in 0..<kc {
+                    let src = UnsafeRawPointer(b + (pc + p) * ldb + jc + j)
+                    let dst = UnsafeMutableRawPointer(panel + p * nr)
+                    var off = 0
+                    while off < nr * 4 {
+                        dst.storeBytes(of: src.loadUnaligned(fromByteOffset: off, as: SIMD16<Float>.self),
+                                       toByteOffset: off, as: SIMD16<Float>.self)
+                        off += 64
+                    }
+                }
+            } else {
+                for p in 0..<kc {
+                    let src = b + (pc + p) * ldb + jc + j
+                    let dst = panel + p * nr
+                    for q in 0..<w { dst[q] = src[q] }
+                    for q in w..<nr { dst[q] = 0 }
+                }
+            }
+        } else {
+            // B is stored [N,K]: column j of op(B) is row j of B, contiguous in p.
+            for q in 0..<w {
+                let src = b + (jc + j + q) * ldb + pc
+                for p in 0..<kc { panel[p * nr + q] = src[p] }
+            }
+            if w < nr { for p in 0..<kc { for q in w..<nr { panel[p * nr + q] = 0 } } }
+        }
+        j += nr
+    }
+}
+
+/// Packs alpha · op(A)[ic..<ic+mc, pc..<pc+kc] into 6-row panels: panel i holds kc columns of 6 floats.
+@inline(__always)
+func packA(_ trans: Bool, _ a: UnsafeMutablePointer<Float>, _ lda: Int, _ ic: Int, _ mc: Int, _ pc: Int, _ kc: Int,
+           _ alpha: Float, _ out: UnsafeMutablePointer<Float>) {
+    let mr = GemmBlocking.mr
+    var i = 0
+    while i < mc {
+        let h = min(mr, mc - i)
+        let panel = out + i * kc
+        if !trans {
+            for r in 0..<h {
+                let src = a + (ic + i + r) * lda + pc
+                if alpha == 1 { for p in 0..<kc { panel[p * mr + r] = src[p] } }
+                else { for p in 0..<kc { panel[p * mr + r] = alpha * src[p] } }
+            }
+        } else {
+            // A is stored [K,M]: row p of A holds column p of op(A), contiguous in i.
+            for p in 0..<kc {
+                let src = a + (pc + p) * lda + ic + i
+                for r in 0..<h { panel[p * mr + r] = alpha * src[r] }
+            }
+        }
+        if h < mr { for p in 0..<kc { for r in h..<mr { panel[p * mr + r] = 0 } } }
+        i += mr
+    }
+}
+
+/// C[0..<mr, 0..<nr] += Apanel(kc×6) · Bpanel(kc×16). The `for _ in 0..<kc` form with addingProduct
+/// keeps all 12 accumulators in ymm registers (a `while` form spilled and ran at half speed).
+@inline(__always)
+func microKernel6x16(_ kc: Int, _ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>,
+                     _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ mr: Int, _ nr: Int) {
+    typealias V = SIMD8<Float>
+    var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
+    var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
+    var ap = UnsafeRawPointer(a), bp = UnsafeRawPointer(b)
+    for _ in 0..<kc {
+        let b0 = bp.load(as: V.self), b1 = bp.load(fromByteOffset: 32, as: V.self)
+        var x = V(repeating: ap.load(as: Float.self))
+        c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
+        x = V(repeating: ap.load(fromByteOffset: 4, as: Float.self))
+        c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1)
+        x = V(repeating: ap.load(fromByteOffset: 8, as: Float.self))
+        c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
+        x = V(repeating: ap.load(fromByteOffset: 12, as: Float.self))
+        c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
+        x = V(repeating: ap.load(fromByteOffset: 16, as: Float.self))
+        c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
+        x = V(repeating: ap.load(fromByteOffset: 20, as: Float.self))
+        c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
+        ap += 24; bp += 64
+    }
+    if mr == 6 && nr == 16 {
+        @inline(__always) func add(_ row: Int, _ v0: V, _ v1: V) {
+            let p = UnsafeMutableRawPointer(c + row * ldc)
+            p.storeBytes(of: p.loadUnaligned(as: V.self) + v0, as: V.self)
+            p.storeBytes(of: p.loadUnaligned(fromByteOffset: 32, as: V.self) + v1, toByteOffset: 32, as: V.self)
+        }
+        add(0, c00, c01); add(1, c10, c11); add(2, c20, c21)
+        add(3, c30, c31); add(4, c40, c41); add(5, c50, c51)
+    } else {
+        // Edge tile: spill the accumulators to a small tile and add only the valid part.
+        var tile = (c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51)
+        withUnsafeBytes(of: &tile) { raw in
+            let t = raw.bindMemory(to: Float.self)
+            for i in 0..<mr { for j in 0..<nr { c[i * ldc + j] += t[i * 16 + j] } }
+        }
+    }
+}
+
+/// Plain triple loop used as the reference in tests.
+public func sgemmReference(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+                           a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                           beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    for i in 0..<m {
+        for j in 0..<n {
+            var s: Double = 0
+            for p in 0..<k {
+                let x = transA ? a[p * lda + i] : a[i * lda + p]
+                let y = transB ? b[j * ldb + p] : b[p * ldb + j]
+                s += Double(x) * Double(y)
+            }
+            let old = beta == 0 ? 0 : beta * c[i * ldc + j]
+            c[i * ldc + j] = alpha * Float(s) + old
+        }
+    }
+}

@@ -1,0 +1,45 @@
+// Work splitting over cores. concurrentPerform costs ~1-3 µs per call, so callers split only chunks
+// worth ≥ ~50 µs. The thread count comes from DLPIPE_THREADS (default: all cores).
+import Foundation
+import Dispatch
+
+/// Number of worker threads kernels may use. Set with `DLPIPE_THREADS` or assign directly.
+///
+///     Parallel.threads = 1
+public enum Parallel {
+    nonisolated(unsafe) public static var threads: Int = {
+        if let s = ProcessInfo.processInfo.environment["DLPIPE_THREADS"], let n = Int(s), n >= 1 { return n }
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }()
+
+    /// Runs `body(i)` for i in 0..<n, in parallel when n > 1 and more than one thread is allowed.
+    @inline(__always)
+    public static func run(_ n: Int, _ body: (Int) -> Void) {
+        if n <= 1 || threads <= 1 {
+            for i in 0..<n { body(i) }
+        } else {
+            DispatchQueue.concurrentPerform(iterations: n, execute: body)
+        }
+    }
+
+    /// Splits 0..<total into at most `threads` contiguous ranges of at least `minChunk` items
+    /// (aligned to `align`) and runs them in parallel.
+    public static func forRanges(_ total: Int, minChunk: Int, align: Int = 1,
+                                 _ body: (Range<Int>) -> Void) {
+        let parts = max(1, min(threads, total / max(minChunk, 1)))
+        if parts <= 1 { body(0..<total); return }
+        var per = (total + parts - 1) / parts
+        per = (per + align - 1) / align * align
+        let n = (total + per - 1) / per
+        run(n) { i in
+            let lo = i * per, hi = min(total, lo + per)
+            if lo < hi { body(lo..<hi) }
+        }
+    }
+}
+
+/// Raw pointer that may cross into concurrentPerform closures (Swift 6 Sendable checking).
+public struct SendablePointer: @unchecked Sendable {
+    public let p: UnsafeMutablePointer<Float>
+    @inline(__always) public init(_ p: UnsafeMutablePointer<Float>) { self.p = p }
+}
