@@ -1,0 +1,87 @@
+// im2col / col2im: the bridge between convolution and GEMM.
+// col has rows (c, ky, kx) and columns (oy, ox); `ldc` lets several images share one wide column matrix.
+
+/// Geometry of a 2-D convolution of one image: input C×H×W, kernel KH×KW, output OH×OW.
+public struct ConvGeometry: Equatable {
+    public let c, h, w, kh, kw, stride, pad, oh, ow: Int
+    public init(c: Int, h: Int, w: Int, kh: Int, kw: Int, stride: Int, pad: Int) {
+        self.c = c; self.h = h; self.w = w; self.kh = kh; self.kw = kw; self.stride = stride; self.pad = pad
+        oh = (h + 2 * pad - kh) / stride + 1
+        ow = (w + 2 * pad - kw) / stride + 1
+    }
+    public var colRows: Int { c * kh * kw }
+    public var colCols: Int { oh * ow }
+}
+
+/// x: [C,H,W] → col: [C·KH·KW, OH·OW] written at column offset 0 of rows with leading dimension ldc.
+public func im2col(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, ldc: Int) {
+    var row = 0
+    for c in 0..<g.c {
+        let xc = x + c * g.h * g.w
+        for ky in 0..<g.kh {
+            for kx in 0..<g.kw {
+                let dst = col + row * ldc
+                for oy in 0..<g.oh {
+                    let iy = oy * g.stride - g.pad + ky
+                    let d = dst + oy * g.ow
+                    if iy < 0 || iy >= g.h { d.update(repeating: 0, count: g.ow); continue }
+                    let src = xc + iy * g.w
+                    if g.stride == 1 {
+                        // Valid ox range where 0 ≤ ox - pad + kx < w.
+                        let lo = max(0, g.pad - kx), hi = min(g.ow, g.w + g.pad - kx)
+                        if lo > 0 { d.update(repeating: 0, count: min(lo, g.ow)) }
+                        if hi > lo { (d + lo).update(from: src + lo - g.pad + kx, count: hi - lo) }
+                        if hi < g.ow { (d + max(hi, 0)).update(repeating: 0, count: g.ow - max(hi, 0)) }
+                    } else {
+                        for ox in 0..<g.ow {
+                            let ix = ox * g.stride - g.pad + kx
+                            d[ox] = ix >= 0 && ix < g.w ? src[ix] : 0
+                        }
+                    }
+                }
+                row += 1
+            }
+        }
+    }
+}
+
+/// Adds col: [C·KH·KW, OH·OW] back into x: [C,H,W] (x is accumulated into, not overwritten).
+public func col2im(_ g: ConvGeometry, _ col: UnsafePointer<Float>, ldc: Int, _ x: UnsafeMutablePointer<Float>) {
+    var row = 0
+    for c in 0..<g.c {
+        let xc = x + c * g.h * g.w
+        for ky in 0..<g.kh {
+            for kx in 0..<g.kw {
+                let src = col + row * ldc
+                for oy in 0..<g.oh {
+                    let iy = oy * g.stride - g.pad + ky
+                    if iy < 0 || iy >= g.h { continue }
+                    let dst = xc + iy * g.w
+                    let s = src + oy * g.ow
+                    if g.stride == 1 {
+                        let lo = max(0, g.pad - kx), hi = min(g.ow, g.w + g.pad - kx)
+                        if hi > lo { addInPlace(dst + lo - g.pad + kx, s + lo, hi - lo) }
+                    } else {
+                        for ox in 0..<g.ow {
+                            let ix = ox * g.stride - g.pad + kx
+                            if ix >= 0 && ix < g.w { dst[ix] += s[ox] }
+                        }
+                    }
+                }
+                row += 1
+            }
+        }
+    }
+}
+
+/// [nb, C, S] → [C, nb·S] (channel-major, so one GEMM covers several images).
+@inline(__always)
+func gatherChannels(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, nb: Int, c: Int, s: Int) {
+    for i in 0..<nb { for ch in 0..<c { (dst + ch * nb * s + i * s).update(from: src + (i * c + ch) * s, count: s) } }
+}
+
+/// [C, nb·S] → [nb, C, S].
+@inline(__always)
+func scatterChannels(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, nb: Int, c: Int, s: Int) {
+    for i in 0..<nb { for ch in 0..<c { (dst + (i * c + ch) * s).update(from: src + ch * nb * s + i * s, count: s) } }
+}

@@ -1,0 +1,206 @@
+// conv2d and convTranspose2d (PyTorch layouts and semantics) on im2col + GEMM.
+// The batch is split into one chunk per core; each chunk does one wide GEMM over all its images
+// (for 28×28 digits a per-image GEMM is too small to run at speed, and splitting a tiny GEMM across
+// cores costs more than it gains). Bias and ReLU are fused into the output scatter.
+
+/// Splits `n` images into chunks for the available cores; returns (chunks, gemmThreads).
+func batchChunks(_ n: Int) -> (Int, Int) {
+    let t = Parallel.threads
+    let chunks = max(1, min(t, n))
+    return (chunks, max(1, t / chunks))
+}
+
+extension Tensor {
+    /// 2-D convolution. x: [N,C,H,W], weight: [OC,C,KH,KW], bias: [OC] → [N,OC,OH,OW].
+    /// `relu: true` fuses max(0,·) into the output (and its mask into the backward).
+    ///
+    ///     let y = x.conv2d(w, bias: b, stride: 1, padding: 1)
+    public func conv2d(_ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
+                       relu: Bool = false) -> Tensor {
+        let x = self
+        precondition(x.rank == 4 && weight.rank == 4, "conv2d: input \(x.shape) and weight \(weight.shape) must be 4-D")
+        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (oc, kh, kw) = (weight.shape[0], weight.shape[2], weight.shape[3])
+        precondition(weight.shape[1] == c, "conv2d: input has \(c) channels, weight expects \(weight.shape[1])")
+        precondition(stride >= 1 && padding >= 0 && h + 2 * padding >= kh && w + 2 * padding >= kw,
+                     "conv2d: kernel \(kh)×\(kw) does not fit input \(h)×\(w) with padding \(padding)")
+        if let b = bias { precondition(b.shape == [oc], "conv2d: bias \(b.shape), expected [\(oc)]") }
+        let g = ConvGeometry(c: c, h: h, w: w, kh: kh, kw: kw, stride: stride, pad: padding)
+        let s = g.colCols, k = g.colRows
+        let out = Tensor(uninitialized: [n, oc, g.oh, g.ow])
+        let (chunks, gt) = batchChunks(n)
+        let per = (n + chunks - 1) / chunks
+        let X = SendablePointer(x.data), W = SendablePointer(weight.data), O = SendablePointer(out.data)
+        let B = bias.map { SendablePointer($0.data) }
+        Parallel.run(chunks) { ci in
+            let i0 = ci * per, nb = min(n, i0 + per) - i0
+            if nb <= 0 { return }
+            withScratch(k * nb * s + oc * nb * s) { col in
+                let tmp = col + k * nb * s
+                for i in 0..<nb { im2col(g, X.p + (i0 + i) * c * h * w, col + i * s, ldc: nb * s) }
+                sgemm(transA: false, transB: false, m: oc, n: nb * s, k: k, a: W.p, lda: k, b: col, ldb: nb * s,
+                      beta: 0, c: tmp, ldc: nb * s, threads: gt)
+                for i in 0..<nb {
+                    for o in 0..<oc {
+                        let src = tmp + o * nb * s + i * s, dst = O.p + ((i0 + i) * oc + o) * s
+                        let bv = B.map { $0.p[o] } ?? 0
+                        if relu {
+                            map8(src, dst, s, { pointwiseMax8($0 + F8(repeating: bv), F8()) }, { Swift.max($0 + bv, 0) })
+                        } else {
+                            map8(src, dst, s, { $0 + F8(repeating: bv) }, { $0 + bv })
+                        }
+                    }
+                }
+            }
+        }
+        var inputs = [x, weight]
+        if let b = bias { inputs.append(b) }
+        return out.recorded(inputs) { y, gy in
+            var gOut = gy
+            if relu {
+                gOut = Tensor(uninitialized: gy.shape)
+                zip8(gy.data, y.data, gOut.data, gy.count, { g, v in g.replacing(with: 0, where: v .<= 0) },
+                     { g, v in v > 0 ? g : 0 })
+            }
+            return convBackward(x: x, weight: weight, bias: bias, gOut: gOut, geometry: g)
+        }
+    }
+
+    /// 2-D transposed convolution (the adjoint of conv2d). x: [N,Cin,H,W], weight: [Cin,Cout,KH,KW]
+    /// (PyTorch's ConvTranspose2d layout), bias: [Cout] → [N,Cout,OH,OW] with
+    /// OH = (H−1)·stride − 2·padding + KH + outputPadding.
+    public func convTranspose2d(_ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
+                                outputPadding: Int = 0) -> Tensor {
+        let x = self
+        precondition(x.rank == 4 && weight.rank == 4, "convTranspose2d: input \(x.shape) and weight \(weight.shape) must be 4-D")
+        let (n, cin, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (cout, kh, kw) = (weight.shape[1], weight.shape[2], weight.shape[3])
+        precondition(weight.shape[0] == cin, "convTranspose2d: input has \(cin) channels, weight expects \(weight.shape[0])")
+        precondition(outputPadding >= 0 && outputPadding < Swift.max(stride, 1), "convTranspose2d: output padding must be < stride")
+        let oh = (h - 1) * stride - 2 * padding + kh + outputPadding
+        let ow = (w - 1) * stride - 2 * padding + kw + outputPadding
+        precondition(oh > 0 && ow > 0, "convTranspose2d: output would be \(oh)×\(ow)")
+        if let b = bias { precondition(b.shape == [cout], "convTranspose2d: bias \(b.shape), expected [\(cout)]") }
+        // The conv that maps the output back to the input.
+        let g = ConvGeometry(c: cout, h: oh, w: ow, kh: kh, kw: kw, stride: stride, pad: padding)
+        precondition(g.oh == h && g.ow == w, "convTranspose2d: inconsistent geometry")
+        let s = h * w, k = g.colRows
+        let out = Tensor.zeros([n, cout, oh, ow])
+        let (chunks, gt) = batchChunks(n)
+        let per = (n + chunks - 1) / chunks
+        let X = SendablePointer(x.data), W = SendablePointer(weight.data), O = SendablePointer(out.data)
+        let B = bias.map { SendablePointer($0.data) }
+        Parallel.run(chunks) { ci in
+            let i0 = ci * per, nb = min(n, i0 + per) - i0
+            if nb <= 0 { return }
+            withScratch(cin * nb * s + k * nb * s) { xc in
+                let col = xc + cin * nb * s
+                gatherChannels(X.p + i0 * cin * s, xc, nb: nb, c: cin, s: s)
+                sgemm(transA: true, transB: false, m: k, n: nb * s, k: cin, a: W.p, lda: k, b: xc, ldb: nb * s,
+                      beta: 0, c: col, ldc: nb * s, threads: gt)
+                for i in 0..<nb {
+                    let dst = O.p + (i0 + i) * cout * oh * ow
+                    col2im(g, col + i * s, ldc: nb * s, dst)
+                    if let B {
+                        for o in 0..<cout {
+                            let bv = B.p[o], d = dst + o * oh * ow
+                            map8(d, d, oh * ow, { $0 + F8(repeating: bv) }, { $0 + bv })
+                        }
+                    }
+                }
+            }
+        }
+        var inputs = [x, weight]
+        if let b = bias { inputs.append(b) }
+        return out.recorded(inputs) { _, gy in
+            convTransposeBackward(x: x, weight: weight, bias: bias, gOut: gy, geometry: g)
+        }
+    }
+}
+
+/// Gradients of conv2d: dx = col2im(Wᵀ·dY), dW = Σ dY·colᵀ, db = Σ dY.
+func convBackward(x: Tensor, weight: Tensor, bias: Tensor?, gOut: Tensor, geometry g: ConvGeometry) -> [Tensor?] {
+    let n = x.shape[0], oc = weight.shape[0]
+    let s = g.colCols, k = g.colRows, inSize = g.c * g.h * g.w
+    let (chunks, gt) = batchChunks(n)
+    let per = (n + chunks - 1) / chunks
+    let gx: Tensor? = x.requiresGrad ? Tensor.zeros(x.shape) : nil
+    let wantW = weight.requiresGrad
+    let partials = Tensor.zeros([chunks, oc, k])
+    let X = SendablePointer(x.data), W = SendablePointer(weight.data), G = SendablePointer(gOut.data)
+    let GX = gx.map { SendablePointer($0.data) }, P = SendablePointer(partials.data)
+    Parallel.run(chunks) { ci in
+        let i0 = ci * per, nb = min(n, i0 + per) - i0
+        if nb <= 0 { return }
+        withScratch(oc * nb * s + k * nb * s) { gc in
+            let col = gc + oc * nb * s
+            gatherChannels(G.p + i0 * oc * s, gc, nb: nb, c: oc, s: s)
+            if wantW {
+                for i in 0..<nb { im2col(g, X.p + (i0 + i) * inSize, col + i * s, ldc: nb * s) }
+                sgemm(transA: false, transB: true, m: oc, n: k, k: nb * s, a: gc, lda: nb * s, b: col, ldb: nb * s,
+                      beta: 0, c: P.p + ci * oc * k, ldc: k, threads: gt)
+            }
+            if let GX {
+                sgemm(transA: true, transB: false, m: k, n: nb * s, k: oc, a: W.p, lda: k, b: gc, ldb: nb * s,
+                      beta: 0, c: col, ldc: nb * s, threads: gt)
+                for i in 0..<nb { col2im(g, col + i * s, ldc: nb * s, GX.p + (i0 + i) * inSize) }
+            }
+        }
+    }
+    var gw: Tensor?
+    if wantW {
+        let t = Tensor(shape: weight.shape, storage: Storage(count: weight.count))
+        t.data.update(from: partials.data, count: oc * k)
+        for ci in 1..<chunks { addInPlace(t.data, partials.data + ci * oc * k, oc * k) }
+        gw = t
+    }
+    return [gx, gw, bias.map { _ in channelSums(gOut, channels: oc) }]
+}
+
+/// Gradients of convTranspose2d: dx = W·im2col(dY), dW = Σ x·im2col(dY)ᵀ, db = Σ dY.
+func convTransposeBackward(x: Tensor, weight: Tensor, bias: Tensor?, gOut: Tensor, geometry g: ConvGeometry) -> [Tensor?] {
+    let n = x.shape[0], cin = x.shape[1], cout = g.c
+    let s = g.colCols, k = g.colRows, outSize = g.c * g.h * g.w
+    let (chunks, gt) = batchChunks(n)
+    let per = (n + chunks - 1) / chunks
+    let gx: Tensor? = x.requiresGrad ? Tensor(uninitialized: x.shape) : nil
+    let wantW = weight.requiresGrad
+    let partials = Tensor.zeros([chunks, cin, k])
+    let X = SendablePointer(x.data), W = SendablePointer(weight.data), G = SendablePointer(gOut.data)
+    let GX = gx.map { SendablePointer($0.data) }, P = SendablePointer(partials.data)
+    Parallel.run(chunks) { ci in
+        let i0 = ci * per, nb = min(n, i0 + per) - i0
+        if nb <= 0 { return }
+        withScratch(k * nb * s + 2 * cin * nb * s) { col in
+            let xc = col + k * nb * s, dxc = xc + cin * nb * s
+            for i in 0..<nb { im2col(g, G.p + (i0 + i) * outSize, col + i * s, ldc: nb * s) }
+            if wantW {
+                gatherChannels(X.p + i0 * cin * s, xc, nb: nb, c: cin, s: s)
+                sgemm(transA: false, transB: true, m: cin, n: k, k: nb * s, a: xc, lda: nb * s, b: col, ldb: nb * s,
+                      beta: 0, c: P.p + ci * cin * k, ldc: k, threads: gt)
+            }
+            if let GX {
+                sgemm(transA: false, transB: false, m: cin, n: nb * s, k: k, a: W.p, lda: k, b: col, ldb: nb * s,
+                      beta: 0, c: dxc, ldc: nb * s, threads: gt)
+                scatterChannels(dxc, GX.p + i0 * cin * s, nb: nb, c: cin, s: s)
+            }
+        }
+    }
+    var gw: Tensor?
+    if wantW {
+        let t = Tensor(uninitialized: weight.shape)
+        t.data.update(from: partials.data, count: cin * k)
+        for ci in 1..<chunks { addInPlace(t.data, partials.data + ci * cin * k, cin * k) }
+        gw = t
+    }
+    _ = cout
+    return [gx, gw, bias.map { _ in channelSums(gOut, channels: g.c) }]
+}
+
+/// Σ over batch and space of a [N,C,...] tensor → [C].
+func channelSums(_ t: Tensor, channels c: Int) -> Tensor {
+    let n = t.shape[0], s = t.count / max(n * c, 1)
+    let out = Tensor.zeros([c])
+    for i in 0..<n { for ch in 0..<c { out.data[ch] += sumFloats(t.data + (i * c + ch) * s, s) } }
+    return out
+}

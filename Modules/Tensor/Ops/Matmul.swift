@@ -1,0 +1,59 @@
+// Matrix products on top of sgemm: [M,K]·[K,N], batched [B,M,K]·[B,K,N], and [B,M,K]·[K,N].
+// Backward: dA = dC·Bᵀ, dB = Aᵀ·dC — the transposes are absorbed by GEMM packing, never materialised.
+
+extension Tensor {
+    /// Matrix product (2-D, or batched 3-D with a 3-D or shared 2-D right operand).
+    ///
+    ///     let y = x.matmul(w)   // [N,K]·[K,M]
+    public func matmul(_ other: Tensor) -> Tensor {
+        let a = self, b = other
+        precondition((a.rank == 2 || a.rank == 3) && (b.rank == 2 || b.rank == 3) && !(a.rank == 2 && b.rank == 3),
+                     "matmul: unsupported shapes \(a.shape) · \(b.shape)")
+        let batch = a.rank == 3 ? a.shape[0] : 1
+        if a.rank == 3 && b.rank == 3 { precondition(b.shape[0] == batch, "matmul: batch \(a.shape[0]) vs \(b.shape[0])") }
+        let m = a.shape[a.rank - 2], k = a.shape[a.rank - 1], n = b.shape[b.rank - 1]
+        precondition(b.shape[b.rank - 2] == k, "matmul: inner dimensions differ in \(a.shape) · \(b.shape)")
+        let sharedB = b.rank == 2
+        let out = Tensor(uninitialized: a.rank == 3 ? [batch, m, n] : [m, n])
+        if sharedB {
+            // [B,M,K]·[K,N] is one GEMM with B·M rows.
+            sgemm(transA: false, transB: false, m: batch * m, n: n, k: k, a: a.data, lda: k, b: b.data, ldb: n,
+                  beta: 0, c: out.data, ldc: n)
+        } else {
+            for i in 0..<batch {
+                sgemm(transA: false, transB: false, m: m, n: n, k: k, a: a.data + i * m * k, lda: k,
+                      b: b.data + i * k * n, ldb: n, beta: 0, c: out.data + i * m * n, ldc: n)
+            }
+        }
+        return out.recorded([a, b]) { _, g in
+            var ga: Tensor?, gb: Tensor?
+            if a.requiresGrad {
+                let t = Tensor(uninitialized: a.shape)
+                if sharedB {
+                    sgemm(transA: false, transB: true, m: batch * m, n: k, k: n, a: g.data, lda: n, b: b.data, ldb: n,
+                          beta: 0, c: t.data, ldc: k)
+                } else {
+                    for i in 0..<batch {
+                        sgemm(transA: false, transB: true, m: m, n: k, k: n, a: g.data + i * m * n, lda: n,
+                              b: b.data + i * k * n, ldb: n, beta: 0, c: t.data + i * m * k, ldc: k)
+                    }
+                }
+                ga = t
+            }
+            if b.requiresGrad {
+                let t = Tensor(uninitialized: b.shape)
+                if sharedB {
+                    sgemm(transA: true, transB: false, m: k, n: n, k: batch * m, a: a.data, lda: k, b: g.data, ldb: n,
+                          beta: 0, c: t.data, ldc: n)
+                } else {
+                    for i in 0..<batch {
+                        sgemm(transA: true, transB: false, m: k, n: n, k: m, a: a.data + i * m * k, lda: k,
+                              b: g.data + i * m * n, ldb: n, beta: 0, c: t.data + i * k * n, ldc: n)
+                    }
+                }
+                gb = t
+            }
+            return [ga, gb]
+        }
+    }
+}

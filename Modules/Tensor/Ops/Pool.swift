@@ -1,0 +1,73 @@
+// maxPool2d and avgPool2d over [N,C,H,W] (no padding; floor output size, as PyTorch's default).
+
+extension Tensor {
+    /// Max pooling; gradient goes to the (first) maximum of each window.
+    ///
+    ///     x.maxPool2d(2)   // 2×2 windows, stride 2
+    public func maxPool2d(_ kernel: Int, stride: Int? = nil) -> Tensor {
+        let st = stride ?? kernel
+        precondition(rank == 4 && kernel >= 1 && st >= 1 && shape[2] >= kernel && shape[3] >= kernel,
+                     "maxPool2d(\(kernel)): input \(shape) must be [N,C,H,W] with H,W ≥ kernel")
+        let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        let oh = (h - kernel) / st + 1, ow = (w - kernel) / st + 1
+        let out = Tensor(uninitialized: [n, c, oh, ow])
+        let planes = n * c
+        let arg = Storage(count: planes * oh * ow)   // argmax index within the plane, as Float bits
+        let src = SendablePointer(data), dst = SendablePointer(out.data), A = SendablePointer(arg.base)
+        Parallel.forRanges(planes, minChunk: 64) { r in
+            for p in r {
+                let x = src.p + p * h * w, y = dst.p + p * oh * ow, a = A.p + p * oh * ow
+                for oy in 0..<oh { for ox in 0..<ow {
+                    var best = -Float.infinity, bi = 0
+                    for ky in 0..<kernel { for kx in 0..<kernel {
+                        let idx = (oy * st + ky) * w + ox * st + kx
+                        if x[idx] > best { best = x[idx]; bi = idx }
+                    } }
+                    if best == -Float.infinity { bi = oy * st * w + ox * st }
+                    y[oy * ow + ox] = best
+                    a[oy * ow + ox] = Float(bitPattern: UInt32(bi))
+                } }
+            }
+        }
+        let s = shape
+        return out.recorded([self]) { _, g in
+            let gi = Tensor.zeros(s)
+            for p in 0..<planes {
+                let gx = gi.data + p * h * w, gy = g.data + p * oh * ow, a = arg.base + p * oh * ow
+                for j in 0..<oh * ow { gx[Int(a[j].bitPattern)] += gy[j] }
+            }
+            return [gi]
+        }
+    }
+
+    /// Average pooling over kernel×kernel windows.
+    public func avgPool2d(_ kernel: Int, stride: Int? = nil) -> Tensor {
+        let st = stride ?? kernel
+        precondition(rank == 4 && kernel >= 1 && st >= 1 && shape[2] >= kernel && shape[3] >= kernel,
+                     "avgPool2d(\(kernel)): input \(shape) must be [N,C,H,W] with H,W ≥ kernel")
+        let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        let oh = (h - kernel) / st + 1, ow = (w - kernel) / st + 1
+        let out = Tensor(uninitialized: [n, c, oh, ow])
+        let inv = 1 / Float(kernel * kernel)
+        for p in 0..<n * c {
+            let x = data + p * h * w, y = out.data + p * oh * ow
+            for oy in 0..<oh { for ox in 0..<ow {
+                var s: Float = 0
+                for ky in 0..<kernel { for kx in 0..<kernel { s += x[(oy * st + ky) * w + ox * st + kx] } }
+                y[oy * ow + ox] = s * inv
+            } }
+        }
+        let sh = shape
+        return out.recorded([self]) { _, g in
+            let gi = Tensor.zeros(sh)
+            for p in 0..<n * c {
+                let gx = gi.data + p * h * w, gy = g.data + p * oh * ow
+                for oy in 0..<oh { for ox in 0..<ow {
+                    let v = gy[oy * ow + ox] * inv
+                    for ky in 0..<kernel { for kx in 0..<kernel { gx[(oy * st + ky) * w + ox * st + kx] += v } }
+                } }
+            }
+            return [gi]
+        }
+    }
+}

@@ -1,0 +1,124 @@
+// Kernels against their scalar references, and forward values against hand-computed results.
+import XCTest
+@testable import Tensor
+
+final class KernelTests: XCTestCase {
+    func testGemmAllLayoutsOddSizesAndThreads() {
+        for (m, n, k) in [(1, 1, 1), (7, 13, 5), (37, 53, 300), (150, 40, 19), (13, 70, 260)] {
+            for ta in [false, true] { for tb in [false, true] { for threads in [1, 2] {
+                let a = Tensor.uniform([m * k], low: -1, high: 1, seed: 1)
+                let b = Tensor.uniform([k * n], low: -1, high: 1, seed: 2)
+                let c0 = Tensor.uniform([m * n], seed: 3)
+                let c1 = c0.copy(), c2 = c0.copy()
+                let lda = ta ? m : k, ldb = tb ? k : n
+                sgemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.5, a: a.data, lda: lda, b: b.data, ldb: ldb,
+                      beta: 0.25, c: c1.data, ldc: n, threads: threads)
+                sgemmReference(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.5, a: a.data, lda: lda, b: b.data,
+                               ldb: ldb, beta: 0.25, c: c2.data, ldc: n)
+                var maxDiff: Float = 0
+                for i in 0..<m * n { maxDiff = max(maxDiff, abs(c1.data[i] - c2.data[i])) }
+                XCTAssertLessThan(maxDiff, 1e-4 * Float(k), "gemm \(m)x\(n)x\(k) ta=\(ta) tb=\(tb) t=\(threads)")
+            } } }
+        }
+    }
+
+    func testBigGemmThreadedMatchesReference() {
+        let (m, n, k) = (200, 300, 280)
+        let a = Tensor.uniform([m, k], low: -1, high: 1, seed: 4), b = Tensor.uniform([k, n], low: -1, high: 1, seed: 5)
+        let c1 = Tensor.zeros([m, n]), c2 = Tensor.zeros([m, n])
+        sgemm(transA: false, transB: false, m: m, n: n, k: k, a: a.data, lda: k, b: b.data, ldb: n, beta: 0,
+              c: c1.data, ldc: n, threads: 2)
+        sgemmReference(transA: false, transB: false, m: m, n: n, k: k, a: a.data, lda: k, b: b.data, ldb: n, beta: 0,
+                       c: c2.data, ldc: n)
+        var maxDiff: Float = 0
+        for i in 0..<m * n { maxDiff = max(maxDiff, abs(c1.data[i] - c2.data[i])) }
+        print("GEMM OK \(m)x\(n)x\(k) maxdiff = \(maxDiff) kernel = \(GemmBlocking.kernelName)")
+        XCTAssertLessThan(maxDiff, 1e-3)
+    }
+
+    func testExp8MatchesExpf() {
+        var worst: Float = 0
+        var x: Float = -87
+        while x < 88 {
+            let v = exp8(F8(repeating: x))[0], r = Foundation.exp(x)
+            worst = max(worst, abs(v - r) / r)
+            x += 0.173
+        }
+        print("exp8 max relative error = \(worst)")
+        XCTAssertLessThan(worst, 5e-7)
+        XCTAssertEqual(exp8(F8(repeating: -200))[0], 0, accuracy: 1e-37)
+        XCTAssertFalse(exp8(F8(repeating: 200))[0].isNaN)
+    }
+
+    func testConvMatchesDirectLoop() {
+        let x = Tensor.uniform([2, 3, 6, 5], low: -1, high: 1, seed: 6)
+        let w = Tensor.uniform([4, 3, 3, 3], low: -1, high: 1, seed: 7)
+        let b = Tensor.uniform([4], seed: 8)
+        let y = x.conv2d(w, bias: b, stride: 2, padding: 1)
+        XCTAssertEqual(y.shape, [2, 4, 3, 3])
+        var maxDiff: Float = 0
+        for n in 0..<2 { for o in 0..<4 { for oy in 0..<3 { for ox in 0..<3 {
+            var s = b.data[o]
+            for c in 0..<3 { for ky in 0..<3 { for kx in 0..<3 {
+                let iy = oy * 2 - 1 + ky, ix = ox * 2 - 1 + kx
+                if iy >= 0 && iy < 6 && ix >= 0 && ix < 5 { s += x[n, c, iy, ix] * w[o, c, ky, kx] }
+            } } }
+            maxDiff = max(maxDiff, abs(s - y[n, o, oy, ox]))
+        } } } }
+        XCTAssertLessThan(maxDiff, 1e-5)
+    }
+
+    func testConvTransposeIsAdjointOfConv() {
+        // <conv(x), y> == <x, convT(y)> for the same weight: the defining property of the transpose.
+        let x = Tensor.uniform([2, 3, 7, 7], low: -1, high: 1, seed: 9)
+        let w = Tensor.uniform([4, 3, 3, 3], low: -1, high: 1, seed: 10)
+        let cx = x.conv2d(w, stride: 2, padding: 1)
+        let y = Tensor.uniform(cx.shape, low: -1, high: 1, seed: 11)
+        let ty = y.convTranspose2d(w, stride: 2, padding: 1)
+        XCTAssertEqual(ty.shape, x.shape)
+        let lhs = (cx * y).sum().item, rhs = (x * ty).sum().item
+        XCTAssertEqual(lhs, rhs, accuracy: 1e-3 * max(1, abs(lhs)))
+    }
+
+    func testSoftmaxRowsSumToOneAndLogSoftmaxAgrees() {
+        let x = Tensor.uniform([4, 37], low: -30, high: 30, seed: 12)
+        let s = x.softmax(), l = x.logSoftmax()
+        for r in 0..<4 {
+            var total: Float = 0
+            for j in 0..<37 { total += s[r, j]; XCTAssertEqual(Foundation.log(s[r, j]), l[r, j], accuracy: 1e-4) }
+            XCTAssertEqual(total, 1, accuracy: 1e-5)
+        }
+    }
+
+    func testBatchNormTrainingUpdatesRunningStats() {
+        let x = Tensor([1, 2, 3, 5], shape: [4, 1])
+        let rm = Tensor.zeros([1]), rv = Tensor.ones([1])
+        let y = x.batchNorm(weight: Tensor.ones([1]), bias: Tensor.zeros([1]), runningMean: rm, runningVar: rv, training: true)
+        XCTAssertEqual(y.sum().item, 0, accuracy: 1e-5)
+        XCTAssertEqual(rm.item, 0.1 * 2.75, accuracy: 1e-6)
+        // unbiased variance of 1,2,3,5 is 2.9167
+        XCTAssertEqual(rv.item, 0.9 + 0.1 * 2.916_666_7, accuracy: 1e-5)
+    }
+
+    func testSeededRandomIsReproducible() {
+        XCTAssertEqual(Tensor.normal([5], seed: 42).scalars, Tensor.normal([5], seed: 42).scalars)
+        XCTAssertNotEqual(Tensor.normal([5], seed: 42).scalars, Tensor.normal([5], seed: 43).scalars)
+        let u = Tensor.uniform([10000], low: 2, high: 3, seed: 1)
+        XCTAssertTrue(u.scalars.allSatisfy { $0 >= 2 && $0 < 3 })
+        let n = Tensor.normal([20000], mean: 1, std: 2, seed: 3)
+        XCTAssertEqual(n.mean().item, 1, accuracy: 0.05)
+        XCTAssertEqual(((n - 1).squared()).mean().item, 4, accuracy: 0.15)
+    }
+
+    func testShapesAndViews() {
+        let a = Tensor.arange(12).reshaped([3, 4])
+        XCTAssertEqual(a.transposed().scalars, [0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11])
+        XCTAssertEqual(a.slice(1..<3).scalars, Array(4..<12).map(Float.init))
+        XCTAssertEqual(a.sum(axes: [1]).scalars, [6, 22, 38])
+        XCTAssertEqual(a.max(axis: 0).scalars, [8, 9, 10, 11])
+        XCTAssertEqual(a.argmax(axis: 1).scalars, [3, 3, 3])
+        XCTAssertEqual(Tensor.stack([Tensor.ones([2]), Tensor.zeros([2])], axis: 1).scalars, [1, 0, 1, 0])
+        XCTAssertEqual(broadcastShape([3, 1, 5], [4, 1]), [3, 4, 5])
+        XCTAssertNil(broadcastShape([3], [4]))
+    }
+}

@@ -1,0 +1,117 @@
+// Every differentiable op's backward against finite differences, on odd sizes.
+import XCTest
+@testable import Tensor
+
+final class OpGradientTests: XCTestCase {
+    func testArithmeticWithBroadcasting() {
+        checkGradients("add [3,5]+[5]", [rnd([3, 5], seed: 1), rnd([5], seed: 2)]) { $0[0] + $0[1] }
+        checkGradients("sub [3,1,4]-[2,1]", [rnd([3, 1, 4], seed: 3), rnd([2, 1], seed: 4)]) { $0[0] - $0[1] }
+        checkGradients("mul [2,3,5]*[3,1]", [rnd([2, 3, 5], seed: 5), rnd([3, 1], seed: 6)]) { $0[0] * $0[1] }
+        checkGradients("div [4,3]/[4,1]", [rnd([4, 3], seed: 7), rnd([4, 1], seed: 8, low: 0.5, high: 2)]) { $0[0] / $0[1] }
+        checkGradients("scalar affine", [rnd([7], seed: 9)]) { 3 - $0[0] * 2.5 + 1 }
+        checkGradients("expand [3,1]→[2,3,4]", [rnd([3, 1], seed: 10)]) { $0[0].expanded(to: [2, 3, 4]) }
+    }
+
+    func testPointwise() {
+        checkGradients("exp", [rnd([3, 7], seed: 11)]) { $0[0].exp() }
+        checkGradients("log", [rnd([3, 7], seed: 12, low: 0.3, high: 3)]) { $0[0].log() }
+        checkGradients("sqrt", [rnd([3, 7], seed: 13, low: 0.3, high: 3)]) { $0[0].sqrt() }
+        checkGradients("relu", [rnd([5, 7], seed: 14)], eps: 1e-3) { $0[0].relu() }
+        checkGradients("leakyReLU", [rnd([5, 7], seed: 15)], eps: 1e-3) { $0[0].leakyReLU(0.2) }
+        checkGradients("sigmoid", [rnd([5, 7], seed: 16, low: -4, high: 4)]) { $0[0].sigmoid() }
+        checkGradients("tanh", [rnd([5, 7], seed: 17, low: -3, high: 3)]) { $0[0].tanh() }
+        checkGradients("squared", [rnd([9], seed: 18)]) { $0[0].squared() }
+    }
+
+    func testReductions() {
+        checkGradients("sum", [rnd([3, 5], seed: 20)]) { $0[0].sum() }
+        checkGradients("mean", [rnd([3, 5], seed: 21)]) { $0[0].mean() }
+        checkGradients("sum axes [0,2]", [rnd([3, 5, 7], seed: 22)]) { $0[0].sum(axes: [0, 2]) }
+        checkGradients("mean axis 1 keepDims", [rnd([3, 5, 7], seed: 23)]) { $0[0].mean(axes: [1], keepDims: true) }
+        checkGradients("max axis 1", [rnd([3, 5, 7], seed: 24)], eps: 1e-3) { $0[0].max(axis: 1) }
+        checkGradients("max axis -1", [rnd([4, 9], seed: 25)], eps: 1e-3) { $0[0].max(axis: -1, keepDims: true) }
+    }
+
+    func testSoftmax() {
+        checkGradients("softmax last", [rnd([3, 7], seed: 30, low: -3, high: 3)]) { $0[0].softmax() }
+        checkGradients("softmax axis 1 of 3-D", [rnd([2, 5, 3], seed: 31, low: -3, high: 3)]) { $0[0].softmax(axis: 1) }
+        checkGradients("logSoftmax last", [rnd([3, 11], seed: 32, low: -3, high: 3)]) { $0[0].logSoftmax() }
+        checkGradients("logSoftmax axis 0", [rnd([5, 3], seed: 33, low: -3, high: 3)]) { $0[0].logSoftmax(axis: 0) }
+    }
+
+    func testShapeOps() {
+        checkGradients("reshape", [rnd([3, 10], seed: 40)]) { $0[0].reshaped([5, -1]) * $0[0].reshaped([5, 6]) }
+        checkGradients("permute", [rnd([2, 3, 5], seed: 41)]) { $0[0].permuted([2, 0, 1]) }
+        checkGradients("transpose", [rnd([3, 7], seed: 42)]) { $0[0].transposed() }
+        checkGradients("slice", [rnd([5, 3], seed: 43)]) { $0[0].slice(1..<4) }
+        checkGradients("concat axis 1", [rnd([2, 3], seed: 44), rnd([2, 5], seed: 45)]) { Tensor.concat($0, axis: 1) }
+        checkGradients("stack axis 0", [rnd([3, 2], seed: 46), rnd([3, 2], seed: 47)]) { Tensor.stack($0, axis: 0) }
+    }
+
+    func testMatmul() {
+        checkGradients("matmul 2-D", [rnd([5, 7], seed: 50), rnd([7, 3], seed: 51)]) { $0[0].matmul($0[1]) }
+        checkGradients("batched matmul", [rnd([2, 3, 5], seed: 52), rnd([2, 5, 4], seed: 53)]) { $0[0].matmul($0[1]) }
+        checkGradients("3-D · shared 2-D", [rnd([2, 3, 5], seed: 54), rnd([5, 4], seed: 55)]) { $0[0].matmul($0[1]) }
+    }
+
+    func testConvolutions() {
+        checkGradients("conv2d s1 p1 +bias", [rnd([2, 3, 7, 6], seed: 60), rnd([4, 3, 3, 3], seed: 61), rnd([4], seed: 62)]) {
+            $0[0].conv2d($0[1], bias: $0[2], stride: 1, padding: 1)
+        }
+        checkGradients("conv2d s2 p0 5x5", [rnd([3, 2, 9, 9], seed: 63), rnd([3, 2, 5, 5], seed: 64)]) {
+            $0[0].conv2d($0[1], stride: 2)
+        }
+        checkGradients("conv2d fused relu", [rnd([2, 2, 5, 5], seed: 65), rnd([3, 2, 3, 3], seed: 66), rnd([3], seed: 67)],
+                       eps: 1e-3) { $0[0].conv2d($0[1], bias: $0[2], padding: 1, relu: true) }
+        checkGradients("convTranspose2d s2 p1 op1", [rnd([2, 3, 4, 5], seed: 68), rnd([3, 2, 3, 3], seed: 69), rnd([2], seed: 70)]) {
+            $0[0].convTranspose2d($0[1], bias: $0[2], stride: 2, padding: 1, outputPadding: 1)
+        }
+        checkGradients("convTranspose2d s1 4x4", [rnd([1, 2, 3, 3], seed: 71), rnd([2, 3, 4, 4], seed: 72)]) {
+            $0[0].convTranspose2d($0[1])
+        }
+    }
+
+    func testPooling() {
+        checkGradients("maxPool2d 2", [rnd([2, 3, 7, 6], seed: 80)], eps: 1e-3) { $0[0].maxPool2d(2) }
+        checkGradients("maxPool2d 3 s2", [rnd([1, 2, 7, 7], seed: 84)], eps: 1e-3) { $0[0].maxPool2d(3, stride: 2) }
+        checkGradients("avgPool2d 2", [rnd([2, 3, 5, 6], seed: 82)]) { $0[0].avgPool2d(2) }
+    }
+
+    func testNormalisationDropoutEmbedding() {
+        let rm = Tensor.zeros([3]), rv = Tensor.ones([3])
+        checkGradients("batchNorm train 4-D", [rnd([4, 3, 3, 2], seed: 90), rnd([3], seed: 91), rnd([3], seed: 92)], tol: 3e-2) {
+            $0[0].batchNorm(weight: $0[1], bias: $0[2], runningMean: rm, runningVar: rv, training: true)
+        }
+        checkGradients("batchNorm train 2-D", [rnd([5, 3], seed: 93), rnd([3], seed: 94), rnd([3], seed: 95)], tol: 3e-2) {
+            $0[0].batchNorm(weight: $0[1], bias: $0[2], runningMean: rm, runningVar: rv, training: true)
+        }
+        let rm2 = Tensor([0.1, -0.2, 0.3], shape: [3]), rv2 = Tensor([0.5, 1.5, 2], shape: [3])
+        checkGradients("batchNorm eval", [rnd([4, 3, 2], seed: 96), rnd([3], seed: 97), rnd([3], seed: 98)]) {
+            $0[0].batchNorm(weight: $0[1], bias: $0[2], runningMean: rm2, runningVar: rv2, training: false)
+        }
+        checkGradients("dropout p=0.3", [rnd([6, 7], seed: 100)]) { x in
+            var rng = SeededRandom(seed: 5)   // the same mask on every evaluation
+            return x[0].dropout(0.3, training: true, rng: &rng)
+        }
+        checkGradients("embedding", [rnd([5, 4], seed: 101)]) { Tensor.embedding($0[0], indices: [3, 1, 3, 0], indexShape: [2, 2]) }
+    }
+
+    func testGradientsAccumulateAcrossBackwardCalls() {
+        let x = Tensor([1, 2, 3], shape: [3])
+        x.requiresGrad = true
+        (x * x).sum().backward()
+        (x * x).sum().backward()
+        XCTAssertEqual(x.grad?.scalars, [4, 8, 12])   // 2 · 2x
+        x.zeroGrad()
+        XCTAssertNil(x.grad)
+    }
+
+    func testNoGradRecordsNothing() {
+        let x = Tensor([1, 2], shape: [2]); x.requiresGrad = true
+        let y = Autograd.noGrad { (x * x).exp() }
+        XCTAssertFalse(y.requiresGrad)
+        XCTAssertNil(y.node)
+        let z = x * x
+        XCTAssertNotNil(z.node)
+    }
+}
