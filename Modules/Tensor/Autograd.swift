@@ -86,3 +86,10 @@ extension Tensor {
     /// Clears `.grad` (call between optimizer steps).
     public func zeroGrad() { grad = nil }
 }
+
+extension Tensor {
+    /// Records a scalar-output op whose backward only needs the incoming scalar gradient (fused losses).
+    public func recordedLoss(_ inputs: [Tensor], _ backward: @escaping (Float) -> [Tensor?]) -> Tensor {
+        recorded(inputs) { _, g in backward(g.item) }
+    }
+}

@@ -57,3 +57,32 @@ extension Tensor {
         }
     }
 }
+
+extension Tensor {
+    /// self · otherᵀ for self: [N,K], other: [M,K] → [N,M] (a Linear layer's product), no transpose copy.
+    public func matmulTransposed(_ other: Tensor) -> Tensor {
+        let a = self, b = other
+        precondition(a.rank == 2 && b.rank == 2 && a.shape[1] == b.shape[1],
+                     "matmulTransposed: \(a.shape) · \(b.shape)ᵀ")
+        let n = a.shape[0], k = a.shape[1], m = b.shape[0]
+        let out = Tensor(uninitialized: [n, m])
+        sgemm(transA: false, transB: true, m: n, n: m, k: k, a: a.data, lda: k, b: b.data, ldb: k,
+              beta: 0, c: out.data, ldc: m)
+        return out.recorded([a, b]) { _, g in
+            var ga: Tensor?, gb: Tensor?
+            if a.requiresGrad {
+                let t = Tensor(uninitialized: a.shape)   // g·B : [N,M]·[M,K]
+                sgemm(transA: false, transB: false, m: n, n: k, k: m, a: g.data, lda: m, b: b.data, ldb: k,
+                      beta: 0, c: t.data, ldc: k)
+                ga = t
+            }
+            if b.requiresGrad {
+                let t = Tensor(uninitialized: b.shape)   // gᵀ·A : [M,N]·[N,K]
+                sgemm(transA: true, transB: false, m: m, n: k, k: n, a: g.data, lda: m, b: a.data, ldb: k,
+                      beta: 0, c: t.data, ldc: k)
+                gb = t
+            }
+            return [ga, gb]
+        }
+    }
+}

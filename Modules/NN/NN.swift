@@ -1,1 +1,0 @@
-// NN: layers, losses, optimizers, checkpoints.

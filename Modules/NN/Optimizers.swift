@@ -1,0 +1,114 @@
+// Optimizers update parameters in place from their .grad, one flat loop per tensor.
+// Learning rate may be changed between steps (see LRSchedule).
+import Foundation
+import Tensor
+
+public protocol Optimizer: AnyObject {
+    var learningRate: Float { get set }
+    /// Applies one update using the current gradients.
+    func step()
+}
+
+/// SGD with optional momentum (PyTorch's formulation), Nesterov, and L2 weight decay.
+///
+///     let opt = SGD(model.parameters, learningRate: 0.1, momentum: 0.9)
+public final class SGD: Optimizer {
+    public var learningRate: Float
+    public let momentum: Float, nesterov: Bool, weightDecay: Float
+    let params: [Tensor]
+    var velocity: [Tensor?]
+    public init(_ params: [Tensor], learningRate: Float, momentum: Float = 0, nesterov: Bool = false, weightDecay: Float = 0) {
+        self.params = params; self.learningRate = learningRate; self.momentum = momentum
+        self.nesterov = nesterov; self.weightDecay = weightDecay
+        velocity = Array(repeating: nil, count: params.count)
+    }
+    public func step() {
+        for (i, p) in params.enumerated() {
+            guard let g = p.grad else { continue }
+            let n = p.count, w = p.data, gd = g.data
+            if weightDecay != 0 { for j in 0..<n { gd[j] += weightDecay * w[j] } }
+            if momentum != 0 {
+                if velocity[i] == nil { velocity[i] = g.copy() }
+                else { let v = velocity[i]!.data; for j in 0..<n { v[j] = momentum * v[j] + gd[j] } }
+                let v = velocity[i]!.data
+                if nesterov { for j in 0..<n { w[j] -= learningRate * (gd[j] + momentum * v[j]) } }
+                else { for j in 0..<n { w[j] -= learningRate * v[j] } }
+            } else {
+                for j in 0..<n { w[j] -= learningRate * gd[j] }
+            }
+        }
+    }
+}
+
+/// Adam (L2 weight decay added to the gradient) or AdamW (decoupled decay) — one fused SIMD pass
+/// per tensor updating m, v and the weight together.
+public final class Adam: Optimizer {
+    public var learningRate: Float
+    public let beta1: Float, beta2: Float, eps: Float, weightDecay: Float, decoupled: Bool
+    let params: [Tensor]
+    var m: [Tensor], v: [Tensor]
+    var t = 0
+    public init(_ params: [Tensor], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
+                eps: Float = 1e-8, weightDecay: Float = 0, decoupled: Bool = false) {
+        self.params = params; self.learningRate = learningRate; self.beta1 = beta1; self.beta2 = beta2
+        self.eps = eps; self.weightDecay = weightDecay; self.decoupled = decoupled
+        m = params.map { Tensor.zeros($0.shape) }; v = params.map { Tensor.zeros($0.shape) }
+    }
+    public func step() {
+        t += 1
+        let bc1 = 1 - Foundation.pow(beta1, Float(t)), bc2 = 1 - Foundation.pow(beta2, Float(t))
+        let stepSize = learningRate / bc1, invBc2Sqrt = 1 / bc2.squareRoot()
+        for (i, p) in params.enumerated() {
+            guard let g = p.grad else { continue }
+            let n = p.count, w = p.data, gd = g.data, md = m[i].data, vd = v[i].data
+            let b1 = beta1, b2 = beta2, l2 = decoupled ? 0 : weightDecay
+            let decay = decoupled ? 1 - learningRate * weightDecay : 1
+            for j in 0..<n {
+                let gj = gd[j] + l2 * w[j]
+                md[j] = b1 * md[j] + (1 - b1) * gj
+                vd[j] = b2 * vd[j] + (1 - b2) * gj * gj
+                w[j] = w[j] * decay - stepSize * md[j] / (vd[j].squareRoot() * invBc2Sqrt + eps)
+            }
+        }
+    }
+}
+
+/// AdamW: Adam with decoupled weight decay (Loshchilov & Hutter).
+public func AdamW(_ params: [Tensor], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
+                  eps: Float = 1e-8, weightDecay: Float = 0.01) -> Adam {
+    Adam(params, learningRate: learningRate, beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay, decoupled: true)
+}
+
+/// Scales all gradients so their global L2 norm is at most `maxNorm`; returns the norm before clipping.
+@discardableResult
+public func clipGradNorm(_ params: [Tensor], maxNorm: Float) -> Float {
+    var sq: Double = 0
+    for p in params { if let g = p.grad { for j in 0..<g.count { sq += Double(g.data[j]) * Double(g.data[j]) } } }
+    let norm = Float(sq.squareRoot())
+    if norm > maxNorm && norm > 0 {
+        let s = maxNorm / (norm + 1e-6)
+        for p in params { if let g = p.grad { for j in 0..<g.count { g.data[j] *= s } } }
+    }
+    return norm
+}
+
+/// Learning rate as a function of the epoch (or step).
+///
+///     opt.learningRate = LRSchedule.cosine(total: 10, minimum: 1e-5).rate(base: 1e-3, at: epoch)
+public enum LRSchedule: Equatable {
+    case constant
+    /// Multiply by `gamma` every `every` epochs.
+    case step(every: Int, gamma: Float)
+    /// Cosine decay from base to `minimum` over `total` epochs.
+    case cosine(total: Int, minimum: Float)
+
+    public func rate(base: Float, at epoch: Int) -> Float {
+        switch self {
+        case .constant: return base
+        case .step(let every, let gamma): return base * Foundation.pow(gamma, Float(epoch / max(every, 1)))
+        case .cosine(let total, let minimum):
+            let t = Float(min(epoch, total)) / Float(max(total, 1))
+            return minimum + (base - minimum) * 0.5 * (1 + Foundation.cos(Float.pi * t))
+        }
+    }
+}
