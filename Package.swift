@@ -31,6 +31,6 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], path: "Tests/TensorTests",
                     swiftSettings: fastSwift),
         .testTarget(name: "NNTests", dependencies: ["Tensor", "NN"], path: "Tests/NNTests",
-                    swiftSettings: fastSwift),
+                    exclude: ["Fixtures"], swiftSettings: fastSwift),
     ]
 )

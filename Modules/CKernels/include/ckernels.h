@@ -7,7 +7,9 @@
 /// 1 when the CPU and OS support AVX-512F (zmm state enabled in XCR0), else 0.
 int dlp_cpu_has_avx512(void);
 
-/// C[0..mr, 0..nr] += A(kc×12 panel) · B(kc×32 panel); a and b are 64-byte aligned packed panels.
-void dlp_sgemm_kernel_12x32(long kc, const float *a, const float *b, float *c, long ldc, long mr, long nr);
+/// C[0..mr, 0..nr] (+)= A(kc×12 panel) · B(kc×32 panel); a and b are 64-byte aligned packed panels.
+/// overwrite != 0 stores the product instead of adding it to C.
+void dlp_sgemm_kernel_12x32(long kc, const float *a, const float *b, float *c, long ldc, long mr, long nr,
+                            int overwrite);
 
 #endif

@@ -23,50 +23,114 @@ public func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Flo
                   a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                   beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = Parallel.threads) {
     if m == 0 || n == 0 { return }
-    let flops = 2 * m * n * k
-    let useThreads = flops >= 4_000_000 ? max(1, threads) : 1
     let A = SendablePointer(UnsafeMutablePointer(mutating: a)), B = SendablePointer(UnsafeMutablePointer(mutating: b))
     let C = SendablePointer(c)
-    if useThreads == 1 {
+    let flops = 2 * m * n * k
+    let t = flops >= 4_000_000 ? max(1, threads) : 1
+    if t == 1 {
         gemmBlock(transA, transB, 0..<m, 0..<n, k, alpha, A.p, lda, B.p, ldb, beta, C.p, ldc)
-        return
+    } else {
+        gemmThreaded(transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, t)
     }
-    // Split the larger dimension so every thread gets whole panels.
-    let splitColumns = n >= m || n >= 8 * GemmBlocking.nr * useThreads
-    let total = splitColumns ? n : m
-    let align = splitColumns ? GemmBlocking.nr : GemmBlocking.mr
-    var per = (total + useThreads - 1) / useThreads
-    per = (per + align - 1) / align * align
-    let parts = (total + per - 1) / per
-    let body: (Int) -> Void = { i in
-        let lo = i * per, hi = min(total, lo + per)
-        if lo >= hi { return }
-        if splitColumns {
-            gemmBlock(transA, transB, 0..<m, lo..<hi, k, alpha, A.p, lda, B.p, ldb, beta, C.p, ldc)
-        } else {
-            gemmBlock(transA, transB, lo..<hi, 0..<n, k, alpha, A.p, lda, B.p, ldb, beta, C.p, ldc)
-        }
-    }
-    if parts <= 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: body) }
 }
 
 import Dispatch
 import Foundation
 import CKernels
 
-/// One thread's share: rows `rows`, columns `cols` of C.
+/// Multi-threaded GEMM in two parallel phases and no barriers: (1) all of op(A) is packed once, row
+/// panels split across threads; (2) threads take disjoint NR-aligned column ranges of C, each packing
+/// only its own part of B and reusing the shared packed A. Nothing is packed twice.
+func gemmThreaded(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+                  _ A: SendablePointer, _ lda: Int, _ B: SendablePointer, _ ldb: Int, _ beta: Float,
+                  _ C: SendablePointer, _ ldc: Int, _ threads: Int) {
+    typealias G = GemmBlocking
+    if k == 0 {
+        gemmBlock(transA, transB, 0..<m, 0..<n, k, alpha, A.p, lda, B.p, ldb, beta, C.p, ldc)
+        return
+    }
+    let mPad = (m + G.mr - 1) / G.mr * G.mr
+    withScratch(mPad * k) { apRaw in
+        let AP = SendablePointer(apRaw)
+        // Phase 1: pack A. Block (pc, rows) lives at AP + pc·mPad + row·kc.
+        let panels = mPad / G.mr
+        let perRows = (panels + threads - 1) / threads * G.mr
+        Parallel.run((mPad + perRows - 1) / perRows) { i in
+            let r0 = i * perRows, r1 = min(m, r0 + perRows)
+            if r0 >= r1 { return }
+            var pc = 0
+            while pc < k {
+                let kc = min(G.kc, k - pc)
+                packA(transA, A.p, lda, r0, r1 - r0, pc, kc, alpha, AP.p + pc * mPad + r0 * kc)
+                pc += G.kc
+            }
+        }
+        // Phase 2: column ranges.
+        var per = (n + threads - 1) / threads
+        per = (per + G.nr - 1) / G.nr * G.nr
+        Parallel.run((n + per - 1) / per) { i in
+            let c0 = i * per, c1 = min(n, c0 + per)
+            if c0 >= c1 { return }
+            if beta != 0 && beta != 1 { for r in 0..<m { let row = C.p + r * ldc; for j in c0..<c1 { row[j] *= beta } } }
+            withScratch(min(G.kc, k) * min(G.nc, (c1 - c0 + G.nr - 1) / G.nr * G.nr)) { bp in
+                var jc = c0
+                while jc < c1 {
+                    let nc = min(G.nc, c1 - jc)
+                    var pc = 0
+                    while pc < k {
+                        let kc = min(G.kc, k - pc)
+                        packB(transB, B.p, ldb, pc, kc, jc, nc, bp)
+                        var ic = 0
+                        while ic < m {
+                            let mc = min(G.mc, m - ic)
+                            macroKernel(mc, nc, kc, AP.p + pc * mPad + ic * kc, bp, C.p + ic * ldc + jc, ldc,
+                                        pc == 0 && beta == 0)
+                            ic += G.mc
+                        }
+                        pc += G.kc
+                    }
+                    jc += G.nc
+                }
+            }
+        }
+    }
+}
+
+/// C[mc×nc] (+)= packed A block · packed B block, tile by tile (B micro-panel stays in L1 across ir).
+@inline(__always)
+func macroKernel(_ mc: Int, _ nc: Int, _ kc: Int, _ ap: UnsafeMutablePointer<Float>, _ bp: UnsafeMutablePointer<Float>,
+                 _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ overwrite: Bool) {
+    typealias G = GemmBlocking
+    var jr = 0
+    while jr < nc {
+        let nr = min(G.nr, nc - jr)
+        let bpanel = bp + jr * kc
+        var ir = 0
+        while ir < mc {
+            let mr = min(G.mr, mc - ir)
+            let cTile = c + ir * ldc + jr
+            if G.useWide {
+                dlp_sgemm_kernel_12x32(kc, ap + ir * kc, bpanel, cTile, ldc, mr, nr, overwrite ? 1 : 0)
+            } else {
+                microKernel6x16(kc, ap + ir * kc, bpanel, cTile, ldc, mr, nr, overwrite)
+            }
+            ir += G.mr
+        }
+        jr += G.nr
+    }
+}
+
+/// One thread's share: rows `rows`, columns `cols` of C, packing its own panels.
 @inline(never)
 func gemmBlock(_ transA: Bool, _ transB: Bool, _ rows: Range<Int>, _ cols: Range<Int>, _ k: Int, _ alpha: Float,
                _ a: UnsafeMutablePointer<Float>, _ lda: Int, _ b: UnsafeMutablePointer<Float>, _ ldb: Int,
                _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
     typealias G = GemmBlocking
-    // Apply beta once up front; the micro-kernel then always accumulates.
-    for i in rows {
-        let row = c + i * ldc
-        if beta == 0 { (row + cols.lowerBound).update(repeating: 0, count: cols.count) }
-        else if beta != 1 { for j in cols { row[j] *= beta } }
+    if beta != 0 && beta != 1 { for i in rows { let row = c + i * ldc; for j in cols { row[j] *= beta } } }
+    if k == 0 {
+        if beta == 0 { for i in rows { (c + i * ldc + cols.lowerBound).update(repeating: 0, count: cols.count) } }
+        return
     }
-    if k == 0 { return }
     let ncMax = min(G.nc, (cols.count + G.nr - 1) / G.nr * G.nr)
     let kcMax = min(G.kc, k)
     let mcMax = min(G.mc, (rows.count + G.mr - 1) / G.mr * G.mr)
@@ -83,23 +147,7 @@ func gemmBlock(_ transA: Bool, _ transB: Bool, _ rows: Range<Int>, _ cols: Range
                     while ic < rows.upperBound {
                         let mc = min(G.mc, rows.upperBound - ic)
                         packA(transA, a, lda, ic, mc, pc, kc, alpha, ap)
-                        var jr = 0
-                        while jr < nc {
-                            let nr = min(G.nr, nc - jr)
-                            let bpanel = bp + jr * kc
-                            var ir = 0
-                            while ir < mc {
-                                let mr = min(G.mr, mc - ir)
-                                let cTile = c + (ic + ir) * ldc + jc + jr
-                                if G.useWide {
-                                    dlp_sgemm_kernel_12x32(kc, ap + ir * kc, bpanel, cTile, ldc, mr, nr)
-                                } else {
-                                    microKernel6x16(kc, ap + ir * kc, bpanel, cTile, ldc, mr, nr)
-                                }
-                                ir += G.mr
-                            }
-                            jr += G.nr
-                        }
+                        macroKernel(mc, nc, kc, ap, bp, c + ic * ldc + jc, ldc, pc == 0 && beta == 0)
                         ic += G.mc
                     }
                     pc += G.kc
@@ -161,10 +209,24 @@ func packA(_ trans: Bool, _ a: UnsafeMutablePointer<Float>, _ lda: Int, _ ic: In
         let h = min(mr, mc - i)
         let panel = out + i * kc
         if !trans {
-            for r in 0..<h {
-                let src = a + (ic + i + r) * lda + pc
-                if alpha == 1 { for p in 0..<kc { panel[p * mr + r] = src[p] } }
-                else { for p in 0..<kc { panel[p * mr + r] = alpha * src[p] } }
+            if h == mr && alpha == 1 {
+                // Full panel: walk k in the outer loop so writes are sequential; 8 k-steps per round
+                // keep each row's read a full SIMD8 load.
+                var p = 0
+                let src = a + (ic + i) * lda + pc
+                while p + 8 <= kc {
+                    for r in 0..<mr {
+                        let v = load8(src + r * lda + p)
+                        for q in 0..<8 { panel[(p + q) * mr + r] = v[q] }
+                    }
+                    p += 8
+                }
+                while p < kc { for r in 0..<mr { panel[p * mr + r] = src[r * lda + p] }; p += 1 }
+            } else {
+                for r in 0..<h {
+                    let src = a + (ic + i + r) * lda + pc
+                    for p in 0..<kc { panel[p * mr + r] = alpha * src[p] }
+                }
             }
         } else {
             // A is stored [K,M]: row p of A holds column p of op(A), contiguous in i.
@@ -182,7 +244,7 @@ func packA(_ trans: Bool, _ a: UnsafeMutablePointer<Float>, _ lda: Int, _ ic: In
 /// keeps all 12 accumulators in ymm registers (a `while` form spilled and ran at half speed).
 @inline(__always)
 func microKernel6x16(_ kc: Int, _ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>,
-                     _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ mr: Int, _ nr: Int) {
+                     _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ mr: Int, _ nr: Int, _ overwrite: Bool) {
     typealias V = SIMD8<Float>
     var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
     var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
@@ -206,8 +268,12 @@ func microKernel6x16(_ kc: Int, _ a: UnsafeMutablePointer<Float>, _ b: UnsafeMut
     if mr == 6 && nr == 16 {
         @inline(__always) func add(_ row: Int, _ v0: V, _ v1: V) {
             let p = UnsafeMutableRawPointer(c + row * ldc)
-            p.storeBytes(of: p.loadUnaligned(as: V.self) + v0, as: V.self)
-            p.storeBytes(of: p.loadUnaligned(fromByteOffset: 32, as: V.self) + v1, toByteOffset: 32, as: V.self)
+            if overwrite {
+                p.storeBytes(of: v0, as: V.self); p.storeBytes(of: v1, toByteOffset: 32, as: V.self)
+            } else {
+                p.storeBytes(of: p.loadUnaligned(as: V.self) + v0, as: V.self)
+                p.storeBytes(of: p.loadUnaligned(fromByteOffset: 32, as: V.self) + v1, toByteOffset: 32, as: V.self)
+            }
         }
         add(0, c00, c01); add(1, c10, c11); add(2, c20, c21)
         add(3, c30, c31); add(4, c40, c41); add(5, c50, c51)
@@ -216,7 +282,8 @@ func microKernel6x16(_ kc: Int, _ a: UnsafeMutablePointer<Float>, _ b: UnsafeMut
         var tile = (c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51)
         withUnsafeBytes(of: &tile) { raw in
             let t = raw.bindMemory(to: Float.self)
-            for i in 0..<mr { for j in 0..<nr { c[i * ldc + j] += t[i * 16 + j] } }
+            if overwrite { for i in 0..<mr { for j in 0..<nr { c[i * ldc + j] = t[i * 16 + j] } } }
+            else { for i in 0..<mr { for j in 0..<nr { c[i * ldc + j] += t[i * 16 + j] } } }
         }
     }
 }
