@@ -53,7 +53,7 @@ public enum PNG {
     }
 
     /// Reads a whole file with a size cap (never maps an unbounded file into memory).
-    static func readBytes(_ path: String, maxBytes: Int) throws -> Data {
+    public static func readBytes(_ path: String, maxBytes: Int) throws -> Data {
         var st = stat()
         guard stat(path, &st) == 0 else { throw MediaError(path, String(cString: strerror(errno))) }
         guard (st.st_mode & S_IFMT) == S_IFREG else { throw MediaError(path, "not a regular file") }

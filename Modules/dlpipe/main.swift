@@ -1,5 +1,7 @@
-// dlpipe command-line entry point.
+// dlpipe command-line entry point: a hand-written, conventional CLI.
 import Foundation
+import Pipeline
+import Vision
 
 let dlpipeVersion = "0.1.0"
 
@@ -9,17 +11,38 @@ dlpipe \(dlpipeVersion) — deep-learning pipelines for Linux CPUs
 usage: dlpipe COMMAND [ARGS...]
 
 Commands:
-  bench KIND     run a micro-benchmark (gemm, conv); see `dlpipe bench --help`
+  run FILE       run a pipeline (.conf); see `dlpipe help run`
+  check FILE     validate a pipeline without running it (exit 0 valid, 2 invalid)
+  stages [NAME]  list every stage with its options, types, defaults and docs
+  inspect FILE…  print facts about PNG files (size, colour type, bit depth, mean gray)
+  convert …      turn dataset files into PNG folders (`dlpipe help convert`)
+  bench KIND     micro-benchmarks (gemm, conv, train-cnn, infer-cnn)
   help COMMAND   show help for a command
 
 Options:
   -h, --help     show this help
   --version      print the version
+
+Exit status: 0 ok, 1 a run failed (or some inputs were bad), 2 usage or config error.
 """
 
+/// Prints "dlpipe: message" on stderr and returns the usage exit code.
 func usageError(_ message: String) -> Int32 {
     FileHandle.standardError.write(Data(("dlpipe: " + message + "\n").utf8))
     return 2
+}
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+func makeRegistry() -> StageRegistry {
+    let r = StageRegistry.shared
+    if r.spec("read.png") == nil {
+        registerBuiltinStages(r)
+        registerVisionStages(r)
+    }
+    return r
 }
 
 func runMain(_ argv: [String]) -> Int32 {
@@ -31,11 +54,23 @@ func runMain(_ argv: [String]) -> Int32 {
     case "help":
         switch rest.first {
         case nil: print(mainUsage); return 0
+        case "run": print(runUsage); return 0
+        case "check": print(checkUsage); return 0
+        case "stages": print(stagesUsage); return 0
+        case "inspect": print(inspectUsage); return 0
+        case "convert": print(convertUsage); return 0
         case "bench": print(benchUsage); return 0
-        case let c?: return usageError("help: unknown command '\(c)'")
+        case let c?: return usageError("help: unknown command '\(c)' (try `dlpipe --help`)")
         }
+    case "run": return runCommand(rest)
+    case "check": return checkCommand(rest)
+    case "stages": return stagesCommand(rest)
+    case "inspect": return inspectCommand(rest)
+    case "convert": return convertCommand(rest)
     case "bench": return runBench(rest)
-    default: return usageError("unknown command '\(cmd)' (try `dlpipe --help`)")
+    default:
+        let hint = closestMatch(cmd, in: ["run", "check", "stages", "inspect", "convert", "bench", "help"]).map { " (did you mean '\($0)'?)" } ?? ""
+        return usageError("unknown command '\(cmd)'\(hint); try `dlpipe --help`")
     }
 }
 

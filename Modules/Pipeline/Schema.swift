@@ -1,0 +1,116 @@
+// Stage schemas: every option is typed once (name, type, default, one-line doc). The config validator,
+// `dlpipe stages`, and the README reference check all read the same schema.
+import Foundation
+
+/// The type of a stage option, with its accepted range.
+public enum OptionType {
+    case int(ClosedRange<Int>)
+    case float(ClosedRange<Double>)
+    case bool
+    case string
+    /// A file or folder path; relative paths resolve against the config file's folder.
+    case path
+    case choice([String])
+    case intList
+    case stringList
+    /// Structured value checked by the stage itself (e.g. a layer list); `summary` names it in docs.
+    case custom(summary: String, validate: (ConfigNode) throws -> Void)
+
+    public var name: String {
+        switch self {
+        case .int(let r): return r == Int.min...Int.max ? "int" : "int \(r.lowerBound)…\(r.upperBound)"
+        case .float(let r): return "float \(fmtNum(r.lowerBound))…\(fmtNum(r.upperBound))"
+        case .bool: return "bool"
+        case .string: return "string"
+        case .path: return "path"
+        case .choice(let c): return c.joined(separator: "|")
+        case .intList: return "list of int"
+        case .stringList: return "list of string"
+        case .custom(let s, _): return s
+        }
+    }
+}
+
+func fmtNum(_ d: Double) -> String { d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : String(d) }
+
+/// A typed option value after validation.
+public enum OptionValue: Equatable {
+    case int(Int), float(Double), bool(Bool), string(String), list([OptionValue]), node(ConfigNode)
+
+    public var display: String {
+        switch self {
+        case .int(let i): return String(i)
+        case .float(let d): return fmtNum(d)
+        case .bool(let b): return String(b)
+        case .string(let s): return s
+        case .list(let l): return "[" + l.map { $0.display }.joined(separator: ", ") + "]"
+        case .node: return "(structured)"
+        }
+    }
+}
+
+public struct OptionSpec {
+    public let name: String
+    public let type: OptionType
+    public let defaultValue: OptionValue?
+    public let required: Bool
+    public let doc: String
+    public init(_ name: String, _ type: OptionType, default defaultValue: OptionValue? = nil, required: Bool = false, doc: String) {
+        self.name = name; self.type = type; self.defaultValue = defaultValue; self.required = required; self.doc = doc
+    }
+}
+
+/// What flows between stages, for checking a pipeline before running it.
+public enum ItemKind: String { case none = "nothing", image = "images", audio = "audio clips", prediction = "predictions" }
+
+public struct StageSpec {
+    public let name: String
+    public let summary: String
+    public let consumes: [ItemKind]
+    public let produces: ItemKind
+    public let options: [OptionSpec]
+    public let make: (StageOptions) throws -> Stage
+    public init(name: String, summary: String, consumes: [ItemKind], produces: ItemKind, options: [OptionSpec],
+                make: @escaping (StageOptions) throws -> Stage) {
+        self.name = name; self.summary = summary; self.consumes = consumes; self.produces = produces
+        self.options = options; self.make = make
+    }
+}
+
+/// All stages known to this binary. Each target registers its stages in one function.
+///
+///     StageRegistry.shared.register(StageSpec(name: "write.csv", ...))
+public final class StageRegistry: @unchecked Sendable {
+    public static let shared = StageRegistry()
+    private var specs: [String: StageSpec] = [:]
+    public init() {}
+
+    public func register(_ spec: StageSpec) {
+        precondition(specs[spec.name] == nil, "stage \(spec.name) registered twice")
+        specs[spec.name] = spec
+    }
+    public func spec(_ name: String) -> StageSpec? { specs[name] }
+    public var all: [StageSpec] { specs.values.sorted { $0.name < $1.name } }
+    public var names: [String] { all.map { $0.name } }
+}
+
+/// Validated options of one stage instance, with defaults filled in.
+public struct StageOptions {
+    public let stage: String
+    public let position: SourcePosition
+    public let values: [String: OptionValue]
+    public let configDirectory: String
+
+    public func int(_ k: String) -> Int { if case .int(let v)? = values[k] { return v }; fatalError("option \(stage).\(k) is not an int") }
+    public func float(_ k: String) -> Double {
+        switch values[k] { case .float(let v)?: return v; case .int(let v)?: return Double(v)
+        default: fatalError("option \(stage).\(k) is not a number") }
+    }
+    public func bool(_ k: String) -> Bool { if case .bool(let v)? = values[k] { return v }; fatalError("option \(stage).\(k) is not a bool") }
+    public func string(_ k: String) -> String { if case .string(let v)? = values[k] { return v }; fatalError("option \(stage).\(k) is not a string") }
+    public func optionalString(_ k: String) -> String? { if case .string(let v)? = values[k] { return v }; return nil }
+    public func ints(_ k: String) -> [Int] { if case .list(let l)? = values[k] { return l.compactMap { if case .int(let i) = $0 { return i }; return nil } }; return [] }
+    public func strings(_ k: String) -> [String] { if case .list(let l)? = values[k] { return l.compactMap { if case .string(let s) = $0 { return s }; return nil } }; return [] }
+    public func node(_ k: String) -> ConfigNode? { if case .node(let n)? = values[k] { return n }; return nil }
+    public func has(_ k: String) -> Bool { values[k] != nil }
+}

@@ -1,0 +1,94 @@
+// Stages stream items: a source emits them in start(), each stage transforms or consumes them in
+// process(), and finish() flushes (training happens there, outputs are written there).
+import Foundation
+import Media
+
+public enum Split: String { case train, test, predict }
+
+/// A top-k prediction for one input.
+public struct Prediction {
+    public let label: String
+    public let confidence: Float
+    /// Classes with their probabilities, most likely first (top-k).
+    public let top: [(label: String, probability: Float)]
+    public init(label: String, confidence: Float, top: [(label: String, probability: Float)]) {
+        self.label = label; self.confidence = confidence; self.top = top
+    }
+}
+
+/// One unit of data flowing through a pipeline.
+public struct Item {
+    public var file: String
+    public var split: Split
+    public var label: String?
+    public var image: Image?
+    public var audio: [Float]?
+    public var sampleRate: Int?
+    public var prediction: Prediction?
+    public init(file: String, split: Split, label: String? = nil, image: Image? = nil) {
+        self.file = file; self.split = split; self.label = label; self.image = image
+    }
+}
+
+public typealias Emit = (Item) throws -> Void
+
+public protocol Stage: AnyObject {
+    /// Source stages emit their items here (others do nothing).
+    func start(_ ctx: RunContext, emit: Emit) throws
+    /// Handles one item from the previous stage.
+    func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws
+    /// Called once after the last item.
+    func finish(_ ctx: RunContext, emit: Emit) throws
+}
+
+extension Stage {
+    public func start(_ ctx: RunContext, emit: Emit) throws {}
+    public func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws { try emit(item) }
+    public func finish(_ ctx: RunContext, emit: Emit) throws {}
+}
+
+/// A run was interrupted (SIGINT/SIGTERM) or stopped at the first bad input (`on_error: stop`).
+public struct RunStopped: Error, CustomStringConvertible {
+    public let reason: String
+    public var description: String { reason }
+}
+
+/// A failure that ends the run (bad option combination found late, unwritable output, …).
+public struct StageError: Error, CustomStringConvertible {
+    public let stage: String, message: String
+    public init(_ stage: String, _ message: String) { self.stage = stage; self.message = message }
+    public var description: String { "\(stage): \(message)" }
+}
+
+/// Shared state of one run: progress output, failure bookkeeping, cancellation.
+public final class RunContext: @unchecked Sendable {
+    public let progress: ProgressReporter
+    public let stopOnError: Bool
+    public private(set) var failures: [(file: String, reason: String)] = []
+    public private(set) var succeeded = 0
+    private let lock = NSLock()
+    nonisolated(unsafe) static var interrupted = false
+
+    public init(progress: ProgressReporter, stopOnError: Bool) {
+        self.progress = progress; self.stopOnError = stopOnError
+    }
+
+    /// True once SIGINT/SIGTERM arrived; long loops check it and throw RunStopped.
+    public var isCancelled: Bool { RunContext.interrupted }
+
+    public func checkCancelled() throws {
+        if RunContext.interrupted { throw RunStopped(reason: "interrupted") }
+    }
+
+    /// Records a bad input: printed as "file: reason"; stops the run under `on_error: stop`.
+    public func fail(_ file: String, _ reason: String) throws {
+        lock.lock(); failures.append((file, reason)); lock.unlock()
+        progress.error("\(file): \(reason)")
+        if stopOnError { throw RunStopped(reason: "stopped at the first bad input (on_error: stop)") }
+    }
+
+    public func fail(_ e: MediaError) throws { try fail(e.file, e.reason) }
+
+    /// Counts an input handled successfully (for the "N ok, M failed" summary).
+    public func countSuccess(_ n: Int = 1) { lock.lock(); succeeded += n; lock.unlock() }
+}

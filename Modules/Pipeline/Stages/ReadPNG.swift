@@ -1,0 +1,88 @@
+// read.png: PNG files into image items — a folder/glob of unlabelled files to predict, or labelled
+// train/test folders (label = immediate sub-folder name) or a CSV manifest. Files are decoded on all
+// cores in chunks and emitted in order; a bad file is reported ("file: reason") and skipped.
+import Foundation
+import Media
+import Tensor
+
+final class ReadPNG: Stage {
+    let opts: StageOptions
+    init(_ o: StageOptions) throws {
+        opts = o
+        let sources = ["path", "train", "manifest"].filter { o.has($0) }
+        guard !sources.isEmpty else {
+            throw ConfigError(o.position, "read.png needs 'path' (files to predict), 'train' (labelled folders) or 'manifest'")
+        }
+        if o.has("test") && !o.has("train") && !o.has("manifest") {
+            throw ConfigError(o.position, "read.png: 'test' needs 'train' or 'manifest' too")
+        }
+    }
+
+    static let spec = StageSpec(
+        name: "read.png", summary: "Read PNG files (any size, colour type, bit depth) as images",
+        consumes: [.none], produces: .image,
+        options: [
+            OptionSpec("path", .path, doc: "file or folder of PNGs to predict (searched recursively)"),
+            OptionSpec("train", .path, doc: "folder with one sub-folder of PNGs per label (train split)"),
+            OptionSpec("test", .path, doc: "folder with one sub-folder of PNGs per label (held-out split)"),
+            OptionSpec("manifest", .path, doc: "CSV with lines 'file,label' (train split), paths relative to it"),
+            OptionSpec("mode", .choice(["gray", "rgb"]), default: .string("gray"), doc: "decode as gray (Rec.601) or RGB"),
+            OptionSpec("limit", .int(0...100_000_000), default: .int(0), doc: "read at most this many files per split (0 = all)"),
+        ],
+        make: { try ReadPNG($0) })
+
+    func start(_ ctx: RunContext, emit: Emit) throws {
+        let mode: PNG.Mode = opts.string("mode") == "rgb" ? .rgb : .gray
+        var jobs: [(String, String?, Split)] = []
+        let limit = opts.int("limit")
+        func add(_ files: [LabeledFile], _ split: Split) {
+            let f = limit > 0 ? Array(files.prefix(limit)) : files
+            jobs += f.map { ($0.path, $0.label, split) }
+        }
+        do {
+            if let p = opts.optionalString("path") {
+                let files = try FileList.files(p, extensions: ["png"])
+                if files.isEmpty { throw MediaError(p, "no .png files found") }
+                jobs += (limit > 0 ? Array(files.prefix(limit)) : files).map { ($0, nil, .predict) }
+            }
+            if let t = opts.optionalString("train") { add(try FileList.labeledFolders(t, extensions: ["png"]), .train) }
+            if let m = opts.optionalString("manifest") { add(try FileList.manifest(m), .train) }
+            if let t = opts.optionalString("test") { add(try FileList.labeledFolders(t, extensions: ["png"]), .test) }
+        } catch let e as MediaError {
+            throw StageError("read.png", e.description)
+        }
+        let task = ctx.progress.task("read.png", total: jobs.count, unit: "files")
+        let chunk = 512
+        var done = 0
+        for start in stride(from: 0, to: jobs.count, by: chunk) {
+            try ctx.checkCancelled()
+            let part = Array(jobs[start..<min(jobs.count, start + chunk)])
+            var results = [Result<Image, MediaError>?](repeating: nil, count: part.count)
+            results.withUnsafeMutableBufferPointer { buf in
+                let out = UnsafeSendablePointer(buf.baseAddress!)
+                Parallel.forRanges(part.count, minChunk: 8) { r in
+                    for i in r {
+                        do { out.p[i] = .success(try PNG.read(part[i].0, as: mode)) }
+                        catch let e as MediaError { out.p[i] = .failure(e) }
+                        catch { out.p[i] = .failure(MediaError(part[i].0, "\(error)")) }
+                    }
+                }
+            }
+            for (i, r) in results.enumerated() {
+                switch r! {
+                case .success(let img): try emit(Item(file: part[i].0, split: part[i].2, label: part[i].1, image: img))
+                case .failure(let e): try ctx.fail(e)
+                }
+            }
+            done += part.count
+            task.update(done)
+        }
+        task.finish(done)
+    }
+}
+
+/// A pointer that may cross into concurrentPerform closures.
+struct UnsafeSendablePointer<T>: @unchecked Sendable {
+    let p: UnsafeMutablePointer<T>
+    init(_ p: UnsafeMutablePointer<T>) { self.p = p }
+}

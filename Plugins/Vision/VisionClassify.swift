@@ -1,0 +1,64 @@
+// vision.classify: predicts a label (with top-k probabilities) for every image item, in batches.
+import Foundation
+import Tensor
+import NN
+import Media
+import Pipeline
+
+final class VisionClassify: Stage {
+    let net: ConvNet
+    let classes: [String]
+    let topK: Int, batchSize: Int
+    var pending: [Item] = []
+
+    init(_ o: StageOptions) throws {
+        do { (net, classes) = try VisionModel.load(o.string("model")) }
+        catch { throw StageError("vision.classify", "\(error)") }
+        topK = min(o.int("top_k"), classes.count)
+        batchSize = o.int("batch_size")
+    }
+
+    static let spec = StageSpec(
+        name: "vision.classify", summary: "Classify images with a model trained by vision.train",
+        consumes: [.image], produces: .prediction,
+        options: [
+            OptionSpec("model", .path, required: true, doc: "model file written by vision.train"),
+            OptionSpec("top_k", .int(1...1000), default: .int(3), doc: "how many most likely labels to report"),
+            OptionSpec("batch_size", .int(1...4096), default: .int(256), doc: "images per forward pass"),
+        ],
+        make: { try VisionClassify($0) })
+
+    func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws {
+        guard let img = item.image else { return }
+        let s = net.inputShape
+        guard img.channels == s[0], img.height == s[1], img.width == s[2] else {
+            try ctx.fail(item.file, "image is \(img.width)×\(img.height)×\(img.channels) but the model expects \(s[2])×\(s[1])×\(s[0]) (add image.normalize or image.resize)")
+            return
+        }
+        pending.append(item)
+        if pending.count >= batchSize { try flush(ctx, emit) }
+    }
+
+    func finish(_ ctx: RunContext, emit: Emit) throws { try flush(ctx, emit) }
+
+    func flush(_ ctx: RunContext, _ emit: Emit) throws {
+        guard !pending.isEmpty else { return }
+        let size = net.inputShape.reduce(1, *)
+        let x = Tensor(uninitialized: [pending.count] + net.inputShape)
+        for (i, it) in pending.enumerated() {
+            let t = it.image!.tensor()
+            (x.data + i * size).update(from: t.data, count: size)
+        }
+        let probs = Autograd.noGrad { net(x).softmax() }
+        let c = classes.count
+        for (i, var it) in pending.enumerated() {
+            let row = Array(UnsafeBufferPointer(start: probs.data + i * c, count: c))
+            let ranked = row.enumerated().sorted { $0.element > $1.element }.prefix(topK)
+            let top = ranked.map { (label: classes[$0.offset], probability: $0.element) }
+            it.prediction = Prediction(label: top[0].label, confidence: top[0].probability, top: top)
+            ctx.countSuccess()
+            try emit(it)
+        }
+        pending.removeAll(keepingCapacity: true)
+    }
+}
