@@ -14,8 +14,10 @@ let benchUsage = """
 usage: dlpipe bench KIND [--json] [--threads LIST] [--seconds S] [--size MxNxK]
 
 Kinds:
-  gemm    SGEMM GFLOP/s at 256³, 512³, 1024³ and the seed CNN's conv2 as GEMM (M=64, N=32·121, K=288)
-  conv    conv2d forward/backward GFLOP/s for the seed CNN's layers at batch 32
+  gemm       SGEMM GFLOP/s at 256³, 512³, 1024³ and the seed CNN's conv2 as GEMM (M=64, N=32·121, K=288)
+  conv       conv2d forward/backward GFLOP/s for the seed CNN's layers at batch 32
+  train-cnn  seed CNN training images/s (batch 32, Adam)
+  infer-cnn  seed CNN inference: batch-1 median latency and batch-256 images/s
 
 Options:
   --json            one JSON object per line, e.g. {"bench":"gemm","m":1024,...,"gflops":183.1}
@@ -62,8 +64,10 @@ func runBench(_ args: [String]) -> Int32 {
     switch kind {
     case "gemm": benchGemm(opts)
     case "conv": benchConv(opts)
-    case nil: return usageError("bench: which benchmark? (gemm, conv)\n\n" + benchUsage)
-    case let k?: return usageError("bench: unknown benchmark '\(k)' (known: gemm, conv)")
+    case "train-cnn": benchTrainCNN(opts)
+    case "infer-cnn": benchInferCNN(opts)
+    case nil: return usageError("bench: which benchmark? (gemm, conv, train-cnn, infer-cnn)\n\n" + benchUsage)
+    case let k?: return usageError("bench: unknown benchmark '\(k)' (known: gemm, conv, train-cnn, infer-cnn)")
     }
     return 0
 }

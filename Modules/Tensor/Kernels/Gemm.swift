@@ -188,11 +188,17 @@ func packB(_ trans: Bool, _ b: UnsafeMutablePointer<Float>, _ ldb: Int, _ pc: In
                 }
             }
         } else {
-            // B is stored [N,K]: column j of op(B) is row j of B, contiguous in p.
-            for q in 0..<w {
-                let src = b + (jc + j + q) * ldb + pc
-                for p in 0..<kc { panel[p * nr + q] = src[p] }
+            // B is stored [N,K]: column j of op(B) is row j of B, contiguous in p. Read 8 p at a time
+            // per column so the scattered writes stay inside an L1-resident 8-row strip.
+            var p = 0
+            while p + 8 <= kc {
+                for q in 0..<w {
+                    let v = load8(b + (jc + j + q) * ldb + pc + p)
+                    for t in 0..<8 { panel[(p + t) * nr + q] = v[t] }
+                }
+                p += 8
             }
+            while p < kc { for q in 0..<w { panel[p * nr + q] = b[(jc + j + q) * ldb + pc + p] }; p += 1 }
             if w < nr { for p in 0..<kc { for q in w..<nr { panel[p * nr + q] = 0 } } }
         }
         j += nr
@@ -230,9 +236,13 @@ func packA(_ trans: Bool, _ a: UnsafeMutablePointer<Float>, _ lda: Int, _ ic: In
             }
         } else {
             // A is stored [K,M]: row p of A holds column p of op(A), contiguous in i.
-            for p in 0..<kc {
-                let src = a + (pc + p) * lda + ic + i
-                for r in 0..<h { panel[p * mr + r] = alpha * src[r] }
+            if alpha == 1 {
+                for p in 0..<kc { copyFloats(panel + p * mr, a + (pc + p) * lda + ic + i, h) }
+            } else {
+                for p in 0..<kc {
+                    let src = a + (pc + p) * lda + ic + i
+                    for r in 0..<h { panel[p * mr + r] = alpha * src[r] }
+                }
             }
         }
         if h < mr { for p in 0..<kc { for r in h..<mr { panel[p * mr + r] = 0 } } }

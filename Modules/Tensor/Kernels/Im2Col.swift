@@ -15,6 +15,7 @@ public struct ConvGeometry: Equatable {
 
 /// x: [C,H,W] → col: [C·KH·KW, OH·OW] written at column offset 0 of rows with leading dimension ldc.
 public func im2col(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, ldc: Int) {
+    if g.stride == 1 && g.pad == 0 { im2colValid(g, x, col, ldc: ldc); return }
     var row = 0
     for c in 0..<g.c {
         let xc = x + c * g.h * g.w
@@ -30,7 +31,7 @@ public func im2col(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ col: UnsafeMu
                         // Valid ox range where 0 ≤ ox - pad + kx < w.
                         let lo = max(0, g.pad - kx), hi = min(g.ow, g.w + g.pad - kx)
                         if lo > 0 { d.update(repeating: 0, count: min(lo, g.ow)) }
-                        if hi > lo { (d + lo).update(from: src + lo - g.pad + kx, count: hi - lo) }
+                        if hi > lo { copyFloats(d + lo, src + lo - g.pad + kx, hi - lo) }
                         if hi < g.ow { (d + max(hi, 0)).update(repeating: 0, count: g.ow - max(hi, 0)) }
                     } else {
                         for ox in 0..<g.ow {
@@ -77,11 +78,35 @@ public func col2im(_ g: ConvGeometry, _ col: UnsafePointer<Float>, ldc: Int, _ x
 /// [nb, C, S] → [C, nb·S] (channel-major, so one GEMM covers several images).
 @inline(__always)
 func gatherChannels(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, nb: Int, c: Int, s: Int) {
-    for i in 0..<nb { for ch in 0..<c { (dst + ch * nb * s + i * s).update(from: src + (i * c + ch) * s, count: s) } }
+    for i in 0..<nb { for ch in 0..<c { copyFloats(dst + ch * nb * s + i * s, src + (i * c + ch) * s, s) } }
 }
 
 /// [C, nb·S] → [nb, C, S].
 @inline(__always)
 func scatterChannels(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, nb: Int, c: Int, s: Int) {
-    for i in 0..<nb { for ch in 0..<c { (dst + (i * c + ch) * s).update(from: src + ch * nb * s + i * s, count: s) } }
+    for i in 0..<nb { for ch in 0..<c { copyFloats(dst + (i * c + ch) * s, src + ch * nb * s + i * s, s) } }
+}
+
+/// im2col for stride 1 without padding (most layers of small CNNs): every output row is a plain copy.
+@inline(never)
+func im2colValid(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, ldc: Int) {
+    let c = g.c, h = g.h, w = g.w, kh = g.kh, kw = g.kw, oh = g.oh, ow = g.ow
+    var dst = col
+    for ch in 0..<c {
+        let xc = x + ch * h * w
+        for ky in 0..<kh {
+            for kx in 0..<kw {
+                var src = xc + ky * w + kx
+                var d = dst
+                for _ in 0..<oh {
+                    var i = 0
+                    while i + 8 <= ow { store8(load8(src + i), d + i); i += 8 }
+                    while i < ow { d[i] = src[i]; i += 1 }
+                    src += w
+                    d += ow
+                }
+                dst += ldc
+            }
+        }
+    }
 }

@@ -16,6 +16,16 @@ public func addInPlace(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Floa
     while i < n { y[i] += x[i]; i += 1 }
 }
 
+/// dst[0..<n] = src[0..<n]. Inline SIMD for the short rows of im2col and channel gathers, where a
+/// memmove call per 11–26 floats cost more than the copy itself.
+@inline(__always)
+public func copyFloats(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ n: Int) {
+    if n >= 256 { dst.update(from: src, count: n); return }
+    var i = 0
+    while i + 8 <= n { store8(load8(src + i), dst + i); i += 8 }
+    while i < n { dst[i] = src[i]; i += 1 }
+}
+
 /// out[i] = f(a[i], b[i]) for two equally long buffers.
 @inline(__always)
 func zip8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int,

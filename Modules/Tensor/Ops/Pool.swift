@@ -15,6 +15,10 @@ extension Tensor {
         let arg = Storage(count: planes * oh * ow)   // argmax index within the plane, as Float bits
         let src = SendablePointer(data), dst = SendablePointer(out.data), A = SendablePointer(arg.base)
         Parallel.forRanges(planes, minChunk: 64) { r in
+            if kernel == 2 && st == 2 {
+                for p in r { maxPool2x2(src.p + p * h * w, dst.p + p * oh * ow, A.p + p * oh * ow, w, oh, ow) }
+                return
+            }
             for p in r {
                 let x = src.p + p * h * w, y = dst.p + p * oh * ow, a = A.p + p * oh * ow
                 for oy in 0..<oh { for ox in 0..<ow {
@@ -68,6 +72,24 @@ extension Tensor {
                 } }
             }
             return [gi]
+        }
+    }
+}
+
+/// 2×2/2 max pooling of one plane; `arg` gets the winning index within the plane (as Float bits).
+@inline(__always)
+func maxPool2x2(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ arg: UnsafeMutablePointer<Float>,
+                _ w: Int, _ oh: Int, _ ow: Int) {
+    for oy in 0..<oh {
+        let r0 = 2 * oy * w, r1 = r0 + w
+        for ox in 0..<ow {
+            let i0 = r0 + 2 * ox, i1 = r1 + 2 * ox
+            var best = x[i0], bi = i0
+            if x[i0 + 1] > best { best = x[i0 + 1]; bi = i0 + 1 }
+            if x[i1] > best { best = x[i1]; bi = i1 }
+            if x[i1 + 1] > best { best = x[i1 + 1]; bi = i1 + 1 }
+            y[oy * ow + ox] = best
+            arg[oy * ow + ox] = Float(bitPattern: UInt32(bi))
         }
     }
 }
