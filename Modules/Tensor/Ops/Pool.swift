@@ -77,6 +77,7 @@ extension Tensor {
 }
 
 /// 2×2/2 max pooling of one plane; `arg` gets the winning index within the plane (as Float bits).
+/// Written with selects, not branches: on real activations the comparisons are unpredictable.
 @inline(__always)
 func maxPool2x2(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ arg: UnsafeMutablePointer<Float>,
                 _ w: Int, _ oh: Int, _ ow: Int) {
@@ -84,12 +85,13 @@ func maxPool2x2(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Floa
         let r0 = 2 * oy * w, r1 = r0 + w
         for ox in 0..<ow {
             let i0 = r0 + 2 * ox, i1 = r1 + 2 * ox
-            var best = x[i0], bi = i0
-            if x[i0 + 1] > best { best = x[i0 + 1]; bi = i0 + 1 }
-            if x[i1] > best { best = x[i1]; bi = i1 }
-            if x[i1 + 1] > best { best = x[i1 + 1]; bi = i1 + 1 }
-            y[oy * ow + ox] = best
-            arg[oy * ow + ox] = Float(bitPattern: UInt32(bi))
+            let a = x[i0], b = x[i0 + 1], c = x[i1], d = x[i1 + 1]
+            let ab = b > a, cd = d > c
+            let m1 = ab ? b : a, m2 = cd ? d : c
+            let j1 = ab ? i0 + 1 : i0, j2 = cd ? i1 + 1 : i1
+            let second = m2 > m1
+            y[oy * ow + ox] = second ? m2 : m1
+            arg[oy * ow + ox] = Float(bitPattern: UInt32(truncatingIfNeeded: second ? j2 : j1))
         }
     }
 }
