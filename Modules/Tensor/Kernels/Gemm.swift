@@ -26,7 +26,7 @@ public func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Flo
     let A = SendablePointer(UnsafeMutablePointer(mutating: a)), B = SendablePointer(UnsafeMutablePointer(mutating: b))
     let C = SendablePointer(c)
     let flops = 2 * m * n * k
-    let t = flops >= 4_000_000 ? max(1, threads) : 1
+    let t = flops >= 6_000_000 ? max(1, threads) : 1   // below ~6 MFLOP a split costs more than it saves
     if t == 1 {
         gemmBlock(transA, transB, 0..<m, 0..<n, k, alpha, A.p, lda, B.p, ldb, beta, C.p, ldc)
     } else {
