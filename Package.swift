@@ -42,6 +42,10 @@ let package = Package(
                     swiftSettings: fastSwift),
         .testTarget(name: "NNTests", dependencies: ["Tensor", "NN"], path: "Tests/NNTests",
                     exclude: ["Fixtures"], swiftSettings: fastSwift),
+        .testTarget(name: "PipelineTests", dependencies: ["Tensor", "Media", "Pipeline", "Vision"], path: "Tests/PipelineTests",
+                    swiftSettings: fastSwift),
+        .testTarget(name: "VisionTests", dependencies: ["Tensor", "NN", "Media", "Pipeline", "Vision"], path: "Tests/VisionTests",
+                    exclude: ["Fixtures"], swiftSettings: fastSwift),
         .testTarget(name: "MediaTests", dependencies: ["Tensor", "Media"], path: "Tests/MediaTests",
                     exclude: ["Fixtures"], swiftSettings: fastSwift),
     ]

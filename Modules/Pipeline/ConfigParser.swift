@@ -381,7 +381,7 @@ public enum ConfigParser {
                         out.unicodeScalars.append(sc)
                         k += 4
                     default:
-                        k -= 1
+                        k -= 2
                         throw fail("unknown escape '\\\(e)' in double-quoted string")
                     }
                     continue
