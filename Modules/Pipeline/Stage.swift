@@ -11,8 +11,10 @@ public struct Prediction {
     public let confidence: Float
     /// Classes with their probabilities, most likely first (top-k).
     public let top: [(label: String, probability: Float)]
-    public init(label: String, confidence: Float, top: [(label: String, probability: Float)]) {
-        self.label = label; self.confidence = confidence; self.top = top
+    /// Raw model outputs, in class order (for checking against other frameworks).
+    public let logits: [Float]
+    public init(label: String, confidence: Float, top: [(label: String, probability: Float)], logits: [Float] = []) {
+        self.label = label; self.confidence = confidence; self.top = top; self.logits = logits
     }
 }
 

@@ -49,13 +49,15 @@ final class VisionClassify: Stage {
             let t = it.image!.tensor()
             (x.data + i * size).update(from: t.data, count: size)
         }
-        let probs = Autograd.noGrad { net(x).softmax() }
+        let logits = Autograd.noGrad { net(x) }
+        let probs = logits.softmax()
         let c = classes.count
         for (i, var it) in pending.enumerated() {
             let row = Array(UnsafeBufferPointer(start: probs.data + i * c, count: c))
             let ranked = row.enumerated().sorted { $0.element > $1.element }.prefix(topK)
             let top = ranked.map { (label: classes[$0.offset], probability: $0.element) }
-            it.prediction = Prediction(label: top[0].label, confidence: top[0].probability, top: top)
+            it.prediction = Prediction(label: top[0].label, confidence: top[0].probability, top: top,
+                                       logits: Array(UnsafeBufferPointer(start: logits.data + i * c, count: c)))
             ctx.countSuccess()
             try emit(it)
         }

@@ -60,14 +60,15 @@ final class WriteJSONL: Stage {
     var lines: [String] = []
     init(_ o: StageOptions) { path = o.string("path") }
     static let spec = StageSpec(
-        name: "write.jsonl", summary: "Write predictions as JSON lines {file, label, confidence, top:[{label, p}]}",
+        name: "write.jsonl", summary: "Write predictions as JSON lines {file, label, confidence, top:[{label, p}], logits:[…]}",
         consumes: [.prediction], produces: .none,
         options: [OptionSpec("path", .path, required: true, doc: "output .jsonl file (written atomically)")],
         make: { WriteJSONL($0) })
     func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws {
         guard let p = item.prediction else { return }
         let top = p.top.map { "{\"label\":\(jsonString($0.label)),\"p\":\(String(format: "%.6f", $0.probability))}" }.joined(separator: ",")
-        lines.append("{\"file\":\(jsonString(item.file)),\"label\":\(jsonString(p.label)),\"confidence\":\(String(format: "%.6f", p.confidence)),\"top\":[\(top)]}")
+        let logits = p.logits.isEmpty ? "" : ",\"logits\":[" + p.logits.map { String(format: "%.7g", $0) }.joined(separator: ",") + "]"
+        lines.append("{\"file\":\(jsonString(item.file)),\"label\":\(jsonString(p.label)),\"confidence\":\(String(format: "%.6f", p.confidence)),\"top\":[\(top)]\(logits)}")
     }
     func finish(_ ctx: RunContext, emit: Emit) throws {
         do { try makeParentFolder(path); try writeFileAtomically(Data((lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")).utf8), to: path) }
