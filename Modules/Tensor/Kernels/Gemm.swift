@@ -298,6 +298,12 @@ func microKernel6x16(_ kc: Int, _ a: UnsafeMutablePointer<Float>, _ b: UnsafeMut
     }
 }
 
+/// Fraction of the micro-kernel's tile work that is useful for an M×N product (edge tiles are padded).
+public func gemmTileEfficiency(m: Int, n: Int) -> Double {
+    let mr = GemmBlocking.mr, nr = GemmBlocking.nr
+    return Double(m * n) / Double(((m + mr - 1) / mr * mr) * ((n + nr - 1) / nr * nr))
+}
+
 /// Plain triple loop used as the reference in tests.
 public func sgemmReference(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
                            a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,

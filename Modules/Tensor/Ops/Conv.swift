@@ -127,6 +127,9 @@ func convBackward(x: Tensor, weight: Tensor, bias: Tensor?, gOut: Tensor, geomet
     let gx: Tensor? = x.requiresGrad ? Tensor.zeros(x.shape) : nil
     let wantW = weight.requiresGrad
     let partials = Tensor.zeros([chunks, oc, k])
+    // dW = dY·colᵀ [OC,K], or its transpose col·dYᵀ [K,OC] when that fills the micro-kernel's tiles better
+    // (conv1 of a gray-image net has K = 9: as the N side of a 32-wide tile it would waste 72 %).
+    let transposedW = gemmTileEfficiency(m: k, n: oc) > gemmTileEfficiency(m: oc, n: k)
     let X = SendablePointer(x.data), W = SendablePointer(weight.data), G = SendablePointer(gOut.data)
     let GX = gx.map { SendablePointer($0.data) }, P = SendablePointer(partials.data)
     Parallel.run(chunks) { ci in
@@ -137,8 +140,13 @@ func convBackward(x: Tensor, weight: Tensor, bias: Tensor?, gOut: Tensor, geomet
             gatherChannels(G.p + i0 * oc * s, gc, nb: nb, c: oc, s: s)
             if wantW {
                 for i in 0..<nb { im2col(g, X.p + (i0 + i) * inSize, col + i * s, ldc: nb * s) }
-                sgemm(transA: false, transB: true, m: oc, n: k, k: nb * s, a: gc, lda: nb * s, b: col, ldb: nb * s,
-                      beta: 0, c: P.p + ci * oc * k, ldc: k, threads: gt)
+                if transposedW {
+                    sgemm(transA: false, transB: true, m: k, n: oc, k: nb * s, a: col, lda: nb * s, b: gc, ldb: nb * s,
+                          beta: 0, c: P.p + ci * oc * k, ldc: oc, threads: gt)
+                } else {
+                    sgemm(transA: false, transB: true, m: oc, n: k, k: nb * s, a: gc, lda: nb * s, b: col, ldb: nb * s,
+                          beta: 0, c: P.p + ci * oc * k, ldc: k, threads: gt)
+                }
             }
             if let GX {
                 sgemm(transA: true, transB: false, m: k, n: nb * s, k: oc, a: W.p, lda: k, b: gc, ldb: nb * s,
@@ -150,8 +158,12 @@ func convBackward(x: Tensor, weight: Tensor, bias: Tensor?, gOut: Tensor, geomet
     var gw: Tensor?
     if wantW {
         let t = Tensor(shape: weight.shape, storage: Storage(count: weight.count))
-        t.data.update(from: partials.data, count: oc * k)
-        for ci in 1..<chunks { addInPlace(t.data, partials.data + ci * oc * k, oc * k) }
+        for ci in 1..<chunks { addInPlace(partials.data, partials.data + ci * oc * k, oc * k) }
+        if transposedW {
+            for r in 0..<k { for o in 0..<oc { t.data[o * k + r] = partials.data[r * oc + o] } }
+        } else {
+            t.data.update(from: partials.data, count: oc * k)
+        }
         gw = t
     }
     return [gx, gw, bias.map { _ in channelSums(gOut, channels: oc) }]
