@@ -46,6 +46,7 @@ let package = Package(
                     swiftSettings: fastSwift),
         .testTarget(name: "VisionTests", dependencies: ["Tensor", "NN", "Media", "Pipeline", "Vision"], path: "Tests/VisionTests",
                     exclude: ["Fixtures"], swiftSettings: fastSwift),
+        .testTarget(name: "CLITests", dependencies: ["Tensor", "Media"], path: "Tests/CLITests", swiftSettings: fastSwift),
         .testTarget(name: "MediaTests", dependencies: ["Tensor", "NN", "Media"], path: "Tests/MediaTests",
                     exclude: ["Fixtures"], swiftSettings: fastSwift),
     ]

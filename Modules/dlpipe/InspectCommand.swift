@@ -6,8 +6,10 @@ let inspectUsage = """
 usage: dlpipe inspect [--json] FILE...
 
 For each PNG: width, height, colour type, bit depth, interlace, mean gray 0–255 (alpha over black,
-Rec.601). With --json, one JSON object per line:
+Rec.601). For each audio file (WAV, FLAC, OGG, AIFF, …): format, sample rate, channels, frames,
+duration, RMS of the mono mix in [-1, 1]. With --json, one JSON object per line:
   {"file":…,"kind":"png","width":…,"height":…,"colorType":"gray|gray+alpha|palette|rgb|rgba","bitDepth":…,"interlaced":…,"meanGray":…}
+  {"file":…,"kind":"audio","format":…,"sampleRate":…,"channels":…,"frames":…,"duration":…,"rms":…}
 A bad file prints "FILE: reason" on stderr; the others are still reported; exit status 1.
 """
 
@@ -27,6 +29,16 @@ func inspectCommand(_ args: [String]) -> Int32 {
     var failed = false
     for f in files {
         do {
+            if !isPNG(f) {
+                let info = try Audio.info(f)
+                let clip = try Audio.read(f)
+                if json {
+                    print("{\"file\":\(jsonStr(f)),\"kind\":\"audio\",\"format\":\(jsonStr(info.format)),\"sampleRate\":\(info.sampleRate),\"channels\":\(info.channels),\"frames\":\(info.frames),\"duration\":\(String(format: "%.6f", info.duration)),\"rms\":\(String(format: "%.6f", clip.rms))}")
+                } else {
+                    print("\(f): \(info.format), \(info.sampleRate) Hz, \(info.channels) channel\(info.channels == 1 ? "" : "s"), \(info.frames) frames (\(String(format: "%.3f", info.duration)) s), RMS \(String(format: "%.4f", clip.rms))")
+                }
+                continue
+            }
             let data = try PNG.readBytes(f, maxBytes: PNG.Limits().maxFileBytes)
             let (img, info) = try PNG.decode(data, file: f, as: .gray)
             let mean = Double(img.mean) * 255
@@ -41,6 +53,14 @@ func inspectCommand(_ args: [String]) -> Int32 {
         }
     }
     return failed ? 1 : 0
+}
+
+/// PNG by signature (or by name when the file cannot be opened, so the error comes from the PNG reader).
+func isPNG(_ path: String) -> Bool {
+    guard let fh = FileHandle(forReadingAtPath: path) else { return path.lowercased().hasSuffix(".png") }
+    defer { try? fh.close() }
+    let head = (try? fh.read(upToCount: 8)) ?? Data()
+    return head.starts(with: [0x89, 0x50, 0x4E, 0x47]) || (head.count < 4 && path.lowercased().hasSuffix(".png"))
 }
 
 func jsonStr(_ s: String) -> String {

@@ -14,7 +14,7 @@ Commands:
   run FILE       run a pipeline (.conf); see `dlpipe help run`
   check FILE     validate a pipeline without running it (exit 0 valid, 2 invalid)
   stages [NAME]  list every stage with its options, types, defaults and docs
-  inspect FILE…  print facts about PNG files (size, colour type, bit depth, mean gray)
+  inspect FILE…  print facts about PNG and audio files
   convert …      turn dataset files into PNG folders (`dlpipe help convert`)
   bench KIND     micro-benchmarks (gemm, conv, train-cnn, infer-cnn)
   help COMMAND   show help for a command
