@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Fetches the real datasets dlpipe's pipelines use, into data/ (git-ignored). Idempotent: finished
-# parts are skipped. Usage: scripts/fetch-data.sh [mnist] [fashion]   (default: all)
+# parts are skipped. Usage: scripts/fetch-data.sh [mnist] [fashion] [speech]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-want="${*:-mnist fashion}"
+want="${*:-mnist fashion speech}"
 DLPIPE=${DLPIPE:-.build/release/dlpipe}
 [ -n "${DLPIPE_PREBUILT:-}" ] || swift build -c release --product dlpipe >/dev/null
 
@@ -31,4 +31,8 @@ if [[ " $want " == *" fashion "* ]]; then
     $SUDO apt-get install -y -qq dataset-fashion-mnist >/dev/null
   fi
   echo "fashion-mnist: $(ls /usr/share/datasets/fashion-mnist/ | tr '\n' ' ')"
+fi
+
+if [[ " $want " == *" speech "* ]]; then
+  ./scripts/fetch-speech.sh
 fi
