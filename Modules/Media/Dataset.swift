@@ -50,7 +50,7 @@ public enum FileList {
         guard let text = String(data: data, encoding: .utf8) else { throw MediaError(csvPath, "not valid UTF-8") }
         let base = (csvPath as NSString).deletingLastPathComponent
         var out: [LabeledFile] = []
-        for (i, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (i, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
             let line = rawLine.trimmingCharacters(in: CharacterSet(charactersIn: "\r")).trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") { continue }
             let parts = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }

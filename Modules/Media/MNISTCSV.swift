@@ -10,7 +10,7 @@ public enum MNISTCSV {
         var seen: [Int: Int] = [:]
         var counts = (0, 0)
         var lineNo = 0
-        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
+        for line in text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             lineNo += 1
             let fields = line.split(separator: ",")
             guard fields.count == 785 else {
