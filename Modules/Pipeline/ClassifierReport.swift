@@ -52,10 +52,10 @@ public struct ClassifierReport {
         }.joined(separator: ",\n    ")
         var s = "{\n  \"epochs\": [\n    \(ep)\n  ],\n"
         if let t = test {
-            let per = zip(t.classes, t.perClass).map { "\(jsonString($0)):\(f($1))" }.joined(separator: ",")
+            let per = zip(t.classes, t.perClass).map { "\(jsonQuoted($0)):\(f($1))" }.joined(separator: ",")
             let cm = t.confusion.map { "[" + $0.map(String.init).joined(separator: ",") + "]" }.joined(separator: ",\n    ")
             s += "  \"test_accuracy\": \(f(t.accuracy)),\n  \"test_count\": \(t.total),\n"
-            s += "  \"classes\": [\(t.classes.map(jsonString).joined(separator: ","))],\n"
+            s += "  \"classes\": [\(t.classes.map(jsonQuoted).joined(separator: ","))],\n"
             s += "  \"per_class_accuracy\": {\(per)},\n  \"confusion_matrix\": [\n    \(cm)\n  ],\n"
         } else {
             s += "  \"test_accuracy\": null,\n"

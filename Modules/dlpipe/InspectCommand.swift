@@ -1,6 +1,7 @@
 // `dlpipe inspect [--json] FILE...`: header facts and mean gray of PNG files.
 import Foundation
 import Media
+import Tensor
 
 let inspectUsage = """
 usage: dlpipe inspect [--json] FILE...
@@ -33,7 +34,7 @@ func inspectCommand(_ args: [String]) -> Int32 {
                 let info = try Audio.info(f)
                 let clip = try Audio.read(f)
                 if json {
-                    print("{\"file\":\(jsonStr(f)),\"kind\":\"audio\",\"format\":\(jsonStr(info.format)),\"sampleRate\":\(info.sampleRate),\"channels\":\(info.channels),\"frames\":\(info.frames),\"duration\":\(String(format: "%.6f", info.duration)),\"rms\":\(String(format: "%.6f", clip.rms))}")
+                    print("{\"file\":\(jsonQuoted(f)),\"kind\":\"audio\",\"format\":\(jsonQuoted(info.format)),\"sampleRate\":\(info.sampleRate),\"channels\":\(info.channels),\"frames\":\(info.frames),\"duration\":\(String(format: "%.6f", info.duration)),\"rms\":\(String(format: "%.6f", clip.rms))}")
                 } else {
                     print("\(f): \(info.format), \(info.sampleRate) Hz, \(info.channels) channel\(info.channels == 1 ? "" : "s"), \(info.frames) frames (\(String(format: "%.3f", info.duration)) s), RMS \(String(format: "%.4f", clip.rms))")
                 }
@@ -43,7 +44,7 @@ func inspectCommand(_ args: [String]) -> Int32 {
             let (img, info) = try PNG.decode(data, file: f, as: .gray)
             let mean = Double(img.mean) * 255
             if json {
-                print("{\"file\":\(jsonStr(f)),\"kind\":\"png\",\"width\":\(info.width),\"height\":\(info.height),\"colorType\":\"\(info.colorType)\",\"bitDepth\":\(info.bitDepth),\"interlaced\":\(info.interlaced),\"meanGray\":\(String(format: "%.3f", mean))}")
+                print("{\"file\":\(jsonQuoted(f)),\"kind\":\"png\",\"width\":\(info.width),\"height\":\(info.height),\"colorType\":\"\(info.colorType)\",\"bitDepth\":\(info.bitDepth),\"interlaced\":\(info.interlaced),\"meanGray\":\(String(format: "%.3f", mean))}")
             } else {
                 print("\(f): PNG \(info.width)×\(info.height) \(info.colorType) \(info.bitDepth)-bit\(info.interlaced ? " interlaced" : ""), mean gray \(String(format: "%.2f", mean))")
             }
@@ -61,16 +62,4 @@ func isPNG(_ path: String) -> Bool {
     defer { try? fh.close() }
     let head = (try? fh.read(upToCount: 8)) ?? Data()
     return head.starts(with: [0x89, 0x50, 0x4E, 0x47]) || (head.count < 4 && path.lowercased().hasSuffix(".png"))
-}
-
-func jsonStr(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        default: if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-        }
-    }
-    return out + "\""
 }

@@ -13,21 +13,6 @@ func csvField(_ s: String) -> String {
     s.contains(",") || s.contains("\"") || s.contains("\n") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
 }
 
-public func jsonString(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default: if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-        }
-    }
-    return out + "\""
-}
-
 final class WriteCSV: Stage {
     let path: String
     var rows: [String] = []
@@ -66,9 +51,9 @@ final class WriteJSONL: Stage {
         make: { WriteJSONL($0) })
     func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws {
         guard let p = item.prediction else { return }
-        let top = p.top.map { "{\"label\":\(jsonString($0.label)),\"p\":\(String(format: "%.6f", $0.probability))}" }.joined(separator: ",")
+        let top = p.top.map { "{\"label\":\(jsonQuoted($0.label)),\"p\":\(String(format: "%.6f", $0.probability))}" }.joined(separator: ",")
         let logits = p.logits.isEmpty ? "" : ",\"logits\":[" + p.logits.map { String(format: "%.7g", $0) }.joined(separator: ",") + "]"
-        lines.append("{\"file\":\(jsonString(item.file)),\"label\":\(jsonString(p.label)),\"confidence\":\(String(format: "%.6f", p.confidence)),\"top\":[\(top)]\(logits)}")
+        lines.append("{\"file\":\(jsonQuoted(item.file)),\"label\":\(jsonQuoted(p.label)),\"confidence\":\(String(format: "%.6f", p.confidence)),\"top\":[\(top)]\(logits)}")
     }
     func finish(_ ctx: RunContext, emit: Emit) throws {
         do { try makeParentFolder(path); try writeFileAtomically(Data((lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")).utf8), to: path) }

@@ -1,0 +1,25 @@
+// JSON string literals for the hand-written JSON dlpipe emits (safetensors headers, JSON lines, reports).
+
+/// `s` as a quoted JSON string with the required escapes.
+///
+///     jsonQuoted("a\"b")   // "\"a\\\"b\""
+public func jsonQuoted(_ s: String) -> String {
+    var out = "\""
+    for u in s.unicodeScalars {
+        switch u {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        default:
+            if u.value < 0x20 {
+                let hex = String(u.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            } else {
+                out.unicodeScalars.append(u)
+            }
+        }
+    }
+    return out + "\""
+}
