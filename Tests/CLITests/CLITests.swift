@@ -81,7 +81,7 @@ final class CLITests: XCTestCase {
         let flac = dir + "/stereo.flac"
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["sox", "-n", "-r", "44100", "-c", "2", "-b", "16", flac, "synth", "1.5", "sine", "440", "vol", "0.5"]
+        p.arguments = ["sox", "-R", "-D", "-n", "-r", "44100", "-c", "2", "-b", "16", flac, "synth", "1.5", "sine", "440", "vol", "0.5"]
         try p.run(); p.waitUntilExit()
         let trunc = dir + "/trunc.png"
         try Data(try Data(contentsOf: URL(fileURLWithPath: png)).prefix(60)).write(to: URL(fileURLWithPath: trunc))

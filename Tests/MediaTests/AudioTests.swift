@@ -8,7 +8,7 @@ import NN
 func sox(_ args: [String]) throws {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["sox"] + args
+    p.arguments = ["sox", "-R", "-D"] + args   // repeatable: no random dither
     p.standardError = FileHandle.nullDevice
     try p.run(); p.waitUntilExit()
     guard p.terminationStatus == 0 else { throw MediaError("sox", "failed: \(args.joined(separator: " "))") }
@@ -173,7 +173,12 @@ final class AudioTests: XCTestCase {
         expectError("folder.wav", nil, "not a regular file")
         try sox(["-n", "-r", "16000", "-b", "16", "\(dir!)/f.flac", "synth", "0.5", "sine", "440"])
         let flac = try Data(contentsOf: URL(fileURLWithPath: "\(dir!)/f.flac"))
-        expectError("trunc.flac", flac.prefix(flac.count / 2), "decode error")
+        // Depending on where the cut lands, libsndfile loses sync or just runs out of frames; either is reported.
+        let cut = "\(dir!)/trunc.flac"
+        try flac.prefix(flac.count / 2).write(to: URL(fileURLWithPath: cut))
+        XCTAssertThrowsError(try Audio.read(cut)) { e in
+            XCTAssertTrue("\(e)".hasPrefix(cut + ": ") && ("\(e)".contains("decode error") || "\(e)".contains("truncated")), "\(e)")
+        }
         var bad = flac; for i in stride(from: 200, to: bad.count, by: 97) { bad[i] ^= 0xA5 }
         XCTAssertThrowsError(try { try bad.write(to: URL(fileURLWithPath: "\(dir!)/bad.flac")); _ = try Audio.read("\(dir!)/bad.flac") }())
     }

@@ -112,6 +112,7 @@ final class VisionPipelineTests: XCTestCase {
         for row in csv.dropFirst() {
             let f = row.split(separator: ",")
             XCTAssertEqual(f.count, 7)
+            print("prediction:", row)
             XCTAssertEqual(f[1], "3", "\(row)")   // the same digit in three disguises
         }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/out").filter { $0.hasSuffix(".tmp") }, [])
