@@ -59,8 +59,11 @@ extension Tensor {
             var gOut = gy
             if relu {
                 gOut = Tensor(uninitialized: gy.shape)
-                zip8(gy.data, y.data, gOut.data, gy.count, { g, v in g.replacing(with: 0, where: v .<= 0) },
-                     { g, v in v > 0 ? g : 0 })
+                let GY = SendablePointer(gy.data), Y = SendablePointer(y.data), GO = SendablePointer(gOut.data)
+                Parallel.forRanges(gy.count, minChunk: 1 << 17, align: 8) { r in
+                    zip8(GY.p + r.lowerBound, Y.p + r.lowerBound, GO.p + r.lowerBound, r.count,
+                         { g, v in g.replacing(with: 0, where: v .<= 0) }, { g, v in v > 0 ? g : 0 })
+                }
             }
             return convBackward(x: x, weight: weight, bias: bias, gOut: gOut, geometry: g)
         }

@@ -35,10 +35,15 @@ extension Tensor {
         }
         let s = shape
         return out.recorded([self]) { _, g in
-            let gi = Tensor.zeros(s)
-            for p in 0..<planes {
-                let gx = gi.data + p * h * w, gy = g.data + p * oh * ow, a = arg.base + p * oh * ow
-                for j in 0..<oh * ow { gx[Int(a[j].bitPattern)] += gy[j] }
+            let gi = Tensor(uninitialized: s)
+            let GI = SendablePointer(gi.data), G = SendablePointer(g.data), AR = SendablePointer(arg.base)
+            // Planes are independent: split them over cores (the first conv's activations are large).
+            Parallel.forRanges(planes, minChunk: 64) { r in
+                for p in r {
+                    let gx = GI.p + p * h * w, gy = G.p + p * oh * ow, a = AR.p + p * oh * ow
+                    gx.update(repeating: 0, count: h * w)
+                    for j in 0..<oh * ow { gx[Int(a[j].bitPattern)] += gy[j] }
+                }
             }
             return [gi]
         }
