@@ -42,7 +42,7 @@ let package = Package(
                     swiftSettings: fastSwift),
         .testTarget(name: "NNTests", dependencies: ["Tensor", "NN"], path: "Tests/NNTests",
                     exclude: ["Fixtures"], swiftSettings: fastSwift),
-        .testTarget(name: "PipelineTests", dependencies: ["Tensor", "Media", "Pipeline", "Vision"], path: "Tests/PipelineTests",
+        .testTarget(name: "PipelineTests", dependencies: ["Tensor", "NN", "Media", "Pipeline", "Vision"], path: "Tests/PipelineTests",
                     swiftSettings: fastSwift),
         .testTarget(name: "VisionTests", dependencies: ["Tensor", "NN", "Media", "Pipeline", "Vision"], path: "Tests/VisionTests",
                     exclude: ["Fixtures"], swiftSettings: fastSwift),

@@ -106,7 +106,19 @@ public struct PipelineConfig {
     static func resolve(_ p: String, _ dir: String) -> String {
         if p.hasPrefix("/") { return p }
         if p.hasPrefix("~/") { return NSHomeDirectory() + String(p.dropFirst(1)) }
-        return dir == "." ? p : dir + "/" + p
+        return dir == "." ? p : lexicallyNormalized(dir + "/" + p)
+    }
+
+    /// "pipelines/../data/x" → "data/x" (no file-system access, so links are not followed).
+    static func lexicallyNormalized(_ path: String) -> String {
+        var parts: [Substring] = []
+        for c in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if c == "." { continue }
+            if c == "..", let last = parts.last, last != ".." { parts.removeLast(); continue }
+            parts.append(c)
+        }
+        let joined = parts.joined(separator: "/")
+        return path.hasPrefix("/") ? "/" + joined : (joined.isEmpty ? "." : joined)
     }
 
     static func typed(_ o: OptionSpec, _ n: ConfigNode, stage: String, configDirectory: String) throws -> OptionValue {

@@ -61,7 +61,9 @@ public struct OptionSpec {
 }
 
 /// What flows between stages, for checking a pipeline before running it.
-public enum ItemKind: String { case none = "nothing", image = "images", audio = "audio clips", prediction = "predictions" }
+public enum ItemKind: String {
+    case none = "nothing", image = "images", audio = "audio clips", features = "feature matrices", prediction = "predictions"
+}
 
 public struct StageSpec {
     public let name: String

@@ -26,6 +26,8 @@ public struct Item {
     public var image: Image?
     public var audio: [Float]?
     public var sampleRate: Int?
+    /// Feature matrix [rows][frames] (e.g. MFCC coefficients × time).
+    public var features: [[Double]]?
     public var prediction: Prediction?
     public init(file: String, split: Split, label: String? = nil, image: Image? = nil) {
         self.file = file; self.split = split; self.label = label; self.image = image

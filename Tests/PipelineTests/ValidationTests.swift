@@ -2,6 +2,7 @@
 // and the README's stage reference kept equal to the registry.
 import XCTest
 @testable import Pipeline
+import NN
 import Vision
 
 let registry: StageRegistry = {
@@ -107,5 +108,48 @@ final class ValidationTests: XCTestCase {
         for s in registry.all {
             XCTAssertEqual(documented[s.name], Set(s.options.map { $0.name }), "options of \(s.name) in README")
         }
+    }
+}
+
+final class AudioPipelineTests: XCTestCase {
+    func testAudioStagesChainAndMatchLibrosa() throws {
+        XCTAssertThrowsError(try PipelineConfig.validate(try parse("stages:\n  - read.png: {path: x}\n  - audio.mfcc:\n"),
+                                                         file: "t.conf", registry: registry)) { e in
+            XCTAssertEqual("\(e)", "t.conf:3:5: audio.mfcc needs audio clips as input, but read.png produces images")
+        }
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../MediaTests/Fixtures/audio").standardized.path
+        let dir = NSTemporaryDirectory() + "dlpipe-audio-stage-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Data("RIFF junk".utf8).write(to: URL(fileURLWithPath: dir + "/broken.wav"))
+        let conf = dir + "/a.conf"
+        try """
+        stages:
+          - read.audio: {path: \(fixtures), sample_rate: 16000}
+          - audio.mfcc:
+          - write.features: {path: out/mfcc.safetensors}
+        """.write(toFile: conf, atomically: true, encoding: .utf8)
+        let summary = try PipelineRunner.run(try PipelineConfig.load(conf, registry: registry), progress: ProgressReporter(quiet: true))
+        XCTAssertEqual(summary.succeeded, 3)
+        let out = try Safetensors.read(dir + "/out/mfcc.safetensors")
+        let ref = try Safetensors.read(fixtures + "/librosa_reference.safetensors").tensors
+        let ours = out.tensors[fixtures + "/espeak_seven.wav"]!, theirs = ref["espeak_seven.mfcc"]!
+        XCTAssertEqual(ours.shape, theirs.shape)
+        let peak = theirs.scalars.map { abs($0) }.max()!
+        XCTAssertLessThan(zip(ours.scalars, theirs.scalars).map { abs($0 - $1) }.max()! / peak, 1e-3)
+        XCTAssertEqual(out.metadata["format"], "dlpipe.features.v1")
+        // A bad file among good ones is reported and skipped.
+        try "stages:\n  - read.audio: {path: .}\n  - audio.melspec:\n  - write.features: {path: out/mel.safetensors}\n"
+            .write(toFile: conf, atomically: true, encoding: .utf8)
+        let s2 = try PipelineRunner.run(try PipelineConfig.load(conf, registry: registry), progress: ProgressReporter(quiet: true))
+        XCTAssertEqual(s2.failures.map { ($0.file as NSString).lastPathComponent }, ["broken.wav"])
+        XCTAssertEqual(s2.succeeded, 0)
+    }
+
+    func testRelativePathsAreNormalised() {
+        XCTAssertEqual(PipelineConfig.lexicallyNormalized("pipelines/../data/./x.png"), "data/x.png")
+        XCTAssertEqual(PipelineConfig.lexicallyNormalized("/a/b/../../c"), "/c")
+        XCTAssertEqual(PipelineConfig.lexicallyNormalized("../../x"), "../../x")
     }
 }

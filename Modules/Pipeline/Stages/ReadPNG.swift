@@ -51,34 +51,41 @@ final class ReadPNG: Stage {
         } catch let e as MediaError {
             throw StageError("read.png", e.description)
         }
-        let task = ctx.progress.task("read.png", total: jobs.count, unit: "files")
-        let chunk = 512
-        var done = 0
-        for start in stride(from: 0, to: jobs.count, by: chunk) {
-            try ctx.checkCancelled()
-            let part = Array(jobs[start..<min(jobs.count, start + chunk)])
-            var results = [Result<Image, MediaError>?](repeating: nil, count: part.count)
-            results.withUnsafeMutableBufferPointer { buf in
-                let out = UnsafeSendablePointer(buf.baseAddress!)
-                Parallel.forRanges(part.count, minChunk: 8) { r in
-                    for i in r {
-                        do { out.p[i] = .success(try PNG.read(part[i].0, as: mode)) }
-                        catch let e as MediaError { out.p[i] = .failure(e) }
-                        catch { out.p[i] = .failure(MediaError(part[i].0, "\(error)")) }
-                    }
-                }
-            }
-            for (i, r) in results.enumerated() {
-                switch r! {
-                case .success(let img): try emit(Item(file: part[i].0, split: part[i].2, label: part[i].1, image: img))
-                case .failure(let e): try ctx.fail(e)
-                }
-            }
-            done += part.count
-            task.update(done)
+        try decodeInOrder(jobs.map { $0.0 }, stage: "read.png", ctx, decode: { try PNG.read($0, as: mode) }) { i, img in
+            try emit(Item(file: jobs[i].0, split: jobs[i].2, label: jobs[i].1, image: img))
         }
-        task.finish(done)
     }
+}
+
+/// Decodes files on all cores in chunks and hands the results over in input order; a file that fails
+/// is reported ("file: reason") and skipped. Shared by the file-reading stages.
+func decodeInOrder<T>(_ files: [String], stage: String, _ ctx: RunContext, decode: @escaping (String) throws -> T,
+                      _ deliver: (Int, T) throws -> Void) throws {
+    let task = ctx.progress.task(stage, total: files.count, unit: "files")
+    let chunk = 512
+    for start in stride(from: 0, to: files.count, by: chunk) {
+        try ctx.checkCancelled()
+        let part = Array(files[start..<min(files.count, start + chunk)])
+        var results = [Result<T, MediaError>?](repeating: nil, count: part.count)
+        results.withUnsafeMutableBufferPointer { buf in
+            let out = UnsafeSendablePointer(buf.baseAddress!)
+            Parallel.forRanges(part.count, minChunk: 8) { r in
+                for i in r {
+                    do { out.p[i] = .success(try decode(part[i])) }
+                    catch let e as MediaError { out.p[i] = .failure(e) }
+                    catch { out.p[i] = .failure(MediaError(part[i], "\(error)")) }
+                }
+            }
+        }
+        for (i, r) in results.enumerated() {
+            switch r! {
+            case .success(let v): try deliver(start + i, v)
+            case .failure(let e): try ctx.fail(e)
+            }
+        }
+        task.update(start + part.count)
+    }
+    task.finish(files.count)
 }
 
 /// A pointer that may cross into concurrentPerform closures.

@@ -99,7 +99,8 @@ final class WritePNG: Stage {
 
 /// Registers the stages built into the pipeline module (reading, image transforms, writing).
 public func registerBuiltinStages(_ r: StageRegistry) {
-    for s in [ReadPNG.spec, ReadIDX.spec, ImageNormalize.spec, ImageResize.spec, WriteCSV.spec, WriteJSONL.spec, WritePNG.spec] {
+    for s in [ReadPNG.spec, ReadIDX.spec, ImageNormalize.spec, ImageResize.spec, WriteCSV.spec, WriteJSONL.spec, WritePNG.spec,
+              ReadAudio.spec, AudioFeatures.mfccSpec, AudioFeatures.melSpec, WriteFeatures.spec] {
         r.register(s)
     }
 }

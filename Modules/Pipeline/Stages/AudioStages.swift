@@ -1,0 +1,122 @@
+// Audio stages: read.audio (any format libsndfile reads, resampled and fitted to a duration),
+// audio.mfcc / audio.melspec (librosa-equal features) and write.features (all matrices in one
+// safetensors file, keyed by input file).
+import Foundation
+import Media
+import Tensor
+import NN
+
+final class ReadAudio: Stage {
+    let o: StageOptions
+    init(_ o: StageOptions) throws {
+        self.o = o
+        guard ["path", "train", "manifest"].contains(where: { o.has($0) }) else {
+            throw ConfigError(o.position, "read.audio needs 'path' (files), 'train' (labelled folders) or 'manifest'")
+        }
+    }
+    static let extensions: Set<String> = ["wav", "flac", "ogg", "oga", "aiff", "aif", "au", "snd", "caf", "w64", "rf64"]
+    static let spec = StageSpec(
+        name: "read.audio", summary: "Read audio files (WAV, FLAC, OGG, AIFF, …) as mono clips at one sample rate",
+        consumes: [.none], produces: .audio,
+        options: [
+            OptionSpec("path", .path, doc: "file or folder of audio files (searched recursively)"),
+            OptionSpec("train", .path, doc: "folder with one sub-folder of clips per label (train split)"),
+            OptionSpec("test", .path, doc: "folder with one sub-folder of clips per label (held-out split)"),
+            OptionSpec("manifest", .path, doc: "CSV with lines 'file,label' (train split)"),
+            OptionSpec("sample_rate", .int(1000...192_000), default: .int(16000), doc: "resample every clip to this rate (Hz)"),
+            OptionSpec("duration", .float(0...600), default: .float(0), doc: "pad/trim every clip to this many seconds (0 = keep)"),
+            OptionSpec("max_seconds", .float(0.01...3600), default: .float(600), doc: "reject longer files before reading them"),
+            OptionSpec("limit", .int(0...100_000_000), default: .int(0), doc: "read at most this many files per split (0 = all)"),
+        ],
+        make: { try ReadAudio($0) })
+
+    func start(_ ctx: RunContext, emit: Emit) throws {
+        var jobs: [(String, String?, Split)] = []
+        let limit = o.int("limit")
+        func cap<T>(_ a: [T]) -> [T] { limit > 0 ? Array(a.prefix(limit)) : a }
+        do {
+            if let p = o.optionalString("path") { jobs += cap(try FileList.files(p, extensions: Self.extensions)).map { ($0, nil, .predict) } }
+            if let t = o.optionalString("train") { jobs += cap(try FileList.labeledFolders(t, extensions: Self.extensions)).map { ($0.path, $0.label, .train) } }
+            if let m = o.optionalString("manifest") { jobs += cap(try FileList.manifest(m)).map { ($0.path, $0.label, .train) } }
+            if let t = o.optionalString("test") { jobs += cap(try FileList.labeledFolders(t, extensions: Self.extensions)).map { ($0.path, $0.label, .test) } }
+        } catch let e as MediaError { throw StageError("read.audio", e.description) }
+        var limits = Audio.Limits()
+        limits.maxSeconds = o.float("max_seconds")
+        let rate = o.int("sample_rate"), duration = o.float("duration")
+        try decodeInOrder(jobs.map { $0.0 }, stage: "read.audio", ctx, decode: {
+            try Audio.read($0, sampleRate: rate, duration: duration > 0 ? duration : nil, limits: limits)
+        }) { i, clip in
+            var item = Item(file: jobs[i].0, split: jobs[i].2, label: jobs[i].1)
+            item.audio = clip.samples
+            item.sampleRate = clip.sampleRate
+            try emit(item)
+        }
+    }
+}
+
+/// audio.mfcc and audio.melspec share this stage; `mfcc` selects the final DCT.
+final class AudioFeatures: Stage {
+    let settings: SpectrogramSettings
+    let mfcc: Bool
+    init(_ o: StageOptions, mfcc: Bool) {
+        var s = SpectrogramSettings()
+        s.nFFT = o.int("n_fft"); s.hop = o.int("hop_length"); s.nMels = o.int("n_mels")
+        s.scale = o.string("mel_scale") == "htk" ? .htk : .slaney
+        if mfcc { s.nMFCC = o.int("n_mfcc") }
+        settings = s; self.mfcc = mfcc
+    }
+    static func options(mfcc: Bool) -> [OptionSpec] {
+        var o = [
+            OptionSpec("n_fft", .int(16...65536), default: .int(512), doc: "FFT length (any length; powers of two are fastest)"),
+            OptionSpec("hop_length", .int(1...65536), default: .int(160), doc: "samples between frames"),
+            OptionSpec("n_mels", .int(1...512), default: .int(40), doc: "mel bands"),
+            OptionSpec("mel_scale", .choice(["slaney", "htk"]), default: .string("slaney"), doc: "mel scale (slaney = librosa's default, with area normalisation)"),
+        ]
+        if mfcc { o.append(OptionSpec("n_mfcc", .int(1...512), default: .int(13), doc: "cepstral coefficients kept")) }
+        return o
+    }
+    static let mfccSpec = StageSpec(
+        name: "audio.mfcc", summary: "MFCCs equal to librosa.feature.mfcc (log-mel with top_db 80, orthonormal DCT-II)",
+        consumes: [.audio], produces: .features, options: options(mfcc: true), make: { AudioFeatures($0, mfcc: true) })
+    static let melSpec = StageSpec(
+        name: "audio.melspec", summary: "Log-mel spectrogram in dB (librosa.power_to_db of melspectrogram, top_db 80)",
+        consumes: [.audio], produces: .features, options: options(mfcc: false), make: { AudioFeatures($0, mfcc: false) })
+
+    func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws {
+        guard let y = item.audio, let sr = item.sampleRate else { return }
+        var it = item
+        it.features = mfcc ? Features.mfcc(y, sampleRate: sr, settings)
+            : Features.powerToDB(Features.melSpectrogram(y, sampleRate: sr, settings), topDB: settings.topDB)
+        it.audio = nil
+        try emit(it)
+    }
+}
+
+final class WriteFeatures: Stage {
+    let path: String
+    var entries: [(String, Tensor)] = []
+    var labels: [String: String] = [:]
+    init(_ o: StageOptions) { path = o.string("path") }
+    static let spec = StageSpec(
+        name: "write.features", summary: "Write every feature matrix into one safetensors file (key = input file; labels in metadata)",
+        consumes: [.features], produces: .none,
+        options: [OptionSpec("path", .path, required: true, doc: "output .safetensors file (written atomically)")],
+        make: { WriteFeatures($0) })
+    func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws {
+        guard let f = item.features, let rows = f.first?.count else { return }
+        let t = Tensor(f.flatMap { $0.map(Float.init) }, shape: [f.count, rows])
+        entries.append((item.file, t))
+        if let l = item.label { labels[item.file] = l }
+        ctx.countSuccess()
+    }
+    func finish(_ ctx: RunContext, emit: Emit) throws {
+        var meta: [String: String] = ["format": "dlpipe.features.v1"]
+        if !labels.isEmpty {
+            meta["labels"] = "{" + labels.sorted { $0.key < $1.key }.map { "\(jsonQuoted($0.key)):\(jsonQuoted($0.value))" }.joined(separator: ",") + "}"
+        }
+        let data = Safetensors.encode(entries, metadata: meta)
+        do { try makeParentFolder(path); try writeFileAtomically(data, to: path) }
+        catch { throw StageError("write.features", "\(path): \(error)") }
+        ctx.progress.info("wrote \(entries.count) feature matrices to \(path)")
+    }
+}
