@@ -21,10 +21,12 @@ public final class Storage {
 }
 
 /// Recycles buffers by exact element count. Bounded so a one-off huge tensor does not stay cached forever.
-final class BufferPool: @unchecked Sendable {
-    static let shared = BufferPool()
+public final class BufferPool: @unchecked Sendable {
+    public static let shared = BufferPool()
     private var free: [Int: [UnsafeMutablePointer<Float>]] = [:]
     private var cachedFloats = 0
+    /// Buffers that had to come from the system allocator (not the pool) since start.
+    public private(set) var freshAllocations = 0
     private let maxCachedFloats = 256 << 20 / 4   // 256 MB
     private var lock = pthread_mutex_t()
 
@@ -39,6 +41,7 @@ final class BufferPool: @unchecked Sendable {
             pthread_mutex_unlock(&lock)
             return p
         }
+        freshAllocations += 1
         pthread_mutex_unlock(&lock)
         return Self.allocateAligned(n)
     }

@@ -41,6 +41,24 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(LRSchedule.cosine(total: 10, minimum: 0.1).rate(base: 1, at: 10), 0.1, accuracy: 1e-6)
     }
 
+    func testTrainingStepsReachASteadyStateWithoutNewBuffers() {
+        // After warm-up, every tensor buffer of a training step comes from the pool: no malloc per step.
+        let net = SmallNet()
+        let opt = Adam(net.parameters, learningRate: 1e-3)
+        let x = Tensor.uniform([8, 1, 28, 28], seed: 1)
+        let y = (0..<8).map { $0 % 10 }
+        func step() {
+            net.zeroGrad()
+            let loss = Loss.crossEntropy(net(x), labels: y)
+            loss.backward()
+            opt.step()
+        }
+        for _ in 0..<3 { step() }
+        let before = BufferPool.shared.freshAllocations
+        for _ in 0..<5 { step() }
+        XCTAssertEqual(BufferPool.shared.freshAllocations, before)
+    }
+
     /// Two interleaved spirals-like classes separated by a circle: a linear model cannot, an MLP can.
     func makeRings(_ n: Int, seed: UInt64) -> (Tensor, [Int]) {
         var rng = SeededRandom(seed: seed)
