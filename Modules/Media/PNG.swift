@@ -130,7 +130,6 @@ public enum PNG {
         img.version = png_uint_32(CPNG_IMAGE_VERSION)
         img.width = png_uint_32(image.width); img.height = png_uint_32(image.height)
         let gray = image.channels == 1
-        var size = 0
         func run(_ body: (UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>, UnsafeRawPointer) -> Int32,
                  _ buffer: UnsafeRawPointer) throws -> Data {
             var bytes = 0
@@ -140,7 +139,6 @@ public enum PNG {
             guard ok != 0 else { throw MediaError("<png>", "encode failed: \(message(img))") }
             return out.prefix(bytes)
         }
-        _ = size
         if bitDepth == 8 {
             img.format = png_uint_32(gray ? CPNG_FORMAT_GRAY : CPNG_FORMAT_RGB)
             let buf = image.pixels.map { UInt8((min(max($0, 0), 1) * 255).rounded()) }

@@ -85,14 +85,13 @@ final class TrainingTests: XCTestCase {
         let (xTrain, yTrain) = makeRings(512, seed: 10)
         let (xTest, yTest) = makeRings(1000, seed: 11)   // different points, same distribution
         let opt = Adam(model.parameters, learningRate: 0.01)
-        for epoch in 0..<60 {
+        for _ in 0..<60 {
             for b in stride(from: 0, to: 512, by: 64) {
                 model.zeroGrad()
                 let loss = Loss.crossEntropy(model(xTrain.slice(b..<b + 64)), labels: Array(yTrain[b..<b + 64]))
                 loss.backward()
                 opt.step()
             }
-            _ = epoch
         }
         let pred = Autograd.noGrad { model(xTest) }.argmaxRows()
         let acc = Double(zip(pred, yTest).filter { $0 == $1 }.count) / Double(yTest.count)

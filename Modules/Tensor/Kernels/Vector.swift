@@ -98,6 +98,3 @@ public func exp8(_ x0: F8) -> F8 {
     let bits = (tb &- mb &+ SIMD8<UInt32>(repeating: 127)) &<< 23
     return p * unsafeBitCast(bits, to: F8.self)
 }
-
-/// Scalar exp matching exp8 semantics (tails of SIMD loops).
-@inline(__always) public func exp1(_ x: Float) -> Float { Foundation.exp(x) }

@@ -174,7 +174,7 @@ func convBackward(x: Tensor, weight: Tensor, bias: Tensor?, gOut: Tensor, geomet
 
 /// Gradients of convTranspose2d: dx = W·im2col(dY), dW = Σ x·im2col(dY)ᵀ, db = Σ dY.
 func convTransposeBackward(x: Tensor, weight: Tensor, bias: Tensor?, gOut: Tensor, geometry g: ConvGeometry) -> [Tensor?] {
-    let n = x.shape[0], cin = x.shape[1], cout = g.c
+    let n = x.shape[0], cin = x.shape[1]
     let s = g.colCols, k = g.colRows, outSize = g.c * g.h * g.w
     let (chunks, gt) = batchChunks(n)
     let per = (n + chunks - 1) / chunks
@@ -208,7 +208,6 @@ func convTransposeBackward(x: Tensor, weight: Tensor, bias: Tensor?, gOut: Tenso
         for ci in 1..<chunks { addInPlace(t.data, partials.data + ci * cin * k, cin * k) }
         gw = t
     }
-    _ = cout
     return [gx, gw, bias.map { _ in channelSums(gOut, channels: g.c) }]
 }
 
