@@ -50,6 +50,9 @@ public enum Safetensors {
 
     /// Reads and validates a checkpoint file.
     public static func read(_ path: String) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw SafetensorsError(file: path, reason: String(cString: strerror(errno))) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw SafetensorsError(file: path, reason: "not a regular file") }
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe) } catch {
             throw SafetensorsError(file: path, reason: "cannot read: \((error as NSError).localizedDescription)")

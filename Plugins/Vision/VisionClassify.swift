@@ -13,7 +13,10 @@ final class VisionClassify: Stage {
 
     init(_ o: StageOptions) throws {
         do { (net, classes) = try VisionModel.load(o.string("model")) }
-        catch { throw StageError("vision.classify", "\(error)") }
+        catch {
+            let hint = FileManager.default.fileExists(atPath: o.string("model")) ? "" : " (train one first with a vision.train pipeline)"
+            throw StageError("vision.classify", "\(error)\(hint)")
+        }
         topK = min(o.int("top_k"), classes.count)
         batchSize = o.int("batch_size")
     }

@@ -39,7 +39,7 @@ final class ReadAudio: Stage {
             if let t = o.optionalString("train") { jobs += cap(try FileList.labeledFolders(t, extensions: Self.extensions)).map { ($0.path, $0.label, .train) } }
             if let m = o.optionalString("manifest") { jobs += cap(try FileList.manifest(m)).map { ($0.path, $0.label, .train) } }
             if let t = o.optionalString("test") { jobs += cap(try FileList.labeledFolders(t, extensions: Self.extensions)).map { ($0.path, $0.label, .test) } }
-        } catch let e as MediaError { throw StageError("read.audio", e.description) }
+        } catch let e as MediaError { throw StageError("read.audio", e.description + missingDataHint(e)) }
         var limits = Audio.Limits()
         limits.maxSeconds = o.float("max_seconds")
         let rate = o.int("sample_rate"), duration = o.float("duration")

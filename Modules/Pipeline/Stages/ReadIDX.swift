@@ -30,7 +30,7 @@ final class ReadIDX: Stage {
         for (imgPath, lblPath, split) in splits {
             let (images, labels): (Tensor, [Int])
             do { (images, labels) = try IDX.readImages(imgPath, labels: lblPath) } catch let e as MediaError {
-                throw StageError("read.idx", e.description)
+                throw StageError("read.idx", e.description + missingDataHint(e))
             }
             let n = opts.int("limit") > 0 ? min(opts.int("limit"), labels.count) : labels.count
             let h = images.shape[2], w = images.shape[3]

@@ -49,7 +49,7 @@ final class ReadPNG: Stage {
             if let m = opts.optionalString("manifest") { add(try FileList.manifest(m), .train) }
             if let t = opts.optionalString("test") { add(try FileList.labeledFolders(t, extensions: ["png"]), .test) }
         } catch let e as MediaError {
-            throw StageError("read.png", e.description)
+            throw StageError("read.png", e.description + missingDataHint(e))
         }
         try decodeInOrder(jobs.map { $0.0 }, stage: "read.png", ctx, decode: { try PNG.read($0, as: mode) }) { i, img in
             try emit(Item(file: jobs[i].0, split: jobs[i].2, label: jobs[i].1, image: img))
@@ -86,6 +86,11 @@ func decodeInOrder<T>(_ files: [String], stage: String, _ ctx: RunContext, decod
         task.update(start + part.count)
     }
     task.finish(files.count)
+}
+
+/// For a missing input folder: the shipped pipelines read datasets that a script fetches.
+func missingDataHint(_ e: MediaError) -> String {
+    e.reason.hasPrefix("no such") ? " (the shipped pipelines' data comes from scripts/fetch-data.sh)" : ""
 }
 
 /// A pointer that may cross into concurrentPerform closures.
