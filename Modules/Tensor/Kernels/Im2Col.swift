@@ -16,6 +16,7 @@ public struct ConvGeometry: Equatable {
 /// x: [C,H,W] → col: [C·KH·KW, OH·OW] written at column offset 0 of rows with leading dimension ldc.
 public func im2col(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, ldc: Int) {
     if g.stride == 1 && g.pad == 0 { im2colValid(g, x, col, ldc: ldc); return }
+    if g.stride == 1 { im2colPadded(g, x, col, ldc: ldc); return }
     var row = 0
     for c in 0..<g.c {
         let xc = x + c * g.h * g.w
@@ -103,6 +104,38 @@ func im2colValid(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ col: UnsafeMuta
                     while i + 8 <= ow { store8(load8(src + i), d + i); i += 8 }
                     while i < ow { d[i] = src[i]; i += 1 }
                     src += w
+                    d += ow
+                }
+                dst += ldc
+            }
+        }
+    }
+}
+
+/// im2col for stride 1 with zero padding ("same" convolutions): per output row, zeros / one copy / zeros.
+@inline(never)
+func im2colPadded(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, ldc: Int) {
+    let c = g.c, h = g.h, w = g.w, kh = g.kh, kw = g.kw, oh = g.oh, ow = g.ow, pad = g.pad
+    var dst = col
+    for ch in 0..<c {
+        let xc = x + ch * h * w
+        for ky in 0..<kh {
+            for kx in 0..<kw {
+                // Output columns whose input column lies inside the image.
+                let lo = min(ow, max(0, pad - kx)), hi = max(lo, min(ow, w + pad - kx))
+                var d = dst
+                for oy in 0..<oh {
+                    let iy = oy - pad + ky
+                    if iy < 0 || iy >= h {
+                        for i in 0..<ow { d[i] = 0 }
+                    } else {
+                        let src = xc + iy * w - pad + kx
+                        for i in 0..<lo { d[i] = 0 }
+                        var i = lo
+                        while i + 8 <= hi { store8(load8(src + i), d + i); i += 8 }
+                        while i < hi { d[i] = src[i]; i += 1 }
+                        for j in hi..<ow { d[j] = 0 }
+                    }
                     d += ow
                 }
                 dst += ldc

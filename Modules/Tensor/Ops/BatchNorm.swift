@@ -1,6 +1,7 @@
 // Batch normalisation over [N,C] or [N,C,...]: per-channel statistics over batch and space.
 // Training uses batch statistics (biased variance) and updates running stats with the unbiased variance,
-// as PyTorch does; evaluation uses the running stats.
+// as PyTorch does; evaluation uses the running stats. Channels are independent, so both passes split
+// channels over cores; sums use SIMD accumulators.
 
 extension Tensor {
     /// y = (x − μ)/√(σ²+ε)·γ + β per channel (axis 1).
@@ -16,49 +17,62 @@ extension Tensor {
         let m = n * inner
         precondition(!training || m > 1, "batchNorm: training needs more than one value per channel (got \(shape))")
         let mean = Tensor(uninitialized: [c]), invStd = Tensor(uninitialized: [c])
-        for ch in 0..<c {
-            if training {
-                var s = 0.0
-                for i in 0..<n { s += Double(sumFloats(data + (i * c + ch) * inner, inner)) }
-                let mu = s / Double(m)
-                var v = 0.0
-                for i in 0..<n { let p = data + (i * c + ch) * inner; for j in 0..<inner { let d = Double(p[j]) - mu; v += d * d } }
-                let variance = v / Double(m)
-                mean.data[ch] = Float(mu)
-                invStd.data[ch] = Float(1 / (variance + Double(eps)).squareRoot())
-                runningMean.data[ch] = (1 - momentum) * runningMean.data[ch] + momentum * Float(mu)
-                runningVar.data[ch] = (1 - momentum) * runningVar.data[ch] + momentum * Float(v / Double(m - 1))
-            } else {
-                mean.data[ch] = runningMean.data[ch]
-                invStd.data[ch] = 1 / (runningVar.data[ch] + eps).squareRoot()
+        let out = Tensor(uninitialized: shape)
+        let X = SendablePointer(data), Y = SendablePointer(out.data), MU = SendablePointer(mean.data)
+        let IS = SendablePointer(invStd.data), GA = SendablePointer(weight.data), BE = SendablePointer(bias.data)
+        let RM = SendablePointer(runningMean.data), RV = SendablePointer(runningVar.data)
+        Parallel.forRanges(c, minChunk: Swift.max(1, 65536 / Swift.max(m, 1))) { channels in
+            for ch in channels {
+                if training {
+                    var s: Float = 0
+                    for i in 0..<n { s += sumFloats(X.p + (i * c + ch) * inner, inner) }
+                    let mu = s / Float(m)
+                    var v: Float = 0
+                    for i in 0..<n { v += sumSquaredDeviations(X.p + (i * c + ch) * inner, inner, mu) }
+                    MU.p[ch] = mu
+                    IS.p[ch] = 1 / (v / Float(m) + eps).squareRoot()
+                    RM.p[ch] = (1 - momentum) * RM.p[ch] + momentum * mu
+                    RV.p[ch] = (1 - momentum) * RV.p[ch] + momentum * v / Float(m - 1)
+                } else {
+                    MU.p[ch] = RM.p[ch]
+                    IS.p[ch] = 1 / (RV.p[ch] + eps).squareRoot()
+                }
+                let scale = IS.p[ch] * GA.p[ch], shift = BE.p[ch] - MU.p[ch] * scale
+                for i in 0..<n {
+                    let o = (i * c + ch) * inner
+                    map8(X.p + o, Y.p + o, inner, { $0 * F8(repeating: scale) + F8(repeating: shift) }, { $0 * scale + shift })
+                }
             }
         }
-        let out = Tensor(uninitialized: shape)
-        for i in 0..<n { for ch in 0..<c {
-            let scale = invStd.data[ch] * weight.data[ch], shift = bias.data[ch] - mean.data[ch] * scale
-            let p = data + (i * c + ch) * inner, q = out.data + (i * c + ch) * inner
-            map8(p, q, inner, { $0 * F8(repeating: scale) + F8(repeating: shift) }, { $0 * scale + shift })
-        } }
         let x = self
         return out.recorded([x, weight, bias]) { _, g in
-            let gx = Tensor(uninitialized: x.shape), gw = Tensor.zeros([c]), gb = Tensor.zeros([c])
-            for ch in 0..<c {
-                let mu = mean.data[ch], istd = invStd.data[ch], gamma = weight.data[ch]
-                var sg: Float = 0, sgx: Float = 0
-                for i in 0..<n {
-                    let p = x.data + (i * c + ch) * inner, q = g.data + (i * c + ch) * inner
-                    for j in 0..<inner { sg += q[j]; sgx += q[j] * (p[j] - mu) * istd }
-                }
-                gw.data[ch] = sgx; gb.data[ch] = sg
-                for i in 0..<n {
-                    let p = x.data + (i * c + ch) * inner, q = g.data + (i * c + ch) * inner
-                    let r = gx.data + (i * c + ch) * inner
-                    if training {
-                        // dx = γ·istd/M · (M·g − Σg − x̂·Σ(g·x̂))
-                        let k = gamma * istd / Float(m)
-                        for j in 0..<inner { r[j] = k * (Float(m) * q[j] - sg - (p[j] - mu) * istd * sgx) }
-                    } else {
-                        for j in 0..<inner { r[j] = q[j] * gamma * istd }
+            let gx = Tensor(uninitialized: x.shape), gw = Tensor(uninitialized: [c]), gb = Tensor(uninitialized: [c])
+            let X = SendablePointer(x.data), G = SendablePointer(g.data), GX = SendablePointer(gx.data)
+            let GW = SendablePointer(gw.data), GB = SendablePointer(gb.data)
+            let MU = SendablePointer(mean.data), IS = SendablePointer(invStd.data), GA = SendablePointer(weight.data)
+            Parallel.forRanges(c, minChunk: Swift.max(1, 65536 / Swift.max(m, 1))) { channels in
+                for ch in channels {
+                    let mu = MU.p[ch], istd = IS.p[ch], gamma = GA.p[ch]
+                    var sg: Float = 0, sgx: Float = 0
+                    for i in 0..<n {
+                        let o = (i * c + ch) * inner
+                        sg += sumFloats(G.p + o, inner)
+                        sgx += dotCentered(G.p + o, X.p + o, inner, mu)
+                    }
+                    sgx *= istd   // Σ g·x̂
+                    GW.p[ch] = sgx; GB.p[ch] = sg
+                    for i in 0..<n {
+                        let o = (i * c + ch) * inner
+                        if training {
+                            // dx = γ·istd/M · (M·g − Σg − x̂·Σ(g·x̂))
+                            let k = gamma * istd / Float(m), fm = Float(m), a = k * fm, b = -k * sg, d = k * istd * sgx
+                            zip8(G.p + o, X.p + o, GX.p + o, inner,
+                                 { gv, xv in F8(repeating: a) * gv + F8(repeating: b) - F8(repeating: d) * (xv - F8(repeating: mu)) },
+                                 { gv, xv in a * gv + b - d * (xv - mu) })
+                        } else {
+                            let s = gamma * istd
+                            map8(G.p + o, GX.p + o, inner, { $0 * F8(repeating: s) }, { $0 * s })
+                        }
                     }
                 }
             }
@@ -97,4 +111,27 @@ extension Tensor {
             return [gw]
         }
     }
+}
+
+/// Σ (x[i] − mu)² with SIMD accumulators.
+func sumSquaredDeviations(_ x: UnsafePointer<Float>, _ n: Int, _ mu: Float) -> Float {
+    var a = F8(), b = F8()
+    let m = F8(repeating: mu)
+    var i = 0
+    while i + 16 <= n { let d0 = load8(x + i) - m, d1 = load8(x + i + 8) - m; a += d0 * d0; b += d1 * d1; i += 16 }
+    while i + 8 <= n { let d = load8(x + i) - m; a += d * d; i += 8 }
+    var s = (a + b).sum()
+    while i < n { let d = x[i] - mu; s += d * d; i += 1 }
+    return s
+}
+
+/// Σ g[i]·(x[i] − mu) with SIMD accumulators.
+func dotCentered(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int, _ mu: Float) -> Float {
+    var a = F8()
+    let m = F8(repeating: mu)
+    var i = 0
+    while i + 8 <= n { a += load8(g + i) * (load8(x + i) - m); i += 8 }
+    var s = a.sum()
+    while i < n { s += g[i] * (x[i] - mu); i += 1 }
+    return s
 }
