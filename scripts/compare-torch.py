@@ -68,7 +68,9 @@ class Twin(nn.Module):
                 nfc += 1; m = nn.Linear(c, s["units"]); setattr(self, f"fc{nfc}", m); c = s["units"]
                 self.steps.append((m, s["activation"]))
             elif kind == "dropout":
-                self.steps.append((nn.Dropout(s["rate"]), "none"))
+                ndrop = getattr(self, "_ndrop", 0) + 1; self._ndrop = ndrop
+                m = nn.Dropout(s["rate"]); setattr(self, f"dropout{ndrop}", m)   # registered, so eval() turns it off
+                self.steps.append((m, "none"))
     def forward(self, x):
         acts = {"relu": F.relu, "leaky_relu": lambda t: F.leaky_relu(t, 0.01), "tanh": torch.tanh, "sigmoid": torch.sigmoid}
         for m, act in self.steps:

@@ -64,6 +64,11 @@ public final class ConvNet: Layer {
 
     public var children: [(String, Module)] { named }
 
+    /// Dropout layers have no parameters, so they are not named children; switch them here.
+    public func setOwnTraining(_ training: Bool) {
+        for case .dropout(let d) in steps { d.setOwnTraining(training) }
+    }
+
     /// Logits [N, classes] for images [N, C, H, W].
     public func callAsFunction(_ x: Tensor) -> Tensor {
         var h = x

@@ -126,6 +126,17 @@ final class VisionPipelineTests: XCTestCase {
         }
     }
 
+    func testEvalModeTurnsDropoutOffAndTrainModeOn() throws {
+        let net = try ConvNet(specs: [.conv(filters: 4, size: 3, stride: 1, padding: 1, activation: "relu"), .maxpool(size: 2),
+                                      .dense(units: 16, activation: "relu"), .dropout(rate: 0.5)],
+                              inputShape: [1, 8, 8], classes: 3, seed: 1)
+        let x = Tensor.uniform([2, 1, 8, 8], seed: 2)
+        net.eval()
+        XCTAssertEqual(Autograd.noGrad { net(x) }.scalars, Autograd.noGrad { net(x) }.scalars)
+        net.train()
+        XCTAssertNotEqual(net(x).scalars, net(x).scalars)
+    }
+
     func testModelSummaryAndArchitectureErrors() throws {
         let net = try ConvNet(specs: LayerSpec.seedCNN, inputShape: [1, 28, 28], classes: 10, seed: 0)
         XCTAssertEqual(net.parameterCount, 121_930)   // same as PyTorch's SeedCNN
