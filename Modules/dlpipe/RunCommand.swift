@@ -40,8 +40,8 @@ func parseRunArgs(_ args: [String], usage: String, allowVerbosity: Bool) -> Resu
         case "--set":
             guard i + 1 < args.count else { return .failure(ExitCode(usageError("--set needs STAGE.OPTION=VALUE"))) }
             r.sets.append(args[i + 1]); i += 1
-        case "-q", "--quiet" where allowVerbosity: r.quiet = true
-        case "-v", "--verbose" where allowVerbosity: r.verbose = true
+        case "-q" where allowVerbosity, "--quiet" where allowVerbosity: r.quiet = true
+        case "-v" where allowVerbosity, "--verbose" where allowVerbosity: r.verbose = true
         default:
             if a.hasPrefix("--set=") { r.sets.append(String(a.dropFirst(6))) }
             else if a.hasPrefix("-") { return .failure(ExitCode(usageError("unknown option '\(a)'\n\n" + usage))) }

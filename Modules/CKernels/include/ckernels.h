@@ -12,4 +12,11 @@ int dlp_cpu_has_avx512(void);
 void dlp_sgemm_kernel_12x32(long kc, const float *a, const float *b, float *c, long ldc, long mr, long nr,
                             int overwrite);
 
+/// A parallel-region body: called once per index.
+typedef void (*dlp_job_fn)(void *ctx, long index);
+
+/// Runs fn(ctx, i) for i in 0..<count on up to `threads` threads (the caller included), returning when all
+/// are done. Workers spin ~200 µs between jobs before sleeping. Nested calls run serially.
+void dlp_pool_run(long count, long threads, dlp_job_fn fn, void *ctx);
+
 #endif
