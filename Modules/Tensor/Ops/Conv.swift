@@ -3,11 +3,23 @@
 // (for 28×28 digits a per-image GEMM is too small to run at speed, and splitting a tiny GEMM across
 // cores costs more than it gains). Bias and ReLU are fused into the output scatter.
 
-/// Splits `n` images into chunks for the available cores; returns (chunks, gemmThreads).
-func batchChunks(_ n: Int) -> (Int, Int) {
-    let t = Parallel.threads
-    let chunks = max(1, min(t, n))
-    return (chunks, max(1, t / chunks))
+/// A batch of `n` images split into one chunk per core; cores left over go to each chunk's GEMMs.
+struct BatchSplit {
+    let n: Int, chunks: Int, per: Int, gemmThreads: Int
+    init(_ n: Int) {
+        let t = Parallel.threads
+        self.n = n
+        chunks = max(1, min(t, n))
+        per = (n + chunks - 1) / chunks
+        gemmThreads = max(1, t / chunks)
+    }
+    /// Runs body(chunk, firstImage, imageCount) for every non-empty chunk, in parallel.
+    func forEach(_ body: (_ chunk: Int, _ i0: Int, _ nb: Int) -> Void) {
+        Parallel.run(chunks) { ci in
+            let i0 = ci * per, nb = min(n, i0 + per) - i0
+            if nb > 0 { body(ci, i0, nb) }
+        }
+    }
 }
 
 extension Tensor {
@@ -28,13 +40,10 @@ extension Tensor {
         let g = ConvGeometry(c: c, h: h, w: w, kh: kh, kw: kw, stride: stride, pad: padding)
         let s = g.colCols, k = g.colRows
         let out = Tensor(uninitialized: [n, oc, g.oh, g.ow])
-        let (chunks, gt) = batchChunks(n)
-        let per = (n + chunks - 1) / chunks
+        let split = BatchSplit(n), gt = split.gemmThreads
         let X = SendablePointer(x.data), W = SendablePointer(weight.data), O = SendablePointer(out.data)
         let B = bias.map { SendablePointer($0.data) }
-        Parallel.run(chunks) { ci in
-            let i0 = ci * per, nb = min(n, i0 + per) - i0
-            if nb <= 0 { return }
+        split.forEach { ci, i0, nb in
             withScratch(k * nb * s + oc * nb * s) { col in
                 let tmp = col + k * nb * s
                 for i in 0..<nb { im2col(g, X.p + (i0 + i) * c * h * w, col + i * s, ldc: nb * s) }
@@ -89,13 +98,10 @@ extension Tensor {
         precondition(g.oh == h && g.ow == w, "convTranspose2d: inconsistent geometry")
         let s = h * w, k = g.colRows
         let out = Tensor.zeros([n, cout, oh, ow])
-        let (chunks, gt) = batchChunks(n)
-        let per = (n + chunks - 1) / chunks
+        let split = BatchSplit(n), gt = split.gemmThreads
         let X = SendablePointer(x.data), W = SendablePointer(weight.data), O = SendablePointer(out.data)
         let B = bias.map { SendablePointer($0.data) }
-        Parallel.run(chunks) { ci in
-            let i0 = ci * per, nb = min(n, i0 + per) - i0
-            if nb <= 0 { return }
+        split.forEach { ci, i0, nb in
             withScratch(cin * nb * s + k * nb * s) { xc in
                 let col = xc + cin * nb * s
                 gatherChannels(X.p + i0 * cin * s, xc, nb: nb, c: cin, s: s)
@@ -125,8 +131,7 @@ extension Tensor {
 func convBackward(x: Tensor, weight: Tensor, bias: Tensor?, gOut: Tensor, geometry g: ConvGeometry) -> [Tensor?] {
     let n = x.shape[0], oc = weight.shape[0]
     let s = g.colCols, k = g.colRows, inSize = g.c * g.h * g.w
-    let (chunks, gt) = batchChunks(n)
-    let per = (n + chunks - 1) / chunks
+    let split = BatchSplit(n), chunks = split.chunks, gt = split.gemmThreads
     let gx: Tensor? = x.requiresGrad ? Tensor.zeros(x.shape) : nil
     let wantW = weight.requiresGrad
     let partials = Tensor.zeros([chunks, oc, k])
@@ -135,9 +140,7 @@ func convBackward(x: Tensor, weight: Tensor, bias: Tensor?, gOut: Tensor, geomet
     let transposedW = gemmTileEfficiency(m: k, n: oc) > gemmTileEfficiency(m: oc, n: k)
     let X = SendablePointer(x.data), W = SendablePointer(weight.data), G = SendablePointer(gOut.data)
     let GX = gx.map { SendablePointer($0.data) }, P = SendablePointer(partials.data)
-    Parallel.run(chunks) { ci in
-        let i0 = ci * per, nb = min(n, i0 + per) - i0
-        if nb <= 0 { return }
+    split.forEach { ci, i0, nb in
         withScratch(oc * nb * s + k * nb * s) { gc in
             let col = gc + oc * nb * s
             gatherChannels(G.p + i0 * oc * s, gc, nb: nb, c: oc, s: s)
@@ -176,16 +179,13 @@ func convBackward(x: Tensor, weight: Tensor, bias: Tensor?, gOut: Tensor, geomet
 func convTransposeBackward(x: Tensor, weight: Tensor, bias: Tensor?, gOut: Tensor, geometry g: ConvGeometry) -> [Tensor?] {
     let n = x.shape[0], cin = x.shape[1]
     let s = g.colCols, k = g.colRows, outSize = g.c * g.h * g.w
-    let (chunks, gt) = batchChunks(n)
-    let per = (n + chunks - 1) / chunks
+    let split = BatchSplit(n), chunks = split.chunks, gt = split.gemmThreads
     let gx: Tensor? = x.requiresGrad ? Tensor(uninitialized: x.shape) : nil
     let wantW = weight.requiresGrad
     let partials = Tensor.zeros([chunks, cin, k])
     let X = SendablePointer(x.data), W = SendablePointer(weight.data), G = SendablePointer(gOut.data)
     let GX = gx.map { SendablePointer($0.data) }, P = SendablePointer(partials.data)
-    Parallel.run(chunks) { ci in
-        let i0 = ci * per, nb = min(n, i0 + per) - i0
-        if nb <= 0 { return }
+    split.forEach { ci, i0, nb in
         withScratch(k * nb * s + 2 * cin * nb * s) { col in
             let xc = col + k * nb * s, dxc = xc + cin * nb * s
             for i in 0..<nb { im2col(g, G.p + (i0 + i) * outSize, col + i * s, ldc: nb * s) }
