@@ -4,7 +4,7 @@ import XCTest
 
 final class KernelTests: XCTestCase {
     func testGemmAllLayoutsOddSizesAndThreads() {
-        for (m, n, k) in [(1, 1, 1), (7, 13, 5), (37, 53, 300), (150, 40, 19), (13, 70, 260)] {
+        for (m, n, k) in [(1, 1, 1), (7, 13, 5), (37, 53, 300), (150, 40, 19), (13, 70, 260), (29, 45, 1100)] {
             for ta in [false, true] { for tb in [false, true] { for threads in [1, 2] {
                 let a = Tensor.uniform([m * k], low: -1, high: 1, seed: 1)
                 let b = Tensor.uniform([k * n], low: -1, high: 1, seed: 2)

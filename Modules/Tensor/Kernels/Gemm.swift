@@ -11,7 +11,10 @@ public enum GemmBlocking {
         return dlp_cpu_has_avx512() != 0
     }()
     public static let mr = useWide ? 12 : 6, nr = useWide ? 32 : 16
-    public static let mc = 144, kc = 256, nc = 4096
+    public static let mc = 144, nc = 4096
+    /// Depth of one packed block. The AVX-512 kernel measured 2–4 % faster with 512 (fewer C-tile
+    /// round trips; a 288-deep conv GEMM becomes one block); the Swift kernel was neutral, so it keeps 256.
+    public static let kc = useWide ? 512 : 256
     /// Name of the micro-kernel in use, for benchmark reports.
     public static var kernelName: String { useWide ? "avx512 12x32 (C)" : "simd8 6x16 (Swift)" }
 }
