@@ -23,7 +23,7 @@ final class KernelTests: XCTestCase {
     }
 
     func testBigGemmThreadedMatchesReference() {
-        let (m, n, k) = (200, 300, 280)
+        let (m, n, k) = (200, 300, 1100)
         let a = Tensor.uniform([m, k], low: -1, high: 1, seed: 4), b = Tensor.uniform([k, n], low: -1, high: 1, seed: 5)
         let c1 = Tensor.zeros([m, n]), c2 = Tensor.zeros([m, n])
         sgemm(transA: false, transB: false, m: m, n: n, k: k, a: a.data, lda: k, b: b.data, ldb: n, beta: 0,
