@@ -65,21 +65,25 @@ extension Tensor {
         for t in order.reversed() {
             guard let n = t.node, let g = t.grad else { continue }
             let grads = n.backward(t, g)
-            for (input, gi) in zip(n.inputs, grads) where input.requiresGrad {
-                if let gi { input.accumulateGrad(gi) }
+            for (k, (input, gi)) in zip(n.inputs, grads).enumerated() where input.requiresGrad {
+                guard let gi else { continue }
+                // A gradient the rule allocated for this input alone can be adopted instead of copied;
+                // one that is (a view of) the incoming gradient or shared with another input cannot.
+                let exclusive = gi.offset == 0 && gi.count == gi.storage.count && gi.storage !== g.storage
+                    && !grads.enumerated().contains { $0.offset != k && $0.element?.storage === gi.storage }
+                input.accumulateGrad(gi, adopt: exclusive)
             }
             t.node = nil
             t.grad = nil
         }
     }
 
-    func accumulateGrad(_ g: Tensor) {
+    func accumulateGrad(_ g: Tensor, adopt: Bool = false) {
         precondition(g.shape == shape, "gradient shape \(g.shape) for tensor \(shape)")
         if let old = grad {
             addInPlace(old.data, g.data, count)
         } else {
-            // Own a private copy: g may be shared with another input (add passes one gradient to both).
-            grad = g.copy()
+            grad = adopt && g.node == nil ? g : g.copy()
         }
     }
 
