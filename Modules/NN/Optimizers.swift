@@ -63,27 +63,41 @@ public final class Adam: Optimizer {
             let n = p.count, w = p.data, gd = g.data, md = m[i].data, vd = v[i].data
             let b1 = beta1, b2 = beta2, l2 = decoupled ? 0 : weightDecay
             let decay = decoupled ? 1 - learningRate * weightDecay : 1
-            // One fused pass: m, v and w updated together, 8 lanes at a time.
-            typealias V = SIMD8<Float>
-            var j = 0
-            while j + 8 <= n {
-                let wv = V(UnsafeBufferPointer(start: w + j, count: 8))
-                let g = V(UnsafeBufferPointer(start: gd + j, count: 8)) + l2 * wv
-                let m = b1 * V(UnsafeBufferPointer(start: md + j, count: 8)) + (1 - b1) * g
-                let v = b2 * V(UnsafeBufferPointer(start: vd + j, count: 8)) + (1 - b2) * g * g
-                let nw = wv * decay - stepSize * m / (v.squareRoot() * invBc2Sqrt + eps)
-                UnsafeMutableRawPointer(md + j).storeBytes(of: m, as: V.self)
-                UnsafeMutableRawPointer(vd + j).storeBytes(of: v, as: V.self)
-                UnsafeMutableRawPointer(w + j).storeBytes(of: nw, as: V.self)
-                j += 8
+            // One fused pass: m, v and w updated together, 8 lanes at a time; large tensors on all cores.
+            let W = SendablePointer(w), G = SendablePointer(gd), M = SendablePointer(md), Vv = SendablePointer(vd)
+            let (bc, sz, ep) = (invBc2Sqrt, stepSize, eps)
+            Parallel.forRanges(n, minChunk: 1 << 14, align: 8) { r in
+                Adam.update(r, W.p, G.p, M.p, Vv.p, b1: b1, b2: b2, l2: l2, decay: decay, stepSize: sz, invBc2Sqrt: bc, eps: ep)
             }
-            while j < n {
-                let gj = gd[j] + l2 * w[j]
-                md[j] = b1 * md[j] + (1 - b1) * gj
-                vd[j] = b2 * vd[j] + (1 - b2) * gj * gj
-                w[j] = w[j] * decay - stepSize * md[j] / (vd[j].squareRoot() * invBc2Sqrt + eps)
-                j += 1
-            }
+        }
+    }
+}
+
+extension Adam {
+    /// The Adam update over indices `r` of one tensor.
+    @inline(__always)
+    static func update(_ r: Range<Int>, _ w: UnsafeMutablePointer<Float>, _ gd: UnsafeMutablePointer<Float>,
+                       _ md: UnsafeMutablePointer<Float>, _ vd: UnsafeMutablePointer<Float>, b1: Float, b2: Float, l2: Float,
+                       decay: Float, stepSize: Float, invBc2Sqrt: Float, eps: Float) {
+        typealias V = SIMD8<Float>
+        var j = r.lowerBound
+        while j + 8 <= r.upperBound {
+            let wv = V(UnsafeBufferPointer(start: w + j, count: 8))
+            let g = V(UnsafeBufferPointer(start: gd + j, count: 8)) + l2 * wv
+            let m = b1 * V(UnsafeBufferPointer(start: md + j, count: 8)) + (1 - b1) * g
+            let v = b2 * V(UnsafeBufferPointer(start: vd + j, count: 8)) + (1 - b2) * g * g
+            let nw = wv * decay - stepSize * m / (v.squareRoot() * invBc2Sqrt + eps)
+            UnsafeMutableRawPointer(md + j).storeBytes(of: m, as: V.self)
+            UnsafeMutableRawPointer(vd + j).storeBytes(of: v, as: V.self)
+            UnsafeMutableRawPointer(w + j).storeBytes(of: nw, as: V.self)
+            j += 8
+        }
+        while j < r.upperBound {
+            let gj = gd[j] + l2 * w[j]
+            md[j] = b1 * md[j] + (1 - b1) * gj
+            vd[j] = b2 * vd[j] + (1 - b2) * gj * gj
+            w[j] = w[j] * decay - stepSize * md[j] / (vd[j].squareRoot() * invBc2Sqrt + eps)
+            j += 1
         }
     }
 }
