@@ -89,6 +89,14 @@ func bestTime(minSeconds: Double, _ body: () -> Void) -> Double {
     return best
 }
 
+/// Runs `body` with the kernels limited to `threads` worker threads, restoring the setting afterwards.
+func withThreads(_ threads: Int, _ body: () -> Void) {
+    let saved = Parallel.threads
+    Parallel.threads = threads
+    defer { Parallel.threads = saved }
+    body()
+}
+
 func fmt(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
 
 func printTable(_ header: [String], _ rows: [[String]]) {

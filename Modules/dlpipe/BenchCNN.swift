@@ -8,11 +8,8 @@ import Vision
 func seedNet() -> ConvNet { try! ConvNet(specs: LayerSpec.seedCNN, inputShape: [1, 28, 28], classes: 10, seed: 1) }
 
 func benchTrainCNN(_ opts: BenchOptions) {
-    let saved = Parallel.threads
-    defer { Parallel.threads = saved }
     var rows: [[String]] = []
-    for t in opts.threadCounts {
-        Parallel.threads = t
+    for t in opts.threadCounts { withThreads(t) {
         let net = seedNet()
         let opt = Adam(net.parameters, learningRate: 1e-3)
         let batch = 32
@@ -37,16 +34,13 @@ func benchTrainCNN(_ opts: BenchOptions) {
         let med = rates.sorted()[rates.count / 2]
         if opts.json { print("{\"bench\":\"train-cnn\",\"batch\":\(batch),\"threads\":\(t),\"images_per_s\":\(Int(med))}") }
         else { rows.append(["train-cnn", "32", "\(t)", "\(Int(med))", "—", fmt(1e3 * Double(batch) / med, 3) + " ms/step"]) }
-    }
+    } }
     if !opts.json { printTable(["bench", "batch", "threads", "images/s", "latency µs", "note"], rows) }
 }
 
 func benchInferCNN(_ opts: BenchOptions) {
-    let saved = Parallel.threads
-    defer { Parallel.threads = saved }
     var rows: [[String]] = []
-    for t in opts.threadCounts {
-        Parallel.threads = t
+    for t in opts.threadCounts { withThreads(t) {
         let net = seedNet()
         net.eval()
         let x1 = Tensor.uniform([1, 1, 28, 28], seed: 3), xb = Tensor.uniform([256, 1, 28, 28], seed: 4)
@@ -67,6 +61,6 @@ func benchInferCNN(_ opts: BenchOptions) {
             rows.append(["infer-cnn", "1", "\(t)", "\(Int(1e6 / medLat))", fmt(medLat, 1)])
             rows.append(["infer-cnn", "256", "\(t)", "\(Int(thr))", "—"])
         }
-    }
+    } }
     if !opts.json { printTable(["bench", "batch", "threads", "images/s", "median latency µs"], rows) }
 }

@@ -8,16 +8,13 @@ func benchConv(_ opts: BenchOptions) {
     let layers = [Layer(name: "conv1", c: 1, h: 28, oc: 32), Layer(name: "conv2", c: 32, h: 13, oc: 64)]
     let batch = 32
     var table: [[String]] = []
-    let saved = Parallel.threads
-    defer { Parallel.threads = saved }
     for l in layers {
         let x = Tensor.uniform([batch, l.c, l.h, l.h], seed: 1)
         let w = Tensor.uniform([l.oc, l.c, 3, 3], low: -0.1, high: 0.1, seed: 2)
         let b = Tensor.zeros([l.oc])
         let oh = l.h - 2
         let fwdFlops = 2.0 * Double(batch * l.oc * oh * oh * l.c * 9)
-        for t in opts.threadCounts {
-            Parallel.threads = t
+        for t in opts.threadCounts { withThreads(t) {
             let fwd = bestTime(minSeconds: opts.seconds) {
                 _ = Autograd.noGrad { x.conv2d(w, bias: b, relu: true) }
             }
@@ -38,7 +35,7 @@ func benchConv(_ opts: BenchOptions) {
                     table.append([l.name, "\(l.c)→\(l.oc)", "\(l.h)×\(l.h)", kind, "\(t)", fmt(gf, 1), fmt(secs * 1e3, 3)])
                 }
             }
-        }
+        } }
     }
     if !opts.json { printTable(["layer", "channels", "input", "pass", "threads", "GFLOP/s", "best ms"], table) }
 }
