@@ -68,6 +68,64 @@ final class KernelTests: XCTestCase {
         XCTAssertLessThan(maxDiff, 1e-5)
     }
 
+    /// Single-channel input takes the direct kernel (not im2col + GEMM): check it on the shapes that hit
+    /// each of its branches — 3×3 with rows ≥ 8 (shifted last block, odd channel count), rows < 8,
+    /// other kernel sizes, padding, ReLU — and with one and two threads.
+    func testSingleChannelDirectConvMatchesLoop() {
+        for (h, w, oc, k, pad, relu) in [(28, 28, 32, 3, 0, true), (12, 19, 5, 3, 1, false), (6, 7, 3, 3, 0, true),
+                                          (9, 40, 4, 5, 2, false), (5, 5, 1, 1, 0, true)] {
+            for threads in [1, 2] {
+                let saved = Parallel.threads
+                Parallel.threads = threads
+                defer { Parallel.threads = saved }
+                let x = Tensor.uniform([3, 1, h, w], low: -1, high: 1, seed: 20)
+                let wt = Tensor.uniform([oc, 1, k, k], low: -1, high: 1, seed: 21)
+                let b = Tensor.uniform([oc], low: -1, high: 1, seed: 22)
+                let y = x.conv2d(wt, bias: b, padding: pad, relu: relu)
+                let oh = h + 2 * pad - k + 1, ow = w + 2 * pad - k + 1
+                XCTAssertEqual(y.shape, [3, oc, oh, ow])
+                var maxDiff: Float = 0
+                for n in 0..<3 { for o in 0..<oc { for oy in 0..<oh { for ox in 0..<ow {
+                    var s = b.data[o]
+                    for ky in 0..<k { for kx in 0..<k {
+                        let iy = oy - pad + ky, ix = ox - pad + kx
+                        if iy >= 0 && iy < h && ix >= 0 && ix < w { s += x[n, 0, iy, ix] * wt[o, 0, ky, kx] }
+                    } }
+                    if relu { s = max(s, 0) }
+                    maxDiff = max(maxDiff, abs(s - y[n, o, oy, ox]))
+                } } } }
+                XCTAssertLessThan(maxDiff, 1e-5, "\(h)x\(w) oc=\(oc) k=\(k) pad=\(pad) threads=\(threads)")
+            }
+        }
+    }
+
+    /// 2×2 max pooling: the inference kernel, the training kernel (which also records the winners) and
+    /// its gradient, against a loop; widths cover the SIMD blocks and the scalar tail, odd sizes the
+    /// dropped edge, and ties (many zeros) the first-maximum rule.
+    func testMaxPool2x2FastPathsMatchLoop() {
+        for (h, w) in [(26, 26), (11, 11), (7, 35), (2, 2)] {
+            let x = Tensor.uniform([2, 3, h, w], low: -1, high: 1, seed: 23).relu()
+            let oh = h / 2, ow = w / 2
+            let inference = Autograd.noGrad { x.maxPool2d(2) }
+            let xt = x.copy(); xt.requiresGrad = true
+            let training = xt.maxPool2d(2)
+            let gy = Tensor.uniform(training.shape, low: -1, high: 1, seed: 24)
+            (training * gy).sum().backward()
+            let gx = xt.grad!
+            var expectedGrad = [Float](repeating: 0, count: x.count)
+            for n in 0..<2 { for c in 0..<3 { for oy in 0..<oh { for ox in 0..<ow {
+                var best = -Float.infinity, bi = 0
+                for ky in 0..<2 { for kx in 0..<2 where x[n, c, 2 * oy + ky, 2 * ox + kx] > best {
+                    best = x[n, c, 2 * oy + ky, 2 * ox + kx]; bi = (2 * oy + ky) * w + 2 * ox + kx
+                } }
+                XCTAssertEqual(inference[n, c, oy, ox], best)
+                XCTAssertEqual(training[n, c, oy, ox], best)
+                expectedGrad[(n * 3 + c) * h * w + bi] += gy[n, c, oy, ox]
+            } } } }
+            for i in 0..<x.count { XCTAssertEqual(gx.data[i], expectedGrad[i], "\(h)x\(w) at \(i)") }
+        }
+    }
+
     func testConvTransposeIsAdjointOfConv() {
         // <conv(x), y> == <x, convT(y)> for the same weight: the defining property of the transpose.
         let x = Tensor.uniform([2, 3, 7, 7], low: -1, high: 1, seed: 9)

@@ -12,8 +12,18 @@ extension Tensor {
         let oh = (h - kernel) / st + 1, ow = (w - kernel) / st + 1
         let out = Tensor(uninitialized: [n, c, oh, ow])
         let planes = n * c
+        let src = SendablePointer(data), dst = SendablePointer(out.data)
+        let s = shape
+        let training = Autograd.isEnabled && requiresGrad
+        if kernel == 2 && st == 2 && !training {
+            // Inference: the max alone, no argmax bookkeeping.
+            Parallel.forRanges(planes, minChunk: 64) { r in
+                for p in r { maxPool2x2(src.p + p * h * w, dst.p + p * oh * ow, w, oh, ow) }
+            }
+            return out
+        }
         let arg = Storage(count: planes * oh * ow)   // argmax index within the plane, as Float bits
-        let src = SendablePointer(data), dst = SendablePointer(out.data), A = SendablePointer(arg.base)
+        let A = SendablePointer(arg.base)
         Parallel.forRanges(planes, minChunk: 64) { r in
             if kernel == 2 && st == 2 {
                 for p in r { maxPool2x2(src.p + p * h * w, dst.p + p * oh * ow, A.p + p * oh * ow, w, oh, ow) }
@@ -33,7 +43,6 @@ extension Tensor {
                 } }
             }
         }
-        let s = shape
         return out.recorded([self]) { _, g in
             let gi = Tensor(uninitialized: s)
             let GI = SendablePointer(gi.data), G = SendablePointer(g.data), AR = SendablePointer(arg.base)
@@ -81,22 +90,60 @@ extension Tensor {
     }
 }
 
-/// 2×2/2 max pooling of one plane; `arg` gets the winning index within the plane (as Float bits).
-/// Written with selects, not branches: on real activations the comparisons are unpredictable.
+/// 2×2/2 max pooling of one plane: SIMD over 8 outputs (even/odd lanes of 16 inputs), scalar tail.
 @inline(__always)
-func maxPool2x2(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ arg: UnsafeMutablePointer<Float>,
-                _ w: Int, _ oh: Int, _ ow: Int) {
+func maxPool2x2(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ w: Int, _ oh: Int, _ ow: Int) {
     for oy in 0..<oh {
-        let r0 = 2 * oy * w, r1 = r0 + w
-        for ox in 0..<ow {
+        let r0 = x + 2 * oy * w, r1 = r0 + w, out = y + oy * ow
+        var ox = 0
+        while ox + 8 <= ow {
+            let a = load16(r0 + 2 * ox), b = load16(r1 + 2 * ox)
+            let v = a.replacing(with: b, where: b .> a)
+            store8(pointwiseMax8(v.evenHalf, v.oddHalf), out + ox)
+            ox += 8
+        }
+        while ox < ow {
+            let i = 2 * ox
+            out[ox] = Swift.max(Swift.max(r0[i], r0[i + 1]), Swift.max(r1[i], r1[i + 1]))
+            ox += 1
+        }
+    }
+}
+
+/// 2×2/2 max pooling of one plane that also records each window's winner (its index within the plane,
+/// as Float bits; the first maximum on ties, as PyTorch). SIMD over 8 outputs with selects, scalar tail.
+@inline(__always)
+func maxPool2x2(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ arg: UnsafeMutablePointer<Float>,
+                _ w: Int, _ oh: Int, _ ow: Int) {
+    let lane2 = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
+    let one = SIMD8<Int32>(repeating: 1), down = SIMD8<Int32>(repeating: Int32(w))
+    for oy in 0..<oh {
+        let r0 = 2 * oy * w, r1 = r0 + w, out = oy * ow
+        var ox = 0
+        while ox + 8 <= ow {
+            let top = load16(x + r0 + 2 * ox), bottom = load16(x + r1 + 2 * ox)
+            let a = top.evenHalf, b = top.oddHalf, c = bottom.evenHalf, d = bottom.oddHalf
+            let i0 = lane2 &+ SIMD8<Int32>(repeating: Int32(r0 + 2 * ox))
+            let ab = b .> a, cd = d .> c
+            let m1 = a.replacing(with: b, where: ab), m2 = c.replacing(with: d, where: cd)
+            let j1 = i0.replacing(with: i0 &+ one, where: ab)
+            let j2 = (i0 &+ down).replacing(with: i0 &+ down &+ one, where: cd)
+            let second = m2 .> m1
+            store8(m1.replacing(with: m2, where: second), y + out + ox)
+            let j = j1.replacing(with: j2, where: second)
+            UnsafeMutableRawPointer(arg + out + ox).storeBytes(of: j, as: SIMD8<Int32>.self)
+            ox += 8
+        }
+        while ox < ow {
             let i0 = r0 + 2 * ox, i1 = r1 + 2 * ox
             let a = x[i0], b = x[i0 + 1], c = x[i1], d = x[i1 + 1]
             let ab = b > a, cd = d > c
             let m1 = ab ? b : a, m2 = cd ? d : c
             let j1 = ab ? i0 + 1 : i0, j2 = cd ? i1 + 1 : i1
             let second = m2 > m1
-            y[oy * ow + ox] = second ? m2 : m1
-            arg[oy * ow + ox] = Float(bitPattern: UInt32(truncatingIfNeeded: second ? j2 : j1))
+            y[out + ox] = second ? m2 : m1
+            arg[out + ox] = Float(bitPattern: UInt32(truncatingIfNeeded: second ? j2 : j1))
+            ox += 1
         }
     }
 }
