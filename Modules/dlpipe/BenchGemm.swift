@@ -2,7 +2,11 @@
 import Foundation
 import Tensor
 
-struct GemmShape { let name: String; let m: Int, n: Int, k: Int }
+struct GemmShape {
+    let name: String; let m: Int, n: Int, k: Int
+    /// B stored [N,K], as a Dense layer's weight.
+    var transB = false
+}
 
 func benchGemm(_ opts: BenchOptions) {
     let shapes = opts.shapes ?? [
@@ -10,6 +14,7 @@ func benchGemm(_ opts: BenchOptions) {
         GemmShape(name: "512", m: 512, n: 512, k: 512),
         GemmShape(name: "1024", m: 1024, n: 1024, k: 1024),
         GemmShape(name: "conv2", m: 64, n: 32 * 121, k: 288),
+        GemmShape(name: "dense1", m: 256, n: 64, k: 1600, transB: true),
     ]
     var table: [[String]] = []
     for s in shapes {
@@ -19,8 +24,8 @@ func benchGemm(_ opts: BenchOptions) {
         for t in opts.threadCounts {
             let flops = 2.0 * Double(s.m) * Double(s.n) * Double(s.k)
             let secs = bestTime(minSeconds: opts.seconds) {
-                sgemm(transA: false, transB: false, m: s.m, n: s.n, k: s.k, a: a.base, lda: s.k,
-                      b: b.base, ldb: s.n, beta: 0, c: c.base, ldc: s.n, threads: t)
+                sgemm(transA: false, transB: s.transB, m: s.m, n: s.n, k: s.k, a: a.base, lda: s.k,
+                      b: b.base, ldb: s.transB ? s.k : s.n, beta: 0, c: c.base, ldc: s.n, threads: t)
             }
             let gf = flops / secs / 1e9
             if opts.json {

@@ -28,8 +28,15 @@ public func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Flo
     if m == 0 || n == 0 { return }
     let A = SendablePointer(UnsafeMutablePointer(mutating: a)), B = SendablePointer(UnsafeMutablePointer(mutating: b))
     let C = SendablePointer(c)
+    if m <= 2 && k >= 16 {
+        // A row or two (batch-1 inference through Dense layers): packing B would cost more than the
+        // product, so stream B once with SIMD dot products / row updates instead.
+        gemmFewRows(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                    beta: beta, c: c, ldc: ldc)
+        return
+    }
     let flops = 2 * m * n * k
-    let t = flops >= 6_000_000 ? max(1, threads) : 1   // below ~6 MFLOP a split costs more than it saves
+    let t = flops >= 1_500_000 ? max(1, threads) : 1   // below ~1.5 MFLOP a split costs more than it saves
     if t == 1 {
         gemmBlock(transA, transB, 0..<m, 0..<n, k, alpha, A.p, lda, B.p, ldb, beta, C.p, ldc)
     } else {
@@ -297,6 +304,32 @@ func microKernel6x16(_ kc: Int, _ a: UnsafeMutablePointer<Float>, _ b: UnsafeMut
             let t = raw.bindMemory(to: Float.self)
             if overwrite { for i in 0..<mr { for j in 0..<nr { c[i * ldc + j] = t[i * 16 + j] } } }
             else { for i in 0..<mr { for j in 0..<nr { c[i * ldc + j] += t[i * 16 + j] } } }
+        }
+    }
+}
+
+/// C = alpha·op(A)·op(B) + beta·C for m ≤ 2 rows, without packing: with B stored [N,K] every output is
+/// a contiguous dot product; with B stored [K,N] each row of B is added, scaled, into the output row.
+func gemmFewRows(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                 a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                 beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    withScratch(k) { row in
+        for i in 0..<m {
+            // Row i of op(A), made contiguous.
+            if transA { for p in 0..<k { row[p] = a[p * lda + i] } } else { row.update(from: a + i * lda, count: k) }
+            let out = c + i * ldc
+            if transB {
+                for j in 0..<n {
+                    let v = alpha * dotFloats(row, b + j * ldb, k)
+                    out[j] = beta == 0 ? v : v + beta * out[j]
+                }
+            } else {
+                if beta == 0 { out.update(repeating: 0, count: n) } else if beta != 1 { for j in 0..<n { out[j] *= beta } }
+                for p in 0..<k {
+                    let s = alpha * row[p]
+                    if s != 0 { axpyFloats(out, s, b + p * ldb, n) }
+                }
+            }
         }
     }
 }

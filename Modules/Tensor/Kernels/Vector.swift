@@ -45,6 +45,31 @@ func map8(_ a: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: In
     while i < n { out[i] = s(a[i]); i += 1 }
 }
 
+/// Σ x[i]·y[i] with four SIMD8 accumulators.
+@inline(__always)
+public func dotFloats(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) -> Float {
+    var a0 = F8(), a1 = F8(), a2 = F8(), a3 = F8()
+    var i = 0
+    while i + 32 <= n {
+        a0 = a0.addingProduct(load8(x + i), load8(y + i)); a1 = a1.addingProduct(load8(x + i + 8), load8(y + i + 8))
+        a2 = a2.addingProduct(load8(x + i + 16), load8(y + i + 16)); a3 = a3.addingProduct(load8(x + i + 24), load8(y + i + 24))
+        i += 32
+    }
+    while i + 8 <= n { a0 = a0.addingProduct(load8(x + i), load8(y + i)); i += 8 }
+    var s = ((a0 + a1) + (a2 + a3)).sum()
+    while i < n { s += x[i] * y[i]; i += 1 }
+    return s
+}
+
+/// y[i] += s·x[i]
+@inline(__always)
+public func axpyFloats(_ y: UnsafeMutablePointer<Float>, _ s: Float, _ x: UnsafePointer<Float>, _ n: Int) {
+    let sv = F8(repeating: s)
+    var i = 0
+    while i + 8 <= n { store8(load8(y + i).addingProduct(sv, load8(x + i)), y + i); i += 8 }
+    while i < n { y[i] += s * x[i]; i += 1 }
+}
+
 /// Sum of n floats with four SIMD8 accumulators.
 public func sumFloats(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
     var a0 = F8(), a1 = F8(), a2 = F8(), a3 = F8()
