@@ -66,11 +66,31 @@ public final class ConvNet: Layer {
 
     /// Dropout layers have no parameters, so they are not named children; switch them here.
     public func setOwnTraining(_ training: Bool) {
+        isTraining = training
         for case .dropout(let d) in steps { d.setOwnTraining(training) }
     }
+    private var isTraining = true
+
+    /// Images per slice when a large batch is classified: a slice's activations stay in the caches
+    /// from layer to layer (256 digits at once sent every layer's output out to DRAM and back; slices
+    /// of 32 measured 1.1× faster). Training never slices: batch norm needs the whole batch.
+    static let inferenceSlice = 32
 
     /// Logits [N, classes] for images [N, C, H, W].
     public func callAsFunction(_ x: Tensor) -> Tensor {
+        let n = x.shape[0], slice = ConvNet.inferenceSlice
+        if n > slice && !isTraining && !Autograd.isEnabled {
+            let out = Tensor(uninitialized: [n, classes])
+            for i0 in stride(from: 0, to: n, by: slice) {
+                let part = forward(x.slice(i0..<Swift.min(n, i0 + slice)))
+                (out.data + i0 * classes).update(from: part.data, count: part.count)
+            }
+            return out
+        }
+        return forward(x)
+    }
+
+    private func forward(_ x: Tensor) -> Tensor {
         var h = x
         for s in steps {
             switch s {

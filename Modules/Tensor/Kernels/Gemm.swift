@@ -48,61 +48,97 @@ import Dispatch
 import Foundation
 import CKernels
 
+/// op(A) packed once, whole, into MR-row panels for every kc block (block (pc, rows) at
+/// p + pc·mPad + row·kc), so several GEMMs with the same A — threads' column ranges, or a convolution's
+/// batch sub-chunks — share one packing. Lives in a pooled scratch buffer for the duration of `body`.
+public struct PackedA: @unchecked Sendable {
+    public let m: Int, k: Int, mPad: Int
+    let p: UnsafeMutablePointer<Float>
+
+    /// Packs alpha·op(A) [m×k], splitting the row panels over `threads`, and runs body with the result.
+    ///
+    ///     PackedA.with(transA: false, m: m, k: k, a: w, lda: k) { pa in pa.multiply(...) }
+    public static func with<R>(transA: Bool, m: Int, k: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+                               threads: Int = 1, _ body: (PackedA) throws -> R) rethrows -> R {
+        typealias G = GemmBlocking
+        let mPad = (m + G.mr - 1) / G.mr * G.mr
+        return try withScratch(mPad * k) { ap in
+            let AP = SendablePointer(ap), A = SendablePointer(UnsafeMutablePointer(mutating: a))
+            let panels = mPad / G.mr
+            let perRows = (panels + threads - 1) / threads * G.mr
+            Parallel.run(threads <= 1 ? 1 : (mPad + perRows - 1) / perRows) { i in
+                let r0 = threads <= 1 ? 0 : i * perRows, r1 = threads <= 1 ? m : min(m, r0 + perRows)
+                if r0 >= r1 { return }
+                var pc = 0
+                while pc < k {
+                    let kc = min(G.kc, k - pc)
+                    packA(transA, A.p, lda, r0, r1 - r0, pc, kc, alpha, AP.p + pc * mPad + r0 * kc)
+                    pc += G.kc
+                }
+            }
+            return try body(PackedA(m: m, k: k, mPad: mPad, p: ap))
+        }
+    }
+
+    /// C[:, cols] = A·op(B)[:, cols] + beta·C[:, cols] on the calling thread (B is [k×n], or [n×k] when transB).
+    public func multiply(transB: Bool, b: UnsafePointer<Float>, ldb: Int, beta: Float,
+                         c: UnsafeMutablePointer<Float>, ldc: Int, cols: Range<Int>) {
+        typealias G = GemmBlocking
+        let c0 = cols.lowerBound, c1 = cols.upperBound
+        if c0 >= c1 || m == 0 { return }
+        let B = UnsafeMutablePointer(mutating: b)
+        if k == 0 {
+            if beta != 1 { for r in 0..<m { for j in c0..<c1 { c[r * ldc + j] = beta == 0 ? 0 : beta * c[r * ldc + j] } } }
+            return
+        }
+        if beta != 0 && beta != 1 { for r in 0..<m { let row = c + r * ldc; for j in c0..<c1 { row[j] *= beta } } }
+        withScratch(min(G.kc, k) * min(G.nc, (c1 - c0 + G.nr - 1) / G.nr * G.nr)) { bp in
+            var jc = c0
+            while jc < c1 {
+                let nc = min(G.nc, c1 - jc)
+                var pc = 0
+                while pc < k {
+                    let kc = min(G.kc, k - pc)
+                    packB(transB, B, ldb, pc, kc, jc, nc, bp)
+                    var ic = 0
+                    while ic < m {
+                        let mc = min(G.mc, m - ic)
+                        macroKernel(mc, nc, kc, p + pc * mPad + ic * kc, bp, c + ic * ldc + jc, ldc, pc == 0 && beta == 0)
+                        ic += G.mc
+                    }
+                    pc += G.kc
+                }
+                jc += G.nc
+            }
+        }
+    }
+
+    /// The same product with C's columns split into NR-aligned ranges over `threads`.
+    public func multiply(transB: Bool, n: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float,
+                         c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int) {
+        typealias G = GemmBlocking
+        if threads <= 1 { multiply(transB: transB, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, cols: 0..<n); return }
+        var per = (n + threads - 1) / threads
+        per = (per + G.nr - 1) / G.nr * G.nr
+        let B = SendablePointer(UnsafeMutablePointer(mutating: b)), C = SendablePointer(c)
+        Parallel.run((n + per - 1) / per) { i in
+            multiply(transB: transB, b: B.p, ldb: ldb, beta: beta, c: C.p, ldc: ldc, cols: i * per..<min(n, i * per + per))
+        }
+    }
+}
+
 /// Multi-threaded GEMM in two parallel phases and no barriers: (1) all of op(A) is packed once, row
 /// panels split across threads; (2) threads take disjoint NR-aligned column ranges of C, each packing
 /// only its own part of B and reusing the shared packed A. Nothing is packed twice.
 func gemmThreaded(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
                   _ A: SendablePointer, _ lda: Int, _ B: SendablePointer, _ ldb: Int, _ beta: Float,
                   _ C: SendablePointer, _ ldc: Int, _ threads: Int) {
-    typealias G = GemmBlocking
     if k == 0 {
         gemmBlock(transA, transB, 0..<m, 0..<n, k, alpha, A.p, lda, B.p, ldb, beta, C.p, ldc)
         return
     }
-    let mPad = (m + G.mr - 1) / G.mr * G.mr
-    withScratch(mPad * k) { apRaw in
-        let AP = SendablePointer(apRaw)
-        // Phase 1: pack A. Block (pc, rows) lives at AP + pc·mPad + row·kc.
-        let panels = mPad / G.mr
-        let perRows = (panels + threads - 1) / threads * G.mr
-        Parallel.run((mPad + perRows - 1) / perRows) { i in
-            let r0 = i * perRows, r1 = min(m, r0 + perRows)
-            if r0 >= r1 { return }
-            var pc = 0
-            while pc < k {
-                let kc = min(G.kc, k - pc)
-                packA(transA, A.p, lda, r0, r1 - r0, pc, kc, alpha, AP.p + pc * mPad + r0 * kc)
-                pc += G.kc
-            }
-        }
-        // Phase 2: column ranges.
-        var per = (n + threads - 1) / threads
-        per = (per + G.nr - 1) / G.nr * G.nr
-        Parallel.run((n + per - 1) / per) { i in
-            let c0 = i * per, c1 = min(n, c0 + per)
-            if c0 >= c1 { return }
-            if beta != 0 && beta != 1 { for r in 0..<m { let row = C.p + r * ldc; for j in c0..<c1 { row[j] *= beta } } }
-            withScratch(min(G.kc, k) * min(G.nc, (c1 - c0 + G.nr - 1) / G.nr * G.nr)) { bp in
-                var jc = c0
-                while jc < c1 {
-                    let nc = min(G.nc, c1 - jc)
-                    var pc = 0
-                    while pc < k {
-                        let kc = min(G.kc, k - pc)
-                        packB(transB, B.p, ldb, pc, kc, jc, nc, bp)
-                        var ic = 0
-                        while ic < m {
-                            let mc = min(G.mc, m - ic)
-                            macroKernel(mc, nc, kc, AP.p + pc * mPad + ic * kc, bp, C.p + ic * ldc + jc, ldc,
-                                        pc == 0 && beta == 0)
-                            ic += G.mc
-                        }
-                        pc += G.kc
-                    }
-                    jc += G.nc
-                }
-            }
-        }
+    PackedA.with(transA: transA, m: m, k: k, alpha: alpha, a: A.p, lda: lda, threads: threads) { pa in
+        pa.multiply(transB: transB, n: n, b: B.p, ldb: ldb, beta: beta, c: C.p, ldc: ldc, threads: threads)
     }
 }
 

@@ -3,6 +3,9 @@
 // (for 28×28 digits a per-image GEMM is too small to run at speed, and splitting a tiny GEMM across
 // cores costs more than it gains). Bias and ReLU are fused into the output scatter.
 
+/// Floats of im2col columns one GEMM works on: 512 KB, the L2 of one Zen 3 core.
+let convColumnBudget = 1 << 17
+
 /// A batch of `n` images split into one chunk per core; cores left over go to each chunk's GEMMs.
 struct BatchSplit {
     let n: Int, chunks: Int, per: Int, gemmThreads: Int
@@ -63,25 +66,37 @@ extension Tensor {
                 }
             }
         } else {
-        split.forEach { ci, i0, nb in
-            withScratch(k * nb * s + oc * nb * s) { col in
-                let tmp = col + k * nb * s
-                for i in 0..<nb { im2col(g, X.p + (i0 + i) * c * h * w, col + i * s, ldc: nb * s) }
-                sgemm(transA: false, transB: false, m: oc, n: nb * s, k: k, a: W.p, lda: k, b: col, ldb: nb * s,
-                      beta: 0, c: tmp, ldc: nb * s, threads: gt)
-                for i in 0..<nb {
-                    for o in 0..<oc {
-                        let src = tmp + o * nb * s + i * s, dst = O.p + ((i0 + i) * oc + o) * s
-                        let bv = B.map { $0.p[o] } ?? 0
-                        if relu {
-                            map8(src, dst, s, { pointwiseMax8($0 + F8(repeating: bv), F8()) }, { Swift.max($0 + bv, 0) })
-                        } else {
-                            map8(src, dst, s, { $0 + F8(repeating: bv) }, { $0 + bv })
+            // The weights are packed once for the whole batch; each core then runs im2col + GEMM over
+            // sub-chunks of its images small enough that the column matrix stays in L2 (a whole chunk's
+            // columns went out to DRAM and back: 36 MB for 256 digits).
+            let sub = Swift.max(1, Swift.min(split.per, convColumnBudget / Swift.max(k * s, 1)))
+            PackedA.with(transA: false, m: oc, k: k, a: W.p, lda: k, threads: Parallel.threads) { pa in
+                split.forEach { ci, i0, nb in
+                    let sb = Swift.min(sub, nb)
+                    withScratch(k * sb * s + oc * sb * s) { col in
+                        let tmp = col + k * sb * s
+                        var j = 0
+                        while j < nb {
+                            let cnt = Swift.min(sb, nb - j), cols = cnt * s
+                            for i in 0..<cnt { im2col(g, X.p + (i0 + j + i) * c * h * w, col + i * s, ldc: cols) }
+                            let threads = 2 * oc * cols * k >= 1_500_000 ? gt : 1
+                            pa.multiply(transB: false, n: cols, b: col, ldb: cols, beta: 0, c: tmp, ldc: cols, threads: threads)
+                            for i in 0..<cnt {
+                                for o in 0..<oc {
+                                    let src = tmp + o * cols + i * s, dst = O.p + ((i0 + j + i) * oc + o) * s
+                                    let bv = B.map { $0.p[o] } ?? 0
+                                    if relu {
+                                        map8(src, dst, s, { pointwiseMax8($0 + F8(repeating: bv), F8()) }, { Swift.max($0 + bv, 0) })
+                                    } else {
+                                        map8(src, dst, s, { $0 + F8(repeating: bv) }, { $0 + bv })
+                                    }
+                                }
+                            }
+                            j += cnt
                         }
                     }
                 }
             }
-        }
         }
         var inputs = [x, weight]
         if let b = bias { inputs.append(b) }
