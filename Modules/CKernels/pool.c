@@ -94,12 +94,16 @@ void dlp_pool_run(long count, long threads, dlp_job_fn fn, void *ctx) {
         pthread_detach(t);
         nworkers++;
     }
+    // next_item moves to the new generation *before* the job's fields change. A late worker of the previous
+    // job may read some of the new fields; its next claim then already sees the new generation and stops.
+    // (Publishing next_item after the fields let such a worker pair the new job's count with an old claim
+    // and run an item of the new job twice: caught by ParallelTests once in a few thousand rounds.)
+    uint64_t g = atomic_load(&generation) + 1;
+    atomic_store(&next_item, (g & 0xffffffffu) << 32);
     atomic_store(&job_fn, fn);
     atomic_store(&job_ctx, ctx);
     atomic_store(&job_count, count);
     atomic_store(&remaining, count);
-    uint64_t g = atomic_load(&generation) + 1;
-    atomic_store(&next_item, (g & 0xffffffffu) << 32);
     atomic_store(&generation, g);
     if (atomic_load(&sleepers) > 0) {
         // Taking the mutex orders this broadcast after a sleeper's check of `generation`.

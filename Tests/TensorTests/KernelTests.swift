@@ -126,6 +126,41 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// Big enough that one image's im2col fills the L2 budget: forward and backward then walk each core's
+    /// images in several sub-chunks, accumulating dW and db across them. The batched results must equal
+    /// the same conv run one image at a time.
+    func testSubChunkedConvEqualsPerImage() {
+        let x = Tensor.uniform([5, 32, 20, 20], low: -1, high: 1, seed: 30)
+        let w = Tensor.uniform([8, 32, 3, 3], low: -0.2, high: 0.2, seed: 31)
+        let b = Tensor.uniform([8], low: -0.1, high: 0.1, seed: 32)
+        XCTAssertGreaterThan(32 * 9 * 18 * 18 * 2, convColumnBudget, "test must exercise several sub-chunks")
+        let gy = Tensor.uniform([5, 8, 18, 18], low: -1, high: 1, seed: 33)
+        func grads(_ xs: Tensor) -> (Tensor, Tensor, Tensor, Tensor) {
+            let xv = xs.copy(), wv = w.copy(), bv = b.copy()
+            xv.requiresGrad = true; wv.requiresGrad = true; bv.requiresGrad = true
+            let y = xv.conv2d(wv, bias: bv, relu: true)
+            (y * gy.slice(0..<xs.shape[0]).copy()).sum().backward()
+            return (y, xv.grad!, wv.grad!, bv.grad!)
+        }
+        let (y, gx, gw, gb) = grads(x)
+        var sumW = [Float](repeating: 0, count: w.count), sumB = [Float](repeating: 0, count: 8)
+        var worst: Float = 0
+        for i in 0..<5 {
+            let xi = x.slice(i..<i + 1).copy()
+            let xv = xi.copy(), wv = w.copy(), bv = b.copy()
+            xv.requiresGrad = true; wv.requiresGrad = true; bv.requiresGrad = true
+            let yi = xv.conv2d(wv, bias: bv, relu: true)
+            (yi * gy.slice(i..<i + 1).copy()).sum().backward()
+            for j in 0..<yi.count { worst = max(worst, abs(yi.data[j] - y.data[i * yi.count + j])) }
+            for j in 0..<xv.count { worst = max(worst, abs(xv.grad!.data[j] - gx.data[i * xv.count + j])) }
+            for j in 0..<w.count { sumW[j] += wv.grad!.data[j] }
+            for j in 0..<8 { sumB[j] += bv.grad!.data[j] }
+        }
+        for j in 0..<w.count { worst = max(worst, abs(sumW[j] - gw.data[j]) / max(1, abs(sumW[j]))) }
+        for j in 0..<8 { worst = max(worst, abs(sumB[j] - gb.data[j]) / max(1, abs(sumB[j]))) }
+        XCTAssertLessThan(worst, 1e-4)
+    }
+
     func testConvTransposeIsAdjointOfConv() {
         // <conv(x), y> == <x, convT(y)> for the same weight: the defining property of the transpose.
         let x = Tensor.uniform([2, 3, 7, 7], low: -1, high: 1, seed: 9)

@@ -12,7 +12,7 @@ final class ParallelTests: XCTestCase {
         let counts = UnsafeMutablePointer<Int32>.allocate(capacity: 97)
         defer { counts.deallocate() }
         let C = UnsafeSendable32(counts)
-        for round in 0..<5000 {
+        for round in 0..<20000 {
             counts.initialize(repeating: 0, count: 97)
             let n = 1 + round % 97
             Parallel.run(n) { i in C.p[i] += 1 }

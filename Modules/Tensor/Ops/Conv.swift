@@ -101,16 +101,8 @@ extension Tensor {
         var inputs = [x, weight]
         if let b = bias { inputs.append(b) }
         return out.recorded(inputs) { y, gy in
-            var gOut = gy
-            if relu {
-                gOut = Tensor(uninitialized: gy.shape)
-                let GY = SendablePointer(gy.data), Y = SendablePointer(y.data), GO = SendablePointer(gOut.data)
-                Parallel.forRanges(gy.count, minChunk: 1 << 17, align: 8) { r in
-                    zip8(GY.p + r.lowerBound, Y.p + r.lowerBound, GO.p + r.lowerBound, r.count,
-                         { g, v in g.replacing(with: 0, where: v .<= 0) }, { g, v in v > 0 ? g : 0 })
-                }
-            }
-            return convBackward(x: x, weight: weight, bias: bias, gOut: gOut, geometry: g)
+            // With the fused ReLU, the mask (y > 0) is applied while the gradient is gathered.
+            convBackward(x: x, weight: weight, bias: bias, gOut: gy, reluOutput: relu ? y : nil, geometry: g)
         }
     }
 
@@ -163,44 +155,80 @@ extension Tensor {
     }
 }
 
-/// Gradients of conv2d: dx = col2im(Wᵀ·dY), dW = Σ dY·colᵀ, db = Σ dY.
-func convBackward(x: Tensor, weight: Tensor, bias: Tensor?, gOut: Tensor, geometry g: ConvGeometry) -> [Tensor?] {
+/// Gradients of conv2d: dx = col2im(Wᵀ·dY), dW = Σ dY·colᵀ, db = Σ dY, with dY masked by
+/// `reluOutput > 0` when the forward fused a ReLU. Like the forward, each core walks its images in
+/// L2-sized sub-chunks, and Wᵀ is packed once for all of them.
+func convBackward(x: Tensor, weight: Tensor, bias: Tensor?, gOut: Tensor, reluOutput: Tensor?,
+                  geometry g: ConvGeometry) -> [Tensor?] {
     let n = x.shape[0], oc = weight.shape[0]
     let s = g.colCols, k = g.colRows, inSize = g.c * g.h * g.w
     let split = BatchSplit(n), chunks = split.chunks, gt = split.gemmThreads
-    let gx: Tensor? = x.requiresGrad ? Tensor.zeros(x.shape) : nil
-    let wantW = weight.requiresGrad
-    let partials = Tensor.zeros([chunks, oc, k])
+    let gx: Tensor? = x.requiresGrad ? Tensor(uninitialized: x.shape) : nil
+    let wantW = weight.requiresGrad, wantB = bias?.requiresGrad ?? false
+    // Per chunk: its dW (oc·k floats) then its db (oc floats).
+    let partials = Tensor.zeros([chunks, oc * k + oc])
     // dW = dY·colᵀ [OC,K], or its transpose col·dYᵀ [K,OC] when that fills the micro-kernel's tiles better
     // (conv1 of a gray-image net has K = 9: as the N side of a 32-wide tile it would waste 72 %).
     let transposedW = gemmTileEfficiency(m: k, n: oc) > gemmTileEfficiency(m: oc, n: k)
+    let sub = Swift.max(1, Swift.min(split.per, convColumnBudget / Swift.max(k * s, 1)))
     let X = SendablePointer(x.data), W = SendablePointer(weight.data), G = SendablePointer(gOut.data)
+    let Y = reluOutput.map { SendablePointer($0.data) }
     let GX = gx.map { SendablePointer($0.data) }, P = SendablePointer(partials.data)
-    split.forEach { ci, i0, nb in
-        withScratch(oc * nb * s + k * nb * s) { gc in
-            let col = gc + oc * nb * s
-            gatherChannels(G.p + i0 * oc * s, gc, nb: nb, c: oc, s: s)
-            if wantW {
-                for i in 0..<nb { im2col(g, X.p + (i0 + i) * inSize, col + i * s, ldc: nb * s) }
-                if transposedW {
-                    sgemm(transA: false, transB: true, m: k, n: oc, k: nb * s, a: col, lda: nb * s, b: gc, ldb: nb * s,
-                          beta: 0, c: P.p + ci * oc * k, ldc: oc, threads: gt)
-                } else {
-                    sgemm(transA: false, transB: true, m: oc, n: k, k: nb * s, a: gc, lda: nb * s, b: col, ldb: nb * s,
-                          beta: 0, c: P.p + ci * oc * k, ldc: k, threads: gt)
+    func run(_ wT: PackedA?) {
+        split.forEach { ci, i0, nb in
+            let sb = Swift.min(sub, nb)
+            let dW = P.p + ci * (oc * k + oc), dB = dW + oc * k
+            withScratch(oc * sb * s + k * sb * s) { gc in
+                let col = gc + oc * sb * s
+                var j = 0
+                while j < nb {
+                    let cnt = Swift.min(sb, nb - j), cols = cnt * s
+                    for i in 0..<cnt {
+                        for ch in 0..<oc {
+                            let src = G.p + ((i0 + j + i) * oc + ch) * s, dst = gc + ch * cols + i * s
+                            if let Y {
+                                zip8(src, Y.p + ((i0 + j + i) * oc + ch) * s, dst, s,
+                                     { g, v in g.replacing(with: 0, where: v .<= 0) }, { g, v in v > 0 ? g : 0 })
+                            } else {
+                                copyFloats(dst, src, s)
+                            }
+                        }
+                    }
+                    if wantB { for ch in 0..<oc { dB[ch] += sumFloats(gc + ch * cols, cols) } }
+                    if wantW {
+                        for i in 0..<cnt { im2col(g, X.p + (i0 + j + i) * inSize, col + i * s, ldc: cols) }
+                        let beta: Float = j == 0 ? 0 : 1
+                        if transposedW {
+                            sgemm(transA: false, transB: true, m: k, n: oc, k: cols, a: col, lda: cols, b: gc, ldb: cols,
+                                  beta: beta, c: dW, ldc: oc, threads: gt)
+                        } else {
+                            sgemm(transA: false, transB: true, m: oc, n: k, k: cols, a: gc, lda: cols, b: col, ldb: cols,
+                                  beta: beta, c: dW, ldc: k, threads: gt)
+                        }
+                    }
+                    if let GX, let wT {
+                        let threads = 2 * oc * cols * k >= 1_500_000 ? gt : 1
+                        wT.multiply(transB: false, n: cols, b: gc, ldb: cols, beta: 0, c: col, ldc: cols, threads: threads)
+                        for i in 0..<cnt {
+                            let dst = GX.p + (i0 + j + i) * inSize
+                            dst.update(repeating: 0, count: inSize)
+                            col2im(g, col + i * s, ldc: cols, dst)
+                        }
+                    }
+                    j += cnt
                 }
-            }
-            if let GX {
-                sgemm(transA: true, transB: false, m: k, n: nb * s, k: oc, a: W.p, lda: k, b: gc, ldb: nb * s,
-                      beta: 0, c: col, ldc: nb * s, threads: gt)
-                for i in 0..<nb { col2im(g, col + i * s, ldc: nb * s, GX.p + (i0 + i) * inSize) }
             }
         }
     }
+    if gx != nil {
+        PackedA.with(transA: true, m: k, k: oc, a: W.p, lda: k, threads: Parallel.threads) { run($0) }
+    } else {
+        run(nil)
+    }
+    for ci in 1..<chunks { addInPlace(partials.data, partials.data + ci * (oc * k + oc), oc * k + oc) }
     var gw: Tensor?
     if wantW {
-        let t = Tensor(shape: weight.shape, storage: Storage(count: weight.count))
-        for ci in 1..<chunks { addInPlace(partials.data, partials.data + ci * oc * k, oc * k) }
+        let t = Tensor(uninitialized: weight.shape)
         if transposedW {
             for r in 0..<k { for o in 0..<oc { t.data[o * k + r] = partials.data[r * oc + o] } }
         } else {
@@ -208,7 +236,13 @@ func convBackward(x: Tensor, weight: Tensor, bias: Tensor?, gOut: Tensor, geomet
         }
         gw = t
     }
-    return [gx, gw, bias.map { _ in channelSums(gOut, channels: oc) }]
+    var gb: Tensor?
+    if wantB {
+        let t = Tensor(uninitialized: [oc])
+        t.data.update(from: partials.data + oc * k, count: oc)
+        gb = t
+    }
+    return [gx, gw, gb]
 }
 
 /// Gradients of convTranspose2d: dx = W·im2col(dY), dW = Σ x·im2col(dY)ᵀ, db = Σ dY.
