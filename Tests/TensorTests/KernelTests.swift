@@ -161,6 +161,30 @@ final class KernelTests: XCTestCase {
         XCTAssertLessThan(worst, 1e-4)
     }
 
+    /// Winograd against im2col + GEMM on output planes narrower than a 16-lane row store, wider than one
+    /// 8-tile block, odd and even, with every padding, on both cores, repeatedly: a store that ran into
+    /// the next core's image once corrupted results only now and then.
+    func testWinogradMatchesIm2colOnManyShapes() {
+        let saved = Parallel.threads
+        Parallel.threads = 2
+        defer { Parallel.threads = saved; Winograd.enabled = true }
+        for (h, w, pad) in [(6, 5, 1), (13, 13, 0), (4, 4, 2), (20, 37, 1), (3, 3, 0), (9, 18, 0), (7, 40, 2)] {
+            let x = Tensor.uniform([7, 8, h, w], low: -1, high: 1, seed: 40)
+            let wt = Tensor.uniform([5, 8, 3, 3], low: -0.3, high: 0.3, seed: 41)
+            let b = Tensor.uniform([5], low: -0.1, high: 0.1, seed: 42)
+            Winograd.enabled = false
+            let reference = x.conv2d(wt, bias: b, padding: pad, relu: true)
+            Winograd.enabled = true
+            XCTAssertTrue(Winograd.applies(ConvGeometry(c: 8, h: h, w: w, kh: 3, kw: 3, stride: 1, pad: pad), inChannels: 8, batch: 7))
+            for round in 0..<20 {
+                let y = x.conv2d(wt, bias: b, padding: pad, relu: true)
+                var worst: Float = 0
+                for i in 0..<y.count { worst = max(worst, abs(y.data[i] - reference.data[i])) }
+                if worst > 1e-5 { XCTFail("\(h)x\(w) pad \(pad) round \(round): max diff \(worst)"); return }
+            }
+        }
+    }
+
     func testConvTransposeIsAdjointOfConv() {
         // <conv(x), y> == <x, convT(y)> for the same weight: the defining property of the transpose.
         let x = Tensor.uniform([2, 3, 7, 7], low: -1, high: 1, seed: 9)

@@ -60,9 +60,23 @@ public struct PackedA: @unchecked Sendable {
     ///     PackedA.with(transA: false, m: m, k: k, a: w, lda: k) { pa in pa.multiply(...) }
     public static func with<R>(transA: Bool, m: Int, k: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
                                threads: Int = 1, _ body: (PackedA) throws -> R) rethrows -> R {
+        try withScratch(storageCount(m: m, k: k)) { ap in
+            try body(PackedA(transA: transA, m: m, k: k, alpha: alpha, a: a, lda: lda, into: ap, threads: threads))
+        }
+    }
+
+    /// Floats of packed storage an m×k matrix needs.
+    public static func storageCount(m: Int, k: Int) -> Int {
+        (m + GemmBlocking.mr - 1) / GemmBlocking.mr * GemmBlocking.mr * k
+    }
+
+    /// Packs alpha·op(A) into `ap` (storageCount(m:k:) floats), which must outlive the result.
+    public init(transA: Bool, m: Int, k: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+                into ap: UnsafeMutablePointer<Float>, threads: Int = 1) {
         typealias G = GemmBlocking
         let mPad = (m + G.mr - 1) / G.mr * G.mr
-        return try withScratch(mPad * k) { ap in
+        self.init(m: m, k: k, mPad: mPad, p: ap)
+        do {
             let AP = SendablePointer(ap), A = SendablePointer(UnsafeMutablePointer(mutating: a))
             let panels = mPad / G.mr
             let perRows = (panels + threads - 1) / threads * G.mr
@@ -76,8 +90,11 @@ public struct PackedA: @unchecked Sendable {
                     pc += G.kc
                 }
             }
-            return try body(PackedA(m: m, k: k, mPad: mPad, p: ap))
         }
+    }
+
+    init(m: Int, k: Int, mPad: Int, p: UnsafeMutablePointer<Float>) {
+        self.m = m; self.k = k; self.mPad = mPad; self.p = p
     }
 
     /// C[:, cols] = A·op(B)[:, cols] + beta·C[:, cols] on the calling thread (B is [k×n], or [n×k] when transB).

@@ -65,6 +65,13 @@ extension Tensor {
                     }
                 }
             }
+        } else if Winograd.applies(g, inChannels: c, batch: n),
+                  !(Autograd.isEnabled && (x.requiresGrad || weight.requiresGrad)) {
+            // Inference only: in training steps it measured 2 % slower (the weight transform is paid
+            // every step, and the backward needs im2col anyway).
+            WinogradWeights.with(W.p, oc: oc, c: c) { u in
+                winogradConv3x3(X.p, n: n, h: h, w: w, pad: padding, u, bias: B.map { UnsafePointer($0.p) }, relu: relu, O.p)
+            }
         } else {
             // The weights are packed once for the whole batch; each core then runs im2col + GEMM over
             // sub-chunks of its images small enough that the column matrix stays in L2 (a whole chunk's
@@ -220,7 +227,7 @@ func convBackward(x: Tensor, weight: Tensor, bias: Tensor?, gOut: Tensor, reluOu
             }
         }
     }
-    if gx != nil {
+    if GX != nil {
         PackedA.with(transA: true, m: k, k: oc, a: W.p, lda: k, threads: Parallel.threads) { run($0) }
     } else {
         run(nil)
