@@ -31,35 +31,41 @@ struct WinogradWeights {
         let outC = oc, inC = c
         let each = PackedA.storageCount(m: outC, k: inC), plane = outC * inC
         return withScratch(16 * plane + 16 * each) { u in
-            for o in 0..<outC {
-                for i in 0..<inC {
-                    // g of the pair (o, i), row-major 3×3.
-                    let src = w + (o * c + i) * 9
-                    var g = SIMD16<Float>()
-                    for t in 0..<9 { g[t] = src[t] }
-                    // t = G·g (4×3, rows), then U = t·Gᵀ (4×4).
-                    for r in 0..<4 {
-                        let a: Float, b: Float, cc: Float
-                        switch r {
-                        case 0: a = g[0]; b = g[1]; cc = g[2]
-                        case 1: a = 0.5 * (g[0] + g[3] + g[6]); b = 0.5 * (g[1] + g[4] + g[7]); cc = 0.5 * (g[2] + g[5] + g[8])
-                        case 2: a = 0.5 * (g[0] - g[3] + g[6]); b = 0.5 * (g[1] - g[4] + g[7]); cc = 0.5 * (g[2] - g[5] + g[8])
-                        default: a = g[6]; b = g[7]; cc = g[8]
+            // Output channels split over the cores (the other core would only spin meanwhile).
+            let U = SendablePointer(u), Wt = SendablePointer(UnsafeMutablePointer(mutating: w))
+            Parallel.forRanges(outC, minChunk: 4) { range in
+                let u = U.p, w = UnsafePointer(Wt.p)
+                for o in range {
+                    for i in 0..<inC {
+                        // g of the pair (o, i), row-major 3×3.
+                        let src = w + (o * c + i) * 9
+                        var g = SIMD16<Float>()
+                        for t in 0..<9 { g[t] = src[t] }
+                        // t = G·g (4×3, rows), then U = t·Gᵀ (4×4).
+                        for r in 0..<4 {
+                            let a: Float, b: Float, cc: Float
+                            switch r {
+                            case 0: a = g[0]; b = g[1]; cc = g[2]
+                            case 1: a = 0.5 * (g[0] + g[3] + g[6]); b = 0.5 * (g[1] + g[4] + g[7]); cc = 0.5 * (g[2] + g[5] + g[8])
+                            case 2: a = 0.5 * (g[0] - g[3] + g[6]); b = 0.5 * (g[1] - g[4] + g[7]); cc = 0.5 * (g[2] - g[5] + g[8])
+                            default: a = g[6]; b = g[7]; cc = g[8]
+                            }
+                            let at = o * inC + i
+                            u[(r * 4 + 0) * plane + at] = a
+                            u[(r * 4 + 1) * plane + at] = 0.5 * (a + b + cc)
+                            u[(r * 4 + 2) * plane + at] = 0.5 * (a - b + cc)
+                            u[(r * 4 + 3) * plane + at] = cc
                         }
-                        let at = o * inC + i
-                        u[(r * 4 + 0) * plane + at] = a
-                        u[(r * 4 + 1) * plane + at] = 0.5 * (a + b + cc)
-                        u[(r * 4 + 2) * plane + at] = 0.5 * (a - b + cc)
-                        u[(r * 4 + 3) * plane + at] = cc
                     }
                 }
             }
             let store = u + 16 * plane
-            var packed: [PackedA] = []
-            packed.reserveCapacity(16)
-            for xi in 0..<16 {
-                packed.append(PackedA(transA: false, m: outC, k: inC, a: u + xi * plane, lda: inC, into: store + xi * each))
+            let S = SendablePointer(store)
+            Parallel.run(16) { xi in
+                _ = PackedA(transA: false, m: outC, k: inC, a: U.p + xi * plane, lda: inC, into: S.p + xi * each)
             }
+            let mPad = PackedA.storageCount(m: outC, k: 1)
+            let packed = (0..<16).map { PackedA(m: outC, k: inC, mPad: mPad, p: store + $0 * each) }
             return body(WinogradWeights(outC: outC, inC: inC, packed: packed))
         }
     }
