@@ -128,7 +128,8 @@ final class KernelTests: XCTestCase {
 
     /// Big enough that one image's im2col fills the L2 budget: forward and backward then walk each core's
     /// images in several sub-chunks, accumulating dW and db across them. The batched results must equal
-    /// the same conv run one image at a time.
+    /// the same conv run one image at a time (which also compares the batch's Winograd forward, with the
+    /// fused ReLU, against single-image im2col + GEMM).
     func testSubChunkedConvEqualsPerImage() {
         let x = Tensor.uniform([5, 32, 20, 20], low: -1, high: 1, seed: 30)
         let w = Tensor.uniform([8, 32, 3, 3], low: -0.2, high: 0.2, seed: 31)

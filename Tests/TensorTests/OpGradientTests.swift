@@ -63,6 +63,19 @@ final class OpGradientTests: XCTestCase {
         }
         checkGradients("conv2d fused relu", [rnd([2, 2, 5, 5], seed: 65), rnd([3, 2, 3, 3], seed: 66), rnd([3], seed: 67)],
                        eps: 1e-3) { $0[0].conv2d($0[1], bias: $0[2], padding: 1, relu: true) }
+        // ≥ 8 input channels and ≥ 2 images: the forward runs as Winograd F(2×2, 3×3). (Its fused ReLU is
+        // checked against im2col + GEMM in KernelTests: with this many pre-activations, finite differences
+        // straddle the kink.)
+        XCTAssertTrue(Winograd.applies(ConvGeometry(c: 8, h: 6, w: 5, kh: 3, kw: 3, stride: 1, pad: 1), inChannels: 8, batch: 2))
+        checkGradients("winograd conv p1", [rnd([2, 8, 6, 5], seed: 73), rnd([8, 8, 3, 3], seed: 74), rnd([8], seed: 75)]) {
+            $0[0].conv2d($0[1], bias: $0[2], padding: 1)
+        }
+        checkGradients("winograd conv p0 odd", [rnd([2, 9, 7, 9], seed: 76), rnd([8, 9, 3, 3], seed: 77)]) {
+            $0[0].conv2d($0[1])
+        }
+        checkGradients("winograd conv p2", [rnd([3, 8, 4, 4], seed: 78), rnd([10, 8, 3, 3], seed: 79), rnd([10], seed: 85)]) {
+            $0[0].conv2d($0[1], bias: $0[2], padding: 2)
+        }
         checkGradients("convTranspose2d s2 p1 op1", [rnd([2, 3, 4, 5], seed: 68), rnd([3, 2, 3, 3], seed: 69), rnd([2], seed: 70)]) {
             $0[0].convTranspose2d($0[1], bias: $0[2], stride: 2, padding: 1, outputPadding: 1)
         }

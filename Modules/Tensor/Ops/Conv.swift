@@ -65,10 +65,7 @@ extension Tensor {
                     }
                 }
             }
-        } else if Winograd.applies(g, inChannels: c, batch: n),
-                  !(Autograd.isEnabled && (x.requiresGrad || weight.requiresGrad)) {
-            // Inference only: in training steps it measured 2 % slower (the weight transform is paid
-            // every step, and the backward needs im2col anyway).
+        } else if Winograd.applies(g, inChannels: c, batch: n) {
             WinogradWeights.with(W.p, oc: oc, c: c) { u in
                 winogradConv3x3(X.p, n: n, h: h, w: w, pad: padding, u, bias: B.map { UnsafePointer($0.p) }, relu: relu, O.p)
             }
