@@ -99,6 +99,43 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// The direct weight/bias gradient of single-channel convolutions (used when the input needs no
+    /// gradient, as for a first layer) against loops, on the same branch-covering shapes.
+    func testSingleChannelWeightGradientMatchesLoop() {
+        for (h, w, oc, k, pad, relu) in [(28, 28, 32, 3, 0, true), (12, 19, 5, 3, 1, false), (6, 7, 3, 3, 0, true),
+                                          (9, 40, 4, 5, 2, false), (10, 21, 2, 3, 0, true)] {
+            for threads in [1, 2] {
+                let saved = Parallel.threads
+                Parallel.threads = threads
+                defer { Parallel.threads = saved }
+                let x = Tensor.uniform([3, 1, h, w], low: -1, high: 1, seed: 25)
+                let wt = Tensor.uniform([oc, 1, k, k], low: -1, high: 1, seed: 26)
+                let b = Tensor.uniform([oc], low: -1, high: 1, seed: 27)
+                wt.requiresGrad = true; b.requiresGrad = true
+                let y = x.conv2d(wt, bias: b, padding: pad, relu: relu)
+                let gy = Tensor.uniform(y.shape, low: -1, high: 1, seed: 28)
+                (y * gy).sum().backward()
+                let oh = h + 2 * pad - k + 1, ow = w + 2 * pad - k + 1
+                var worst: Float = 0
+                for o in 0..<oc {
+                    var db: Float = 0
+                    var dw = [Float](repeating: 0, count: k * k)
+                    for n in 0..<3 { for oy in 0..<oh { for ox in 0..<ow {
+                        let g = relu && y[n, o, oy, ox] <= 0 ? 0 : gy[n, o, oy, ox]
+                        db += g
+                        for ky in 0..<k { for kx in 0..<k {
+                            let iy = oy - pad + ky, ix = ox - pad + kx
+                            if iy >= 0 && iy < h && ix >= 0 && ix < w { dw[ky * k + kx] += g * x[n, 0, iy, ix] }
+                        } }
+                    } } }
+                    worst = max(worst, abs(db - b.grad!.data[o]))
+                    for t in 0..<k * k { worst = max(worst, abs(dw[t] - wt.grad!.data[o * k * k + t])) }
+                }
+                XCTAssertLessThan(worst, 1e-3, "\(h)x\(w) oc=\(oc) k=\(k) pad=\(pad) threads=\(threads)")
+            }
+        }
+    }
+
     /// 2×2 max pooling: the inference kernel, the training kernel (which also records the winners) and
     /// its gradient, against a loop; widths cover the SIMD blocks and the scalar tail, odd sizes the
     /// dropped edge, and ties (many zeros) the first-maximum rule.

@@ -106,3 +106,90 @@ func padPlane(_ x: UnsafePointer<Float>, h: Int, w: Int, pad: Int, _ out: Unsafe
     out.update(repeating: 0, count: (h + 2 * pad) * pw)
     for y in 0..<h { copyFloats(out + (y + pad) * pw + pad, x + y * w, w) }
 }
+
+/// Weight and bias gradients of a single-channel convolution for one image, accumulated into dW
+/// ([OC, KH·KW]) and dB ([OC]): dW[o, ky, kx] += Σ g[o, oy, ox] · x[oy+ky, ox+kx] with g = dY, masked by
+/// y > 0 when the forward fused a ReLU. x is the (padded) H×W plane. As a GEMM this product has depth
+/// KH·KW = 9 and packing its operands cost several times the arithmetic; here each output row is read
+/// once and every tap's sum stays in a register.
+@inline(__always)
+func directConvWeightGradSingleChannel(_ x: UnsafePointer<Float>, h: Int, w: Int, kh: Int, kw: Int,
+                                       _ gy: UnsafePointer<Float>, _ y: UnsafePointer<Float>?, oc: Int,
+                                       _ dW: UnsafeMutablePointer<Float>, _ dB: UnsafeMutablePointer<Float>?) {
+    let oh = h - kh + 1, ow = w - kw + 1, taps = kh * kw, plane = oh * ow
+    let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
+    if kh == 3 && kw == 3 && ow >= 8 {
+        // The common case, with the nine tap sums in named registers.
+        for o in 0..<oc {
+            var a0 = F8(), a1 = F8(), a2 = F8(), a3 = F8(), a4 = F8(), a5 = F8(), a6 = F8(), a7 = F8(), a8 = F8()
+            var bsum = F8()
+            let go = gy + o * plane, yo = y.map { $0 + o * plane }
+            for oy in 0..<oh {
+                let r0 = x + oy * w, r1 = r0 + w, r2 = r1 + w
+                var ox = 0
+                while ox < ow {
+                    let o0 = Swift.min(ox, ow - 8)
+                    var g = load8(go + oy * ow + o0)
+                    if let yo { g = g.replacing(with: 0, where: load8(yo + oy * ow + o0) .<= 0) }
+                    if o0 < ox { g = g.replacing(with: 0, where: lanes .< SIMD8<Int32>(repeating: Int32(ox - o0))) }
+                    bsum += g
+                    a0 = a0.addingProduct(g, load8(r0 + o0)); a1 = a1.addingProduct(g, load8(r0 + o0 + 1))
+                    a2 = a2.addingProduct(g, load8(r0 + o0 + 2)); a3 = a3.addingProduct(g, load8(r1 + o0))
+                    a4 = a4.addingProduct(g, load8(r1 + o0 + 1)); a5 = a5.addingProduct(g, load8(r1 + o0 + 2))
+                    a6 = a6.addingProduct(g, load8(r2 + o0)); a7 = a7.addingProduct(g, load8(r2 + o0 + 1))
+                    a8 = a8.addingProduct(g, load8(r2 + o0 + 2))
+                    ox = o0 + 8
+                }
+            }
+            let d = dW + o * 9
+            d[0] += a0.sum(); d[1] += a1.sum(); d[2] += a2.sum(); d[3] += a3.sum(); d[4] += a4.sum()
+            d[5] += a5.sum(); d[6] += a6.sum(); d[7] += a7.sum(); d[8] += a8.sum()
+            if let dB { dB[o] += bsum.sum() }
+        }
+        return
+    }
+    withUnsafeTemporaryAllocation(of: F8.self, capacity: taps) { acc in
+        for o in 0..<oc {
+            for t in 0..<taps { acc[t] = F8() }
+            var bsum = F8()
+            let go = gy + o * plane, yo = y.map { $0 + o * plane }
+            for oy in 0..<oh {
+                var ox = 0
+                while ox < ow {
+                    // 8 outputs; a short last block is shifted left to end at ow, its repeated lanes zeroed.
+                    let o0 = ow >= 8 ? Swift.min(ox, ow - 8) : 0
+                    var g: F8
+                    if ow >= 8 {
+                        g = load8(go + oy * ow + o0)
+                        if let yo { g = g.replacing(with: 0, where: load8(yo + oy * ow + o0) .<= 0) }
+                        if o0 < ox { g = g.replacing(with: 0, where: lanes .< SIMD8<Int32>(repeating: Int32(ox - o0))) }
+                    } else {
+                        g = F8()
+                        for l in 0..<ow {
+                            let v = go[oy * ow + l]
+                            g[l] = (yo.map { $0[oy * ow + l] > 0 } ?? true) ? v : 0
+                        }
+                    }
+                    bsum += g
+                    for ky in 0..<kh {
+                        let row = x + (oy + ky) * w + o0
+                        for kx in 0..<kw {
+                            let xv: F8
+                            if ow >= 8 {
+                                xv = load8(row + kx)
+                            } else {
+                                var v = F8()
+                                for l in 0..<ow { v[l] = row[kx + l] }
+                                xv = v
+                            }
+                            acc[ky * kw + kx] = acc[ky * kw + kx].addingProduct(g, xv)
+                        }
+                    }
+                    ox = o0 + 8
+                }
+            }
+            for t in 0..<taps { dW[o * taps + t] += acc[t].sum() }
+            if let dB { dB[o] += bsum.sum() }
+        }
+    }
+}

@@ -178,6 +178,24 @@ func convBackward(x: Tensor, weight: Tensor, bias: Tensor?, gOut: Tensor, reluOu
     let X = SendablePointer(x.data), W = SendablePointer(weight.data), G = SendablePointer(gOut.data)
     let Y = reluOutput.map { SendablePointer($0.data) }
     let GX = gx.map { SendablePointer($0.data) }, P = SendablePointer(partials.data)
+    if g.c == 1 && g.stride == 1 && gx == nil {
+        // A first layer on gray images: dW and db directly, images split over the cores.
+        let ph = g.h + 2 * g.pad, pw = g.w + 2 * g.pad
+        split.forEach { ci, i0, nb in
+            let dW = P.p + ci * (oc * k + oc)
+            withScratch(g.pad > 0 ? ph * pw : 0) { padded in
+                for i in i0..<i0 + nb {
+                    var src = UnsafePointer(X.p + i * inSize)
+                    if g.pad > 0 { padPlane(src, h: g.h, w: g.w, pad: g.pad, padded); src = UnsafePointer(padded) }
+                    directConvWeightGradSingleChannel(src, h: ph, w: pw, kh: g.kh, kw: g.kw, G.p + i * oc * s,
+                                                      Y.map { UnsafePointer($0.p + i * oc * s) }, oc: oc,
+                                                      dW, wantB ? dW + oc * k : nil)
+                }
+            }
+        }
+        return convWeightGradients(partials, chunks: chunks, weight: weight, bias: bias, oc: oc, k: k,
+                                   transposed: false, wantW: wantW, wantB: wantB, gx: gx)
+    }
     func run(_ wT: PackedA?) {
         split.forEach { ci, i0, nb in
             let sb = Swift.min(sub, nb)
@@ -229,11 +247,19 @@ func convBackward(x: Tensor, weight: Tensor, bias: Tensor?, gOut: Tensor, reluOu
     } else {
         run(nil)
     }
+    return convWeightGradients(partials, chunks: chunks, weight: weight, bias: bias, oc: oc, k: k,
+                               transposed: transposedW, wantW: wantW, wantB: wantB, gx: gx)
+}
+
+/// Sums the per-chunk dW/db partials ([chunks, oc·k + oc]; dW stored [K,OC] when `transposed`) into the
+/// gradient tensors conv2d's backward returns.
+func convWeightGradients(_ partials: Tensor, chunks: Int, weight: Tensor, bias: Tensor?, oc: Int, k: Int,
+                         transposed: Bool, wantW: Bool, wantB: Bool, gx: Tensor?) -> [Tensor?] {
     for ci in 1..<chunks { addInPlace(partials.data, partials.data + ci * (oc * k + oc), oc * k + oc) }
     var gw: Tensor?
     if wantW {
         let t = Tensor(uninitialized: weight.shape)
-        if transposedW {
+        if transposed {
             for r in 0..<k { for o in 0..<oc { t.data[o * k + r] = partials.data[r * oc + o] } }
         } else {
             t.data.update(from: partials.data, count: oc * k)
