@@ -119,32 +119,54 @@ func directConvWeightGradSingleChannel(_ x: UnsafePointer<Float>, h: Int, w: Int
     let oh = h - kh + 1, ow = w - kw + 1, taps = kh * kw, plane = oh * ow
     let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
     if kh == 3 && kw == 3 && ow >= 8 {
-        // The common case, with the nine tap sums in named registers.
-        for o in 0..<oc {
+        // The common case: two channels per pass share each input load; the 2×9 tap sums and the two
+        // bias sums stay in registers. An odd last channel is paired with itself and added once.
+        var o = 0
+        while o < oc {
+            let oB = Swift.min(o + 1, oc - 1)
             var a0 = F8(), a1 = F8(), a2 = F8(), a3 = F8(), a4 = F8(), a5 = F8(), a6 = F8(), a7 = F8(), a8 = F8()
-            var bsum = F8()
-            let go = gy + o * plane, yo = y.map { $0 + o * plane }
+            var b0 = F8(), b1 = F8(), b2 = F8(), b3 = F8(), b4 = F8(), b5 = F8(), b6 = F8(), b7 = F8(), b8 = F8()
+            var sumA = F8(), sumB = F8()
+            let gA = gy + o * plane, gB = gy + oB * plane
+            let yA = y.map { $0 + o * plane }, yB = y.map { $0 + oB * plane }
             for oy in 0..<oh {
                 let r0 = x + oy * w, r1 = r0 + w, r2 = r1 + w
                 var ox = 0
                 while ox < ow {
-                    let o0 = Swift.min(ox, ow - 8)
-                    var g = load8(go + oy * ow + o0)
-                    if let yo { g = g.replacing(with: 0, where: load8(yo + oy * ow + o0) .<= 0) }
-                    if o0 < ox { g = g.replacing(with: 0, where: lanes .< SIMD8<Int32>(repeating: Int32(ox - o0))) }
-                    bsum += g
-                    a0 = a0.addingProduct(g, load8(r0 + o0)); a1 = a1.addingProduct(g, load8(r0 + o0 + 1))
-                    a2 = a2.addingProduct(g, load8(r0 + o0 + 2)); a3 = a3.addingProduct(g, load8(r1 + o0))
-                    a4 = a4.addingProduct(g, load8(r1 + o0 + 1)); a5 = a5.addingProduct(g, load8(r1 + o0 + 2))
-                    a6 = a6.addingProduct(g, load8(r2 + o0)); a7 = a7.addingProduct(g, load8(r2 + o0 + 1))
-                    a8 = a8.addingProduct(g, load8(r2 + o0 + 2))
+                    let o0 = Swift.min(ox, ow - 8), at = oy * ow + o0
+                    var ga = load8(gA + at), gb = load8(gB + at)
+                    if let yA, let yB {
+                        ga = ga.replacing(with: F8(), where: load8(yA + at) .<= F8())
+                        gb = gb.replacing(with: F8(), where: load8(yB + at) .<= F8())
+                    }
+                    if o0 < ox {
+                        let seen = lanes .< SIMD8<Int32>(repeating: Int32(ox - o0))
+                        ga = ga.replacing(with: F8(), where: seen); gb = gb.replacing(with: F8(), where: seen)
+                    }
+                    sumA += ga; sumB += gb
+                    var v = load8(r0 + o0); a0 = a0.addingProduct(ga, v); b0 = b0.addingProduct(gb, v)
+                    v = load8(r0 + o0 + 1); a1 = a1.addingProduct(ga, v); b1 = b1.addingProduct(gb, v)
+                    v = load8(r0 + o0 + 2); a2 = a2.addingProduct(ga, v); b2 = b2.addingProduct(gb, v)
+                    v = load8(r1 + o0); a3 = a3.addingProduct(ga, v); b3 = b3.addingProduct(gb, v)
+                    v = load8(r1 + o0 + 1); a4 = a4.addingProduct(ga, v); b4 = b4.addingProduct(gb, v)
+                    v = load8(r1 + o0 + 2); a5 = a5.addingProduct(ga, v); b5 = b5.addingProduct(gb, v)
+                    v = load8(r2 + o0); a6 = a6.addingProduct(ga, v); b6 = b6.addingProduct(gb, v)
+                    v = load8(r2 + o0 + 1); a7 = a7.addingProduct(ga, v); b7 = b7.addingProduct(gb, v)
+                    v = load8(r2 + o0 + 2); a8 = a8.addingProduct(ga, v); b8 = b8.addingProduct(gb, v)
                     ox = o0 + 8
                 }
             }
             let d = dW + o * 9
             d[0] += a0.sum(); d[1] += a1.sum(); d[2] += a2.sum(); d[3] += a3.sum(); d[4] += a4.sum()
             d[5] += a5.sum(); d[6] += a6.sum(); d[7] += a7.sum(); d[8] += a8.sum()
-            if let dB { dB[o] += bsum.sum() }
+            if let dB { dB[o] += sumA.sum() }
+            if oB != o {
+                let e = dW + oB * 9
+                e[0] += b0.sum(); e[1] += b1.sum(); e[2] += b2.sum(); e[3] += b3.sum(); e[4] += b4.sum()
+                e[5] += b5.sum(); e[6] += b6.sum(); e[7] += b7.sum(); e[8] += b8.sum()
+                if let dB { dB[oB] += sumB.sum() }
+            }
+            o += 2
         }
         return
     }
@@ -161,8 +183,8 @@ func directConvWeightGradSingleChannel(_ x: UnsafePointer<Float>, h: Int, w: Int
                     var g: F8
                     if ow >= 8 {
                         g = load8(go + oy * ow + o0)
-                        if let yo { g = g.replacing(with: 0, where: load8(yo + oy * ow + o0) .<= 0) }
-                        if o0 < ox { g = g.replacing(with: 0, where: lanes .< SIMD8<Int32>(repeating: Int32(ox - o0))) }
+                        if let yo { g = g.replacing(with: F8(), where: load8(yo + oy * ow + o0) .<= F8()) }
+                        if o0 < ox { g = g.replacing(with: F8(), where: lanes .< SIMD8<Int32>(repeating: Int32(ox - o0))) }
                     } else {
                         g = F8()
                         for l in 0..<ow {

@@ -210,7 +210,7 @@ func convBackward(x: Tensor, weight: Tensor, bias: Tensor?, gOut: Tensor, reluOu
                             let src = G.p + ((i0 + j + i) * oc + ch) * s, dst = gc + ch * cols + i * s
                             if let Y {
                                 zip8(src, Y.p + ((i0 + j + i) * oc + ch) * s, dst, s,
-                                     { g, v in g.replacing(with: 0, where: v .<= 0) }, { g, v in v > 0 ? g : 0 })
+                                     { g, v in g.replacing(with: F8(), where: v .<= F8()) }, { g, v in v > 0 ? g : 0 })
                             } else {
                                 copyFloats(dst, src, s)
                             }

@@ -31,7 +31,7 @@ extension Tensor {
         pointwise({ pointwiseMax8($0, F8()) }, { Swift.max($0, 0) }, derivative: { x, _ in x > 0 ? 1 : 0 })
     }
     public func leakyReLU(_ slope: Float = 0.01) -> Tensor {
-        pointwise({ $0.replacing(with: $0 * F8(repeating: slope), where: $0 .< 0) },
+        pointwise({ $0.replacing(with: $0 * F8(repeating: slope), where: $0 .< F8()) },
                   { $0 < 0 ? $0 * slope : $0 }, derivative: { x, _ in x > 0 ? 1 : slope })
     }
     public func sigmoid() -> Tensor {
