@@ -1,7 +1,10 @@
-// conv2d and convTranspose2d (PyTorch layouts and semantics) on im2col + GEMM.
-// The batch is split into one chunk per core; each chunk does one wide GEMM over all its images
-// (for 28×28 digits a per-image GEMM is too small to run at speed, and splitting a tiny GEMM across
-// cores costs more than it gains). Bias and ReLU are fused into the output scatter.
+// conv2d and convTranspose2d (PyTorch layouts and semantics). conv2d's forward takes one of three paths:
+// a direct kernel for single-channel input (Kernels/DirectConv.swift), Winograd F(2×2, 3×3) for 3×3
+// stride-1 layers with ≥ 8 channels (Kernels/Winograd.swift), im2col + GEMM otherwise; its backward is
+// im2col/col2im + GEMM (direct for a single-channel input's weight gradient).
+// The batch is split into one chunk per core, and each chunk is walked in sub-chunks of a few images:
+// wide enough GEMMs for 28×28 digits, small enough that the im2col matrix stays in L2. Bias and ReLU
+// are fused into the output pass.
 
 /// Floats of im2col columns one GEMM works on: 512 KB, the L2 of one Zen 3 core.
 let convColumnBudget = 1 << 17
