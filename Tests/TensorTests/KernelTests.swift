@@ -68,12 +68,13 @@ final class KernelTests: XCTestCase {
         XCTAssertLessThan(maxDiff, 1e-5)
     }
 
-    /// Single-channel input takes the direct kernel (not im2col + GEMM): check it on the shapes that hit
-    /// each of its branches — 3×3 with rows ≥ 8 (shifted last block, odd channel count), rows < 8,
-    /// other kernel sizes, padding, ReLU — and with one and two threads.
-    func testSingleChannelDirectConvMatchesLoop() {
+    /// Single-channel input takes the direct kernels (not im2col + GEMM) for the forward pass and, when the
+    /// input needs no gradient (a first layer), for the weight and bias gradients. Both against loops, on
+    /// shapes that hit each branch — 3×3 with rows ≥ 8 (shifted last block, odd channel counts), rows < 8,
+    /// other kernel sizes, padding, ReLU — with one and two threads.
+    func testSingleChannelDirectConvAndWeightGradientMatchLoops() {
         for (h, w, oc, k, pad, relu) in [(28, 28, 32, 3, 0, true), (12, 19, 5, 3, 1, false), (6, 7, 3, 3, 0, true),
-                                          (9, 40, 4, 5, 2, false), (5, 5, 1, 1, 0, true)] {
+                                          (9, 40, 4, 5, 2, false), (5, 5, 1, 1, 0, true), (10, 21, 3, 3, 0, true)] {
             for threads in [1, 2] {
                 let saved = Parallel.threads
                 Parallel.threads = threads
@@ -81,46 +82,24 @@ final class KernelTests: XCTestCase {
                 let x = Tensor.uniform([3, 1, h, w], low: -1, high: 1, seed: 20)
                 let wt = Tensor.uniform([oc, 1, k, k], low: -1, high: 1, seed: 21)
                 let b = Tensor.uniform([oc], low: -1, high: 1, seed: 22)
-                let y = x.conv2d(wt, bias: b, padding: pad, relu: relu)
-                let oh = h + 2 * pad - k + 1, ow = w + 2 * pad - k + 1
-                XCTAssertEqual(y.shape, [3, oc, oh, ow])
-                var maxDiff: Float = 0
-                for n in 0..<3 { for o in 0..<oc { for oy in 0..<oh { for ox in 0..<ow {
-                    var s = b.data[o]
-                    for ky in 0..<k { for kx in 0..<k {
-                        let iy = oy - pad + ky, ix = ox - pad + kx
-                        if iy >= 0 && iy < h && ix >= 0 && ix < w { s += x[n, 0, iy, ix] * wt[o, 0, ky, kx] }
-                    } }
-                    if relu { s = max(s, 0) }
-                    maxDiff = max(maxDiff, abs(s - y[n, o, oy, ox]))
-                } } } }
-                XCTAssertLessThan(maxDiff, 1e-5, "\(h)x\(w) oc=\(oc) k=\(k) pad=\(pad) threads=\(threads)")
-            }
-        }
-    }
-
-    /// The direct weight/bias gradient of single-channel convolutions (used when the input needs no
-    /// gradient, as for a first layer) against loops, on the same branch-covering shapes.
-    func testSingleChannelWeightGradientMatchesLoop() {
-        for (h, w, oc, k, pad, relu) in [(28, 28, 32, 3, 0, true), (12, 19, 5, 3, 1, false), (6, 7, 3, 3, 0, true),
-                                          (9, 40, 4, 5, 2, false), (10, 21, 2, 3, 0, true)] {
-            for threads in [1, 2] {
-                let saved = Parallel.threads
-                Parallel.threads = threads
-                defer { Parallel.threads = saved }
-                let x = Tensor.uniform([3, 1, h, w], low: -1, high: 1, seed: 25)
-                let wt = Tensor.uniform([oc, 1, k, k], low: -1, high: 1, seed: 26)
-                let b = Tensor.uniform([oc], low: -1, high: 1, seed: 27)
                 wt.requiresGrad = true; b.requiresGrad = true
                 let y = x.conv2d(wt, bias: b, padding: pad, relu: relu)
-                let gy = Tensor.uniform(y.shape, low: -1, high: 1, seed: 28)
+                let gy = Tensor.uniform(y.shape, low: -1, high: 1, seed: 23)
                 (y * gy).sum().backward()
                 let oh = h + 2 * pad - k + 1, ow = w + 2 * pad - k + 1
-                var worst: Float = 0
+                XCTAssertEqual(y.shape, [3, oc, oh, ow])
+                var forward: Float = 0, gradient: Float = 0
                 for o in 0..<oc {
                     var db: Float = 0
                     var dw = [Float](repeating: 0, count: k * k)
                     for n in 0..<3 { for oy in 0..<oh { for ox in 0..<ow {
+                        var s = b.data[o]
+                        for ky in 0..<k { for kx in 0..<k {
+                            let iy = oy - pad + ky, ix = ox - pad + kx
+                            if iy >= 0 && iy < h && ix >= 0 && ix < w { s += x[n, 0, iy, ix] * wt.data[(o * k + ky) * k + kx] }
+                        } }
+                        if relu { s = max(s, 0) }
+                        forward = max(forward, abs(s - y[n, o, oy, ox]))
                         let g = relu && y[n, o, oy, ox] <= 0 ? 0 : gy[n, o, oy, ox]
                         db += g
                         for ky in 0..<k { for kx in 0..<k {
@@ -128,10 +107,12 @@ final class KernelTests: XCTestCase {
                             if iy >= 0 && iy < h && ix >= 0 && ix < w { dw[ky * k + kx] += g * x[n, 0, iy, ix] }
                         } }
                     } } }
-                    worst = max(worst, abs(db - b.grad!.data[o]))
-                    for t in 0..<k * k { worst = max(worst, abs(dw[t] - wt.grad!.data[o * k * k + t])) }
+                    gradient = max(gradient, abs(db - b.grad!.data[o]))
+                    for t in 0..<k * k { gradient = max(gradient, abs(dw[t] - wt.grad!.data[o * k * k + t])) }
                 }
-                XCTAssertLessThan(worst, 1e-3, "\(h)x\(w) oc=\(oc) k=\(k) pad=\(pad) threads=\(threads)")
+                let shape = "\(h)x\(w) oc=\(oc) k=\(k) pad=\(pad) threads=\(threads)"
+                XCTAssertLessThan(forward, 1e-5, shape)
+                XCTAssertLessThan(gradient, 1e-3, shape)
             }
         }
     }
