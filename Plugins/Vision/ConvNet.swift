@@ -9,7 +9,11 @@ public final class ConvNet: Layer {
     public let specs: [LayerSpec]
     public let inputShape: [Int]          // [C, H, W]
     public let classes: Int
-    enum Step { case conv(Conv2D, String), pool(max: Bool, Int), bn(BatchNorm), dense(Dense, String), dropout(Dropout), flatten }
+    enum Step {
+        case conv(Conv2D, String), pool(max: Bool, Int), bn(BatchNorm), dense(Dense, String), dropout(Dropout), flatten
+        /// A gray-image first block, conv 3×3 + ReLU then 2×2 max-pool, run as one fused op.
+        case convReluPool(Conv2D)
+    }
     var steps: [Step] = []
     var named: [(String, Module)] = []
     /// Per layer: description, output shape, parameter count, multiply-add FLOPs per image.
@@ -39,7 +43,12 @@ public final class ConvNet: Layer {
                 guard !flat, shape[1] >= size, shape[2] >= size else { throw VisionError.architecture("pool \(size) does not fit \(shape)") }
                 var isMax = false
                 if case .maxpool = s { isMax = true }
-                steps.append(.pool(max: isMax, size))
+                if isMax && size == 2, case .conv(let c, "relu")? = steps.last, c.weight.shape[1] == 1,
+                   c.weight.shape[2] == 3, c.stride == 1 {
+                    steps[steps.count - 1] = .convReluPool(c)
+                } else {
+                    steps.append(.pool(max: isMax, size))
+                }
                 shape = [shape[0], shape[1] / size, shape[2] / size]
                 summary.append(("\(isMax ? "maxpool" : "avgpool") \(size)", shape, 0, 0))
             case .batchnorm:
@@ -98,6 +107,7 @@ public final class ConvNet: Layer {
                 h = c(h)
                 if act != "relu" { h = activate(h, act) }
             case .pool(let isMax, let size): h = isMax ? h.maxPool2d(size) : h.avgPool2d(size)
+            case .convReluPool(let c): h = h.conv2dReluMaxPool2(c.weight, bias: c.bias, padding: c.padding)
             case .bn(let b): h = b(h)
             case .flatten: h = h.reshaped([h.shape[0], -1])
             case .dense(let d, let act): h = activate(d(h), act)

@@ -117,6 +117,44 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// The fused first block (conv 3×3 + ReLU + 2×2 max-pool) against the unfused ops: outputs at inference
+    /// and in training, and dW/db, on even and odd conv outputs (the pool drops a row and a column), with
+    /// padding, a bias that zeroes many windows entirely, and one and two threads.
+    func testFusedConvReluPoolMatchesUnfusedOps() {
+        for (h, w, oc, pad, biasShift) in [(28, 28, 32, 0, Float(0)), (27, 27, 5, 0, -0.5), (12, 19, 3, 1, -1), (5, 4, 9, 0, 0.2)] {
+            for threads in [1, 2] {
+                let saved = Parallel.threads
+                Parallel.threads = threads
+                defer { Parallel.threads = saved }
+                let x = Tensor.uniform([3, 1, h, w], low: -1, high: 1, seed: 50)
+                let wt = Tensor.uniform([oc, 1, 3, 3], low: -1, high: 1, seed: 51)
+                let b = Tensor.uniform([oc], low: -0.2 + biasShift, high: 0.2 + biasShift, seed: 52)
+                let reference = x.conv2d(wt, bias: b, padding: pad, relu: true).maxPool2d(2)
+                let inference = x.conv2dReluMaxPool2(wt, bias: b, padding: pad)
+                let gy = Tensor.uniform(reference.shape, low: -1, high: 1, seed: 53)
+                func grads(_ fused: Bool) -> (Tensor, Tensor, Tensor) {
+                    let wv = wt.copy(), bv = b.copy()
+                    wv.requiresGrad = true; bv.requiresGrad = true
+                    let y = fused ? x.conv2dReluMaxPool2(wv, bias: bv, padding: pad)
+                                  : x.conv2d(wv, bias: bv, padding: pad, relu: true).maxPool2d(2)
+                    (y * gy).sum().backward()
+                    return (y, wv.grad!, bv.grad!)
+                }
+                let (y0, gw0, gb0) = grads(false), (y1, gw1, gb1) = grads(true)
+                let shape = "\(h)x\(w) oc=\(oc) pad=\(pad) threads=\(threads)"
+                XCTAssertEqual(inference.shape, reference.shape, shape)
+                var worst: Float = 0
+                for i in 0..<reference.count {
+                    worst = max(worst, abs(inference.data[i] - reference.data[i]), abs(y1.data[i] - y0.data[i]))
+                }
+                for i in 0..<gw0.count { worst = max(worst, abs(gw1.data[i] - gw0.data[i]) / max(1, abs(gw0.data[i]))) }
+                for i in 0..<gb0.count { worst = max(worst, abs(gb1.data[i] - gb0.data[i]) / max(1, abs(gb0.data[i]))) }
+                XCTAssertLessThan(worst, 1e-4, shape)
+                XCTAssertGreaterThan((0..<gw0.count).map { abs(gw0.data[$0]) }.max()!, 0.1, "the gradient must not be trivially zero")
+            }
+        }
+    }
+
     /// 2×2 max pooling: the inference kernel, the training kernel (which also records the winners) and
     /// its gradient, against a loop; widths cover the SIMD blocks and the scalar tail, odd sizes the
     /// dropped edge, and ties (many zeros) the first-maximum rule.

@@ -1,0 +1,106 @@
+// conv2d (single-channel input, 3×3, stride 1) + bias + ReLU + 2×2 max pooling as one op: the first
+// block of a gray-image CNN. Unfused, its 26×26×32 activations per digit were written, read back by the
+// pool, and in training read twice more (ReLU mask, weight gradient) next to a same-sized gradient that
+// was zeroed and scattered. Fused, each image's conv planes live in an L1-sized scratch; only the pooled
+// output and its argmax leave it. The backward pass needs neither the conv output nor its gradient: a
+// pooled output's gradient reaches exactly one conv output (its argmax), and ReLU passed it iff the
+// pooled value is > 0, so dW and db are sums over the pooled positions only (a quarter of the work).
+
+extension Tensor {
+    /// maxPool2d(conv2d(x, weight, bias, padding, relu: true), 2) for x: [N, 1, H, W], weight: [OC, 1, 3, 3].
+    /// Equal to the unfused ops (they run instead when x itself needs a gradient).
+    ///
+    ///     let h = x.conv2dReluMaxPool2(w, bias: b)   // [N, 32, 13, 13] for 28×28 digits
+    public func conv2dReluMaxPool2(_ weight: Tensor, bias: Tensor? = nil, padding: Int = 0) -> Tensor {
+        let x = self
+        precondition(x.rank == 4 && x.shape[1] == 1 && weight.rank == 4 && weight.shape[1] == 1
+                     && weight.shape[2] == 3 && weight.shape[3] == 3,
+                     "conv2dReluMaxPool2: input \(x.shape) must be [N,1,H,W] and weight \(weight.shape) [OC,1,3,3]")
+        if x.requiresGrad && Autograd.isEnabled {
+            return x.conv2d(weight, bias: bias, padding: padding, relu: true).maxPool2d(2)
+        }
+        let (n, h, w, oc) = (x.shape[0], x.shape[2], x.shape[3], weight.shape[0])
+        let ph = h + 2 * padding, pw = w + 2 * padding, oh = ph - 2, ow = pw - 2
+        precondition(oh >= 2 && ow >= 2, "conv2dReluMaxPool2: a \(h)×\(w) input is too small")
+        if let b = bias { precondition(b.shape == [oc], "conv2dReluMaxPool2: bias \(b.shape), expected [\(oc)]") }
+        let qh = oh / 2, qw = ow / 2, plane = oh * ow
+        let training = Autograd.isEnabled && (weight.requiresGrad || (bias?.requiresGrad ?? false))
+        let out = Tensor(uninitialized: [n, oc, qh, qw])
+        let arg = training ? Storage(count: n * oc * qh * qw) : nil
+        let X = SendablePointer(x.data), W = SendablePointer(weight.data), O = SendablePointer(out.data)
+        let B = bias.map { SendablePointer($0.data) }, A = arg.map { SendablePointer($0.base) }
+        let groups = (oc + 7) / 8
+        // Units of (image, 8 output channels), as conv2d's direct path.
+        Parallel.forRanges(n * groups, minChunk: 1) { r in
+            withScratch(ph * pw + 8 * plane) { padded in
+                let conv = padded + ph * pw
+                var lastImage = -1
+                for u in r {
+                    let i = u / groups, c0 = (u % groups) * 8, c1 = Swift.min(oc, c0 + 8)
+                    if i != lastImage { padPlane(X.p + i * h * w, h: h, w: w, pad: padding, padded); lastImage = i }
+                    directConvSingleChannel(padded, h: ph, w: pw, W.p, kh: 3, kw: 3, B.map { UnsafePointer($0.p) },
+                                            relu: true, conv - c0 * plane, channels: c0..<c1)
+                    for o in c0..<c1 {
+                        let dst = (i * oc + o) * qh * qw
+                        if let A {
+                            maxPool2x2(conv + (o - c0) * plane, O.p + dst, A.p + dst, ow, qh, qw)
+                        } else {
+                            maxPool2x2(conv + (o - c0) * plane, O.p + dst, ow, qh, qw)
+                        }
+                    }
+                }
+            }
+        }
+        guard let arg else { return out }
+        var inputs = [x, weight]
+        if let b = bias { inputs.append(b) }
+        return out.recorded(inputs) { y, gy in
+            // Per chunk of images: dW (oc·9 floats) then db (oc floats).
+            let split = BatchSplit(n)
+            let partials = Tensor.zeros([split.chunks, oc * 9 + oc])
+            let P = SendablePointer(partials.data), G = SendablePointer(gy.data), Y = SendablePointer(y.data)
+            let AR = SendablePointer(arg.base)
+            split.forEach { ci, i0, nb in
+                // + 8: a patch row is read as 8 floats, of which 3 are used.
+                withScratch(ph * pw + 8) { padded in
+                    for i in i0..<i0 + nb {
+                        padPlane(X.p + i * h * w, h: h, w: w, pad: padding, padded)
+                        pooledConvWeightGradient(padded, pw: pw, ow: ow, G.p + i * oc * qh * qw, Y.p + i * oc * qh * qw,
+                                                 AR.p + i * oc * qh * qw, oc: oc, count: qh * qw,
+                                                 P.p + ci * (oc * 9 + oc), P.p + ci * (oc * 9 + oc) + oc * 9)
+                    }
+                }
+            }
+            return convWeightGradients(partials, chunks: split.chunks, weight: weight, bias: bias, oc: oc, k: 9,
+                                       transposed: false, wantW: weight.requiresGrad,
+                                       wantB: bias?.requiresGrad ?? false, gx: nil)
+        }
+    }
+}
+
+/// dW[o] += Σ_p g_p·patch(argmax_p), db[o] += Σ_p g_p over one image's pooled positions p with a positive
+/// pooled value (ReLU let the gradient through); `arg` holds each argmax as an index into the OH×OW conv
+/// output (Float bits), `x` is the padded input plane (row stride pw) with 8 floats of slack.
+@inline(__always)
+func pooledConvWeightGradient(_ x: UnsafePointer<Float>, pw: Int, ow: Int, _ gy: UnsafePointer<Float>,
+                              _ y: UnsafePointer<Float>, _ arg: UnsafePointer<Float>, oc: Int, count: Int,
+                              _ dW: UnsafeMutablePointer<Float>, _ dB: UnsafeMutablePointer<Float>) {
+    for o in 0..<oc {
+        var r0 = F8(), r1 = F8(), r2 = F8()   // lanes 0–2 of row r: taps (r, 0…2)
+        var b: Float = 0
+        let g = gy + o * count, v = y + o * count, a = arg + o * count
+        for p in 0..<count where v[p] > 0 {
+            let gp = g[p], idx = Int(a[p].bitPattern)
+            let base = x + (idx / ow) * pw + idx % ow
+            let gv = F8(repeating: gp)
+            r0 = r0.addingProduct(gv, load8(base)); r1 = r1.addingProduct(gv, load8(base + pw))
+            r2 = r2.addingProduct(gv, load8(base + 2 * pw))
+            b += gp
+        }
+        let d = dW + o * 9
+        d[0] += r0[0]; d[1] += r0[1]; d[2] += r0[2]
+        d[3] += r1[0]; d[4] += r1[1]; d[5] += r1[2]
+        d[6] += r2[0]; d[7] += r2[1]; d[8] += r2[2]
+        dB[o] += b
+    }
+}
