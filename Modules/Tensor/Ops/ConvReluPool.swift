@@ -89,8 +89,9 @@ func pooledConvWeightGradient(_ x: UnsafePointer<Float>, pw: Int, ow: Int, _ gy:
         var r0 = F8(), r1 = F8(), r2 = F8()   // lanes 0–2 of row r: taps (r, 0…2)
         var b: Float = 0
         let g = gy + o * count, v = y + o * count, a = arg + o * count
-        for p in 0..<count where v[p] > 0 {
-            let gp = g[p], idx = Int(a[p].bitPattern)
+        for p in 0..<count {
+            // A select, not a branch: whether ReLU passed a window is a coin flip to the predictor.
+            let gp = v[p] > 0 ? g[p] : 0, idx = Int(a[p].bitPattern)
             let base = x + (idx / ow) * pw + idx % ow
             let gv = F8(repeating: gp)
             r0 = r0.addingProduct(gv, load8(base)); r1 = r1.addingProduct(gv, load8(base + pw))
