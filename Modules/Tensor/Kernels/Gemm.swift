@@ -254,6 +254,22 @@ func packB(_ trans: Bool, _ b: UnsafeMutablePointer<Float>, _ ldb: Int, _ pc: In
             // B is stored [N,K]: column j of op(B) is row j of B, contiguous in p. Read 8 p at a time
             // per column so the scattered writes stay inside an L1-resident 8-row strip.
             var p = 0
+            if w == nr && nr % 8 == 0 {
+                // Full panel: 8×8 blocks transposed in registers (scalar stores were the cost).
+                while p + 8 <= kc {
+                    var q0 = 0
+                    while q0 < nr {
+                        let src = b + (jc + j + q0) * ldb + pc + p
+                        let t = transpose8x8(load8(src), load8(src + ldb), load8(src + 2 * ldb), load8(src + 3 * ldb),
+                                             load8(src + 4 * ldb), load8(src + 5 * ldb), load8(src + 6 * ldb), load8(src + 7 * ldb))
+                        let dst = panel + p * nr + q0
+                        store8(t.0, dst); store8(t.1, dst + nr); store8(t.2, dst + 2 * nr); store8(t.3, dst + 3 * nr)
+                        store8(t.4, dst + 4 * nr); store8(t.5, dst + 5 * nr); store8(t.6, dst + 6 * nr); store8(t.7, dst + 7 * nr)
+                        q0 += 8
+                    }
+                    p += 8
+                }
+            }
             while p + 8 <= kc {
                 for q in 0..<w {
                     let v = load8(b + (jc + j + q) * ldb + pc + p)
@@ -283,6 +299,20 @@ func packA(_ trans: Bool, _ a: UnsafeMutablePointer<Float>, _ lda: Int, _ ic: In
                 // keep each row's read a full SIMD8 load.
                 var p = 0
                 let src = a + (ic + i) * lda + pc
+                if mr == 6 {
+                    // 6 rows padded to 8, transposed in registers; each column is stored as 8 floats at
+                    // stride 6, the last 2 overwritten by the next column's store (hence p + 16 ≤ kc: the
+                    // last block's spill must land on a later block, not past the buffer).
+                    while p + 16 <= kc {
+                        let s = src + p, z = F8()
+                        let t = transpose8x8(load8(s), load8(s + lda), load8(s + 2 * lda), load8(s + 3 * lda),
+                                             load8(s + 4 * lda), load8(s + 5 * lda), z, z)
+                        let dst = panel + p * 6
+                        store8(t.0, dst); store8(t.1, dst + 6); store8(t.2, dst + 12); store8(t.3, dst + 18)
+                        store8(t.4, dst + 24); store8(t.5, dst + 30); store8(t.6, dst + 36); store8(t.7, dst + 42)
+                        p += 8
+                    }
+                }
                 while p + 8 <= kc {
                     for r in 0..<mr {
                         let v = load8(src + r * lda + p)
@@ -385,6 +415,20 @@ func gemmFewRows(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Floa
             }
         }
     }
+}
+
+/// Columns of an 8×8 block given as 8 rows: three rounds of even/odd deinterleaving (each rotates the
+/// 6-bit element index right by one bit, so three of them turn row·8 + col into col·8 + row).
+@inline(__always)
+func transpose8x8(_ r0: F8, _ r1: F8, _ r2: F8, _ r3: F8, _ r4: F8, _ r5: F8, _ r6: F8, _ r7: F8)
+    -> (F8, F8, F8, F8, F8, F8, F8, F8) {
+    typealias F16 = SIMD16<Float>
+    @inline(__always) func round(_ a: (F8, F8, F8, F8, F8, F8, F8, F8)) -> (F8, F8, F8, F8, F8, F8, F8, F8) {
+        let p0 = F16(lowHalf: a.0, highHalf: a.1), p1 = F16(lowHalf: a.2, highHalf: a.3)
+        let p2 = F16(lowHalf: a.4, highHalf: a.5), p3 = F16(lowHalf: a.6, highHalf: a.7)
+        return (p0.evenHalf, p1.evenHalf, p2.evenHalf, p3.evenHalf, p0.oddHalf, p1.oddHalf, p2.oddHalf, p3.oddHalf)
+    }
+    return round(round(round((r0, r1, r2, r3, r4, r5, r6, r7))))
 }
 
 /// Fraction of the micro-kernel's tile work that is useful for an M×N product (edge tiles are padded).
