@@ -232,12 +232,13 @@ func convBackward(x: Tensor, weight: Tensor, bias: Tensor?, gOut: Tensor, reluOu
                         }
                     }
                     if let GX, let wT {
-                        let threads = 2 * oc * cols * k >= 1_500_000 ? gt : 1
-                        wT.multiply(transB: false, n: cols, b: gc, ldb: cols, beta: 0, c: col, ldc: cols, threads: threads)
+                        // One image at a time, so col2im reads columns the GEMM has just written.
+                        let threads = 2 * oc * s * k >= 1_500_000 ? gt : 1
                         for i in 0..<cnt {
+                            wT.multiply(transB: false, n: s, b: gc + i * s, ldb: cols, beta: 0, c: col, ldc: s, threads: threads)
                             let dst = GX.p + (i0 + j + i) * inSize
                             dst.update(repeating: 0, count: inSize)
-                            col2im(g, col + i * s, ldc: cols, dst)
+                            col2im(g, col, ldc: s, dst)
                         }
                     }
                     j += cnt
