@@ -99,6 +99,32 @@ func directConv3x3SingleChannel(_ x: UnsafePointer<Float>, h: Int, w: Int, _ wt:
     }
 }
 
+/// Runs a single-channel convolution's forward work in units of (image, 8 output channels), split over the
+/// cores, so even one image keeps both busy. `body` gets the image, its channels, the image's plane
+/// (zero-padded by `pad`, padded once per image) and `scratch` floats of the caller's own.
+func singleChannelConvUnits(_ x: UnsafePointer<Float>, n: Int, h: Int, w: Int, pad: Int, oc: Int, scratch: Int,
+                            _ body: (_ image: Int, _ channels: Range<Int>, _ plane: UnsafePointer<Float>,
+                                     _ scratch: UnsafeMutablePointer<Float>) -> Void) {
+    let groups = (oc + 7) / 8, ph = h + 2 * pad, pw = w + 2 * pad
+    let X = SendablePointer(UnsafeMutablePointer(mutating: x))
+    Parallel.forRanges(n * groups, minChunk: 1) { r in
+        withScratch((pad > 0 ? ph * pw : 0) + scratch) { buffer in
+            let padded = buffer + scratch
+            var lastImage = -1
+            for u in r {
+                let i = u / groups, c0 = (u % groups) * 8
+                var src = UnsafePointer(X.p + i * h * w)
+                if pad > 0 {
+                    if i != lastImage { padPlane(src, h: h, w: w, pad: pad, padded) }
+                    src = UnsafePointer(padded)
+                }
+                lastImage = i
+                body(i, c0..<Swift.min(oc, c0 + 8), src, buffer)
+            }
+        }
+    }
+}
+
 /// Copies an H×W plane into the middle of a zero (H+2p)×(W+2p) plane.
 @inline(__always)
 func padPlane(_ x: UnsafePointer<Float>, h: Int, w: Int, pad: Int, _ out: UnsafeMutablePointer<Float>) {
@@ -170,48 +196,13 @@ func directConvWeightGradSingleChannel(_ x: UnsafePointer<Float>, h: Int, w: Int
         }
         return
     }
-    withUnsafeTemporaryAllocation(of: F8.self, capacity: taps) { acc in
-        for o in 0..<oc {
-            for t in 0..<taps { acc[t] = F8() }
-            var bsum = F8()
-            let go = gy + o * plane, yo = y.map { $0 + o * plane }
-            for oy in 0..<oh {
-                var ox = 0
-                while ox < ow {
-                    // 8 outputs; a short last block is shifted left to end at ow, its repeated lanes zeroed.
-                    let o0 = ow >= 8 ? Swift.min(ox, ow - 8) : 0
-                    var g: F8
-                    if ow >= 8 {
-                        g = load8(go + oy * ow + o0)
-                        if let yo { g = g.replacing(with: F8(), where: load8(yo + oy * ow + o0) .<= F8()) }
-                        if o0 < ox { g = g.replacing(with: F8(), where: lanes .< SIMD8<Int32>(repeating: Int32(ox - o0))) }
-                    } else {
-                        g = F8()
-                        for l in 0..<ow {
-                            let v = go[oy * ow + l]
-                            g[l] = (yo.map { $0[oy * ow + l] > 0 } ?? true) ? v : 0
-                        }
-                    }
-                    bsum += g
-                    for ky in 0..<kh {
-                        let row = x + (oy + ky) * w + o0
-                        for kx in 0..<kw {
-                            let xv: F8
-                            if ow >= 8 {
-                                xv = load8(row + kx)
-                            } else {
-                                var v = F8()
-                                for l in 0..<ow { v[l] = row[kx + l] }
-                                xv = v
-                            }
-                            acc[ky * kw + kx] = acc[ky * kw + kx].addingProduct(g, xv)
-                        }
-                    }
-                    ox = o0 + 8
-                }
-            }
-            for t in 0..<taps { dW[o * taps + t] += acc[t].sum() }
-            if let dB { dB[o] += bsum.sum() }
+    // Other kernel sizes and narrow outputs (rare for a first layer): plain loops.
+    for o in 0..<oc {
+        let go = gy + o * plane, yo = y.map { $0 + o * plane }
+        for p in 0..<plane where yo.map({ $0[p] > 0 }) ?? true {
+            let g = go[p], row = x + (p / ow) * w + p % ow
+            for ky in 0..<kh { for kx in 0..<kw { dW[o * taps + ky * kw + kx] += g * row[ky * w + kx] } }
+            dB?[o] += g
         }
     }
 }

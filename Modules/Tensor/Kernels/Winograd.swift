@@ -133,26 +133,24 @@ func winogradInputTile(_ p: UnsafePointer<Float>, _ pw: Int, _ tH: Int, _ tW: In
         var tx = 0
         while tx < tW {
             let t0 = tW >= 8 ? Swift.min(tx, tW - 8) : 0
-            // u[r][j] = (d·B)[r][j] for the 4 rows of the tiles.
-            var u = (F8(), F8(), F8(), F8(), F8(), F8(), F8(), F8(), F8(), F8(), F8(), F8(), F8(), F8(), F8(), F8())
-            withUnsafeMutableBytes(of: &u) { raw in
-                let ur = raw.baseAddress!.assumingMemoryBound(to: F8.self)
-                for r in 0..<4 {
-                    let base = p + (2 * ty + r) * pw + 2 * t0
-                    let lo = load16(base), hi = load16(base + 2)
-                    let d0 = lo.evenHalf, d1 = lo.oddHalf, d2 = hi.evenHalf, d3 = hi.oddHalf
-                    ur[r * 4 + 0] = d0 - d2; ur[r * 4 + 1] = d1 + d2
-                    ur[r * 4 + 2] = d2 - d1; ur[r * 4 + 3] = d1 - d3
-                }
-                let out = v + ty * tW + t0
-                for jj in 0..<4 {
-                    let u0 = ur[jj], u1 = ur[4 + jj], u2 = ur[8 + jj], u3 = ur[12 + jj]
-                    store8(u0 - u2, out + (0 * 4 + jj) * xiStride)
-                    store8(u1 + u2, out + (1 * 4 + jj) * xiStride)
-                    store8(u2 - u1, out + (2 * 4 + jj) * xiStride)
-                    store8(u1 - u3, out + (3 * 4 + jj) * xiStride)
-                }
+            // Row r of d·B for the 8 tiles: [d0 − d2, d1 + d2, d2 − d1, d1 − d3] of that input row.
+            @inline(__always) func row(_ r: Int) -> (F8, F8, F8, F8) {
+                let base = p + (2 * ty + r) * pw + 2 * t0
+                let lo = load16(base), hi = load16(base + 2)
+                let d0 = lo.evenHalf, d1 = lo.oddHalf, d2 = hi.evenHalf, d3 = hi.oddHalf
+                return (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
             }
+            let u0 = row(0), u1 = row(1), u2 = row(2), u3 = row(3)
+            // Column j of Bᵀ·(d·B) from column j of the four rows.
+            let out = v + ty * tW + t0
+            @inline(__always) func column(_ j: Int, _ a: F8, _ b: F8, _ c: F8, _ d: F8) {
+                store8(a - c, out + (0 * 4 + j) * xiStride)
+                store8(b + c, out + (1 * 4 + j) * xiStride)
+                store8(c - b, out + (2 * 4 + j) * xiStride)
+                store8(b - d, out + (3 * 4 + j) * xiStride)
+            }
+            column(0, u0.0, u1.0, u2.0, u3.0); column(1, u0.1, u1.1, u2.1, u3.1)
+            column(2, u0.2, u1.2, u2.2, u3.2); column(3, u0.3, u1.3, u2.3, u3.3)
             tx += 8
         }
     }

@@ -50,23 +50,10 @@ extension Tensor {
         let X = SendablePointer(x.data), W = SendablePointer(weight.data), O = SendablePointer(out.data)
         let B = bias.map { SendablePointer($0.data) }
         if c == 1 && stride == 1 {
-            // Units of (image, 8 output channels), so even one image keeps both cores busy.
-            let groups = (oc + 7) / 8, ph = h + 2 * padding, pw = w + 2 * padding
-            Parallel.forRanges(n * groups, minChunk: 1) { r in
-                withScratch(padding > 0 ? ph * pw : 0) { padded in
-                    var lastImage = -1
-                    for u in r {
-                        let i = u / groups, c0 = (u % groups) * 8
-                        var src = UnsafePointer(X.p + i * h * w)
-                        if padding > 0 {
-                            if i != lastImage { padPlane(src, h: h, w: w, pad: padding, padded) }
-                            src = UnsafePointer(padded)
-                        }
-                        lastImage = i
-                        directConvSingleChannel(src, h: ph, w: pw, W.p, kh: kh, kw: kw, B.map { UnsafePointer($0.p) }, relu: relu,
-                                                O.p + i * oc * s, channels: c0..<Swift.min(oc, c0 + 8))
-                    }
-                }
+            let ph = h + 2 * padding, pw = w + 2 * padding
+            singleChannelConvUnits(X.p, n: n, h: h, w: w, pad: padding, oc: oc, scratch: 0) { i, channels, plane, _ in
+                directConvSingleChannel(plane, h: ph, w: pw, W.p, kh: kh, kw: kw, B.map { UnsafePointer($0.p) }, relu: relu,
+                                        O.p + i * oc * s, channels: channels)
             }
         } else if Winograd.applies(g, inChannels: c, batch: n) {
             WinogradWeights.with(W.p, oc: oc, c: c) { u in

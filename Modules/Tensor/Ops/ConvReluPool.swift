@@ -29,25 +29,17 @@ extension Tensor {
         let arg = training ? Storage(count: n * oc * qh * qw) : nil
         let X = SendablePointer(x.data), W = SendablePointer(weight.data), O = SendablePointer(out.data)
         let B = bias.map { SendablePointer($0.data) }, A = arg.map { SendablePointer($0.base) }
-        let groups = (oc + 7) / 8
-        // Units of (image, 8 output channels), as conv2d's direct path.
-        Parallel.forRanges(n * groups, minChunk: 1) { r in
-            withScratch(ph * pw + 8 * plane) { padded in
-                let conv = padded + ph * pw
-                var lastImage = -1
-                for u in r {
-                    let i = u / groups, c0 = (u % groups) * 8, c1 = Swift.min(oc, c0 + 8)
-                    if i != lastImage { padPlane(X.p + i * h * w, h: h, w: w, pad: padding, padded); lastImage = i }
-                    directConvSingleChannel(padded, h: ph, w: pw, W.p, kh: 3, kw: 3, B.map { UnsafePointer($0.p) },
-                                            relu: true, conv - c0 * plane, channels: c0..<c1)
-                    for o in c0..<c1 {
-                        let dst = (i * oc + o) * qh * qw
-                        if let A {
-                            maxPool2x2(conv + (o - c0) * plane, O.p + dst, A.p + dst, ow, qh, qw)
-                        } else {
-                            maxPool2x2(conv + (o - c0) * plane, O.p + dst, ow, qh, qw)
-                        }
-                    }
+        // Each unit's conv planes go to an L1-sized scratch and only their pooled values leave it.
+        singleChannelConvUnits(X.p, n: n, h: h, w: w, pad: padding, oc: oc, scratch: 8 * plane) { i, channels, src, conv in
+            let c0 = channels.lowerBound
+            directConvSingleChannel(src, h: ph, w: pw, W.p, kh: 3, kw: 3, B.map { UnsafePointer($0.p) },
+                                    relu: true, conv - c0 * plane, channels: channels)
+            for o in channels {
+                let dst = (i * oc + o) * qh * qw
+                if let A {
+                    maxPool2x2(conv + (o - c0) * plane, O.p + dst, A.p + dst, ow, qh, qw)
+                } else {
+                    maxPool2x2(conv + (o - c0) * plane, O.p + dst, ow, qh, qw)
                 }
             }
         }
