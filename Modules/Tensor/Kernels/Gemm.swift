@@ -15,6 +15,8 @@ public enum GemmBlocking {
     /// Depth of one packed block. The AVX-512 kernel measured 2–4 % faster with 512 (fewer C-tile
     /// round trips; a 288-deep conv GEMM becomes one block); the Swift kernel was neutral, so it keeps 256.
     public static let kc = useWide ? 512 : 256
+    /// Below this many FLOPs, splitting a GEMM over threads costs more than it saves.
+    public static let minThreadedFlops = 1_500_000
     /// Name of the micro-kernel in use, for benchmark reports.
     public static var kernelName: String { useWide ? "avx512 12x32 (C)" : "simd8 6x16 (Swift)" }
 }
@@ -36,7 +38,7 @@ public func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Flo
         return
     }
     let flops = 2 * m * n * k
-    let t = flops >= 1_500_000 ? max(1, threads) : 1   // below ~1.5 MFLOP a split costs more than it saves
+    let t = flops >= GemmBlocking.minThreadedFlops ? max(1, threads) : 1
     if t == 1 {
         gemmBlock(transA, transB, 0..<m, 0..<n, k, alpha, A.p, lda, B.p, ldb, beta, C.p, ldc)
     } else {
@@ -134,7 +136,10 @@ public struct PackedA: @unchecked Sendable {
     public func multiply(transB: Bool, n: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float,
                          c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int) {
         typealias G = GemmBlocking
-        if threads <= 1 { multiply(transB: transB, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, cols: 0..<n); return }
+        if threads <= 1 || 2 * m * n * k < G.minThreadedFlops {
+            multiply(transB: transB, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, cols: 0..<n)
+            return
+        }
         var per = (n + threads - 1) / threads
         per = (per + G.nr - 1) / G.nr * G.nr
         let B = SendablePointer(UnsafeMutablePointer(mutating: b)), C = SendablePointer(c)

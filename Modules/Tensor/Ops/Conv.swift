@@ -73,8 +73,7 @@ extension Tensor {
                         while j < nb {
                             let cnt = Swift.min(sb, nb - j), cols = cnt * s
                             for i in 0..<cnt { im2col(g, X.p + (i0 + j + i) * c * h * w, col + i * s, ldc: cols) }
-                            let threads = 2 * oc * cols * k >= 1_500_000 ? gt : 1
-                            pa.multiply(transB: false, n: cols, b: col, ldb: cols, beta: 0, c: tmp, ldc: cols, threads: threads)
+                            pa.multiply(transB: false, n: cols, b: col, ldb: cols, beta: 0, c: tmp, ldc: cols, threads: gt)
                             for i in 0..<cnt {
                                 for o in 0..<oc {
                                     let src = tmp + o * cols + i * s, dst = O.p + ((i0 + j + i) * oc + o) * s
@@ -220,9 +219,8 @@ func convBackward(x: Tensor, weight: Tensor, bias: Tensor?, gOut: Tensor, reluOu
                     }
                     if let GX, let wT {
                         // One image at a time, so col2im reads columns the GEMM has just written.
-                        let threads = 2 * oc * s * k >= 1_500_000 ? gt : 1
                         for i in 0..<cnt {
-                            wT.multiply(transB: false, n: s, b: gc + i * s, ldb: cols, beta: 0, c: col, ldc: s, threads: threads)
+                            wT.multiply(transB: false, n: s, b: gc + i * s, ldb: cols, beta: 0, c: col, ldc: s, threads: gt)
                             let dst = GX.p + (i0 + j + i) * inSize
                             dst.update(repeating: 0, count: inSize)
                             col2im(g, col, ldc: s, dst)
