@@ -11,7 +11,7 @@ public final class ConvNet: Layer {
     public let classes: Int
     enum Step {
         case conv(Conv2D, String), pool(max: Bool, Int), bn(BatchNorm), dense(Dense, String), dropout(Dropout), flatten
-        /// A gray-image first block, conv 3×3 + ReLU then 2×2 max-pool, run as one fused op.
+        /// conv 3×3 + ReLU then 2×2 max-pool, run as one fused op.
         case convReluPool(Conv2D)
     }
     var steps: [Step] = []
@@ -43,8 +43,8 @@ public final class ConvNet: Layer {
                 guard !flat, shape[1] >= size, shape[2] >= size else { throw VisionError.architecture("pool \(size) does not fit \(shape)") }
                 var isMax = false
                 if case .maxpool = s { isMax = true }
-                if isMax && size == 2, case .conv(let c, "relu")? = steps.last, c.weight.shape[1] == 1,
-                   c.weight.shape[2] == 3, c.stride == 1 {
+                if isMax && size == 2, case .conv(let c, "relu")? = steps.last,
+                   c.weight.shape[2] == 3, c.weight.shape[3] == 3, c.stride == 1 {
                     steps[steps.count - 1] = .convReluPool(c)
                 } else {
                     steps.append(.pool(max: isMax, size))

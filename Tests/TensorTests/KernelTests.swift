@@ -117,38 +117,46 @@ final class KernelTests: XCTestCase {
         }
     }
 
-    /// The fused first block (conv 3×3 + ReLU + 2×2 max-pool) against the unfused ops: outputs at inference
-    /// and in training, and dW/db, on even and odd conv outputs (the pool drops a row and a column), with
-    /// padding, a bias that zeroes many windows entirely, and one and two threads.
+    /// The fused block (conv 3×3 + ReLU + 2×2 max-pool) against the unfused ops: outputs at inference and
+    /// in training, and dX/dW/db, on even and odd conv outputs (the pool drops a row and a column), with
+    /// padding, a bias that zeroes many windows entirely, and one and two threads. Single-channel inputs
+    /// take the direct form; 8 or more channels the Winograd form, with pooled rows shorter and longer
+    /// than its 8-lane blocks.
     func testFusedConvReluPoolMatchesUnfusedOps() {
-        for (h, w, oc, pad, biasShift) in [(28, 28, 32, 0, Float(0)), (27, 27, 5, 0, -0.5), (12, 19, 3, 1, -1), (5, 4, 9, 0, 0.2)] {
+        let cases: [(c: Int, h: Int, w: Int, oc: Int, pad: Int, biasShift: Float)] = [
+            (1, 28, 28, 32, 0, 0), (1, 27, 27, 5, 0, -0.5), (1, 12, 19, 3, 1, -1), (1, 5, 4, 9, 0, 0.2),
+            (8, 13, 13, 16, 0, 0), (8, 11, 20, 9, 1, -0.3), (12, 19, 17, 5, 2, 0.1), (9, 4, 6, 3, 0, 0)]
+        for (c, h, w, oc, pad, biasShift) in cases {
             for threads in [1, 2] {
                 let saved = Parallel.threads
                 Parallel.threads = threads
                 defer { Parallel.threads = saved }
-                let x = Tensor.uniform([3, 1, h, w], low: -1, high: 1, seed: 50)
-                let wt = Tensor.uniform([oc, 1, 3, 3], low: -1, high: 1, seed: 51)
+                let x = Tensor.uniform([3, c, h, w], low: -1, high: 1, seed: 50)
+                let wt = Tensor.uniform([oc, c, 3, 3], low: -1, high: 1, seed: 51)
                 let b = Tensor.uniform([oc], low: -0.2 + biasShift, high: 0.2 + biasShift, seed: 52)
                 let reference = x.conv2d(wt, bias: b, padding: pad, relu: true).maxPool2d(2)
                 let inference = x.conv2dReluMaxPool2(wt, bias: b, padding: pad)
                 let gy = Tensor.uniform(reference.shape, low: -1, high: 1, seed: 53)
-                func grads(_ fused: Bool) -> (Tensor, Tensor, Tensor) {
-                    let wv = wt.copy(), bv = b.copy()
-                    wv.requiresGrad = true; bv.requiresGrad = true
-                    let y = fused ? x.conv2dReluMaxPool2(wv, bias: bv, padding: pad)
-                                  : x.conv2d(wv, bias: bv, padding: pad, relu: true).maxPool2d(2)
+                func grads(_ fused: Bool) -> (Tensor, Tensor, Tensor, Tensor?) {
+                    let xv = x.copy(), wv = wt.copy(), bv = b.copy()
+                    xv.requiresGrad = c > 1; wv.requiresGrad = true; bv.requiresGrad = true
+                    let y = fused ? xv.conv2dReluMaxPool2(wv, bias: bv, padding: pad)
+                                  : xv.conv2d(wv, bias: bv, padding: pad, relu: true).maxPool2d(2)
                     (y * gy).sum().backward()
-                    return (y, wv.grad!, bv.grad!)
+                    return (y, wv.grad!, bv.grad!, xv.grad)
                 }
-                let (y0, gw0, gb0) = grads(false), (y1, gw1, gb1) = grads(true)
-                let shape = "\(h)x\(w) oc=\(oc) pad=\(pad) threads=\(threads)"
+                let (y0, gw0, gb0, gx0) = grads(false), (y1, gw1, gb1, gx1) = grads(true)
+                let shape = "c=\(c) \(h)x\(w) oc=\(oc) pad=\(pad) threads=\(threads)"
                 XCTAssertEqual(inference.shape, reference.shape, shape)
                 var worst: Float = 0
                 for i in 0..<reference.count {
                     worst = max(worst, abs(inference.data[i] - reference.data[i]), abs(y1.data[i] - y0.data[i]))
                 }
-                for i in 0..<gw0.count { worst = max(worst, abs(gw1.data[i] - gw0.data[i]) / max(1, abs(gw0.data[i]))) }
-                for i in 0..<gb0.count { worst = max(worst, abs(gb1.data[i] - gb0.data[i]) / max(1, abs(gb0.data[i]))) }
+                func relative(_ a: Tensor, _ b: Tensor) -> Float {
+                    (0..<a.count).map { abs(a.data[$0] - b.data[$0]) / max(1, abs(b.data[$0])) }.max()!
+                }
+                worst = max(worst, relative(gw1, gw0), relative(gb1, gb0))
+                if c > 1 { worst = max(worst, relative(gx1!, gx0!)) }
                 XCTAssertLessThan(worst, 1e-4, shape)
                 XCTAssertGreaterThan((0..<gw0.count).map { abs(gw0.data[$0]) }.max()!, 0.1, "the gradient must not be trivially zero")
             }

@@ -71,20 +71,38 @@ struct WinogradWeights {
     }
 }
 
+/// Where winogradConv3x3 writes: the convolution itself, or its 2×2/2 max-pool after ReLU.
+enum WinogradOutput {
+    /// y: [n, outC, oh, ow].
+    case plain(UnsafeMutablePointer<Float>)
+    /// y: [n, outC, oh/2, ow/2] = maxPool2(ReLU(conv)); `argmax` (same shape, optional) gets each window's
+    /// winner as an index into the oh×ow plane (Float bits), as maxPool2d records it.
+    case reluMaxPooled(UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Float>?)
+}
+
 /// y = conv3x3(x) + bias (ReLU optional), stride 1, zero padding `pad` ≤ 2, by Winograd F(2×2, 3×3).
-/// x: [n, inC, h, w] → y: [n, outC, h+2·pad−2, w+2·pad−2].
+/// x: [n, inC, h, w] → y: [n, outC, h+2·pad−2, w+2·pad−2], or its ReLU + 2×2 max-pool: a 2×2 output tile
+/// is exactly one pool window, so only the pooled tiles are computed (25 of the seed CNN's 36 for conv2:
+/// the 11th output row and column fall outside every window) and the conv output never leaves registers.
 func winogradConv3x3(_ x: UnsafePointer<Float>, n: Int, h: Int, w: Int, pad: Int, _ u: WinogradWeights,
-                     bias: UnsafePointer<Float>?, relu: Bool, _ y: UnsafeMutablePointer<Float>) {
+                     bias: UnsafePointer<Float>?, relu: Bool, _ output: WinogradOutput) {
     let c = u.inC, oc = u.outC
     let oh = h + 2 * pad - 2, ow = w + 2 * pad - 2
-    let tH = (oh + 1) / 2, tW = (ow + 1) / 2, tiles = tH * tW
+    var tH = (oh + 1) / 2, tW = (ow + 1) / 2
     let ph = 2 * tH + 2, pw = Swift.max(2 * tW + 2, 18)
+    let y: SendablePointer, arg: SendablePointer?, pooled: Bool
+    switch output {
+    case .plain(let p): y = SendablePointer(p); arg = nil; pooled = false
+    case .reluMaxPooled(let p, let a): y = SendablePointer(p); arg = a.map { SendablePointer($0) }; pooled = true
+        tH = oh / 2; tW = ow / 2
+    }
+    let tiles = tH * tW
     let split = BatchSplit(n), gt = split.gemmThreads
     // Images per pass: their V and M matrices together fit the L2 budget.
     // Images per pass: their V and M matrices (16·tiles·(C+OC) floats each) stay in the 1 MB budget;
     // 4–8 seed-CNN digits per pass measured 8 % faster than 2 (the K = C GEMMs are short, so wider N pays).
     let sub = Swift.max(1, Swift.min(split.per, 4 * convColumnBudget / (16 * tiles * (c + oc))))
-    let X = SendablePointer(UnsafeMutablePointer(mutating: x)), Y = SendablePointer(y)
+    let X = SendablePointer(UnsafeMutablePointer(mutating: x)), Y = y
     let B = bias.map { SendablePointer(UnsafeMutablePointer(mutating: $0)) }
     split.forEach { _, i0, nb in
         let sb = Swift.min(sub, nb), ld = sb * tiles + 8   // + 8: a tile row's 8 lanes may run past the end
@@ -112,8 +130,13 @@ func winogradConv3x3(_ x: UnsafePointer<Float>, n: Int, h: Int, w: Int, pad: Int
                 if gt > 1 { Parallel.run(16, gemm) } else { for xi in 0..<16 { gemm(xi) } }
                 for img in 0..<cnt {
                     for o in 0..<oc {
-                        winogradOutputTile(m + o * ld + img * tiles, mStride, tH, tW, B.map { $0.p[o] } ?? 0, relu,
-                                           Y.p + ((i0 + j + img) * oc + o) * oh * ow, oh, ow)
+                        let src = m + o * ld + img * tiles, b = B.map { $0.p[o] } ?? 0, plane = (i0 + j + img) * oc + o
+                        if pooled {
+                            winogradPooledOutputTile(src, mStride, tH, tW, b, Y.p + plane * tiles,
+                                                     arg.map { $0.p + plane * tiles }, ow)
+                        } else {
+                            winogradOutputTile(src, mStride, tH, tW, b, relu, Y.p + plane * oh * ow, oh, ow)
+                        }
                     }
                 }
                 j += cnt
@@ -187,6 +210,51 @@ func winogradOutputTile(_ m: UnsafePointer<Float>, _ xiStride: Int, _ tH: Int, _
                 row.evenHalf = y10; row.oddHalf = y11
                 storeRow(row, y + at0 + ow, at0 + ow + 16 <= oh * ow ? 16 : valid)
             }
+        }
+    }
+}
+
+/// maxPool2(ReLU(Aᵀ·M·A + bias)) for every tile of one output plane: each 2×2 tile is one pool window, so
+/// a tile's four outputs reduce to one pooled value (and, if `arg` is given, the index of the window's
+/// first maximum in the ow-wide conv plane, as Float bits). Rows of tW pooled values; a row shorter than
+/// 8 spills garbage lanes into the next row, which overwrites them; the plane's last store is exact.
+@inline(__always)
+func winogradPooledOutputTile(_ m: UnsafePointer<Float>, _ xiStride: Int, _ tH: Int, _ tW: Int, _ bias: Float,
+                              _ y: UnsafeMutablePointer<Float>, _ arg: UnsafeMutablePointer<Float>?, _ ow: Int) {
+    let b = F8(repeating: bias), zero = F8()
+    let lane2 = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
+    let one = SIMD8<Int32>(repeating: 1), down = SIMD8<Int32>(repeating: Int32(ow))
+    let blocks = (tW + 7) / 8, count = tH * tW
+    for ty in 0..<tH {
+        for blk in 0..<blocks {
+            let t0 = tW >= 8 ? Swift.min(blk * 8, tW - 8) : 0
+            let base = m + ty * tW + t0
+            @inline(__always) func at(_ i: Int, _ j: Int) -> F8 { load8(base + (i * 4 + j) * xiStride) }
+            let s00 = at(0, 0) + at(1, 0) + at(2, 0), s01 = at(0, 1) + at(1, 1) + at(2, 1)
+            let s02 = at(0, 2) + at(1, 2) + at(2, 2), s03 = at(0, 3) + at(1, 3) + at(2, 3)
+            let s10 = at(1, 0) - at(2, 0) - at(3, 0), s11 = at(1, 1) - at(2, 1) - at(3, 1)
+            let s12 = at(1, 2) - at(2, 2) - at(3, 2), s13 = at(1, 3) - at(2, 3) - at(3, 3)
+            let y00 = s00 + s01 + s02, y01 = s01 - s02 - s03
+            let y10 = s10 + s11 + s12, y11 = s11 - s12 - s13
+            let at0 = ty * tW + t0, exact = at0 + 8 > count
+            var best: F8
+            if let arg {
+                // The window's first maximum in row-major order (strict >), as maxPool2d picks it.
+                let i00 = lane2 &+ SIMD8<Int32>(repeating: Int32(2 * ty * ow + 2 * t0))
+                let c01 = y01 .> y00
+                best = y00.replacing(with: y01, where: c01)
+                var idx = i00.replacing(with: i00 &+ one, where: c01)
+                let c10 = y10 .> best
+                best = best.replacing(with: y10, where: c10); idx = idx.replacing(with: i00 &+ down, where: c10)
+                let c11 = y11 .> best
+                best = best.replacing(with: y11, where: c11); idx = idx.replacing(with: i00 &+ down &+ one, where: c11)
+                let bits = unsafeBitCast(idx, to: F8.self)
+                if exact { for l in 0..<(count - at0) { arg[at0 + l] = bits[l] } } else { store8(bits, arg + at0) }
+            } else {
+                best = pointwiseMax8(pointwiseMax8(y00, y01), pointwiseMax8(y10, y11))
+            }
+            let v = pointwiseMax8(best + b, zero)
+            if exact { for l in 0..<(count - at0) { y[at0 + l] = v[l] } } else { store8(v, y + at0) }
         }
     }
 }

@@ -57,7 +57,7 @@ extension Tensor {
             }
         } else if Winograd.applies(g, inChannels: c, batch: n) {
             WinogradWeights.with(W.p, oc: oc, c: c) { u in
-                winogradConv3x3(X.p, n: n, h: h, w: w, pad: padding, u, bias: B.map { UnsafePointer($0.p) }, relu: relu, O.p)
+                winogradConv3x3(X.p, n: n, h: h, w: w, pad: padding, u, bias: B.map { UnsafePointer($0.p) }, relu: relu, .plain(O.p))
             }
         } else {
             // The weights are packed once for the whole batch; each core then runs im2col + GEMM over

@@ -1,27 +1,74 @@
-// conv2d (single-channel input, 3×3, stride 1) + bias + ReLU + 2×2 max pooling as one op: the first
-// block of a gray-image CNN. Unfused, its 26×26×32 activations per digit were written, read back by the
-// pool, and in training read twice more (ReLU mask, weight gradient) next to a same-sized gradient that
-// was zeroed and scattered. Fused, each image's conv planes live in an L1-sized scratch; only the pooled
-// output and its argmax leave it. The backward pass needs neither the conv output nor its gradient: a
-// pooled output's gradient reaches exactly one conv output (its argmax), and ReLU passed it iff the
-// pooled value is > 0, so dW and db are sums over the pooled positions only (a quarter of the work).
+// conv2d (3×3, stride 1) + bias + ReLU + 2×2 max pooling as one op: a CNN block. Two fused forms:
+// - Single-channel input (the first block of a gray-image CNN): each image's conv planes live in an
+//   L1-sized scratch and only the pooled output and its argmax leave it. Unfused, its 26×26×32
+//   activations per digit were written, read back by the pool, and in training read twice more (ReLU
+//   mask, weight gradient) next to a same-sized gradient that was zeroed and scattered. Its backward
+//   needs neither the conv output nor its gradient: a pooled output's gradient reaches exactly one conv
+//   output (its argmax), and ReLU passed it iff the pooled value is > 0, so dW and db are sums over the
+//   pooled positions only (a quarter of the work).
+// - Several input channels (Winograd F(2×2, 3×3)): a 2×2 output tile is one pool window, so the output
+//   transform writes only pooled values and argmaxes, and tiles no window reads are never computed.
+//   Its backward scatters the pooled gradient to the argmaxes and runs conv2d's backward.
 
 extension Tensor {
-    /// maxPool2d(conv2d(x, weight, bias, padding, relu: true), 2) for x: [N, 1, H, W], weight: [OC, 1, 3, 3].
-    /// Equal to the unfused ops (they run instead when x itself needs a gradient).
+    /// maxPool2d(conv2d(x, weight, bias, padding, relu: true), 2) for x: [N, C, H, W], weight: [OC, C, 3, 3].
+    /// Equal to the unfused ops, which run instead where neither fused form applies (a single-channel x
+    /// that needs a gradient, or a layer Winograd does not take, such as a single image).
     ///
     ///     let h = x.conv2dReluMaxPool2(w, bias: b)   // [N, 32, 13, 13] for 28×28 digits
     public func conv2dReluMaxPool2(_ weight: Tensor, bias: Tensor? = nil, padding: Int = 0) -> Tensor {
         let x = self
-        precondition(x.rank == 4 && x.shape[1] == 1 && weight.rank == 4 && weight.shape[1] == 1
+        precondition(x.rank == 4 && weight.rank == 4 && weight.shape[1] == x.shape[1]
                      && weight.shape[2] == 3 && weight.shape[3] == 3,
-                     "conv2dReluMaxPool2: input \(x.shape) must be [N,1,H,W] and weight \(weight.shape) [OC,1,3,3]")
-        if x.requiresGrad && Autograd.isEnabled {
-            return x.conv2d(weight, bias: bias, padding: padding, relu: true).maxPool2d(2)
+                     "conv2dReluMaxPool2: input \(x.shape) must be [N,C,H,W] and weight \(weight.shape) [OC,C,3,3]")
+        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        precondition(h + 2 * padding >= 4 && w + 2 * padding >= 4, "conv2dReluMaxPool2: a \(h)×\(w) input is too small")
+        let g = ConvGeometry(c: c, h: h, w: w, kh: 3, kw: 3, stride: 1, pad: padding)
+        if c == 1 && !(x.requiresGrad && Autograd.isEnabled) {
+            return singleChannelConvReluMaxPool2(weight, bias: bias, padding: padding)
         }
+        if Winograd.applies(g, inChannels: c, batch: n) {
+            return winogradConvReluMaxPool2(weight, bias: bias, geometry: g)
+        }
+        return x.conv2d(weight, bias: bias, padding: padding, relu: true).maxPool2d(2)
+    }
+
+    private func winogradConvReluMaxPool2(_ weight: Tensor, bias: Tensor?, geometry g: ConvGeometry) -> Tensor {
+        let x = self
+        let (n, oc) = (x.shape[0], weight.shape[0])
+        let oh = g.oh, ow = g.ow, qh = oh / 2, qw = ow / 2
+        if let b = bias { precondition(b.shape == [oc], "conv2dReluMaxPool2: bias \(b.shape), expected [\(oc)]") }
+        let training = Autograd.isEnabled && (x.requiresGrad || weight.requiresGrad || (bias?.requiresGrad ?? false))
+        let out = Tensor(uninitialized: [n, oc, qh, qw])
+        let arg = training ? Storage(count: n * oc * qh * qw) : nil
+        WinogradWeights.with(weight.data, oc: oc, c: g.c) { u in
+            winogradConv3x3(x.data, n: n, h: g.h, w: g.w, pad: g.pad, u, bias: bias.map { UnsafePointer($0.data) },
+                            relu: true, .reluMaxPooled(out.data, argmax: arg?.base))
+        }
+        guard let arg else { return out }
+        var inputs = [x, weight]
+        if let b = bias { inputs.append(b) }
+        return out.recorded(inputs) { y, gy in
+            // The conv output's gradient: each pooled gradient goes to its window's argmax if ReLU passed
+            // it (pooled value > 0); everything else is zero.
+            let gconv = Tensor(uninitialized: [n, oc, oh, ow])
+            let GC = SendablePointer(gconv.data), G = SendablePointer(gy.data), Y = SendablePointer(y.data)
+            let AR = SendablePointer(arg.base)
+            Parallel.forRanges(n * oc, minChunk: 64) { r in
+                for p in r {
+                    let dst = GC.p + p * oh * ow, gp = G.p + p * qh * qw, yp = Y.p + p * qh * qw, ap = AR.p + p * qh * qw
+                    dst.update(repeating: 0, count: oh * ow)
+                    for j in 0..<qh * qw where yp[j] > 0 { dst[Int(ap[j].bitPattern)] = gp[j] }
+                }
+            }
+            return convBackward(x: x, weight: weight, bias: bias, gOut: gconv, reluOutput: nil, geometry: g)
+        }
+    }
+
+    private func singleChannelConvReluMaxPool2(_ weight: Tensor, bias: Tensor?, padding: Int) -> Tensor {
+        let x = self
         let (n, h, w, oc) = (x.shape[0], x.shape[2], x.shape[3], weight.shape[0])
         let ph = h + 2 * padding, pw = w + 2 * padding, oh = ph - 2, ow = pw - 2
-        precondition(oh >= 2 && ow >= 2, "conv2dReluMaxPool2: a \(h)×\(w) input is too small")
         if let b = bias { precondition(b.shape == [oc], "conv2dReluMaxPool2: bias \(b.shape), expected [\(oc)]") }
         let qh = oh / 2, qw = ow / 2, plane = oh * ow
         let training = Autograd.isEnabled && (weight.requiresGrad || (bias?.requiresGrad ?? false))
