@@ -4,8 +4,9 @@
 #ifndef DLPIPE_CKERNELS_H
 #define DLPIPE_CKERNELS_H
 
-/// 1 when the CPU and OS support AVX-512F (zmm state enabled in XCR0), else 0.
-int dlp_cpu_has_avx512(void);
+/// 1 when the CPU and OS support AVX-512F (zmm state enabled in XCR0) and the CPU runs 512-bit FMAs at full
+/// width (not AMD Zen 4, which splits them in two halves), else 0.
+int dlp_cpu_prefers_avx512(void);
 
 /// C[0..mr, 0..nr] (+)= A(kc×12 panel) · B(kc×32 panel); a and b are 64-byte aligned packed panels.
 /// overwrite != 0 stores the product instead of adding it to C.

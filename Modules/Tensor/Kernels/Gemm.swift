@@ -5,10 +5,11 @@
 // column ranges (or row ranges when C is tall and narrow); each thread packs its own panels.
 
 public enum GemmBlocking {
-    /// AVX-512 CPUs get the 12×32 C micro-kernel (twice the FLOPs per instruction); others the 6×16 Swift one.
+    /// CPUs with full-width AVX-512 get the 12×32 C micro-kernel (twice the FLOPs per instruction); others
+    /// the 6×16 Swift one.
     public static let useWide: Bool = {
         if ProcessInfo.processInfo.environment["DLPIPE_NO_AVX512"] != nil { return false }
-        return dlp_cpu_has_avx512() != 0
+        return dlp_cpu_prefers_avx512() != 0
     }()
     public static let mr = useWide ? 12 : 6, nr = useWide ? 32 : 16
     public static let mc = 144, nc = 4096
