@@ -121,11 +121,13 @@ final class KernelTests: XCTestCase {
     /// in training, and dX/dW/db, on even and odd conv outputs (the pool drops a row and a column), with
     /// padding, a bias that zeroes many windows entirely, and one and two threads. Single-channel inputs
     /// take the direct form; 8 or more channels the Winograd form, with pooled rows shorter and longer
-    /// than its 8-lane blocks.
+    /// than its 8-lane blocks, and channel counts whose patch rows (3 taps × channels) are shorter than,
+    /// equal to and longer than the backward kernels' 96-float blocks.
     func testFusedConvReluPoolMatchesUnfusedOps() {
         let cases: [(c: Int, h: Int, w: Int, oc: Int, pad: Int, biasShift: Float)] = [
             (1, 28, 28, 32, 0, 0), (1, 27, 27, 5, 0, -0.5), (1, 12, 19, 3, 1, -1), (1, 5, 4, 9, 0, 0.2),
-            (8, 13, 13, 16, 0, 0), (8, 11, 20, 9, 1, -0.3), (12, 19, 17, 5, 2, 0.1), (9, 4, 6, 3, 0, 0)]
+            (8, 13, 13, 16, 0, 0), (8, 11, 20, 9, 1, -0.3), (12, 19, 17, 5, 2, 0.1), (9, 4, 6, 3, 0, 0),
+            (32, 13, 13, 8, 0, 0), (40, 9, 10, 6, 1, -0.1)]
         for (c, h, w, oc, pad, biasShift) in cases {
             for threads in [1, 2] {
                 let saved = Parallel.threads

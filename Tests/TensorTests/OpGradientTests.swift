@@ -76,6 +76,9 @@ final class OpGradientTests: XCTestCase {
         checkGradients("winograd conv p2", [rnd([3, 8, 4, 4], seed: 78), rnd([10, 8, 3, 3], seed: 79), rnd([10], seed: 85)]) {
             $0[0].conv2d($0[1], bias: $0[2], padding: 2)
         }
+        // The fused conv + ReLU + 2×2 max-pool: Winograd forward, sparse pooled-gradient backward.
+        checkGradients("conv relu maxpool fused", [rnd([2, 8, 6, 7], seed: 86), rnd([4, 8, 3, 3], seed: 87), rnd([4], seed: 88)],
+                       eps: 1e-3) { $0[0].conv2dReluMaxPool2($0[1], bias: $0[2], padding: 1) }
         checkGradients("convTranspose2d s2 p1 op1", [rnd([2, 3, 4, 5], seed: 68), rnd([3, 2, 3, 3], seed: 69), rnd([2], seed: 70)]) {
             $0[0].convTranspose2d($0[1], bias: $0[2], stride: 2, padding: 1, outputPadding: 1)
         }

@@ -8,7 +8,8 @@
 //   pooled positions only (a quarter of the work).
 // - Several input channels (Winograd F(2×2, 3×3)): a 2×2 output tile is one pool window, so the output
 //   transform writes only pooled values and argmaxes, and tiles no window reads are never computed.
-//   Its backward scatters the pooled gradient to the argmaxes and runs conv2d's backward.
+//   Its backward works from the pooled gradient alone, which reaches at most a quarter of the conv
+//   outputs (Kernels/PooledConvGradient.swift).
 
 extension Tensor {
     /// maxPool2d(conv2d(x, weight, bias, padding, relu: true), 2) for x: [N, C, H, W], weight: [OC, C, 3, 3].
@@ -49,19 +50,7 @@ extension Tensor {
         var inputs = [x, weight]
         if let b = bias { inputs.append(b) }
         return out.recorded(inputs) { y, gy in
-            // The conv output's gradient: each pooled gradient goes to its window's argmax if ReLU passed
-            // it (pooled value > 0); everything else is zero.
-            let gconv = Tensor(uninitialized: [n, oc, oh, ow])
-            let GC = SendablePointer(gconv.data), G = SendablePointer(gy.data), Y = SendablePointer(y.data)
-            let AR = SendablePointer(arg.base)
-            Parallel.forRanges(n * oc, minChunk: 64) { r in
-                for p in r {
-                    let dst = GC.p + p * oh * ow, gp = G.p + p * qh * qw, yp = Y.p + p * qh * qw, ap = AR.p + p * qh * qw
-                    dst.update(repeating: 0, count: oh * ow)
-                    for j in 0..<qh * qw where yp[j] > 0 { dst[Int(ap[j].bitPattern)] = gp[j] }
-                }
-            }
-            return convBackward(x: x, weight: weight, bias: bias, gOut: gconv, reluOutput: nil, geometry: g)
+            pooledConvBackward(x: x, weight: weight, bias: bias, gy: gy, y: y, argmax: arg, geometry: g)
         }
     }
 
@@ -143,4 +132,81 @@ func pooledConvWeightGradient(_ x: UnsafePointer<Float>, pw: Int, ow: Int, _ gy:
         d[6] += r2[0]; d[7] += r2[1]; d[8] += r2[2]
         dB[o] += b
     }
+}
+
+/// [dx, dW, db] of y = maxPool2(ReLU(conv3x3(x, weight, bias))) from the pooled gradient gy, with `y` the
+/// pooled output and `argmax` each window's winner in the conv plane. Each nonzero gradient (y > 0)
+/// adds g·patch to dW[o] and g·W[o] to dx's patch, on channel-last copies (see PooledConvGradient.swift);
+/// images are split over the cores, each with its own dW/db partial.
+func pooledConvBackward(x: Tensor, weight: Tensor, bias: Tensor?, gy: Tensor, y: Tensor, argmax: Storage,
+                        geometry g: ConvGeometry) -> [Tensor?] {
+    let n = x.shape[0], oc = weight.shape[0], c = g.c
+    let q = (g.oh / 2) * (g.ow / 2), ow = g.ow
+    let planes = ChannelLastPlanes(c: c, h: g.h, w: g.w, pad: g.pad)
+    let cp = planes.cp, rowLen = 3 * cp, rowStride = planes.rowStride, k = 9 * cp
+    let wantX = x.requiresGrad, wantW = weight.requiresGrad, wantB = bias?.requiresGrad ?? false
+    let gx: Tensor? = wantX ? Tensor(uninitialized: x.shape) : nil
+    let split = BatchSplit(n)
+    // Per chunk of images: dW as [oc][3][3][cp] (oc·k floats), then db (oc floats).
+    let partials = Tensor.zeros([split.chunks, oc * k + oc])
+    let X = SendablePointer(x.data), G = SendablePointer(gy.data), Y = SendablePointer(y.data)
+    let AR = SendablePointer(argmax.base), P = SendablePointer(partials.data), GX = gx.map { SendablePointer($0.data) }
+    withScratch(oc * k) { wcl in
+        // W channel-last, [oc][ky][kx][cp], zero in the padding channels.
+        if wantX {
+            wcl.update(repeating: 0, count: oc * k)
+            for o in 0..<oc { for ch in 0..<c { for t in 0..<9 { wcl[o * k + t * cp + ch] = weight.data[(o * c + ch) * 9 + t] } } }
+        }
+        let WC = SendablePointer(wcl)
+        split.forEach { ci, i0, nb in
+            let offs = UnsafeMutablePointer<Int32>.allocate(capacity: q)
+            defer { offs.deallocate() }
+            let dW = P.p + ci * (oc * k + oc), dB = dW + oc * k
+            withScratch(2 * planes.count + q) { xh in
+                let dxh = xh + planes.count, gs = dxh + planes.count
+                for i in i0..<i0 + nb {
+                    if wantW { planes.fill(xh, from: X.p + i * c * g.h * g.w) }
+                    if wantX { dxh.update(repeating: 0, count: planes.count) }
+                    for o in 0..<oc {
+                        let at = (i * oc + o) * q
+                        var count = 0
+                        var sum: Float = 0
+                        for j in 0..<q where Y.p[at + j] > 0 {
+                            let p = Int(AR.p[at + j].bitPattern)
+                            offs[count] = Int32(planes.offset(p / ow, p % ow))
+                            gs[count] = G.p[at + j]
+                            sum += gs[count]
+                            count += 1
+                        }
+                        if count == 0 { continue }
+                        dB[o] += sum
+                        for ky in 0..<3 {
+                            var s = 0
+                            while s < rowLen {
+                                let len = Swift.min(96, rowLen - s), row = (o * 3 + ky) * rowLen + s
+                                if wantW { gatherAccumulate(xh + ky * rowStride + s, offs, gs, count, dW + row, len) }
+                                if wantX { scatterAccumulate(dxh + ky * rowStride + s, offs, gs, count, WC.p + row, len) }
+                                s += 96
+                            }
+                        }
+                    }
+                    if let GX { planes.extract(dxh, into: GX.p + i * c * g.h * g.w) }
+                }
+            }
+        }
+    }
+    for ci in 1..<split.chunks { addInPlace(partials.data, partials.data + ci * (oc * k + oc), oc * k + oc) }
+    var gw: Tensor?
+    if wantW {
+        let t = Tensor(uninitialized: weight.shape)
+        for o in 0..<oc { for ch in 0..<c { for tap in 0..<9 { t.data[(o * c + ch) * 9 + tap] = partials.data[o * k + tap * cp + ch] } } }
+        gw = t
+    }
+    var gb: Tensor?
+    if wantB {
+        let t = Tensor(uninitialized: [oc])
+        t.data.update(from: partials.data + oc * k, count: oc)
+        gb = t
+    }
+    return [gx, gw, gb]
 }
