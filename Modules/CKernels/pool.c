@@ -31,6 +31,11 @@ static _Atomic(dlp_job_fn) job_fn = 0;
 static _Atomic(void *) job_ctx = 0;
 static _Atomic long job_count = 0;
 static _Thread_local int in_job = 0;
+static _Thread_local long serial_depth = 0;
+
+void dlp_serial_begin(void) { serial_depth++; }
+void dlp_serial_end(void) { serial_depth--; }
+int dlp_serial_active(void) { return in_job || serial_depth > 0; }
 
 static uint64_t now_ns(void) {
     struct timespec t;
@@ -82,7 +87,7 @@ static void *worker_main(void *arg) {
 
 void dlp_pool_run(long count, long threads, dlp_job_fn fn, void *ctx) {
     if (count <= 0) return;
-    if (threads <= 1 || count == 1 || in_job) {
+    if (threads <= 1 || count == 1 || in_job || serial_depth > 0) {
         for (long i = 0; i < count; i++) fn(ctx, i);
         return;
     }

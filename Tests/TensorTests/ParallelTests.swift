@@ -31,6 +31,25 @@ final class ParallelTests: XCTestCase {
         XCTAssertEqual(Array(UnsafeBufferPointer(start: out, count: 64)), Array(repeating: 1, count: 64))
     }
 
+    func testSeriallyKeepsRegionsOnTheCallingThreadAndNests() {
+        let caller = pthread_self()
+        let others = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+        defer { others.deallocate() }
+        others.initialize(to: 0)
+        let O = UnsafeSendable32(others)
+        let inner = Parallel.serially { () -> Int in
+            let nested = Parallel.serially { Parallel.threads }
+            XCTAssertEqual(Parallel.threads, 1, "still serial after a nested block ends")
+            for _ in 0..<200 {
+                Parallel.run(16) { _ in if pthread_equal(pthread_self(), caller) == 0 { O.p[0] += 1 } }
+            }
+            return nested
+        }
+        XCTAssertEqual(inner, 1)
+        XCTAssertEqual(others.pointee, 0, "a region inside serially ran on another thread")
+        XCTAssertEqual(Parallel.threads, 2, "the configured count is back after the block")
+    }
+
     func testRegionsFromSeveralThreadsAtOnceAllComplete() {
         let sums = UnsafeMutablePointer<Int>.allocate(capacity: 4)
         defer { sums.deallocate() }

@@ -20,4 +20,10 @@ typedef void (*dlp_job_fn)(void *ctx, long index);
 /// are done. Workers spin ~200 µs between jobs before sleeping. Nested calls run serially.
 void dlp_pool_run(long count, long threads, dlp_job_fn fn, void *ctx);
 
+/// Calls between begin and end (they nest) on this thread run their regions serially.
+void dlp_serial_begin(void);
+void dlp_serial_end(void);
+/// 1 when regions started on this thread run serially (inside dlp_serial_begin/end or inside a job).
+int dlp_serial_active(void);
+
 #endif

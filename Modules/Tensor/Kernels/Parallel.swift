@@ -8,10 +8,25 @@ import CKernels
 ///
 ///     Parallel.threads = 1
 public enum Parallel {
-    nonisolated(unsafe) public static var threads: Int = {
+    /// 1 inside `serially` (on that thread) and inside a parallel region; the configured count otherwise.
+    public static var threads: Int {
+        get { dlp_serial_active() != 0 ? 1 : configured }
+        set { configured = newValue }
+    }
+    nonisolated(unsafe) static var configured: Int = {
         if let s = ProcessInfo.processInfo.environment["DLPIPE_THREADS"], let n = Int(s), n >= 1 { return n }
         return max(1, ProcessInfo.processInfo.activeProcessorCount)
     }()
+
+    /// Runs `body` with every kernel it calls on the calling thread only: for work so small that
+    /// handing half of it to another core costs more than it saves.
+    ///
+    ///     let logits = Parallel.serially { net(oneImage) }
+    public static func serially<R>(_ body: () throws -> R) rethrows -> R {
+        dlp_serial_begin()
+        defer { dlp_serial_end() }
+        return try body()
+    }
 
     /// Runs `body(i)` for i in 0..<n, in parallel when n > 1 and more than one thread is allowed.
     @inline(__always)
