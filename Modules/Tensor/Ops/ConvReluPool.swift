@@ -151,6 +151,8 @@ func pooledConvBackward(x: Tensor, weight: Tensor, bias: Tensor?, gy: Tensor, y:
     let partials = Tensor.zeros([split.chunks, oc * k + oc])
     let X = SendablePointer(x.data), G = SendablePointer(gy.data), Y = SendablePointer(y.data)
     let AR = SendablePointer(argmax.base), P = SendablePointer(partials.data), GX = gx.map { SendablePointer($0.data) }
+    // Each conv output pixel's offset in the channel-last planes (the argmax is an index into oh×ow).
+    let pixelOffset = (0..<g.oh * g.ow).map { Int32(planes.offset($0 / ow, $0 % ow)) }
     withScratch(oc * k) { wcl in
         // W channel-last, [oc][ky][kx][cp], zero in the padding channels.
         if wantX {
@@ -172,8 +174,7 @@ func pooledConvBackward(x: Tensor, weight: Tensor, bias: Tensor?, gy: Tensor, y:
                         var count = 0
                         var sum: Float = 0
                         for j in 0..<q where Y.p[at + j] > 0 {
-                            let p = Int(AR.p[at + j].bitPattern)
-                            offs[count] = Int32(planes.offset(p / ow, p % ow))
+                            offs[count] = pixelOffset[Int(AR.p[at + j].bitPattern)]
                             gs[count] = G.p[at + j]
                             sum += gs[count]
                             count += 1
