@@ -2,6 +2,7 @@
 // Learning rate may be changed between steps (see LRSchedule).
 import Foundation
 import Tensor
+import CKernels
 
 public protocol Optimizer: AnyObject {
     var learningRate: Float { get set }
@@ -67,37 +68,9 @@ public final class Adam: Optimizer {
             let W = SendablePointer(w), G = SendablePointer(gd), M = SendablePointer(md), Vv = SendablePointer(vd)
             let (bc, sz, ep) = (invBc2Sqrt, stepSize, eps)
             Parallel.forRanges(n, minChunk: 1 << 14, align: 8) { r in
-                Adam.update(r, W.p, G.p, M.p, Vv.p, b1: b1, b2: b2, l2: l2, decay: decay, stepSize: sz, invBc2Sqrt: bc, eps: ep)
+                let o = r.lowerBound
+                dlp_adam_update(r.count, W.p + o, G.p + o, M.p + o, Vv.p + o, b1, b2, l2, decay, sz, bc, ep)
             }
-        }
-    }
-}
-
-extension Adam {
-    /// The Adam update over indices `r` of one tensor.
-    @inline(__always)
-    static func update(_ r: Range<Int>, _ w: UnsafeMutablePointer<Float>, _ gd: UnsafeMutablePointer<Float>,
-                       _ md: UnsafeMutablePointer<Float>, _ vd: UnsafeMutablePointer<Float>, b1: Float, b2: Float, l2: Float,
-                       decay: Float, stepSize: Float, invBc2Sqrt: Float, eps: Float) {
-        typealias V = SIMD8<Float>
-        var j = r.lowerBound
-        while j + 8 <= r.upperBound {
-            let wv = V(UnsafeBufferPointer(start: w + j, count: 8))
-            let g = V(UnsafeBufferPointer(start: gd + j, count: 8)) + l2 * wv
-            let m = b1 * V(UnsafeBufferPointer(start: md + j, count: 8)) + (1 - b1) * g
-            let v = b2 * V(UnsafeBufferPointer(start: vd + j, count: 8)) + (1 - b2) * g * g
-            let nw = wv * decay - stepSize * m / (v.squareRoot() * invBc2Sqrt + eps)
-            UnsafeMutableRawPointer(md + j).storeBytes(of: m, as: V.self)
-            UnsafeMutableRawPointer(vd + j).storeBytes(of: v, as: V.self)
-            UnsafeMutableRawPointer(w + j).storeBytes(of: nw, as: V.self)
-            j += 8
-        }
-        while j < r.upperBound {
-            let gj = gd[j] + l2 * w[j]
-            md[j] = b1 * md[j] + (1 - b1) * gj
-            vd[j] = b2 * vd[j] + (1 - b2) * gj * gj
-            w[j] = w[j] * decay - stepSize * md[j] / (vd[j].squareRoot() * invBc2Sqrt + eps)
-            j += 1
         }
     }
 }

@@ -26,4 +26,9 @@ void dlp_serial_end(void);
 /// 1 when regions started on this thread run serially (inside dlp_serial_begin/end or inside a job).
 int dlp_serial_active(void);
 
+/// One Adam/AdamW step over n parameters: g' = g + l2·w, m = b1·m + (1−b1)·g', v = b2·v + (1−b2)·g'²,
+/// w = w·decay − step_size·m / (√v·inv_bc2_sqrt + eps). The arrays must not overlap.
+void dlp_adam_update(long n, float *w, const float *g, float *m, float *v, float b1, float b2, float l2,
+                     float decay, float step_size, float inv_bc2_sqrt, float eps);
+
 #endif
