@@ -29,6 +29,31 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(u.item, 1.8, accuracy: 1e-5)
     }
 
+    /// Three Adam and AdamW steps on 37 parameters (vector body and scalar tail of the update kernel)
+    /// against the update written out in Double.
+    func testAdamMatchesTheFormulaOverSeveralSteps() {
+        for decoupled in [false, true] {
+            let n = 37
+            let w = Tensor.uniform([n], low: -1, high: 1, seed: 5); w.requiresGrad = true
+            let opt = decoupled ? AdamW([w], learningRate: 0.05, weightDecay: 0.1)
+                                : Adam([w], learningRate: 0.05, weightDecay: 0.1)
+            var rw = w.scalars.map(Double.init), rm = [Double](repeating: 0, count: n), rv = rm
+            for t in 1...3 {
+                let g = Tensor.uniform([n], low: -2, high: 2, seed: UInt64(10 + t))
+                w.grad = g; opt.step()
+                let (b1, b2, lr, wd) = (0.9, 0.999, 0.05, 0.1)
+                for i in 0..<n {
+                    let gi = Double(g.scalars[i]) + (decoupled ? 0 : wd * rw[i])
+                    rm[i] = b1 * rm[i] + (1 - b1) * gi
+                    rv[i] = b2 * rv[i] + (1 - b2) * gi * gi
+                    let mhat = rm[i] / (1 - pow(b1, Double(t))), vhat = rv[i] / (1 - pow(b2, Double(t)))
+                    rw[i] = rw[i] * (decoupled ? 1 - lr * wd : 1) - lr * mhat / (vhat.squareRoot() + 1e-8)
+                }
+                for i in 0..<n { XCTAssertEqual(Double(w.scalars[i]), rw[i], accuracy: 1e-5, "step \(t) index \(i)") }
+            }
+        }
+    }
+
     func testClipAndSchedules() {
         let a = Tensor([0, 0], shape: [2]), b = Tensor([0], shape: [1])
         a.grad = Tensor([3, 0], shape: [2]); b.grad = Tensor([4], shape: [1])
