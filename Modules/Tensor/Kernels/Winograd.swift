@@ -28,33 +28,36 @@ struct WinogradWeights {
 
     /// Transforms and packs `w` ([oc, c, 3, 3]). The result is valid inside `body` only.
     static func with<R>(_ w: UnsafePointer<Float>, oc: Int, c: Int, _ body: (WinogradWeights) -> R) -> R {
+        precondition(c >= 8, "Winograd weights need at least 8 input channels")
         let outC = oc, inC = c
         let each = PackedA.storageCount(m: outC, k: inC), plane = outC * inC
         return withScratch(16 * plane + 16 * each) { u in
-            // Output channels split over the cores (the other core would only spin meanwhile).
+            // Output channels split over the cores (the other core would only spin meanwhile); eight input
+            // channels per step, from a tap-major copy of the output channel's weights.
             let U = SendablePointer(u), Wt = SendablePointer(UnsafeMutablePointer(mutating: w))
             Parallel.forRanges(outC, minChunk: 4) { range in
-                let u = U.p, w = UnsafePointer(Wt.p)
-                for o in range {
-                    for i in 0..<inC {
-                        // g of the pair (o, i), row-major 3×3.
-                        let src = w + (o * c + i) * 9
-                        var g = SIMD16<Float>()
-                        for t in 0..<9 { g[t] = src[t] }
-                        // t = G·g (4×3, rows), then U = t·Gᵀ (4×4).
-                        for r in 0..<4 {
-                            let a: Float, b: Float, cc: Float
-                            switch r {
-                            case 0: a = g[0]; b = g[1]; cc = g[2]
-                            case 1: a = 0.5 * (g[0] + g[3] + g[6]); b = 0.5 * (g[1] + g[4] + g[7]); cc = 0.5 * (g[2] + g[5] + g[8])
-                            case 2: a = 0.5 * (g[0] - g[3] + g[6]); b = 0.5 * (g[1] - g[4] + g[7]); cc = 0.5 * (g[2] - g[5] + g[8])
-                            default: a = g[6]; b = g[7]; cc = g[8]
+                withScratch(9 * inC) { taps in
+                    let u = U.p, w = UnsafePointer(Wt.p)
+                    for o in range {
+                        for i in 0..<inC { for t in 0..<9 { taps[t * inC + i] = w[(o * inC + i) * 9 + t] } }
+                        var i0 = 0
+                        while i0 < inC {
+                            let i = Swift.min(i0, inC - 8)   // the last block may overlap the one before
+                            @inline(__always) func g(_ t: Int) -> F8 { load8(taps + t * inC + i) }
+                            let half = F8(repeating: 0.5)
+                            // t = G·g (4×3, rows), then U = t·Gᵀ (4×4).
+                            @inline(__always) func row(_ r: Int, _ a: F8, _ b: F8, _ cc: F8) {
+                                let at = u + o * inC + i
+                                store8(a, at + (r * 4 + 0) * plane)
+                                store8(half * (a + b + cc), at + (r * 4 + 1) * plane)
+                                store8(half * (a - b + cc), at + (r * 4 + 2) * plane)
+                                store8(cc, at + (r * 4 + 3) * plane)
                             }
-                            let at = o * inC + i
-                            u[(r * 4 + 0) * plane + at] = a
-                            u[(r * 4 + 1) * plane + at] = 0.5 * (a + b + cc)
-                            u[(r * 4 + 2) * plane + at] = 0.5 * (a - b + cc)
-                            u[(r * 4 + 3) * plane + at] = cc
+                            row(0, g(0), g(1), g(2))
+                            row(1, half * (g(0) + g(3) + g(6)), half * (g(1) + g(4) + g(7)), half * (g(2) + g(5) + g(8)))
+                            row(2, half * (g(0) - g(3) + g(6)), half * (g(1) - g(4) + g(7)), half * (g(2) - g(5) + g(8)))
+                            row(3, g(6), g(7), g(8))
+                            i0 += 8
                         }
                     }
                 }
