@@ -231,6 +231,27 @@ final class KernelTests: XCTestCase {
     /// Winograd against im2col + GEMM on output planes narrower than a 16-lane row store, wider than one
     /// 8-tile block, odd and even, with every padding, on both cores, repeatedly: a store that ran into
     /// the next core's image once corrupted results only now and then.
+    /// Inference caches transformed Winograd weights; weights changed in place at the same address must be
+    /// transformed again. A single image (batch 1), checked against the uncached path (autograd on).
+    func testWinogradWeightCacheSeesWeightsChangedInPlace() {
+        let x = Tensor.uniform([1, 8, 9, 7], low: -1, high: 1, seed: 31)
+        let w = Tensor.uniform([5, 8, 3, 3], low: -1, high: 1, seed: 32)
+        let before = Autograd.noGrad { x.conv2d(w, padding: 1) }
+        let again = Autograd.noGrad { x.conv2d(w, padding: 1) }
+        for i in 0..<w.count { w.data[i] *= -0.5 }
+        let after = Autograd.noGrad { x.conv2d(w, padding: 1) }
+        let reference = x.conv2d(w, padding: 1)
+        var changed: Float = 0, stale: Float = 0, repeated: Float = 0
+        for i in 0..<after.count {
+            changed = max(changed, abs(after.data[i] - before.data[i]))
+            stale = max(stale, abs(after.data[i] - reference.data[i]))
+            repeated = max(repeated, abs(again.data[i] - before.data[i]))
+        }
+        XCTAssertEqual(repeated, 0, "a cached transform must give the same result")
+        XCTAssertGreaterThan(changed, 0.1)
+        XCTAssertLessThan(stale, 1e-5, "inference used the transform of the old weights")
+    }
+
     func testWinogradMatchesIm2colOnManyShapes() {
         let saved = Parallel.threads
         Parallel.threads = 2

@@ -14,10 +14,10 @@ public enum Winograd {
     public static var enabled = ProcessInfo.processInfo.environment["DLPIPE_NO_WINOGRAD"] == nil
 
     /// Whether a convolution runs as Winograd F(2×2, 3×3): 3×3, stride 1, padding ≤ 2, and enough input
-    /// channels and images that the 16 GEMMs outweigh the transforms (single images keep im2col + GEMM,
-    /// whose one GEMM splits over both cores with less overhead).
+    /// channels that the 16 GEMMs outweigh the transforms. Single images too, now that they run on one
+    /// core with cached weight transforms (ConvNet, WinogradWeightCache).
     static func applies(_ g: ConvGeometry, inChannels: Int, batch: Int) -> Bool {
-        enabled && g.kh == 3 && g.kw == 3 && g.stride == 1 && g.pad <= 2 && inChannels >= 8 && batch >= 2
+        enabled && g.kh == 3 && g.kw == 3 && g.stride == 1 && g.pad <= 2 && inChannels >= 8 && batch >= 1
     }
 }
 
@@ -26,51 +26,109 @@ struct WinogradWeights {
     let outC: Int, inC: Int
     let packed: [PackedA]
 
-    /// Transforms and packs `w` ([oc, c, 3, 3]). The result is valid inside `body` only.
+    /// Floats of storage `transform` needs for an oc × c layer.
+    static func storageCount(oc: Int, c: Int) -> Int { 16 * oc * c + 16 * PackedA.storageCount(m: oc, k: c) }
+
+    /// Transforms and packs `w` ([oc, c, 3, 3]). The result is valid inside `body` only. Without autograd
+    /// (inference), the result is cached: the same layer then runs on image after image with the same
+    /// weights, and the transform cost as much as a single image's GEMMs.
     static func with<R>(_ w: UnsafePointer<Float>, oc: Int, c: Int, _ body: (WinogradWeights) -> R) -> R {
         precondition(c >= 8, "Winograd weights need at least 8 input channels")
+        if !Autograd.isEnabled {
+            let entry = WinogradWeightCache.shared.entry(for: w, oc: oc, c: c)
+            return withExtendedLifetime(entry) { body(entry.weights) }
+        }
+        return withScratch(storageCount(oc: oc, c: c)) { body(transform(w, oc: oc, c: c, into: $0)) }
+    }
+
+    /// Transforms and packs `w` into `storage` (storageCount(oc:c:) floats), which the result points into.
+    static func transform(_ w: UnsafePointer<Float>, oc: Int, c: Int, into storage: UnsafeMutablePointer<Float>) -> WinogradWeights {
         let outC = oc, inC = c
         let each = PackedA.storageCount(m: outC, k: inC), plane = outC * inC
-        return withScratch(16 * plane + 16 * each) { u in
-            // Output channels split over the cores (the other core would only spin meanwhile); eight input
-            // channels per step, from a tap-major copy of the output channel's weights.
-            let U = SendablePointer(u), Wt = SendablePointer(UnsafeMutablePointer(mutating: w))
-            Parallel.forRanges(outC, minChunk: 4) { range in
-                withScratch(9 * inC) { taps in
-                    let u = U.p, w = UnsafePointer(Wt.p)
-                    for o in range {
-                        for i in 0..<inC { for t in 0..<9 { taps[t * inC + i] = w[(o * inC + i) * 9 + t] } }
-                        var i0 = 0
-                        while i0 < inC {
-                            let i = Swift.min(i0, inC - 8)   // the last block may overlap the one before
-                            @inline(__always) func g(_ t: Int) -> F8 { load8(taps + t * inC + i) }
-                            let half = F8(repeating: 0.5)
-                            // t = G·g (4×3, rows), then U = t·Gᵀ (4×4).
-                            @inline(__always) func row(_ r: Int, _ a: F8, _ b: F8, _ cc: F8) {
-                                let at = u + o * inC + i
-                                store8(a, at + (r * 4 + 0) * plane)
-                                store8(half * (a + b + cc), at + (r * 4 + 1) * plane)
-                                store8(half * (a - b + cc), at + (r * 4 + 2) * plane)
-                                store8(cc, at + (r * 4 + 3) * plane)
-                            }
-                            row(0, g(0), g(1), g(2))
-                            row(1, half * (g(0) + g(3) + g(6)), half * (g(1) + g(4) + g(7)), half * (g(2) + g(5) + g(8)))
-                            row(2, half * (g(0) - g(3) + g(6)), half * (g(1) - g(4) + g(7)), half * (g(2) - g(5) + g(8)))
-                            row(3, g(6), g(7), g(8))
-                            i0 += 8
+        // Output channels split over the cores (the other core would only spin meanwhile); eight input
+        // channels per step, from a tap-major copy of the output channel's weights.
+        let U = SendablePointer(storage), Wt = SendablePointer(UnsafeMutablePointer(mutating: w))
+        Parallel.forRanges(outC, minChunk: 4) { range in
+            withScratch(9 * inC) { taps in
+                let u = U.p, w = UnsafePointer(Wt.p)
+                for o in range {
+                    for i in 0..<inC { for t in 0..<9 { taps[t * inC + i] = w[(o * inC + i) * 9 + t] } }
+                    var i0 = 0
+                    while i0 < inC {
+                        let i = Swift.min(i0, inC - 8)   // the last block may overlap the one before
+                        @inline(__always) func g(_ t: Int) -> F8 { load8(taps + t * inC + i) }
+                        let half = F8(repeating: 0.5)
+                        // t = G·g (4×3, rows), then U = t·Gᵀ (4×4).
+                        @inline(__always) func row(_ r: Int, _ a: F8, _ b: F8, _ cc: F8) {
+                            let at = u + o * inC + i
+                            store8(a, at + (r * 4 + 0) * plane)
+                            store8(half * (a + b + cc), at + (r * 4 + 1) * plane)
+                            store8(half * (a - b + cc), at + (r * 4 + 2) * plane)
+                            store8(cc, at + (r * 4 + 3) * plane)
                         }
+                        row(0, g(0), g(1), g(2))
+                        row(1, half * (g(0) + g(3) + g(6)), half * (g(1) + g(4) + g(7)), half * (g(2) + g(5) + g(8)))
+                        row(2, half * (g(0) - g(3) + g(6)), half * (g(1) - g(4) + g(7)), half * (g(2) - g(5) + g(8)))
+                        row(3, g(6), g(7), g(8))
+                        i0 += 8
                     }
                 }
             }
-            let store = u + 16 * plane
-            let S = SendablePointer(store)
-            Parallel.run(16) { xi in
-                _ = PackedA(transA: false, m: outC, k: inC, a: U.p + xi * plane, lda: inC, into: S.p + xi * each)
-            }
-            let mPad = PackedA.storageCount(m: outC, k: 1)
-            let packed = (0..<16).map { PackedA(m: outC, k: inC, mPad: mPad, p: store + $0 * each) }
-            return body(WinogradWeights(outC: outC, inC: inC, packed: packed))
         }
+        let store = storage + 16 * plane
+        let S = SendablePointer(store)
+        Parallel.run(16) { xi in
+            _ = PackedA(transA: false, m: outC, k: inC, a: U.p + xi * plane, lda: inC, into: S.p + xi * each)
+        }
+        let mPad = PackedA.storageCount(m: outC, k: 1)
+        let packed = (0..<16).map { PackedA(m: outC, k: inC, mPad: mPad, p: store + $0 * each) }
+        return WinogradWeights(outC: outC, inC: inC, packed: packed)
+    }
+}
+
+/// Transformed weights of the layers inference ran last. An entry is found by the weights' address and
+/// checked against a copy of their values, so weights changed in place (a loaded checkpoint, a training
+/// step in between) are transformed again; comparing costs a few µs, transforming ~20.
+final class WinogradWeightCache: @unchecked Sendable {
+    static let shared = WinogradWeightCache()
+    static let capacity = 8
+
+    final class Entry {
+        let source: UnsafePointer<Float>, count: Int, oc: Int, c: Int
+        let copy: UnsafeMutablePointer<Float>, storage: UnsafeMutablePointer<Float>
+        let weights: WinogradWeights
+        init(_ w: UnsafePointer<Float>, oc: Int, c: Int) {
+            source = w; count = oc * c * 9; self.oc = oc; self.c = c
+            copy = BufferPool.allocateAligned(count)
+            copy.update(from: w, count: count)
+            storage = BufferPool.allocateAligned(WinogradWeights.storageCount(oc: oc, c: c))
+            weights = WinogradWeights.transform(w, oc: oc, c: c, into: storage)
+        }
+        func matches(_ w: UnsafePointer<Float>, oc: Int, c: Int) -> Bool {
+            source == w && self.oc == oc && self.c == c && memcmp(copy, w, count * 4) == 0
+        }
+        deinit { free(copy); free(storage) }
+    }
+
+    private let lock = NSLock()
+    private var entries: [Entry] = []   // most recently used last
+
+    func entry(for w: UnsafePointer<Float>, oc: Int, c: Int) -> Entry {
+        lock.lock()
+        if let i = entries.firstIndex(where: { $0.matches(w, oc: oc, c: c) }) {
+            let e = entries.remove(at: i)
+            entries.append(e)
+            lock.unlock()
+            return e
+        }
+        lock.unlock()
+        let e = Entry(w, oc: oc, c: c)   // outside the lock: the transform runs on the worker pool
+        lock.lock()
+        entries.removeAll { $0.source == w }
+        entries.append(e)
+        if entries.count > WinogradWeightCache.capacity { entries.removeFirst() }
+        lock.unlock()
+        return e
     }
 }
 
