@@ -14,7 +14,7 @@
 extension Tensor {
     /// maxPool2d(conv2d(x, weight, bias, padding, relu: true), 2) for x: [N, C, H, W], weight: [OC, C, 3, 3].
     /// Equal to the unfused ops, which run instead where neither fused form applies (a single-channel x
-    /// that needs a gradient, or a layer Winograd does not take, such as a single image).
+    /// that needs a gradient, or a layer Winograd does not take: 2–7 input channels, padding > 2).
     ///
     ///     let h = x.conv2dReluMaxPool2(w, bias: b)   // [N, 32, 13, 13] for 28×28 digits
     public func conv2dReluMaxPool2(_ weight: Tensor, bias: Tensor? = nil, padding: Int = 0) -> Tensor {
