@@ -58,6 +58,7 @@ public enum Audio {
         var st = stat()
         guard stat(path, &st) == 0 else { throw MediaError(path, String(cString: strerror(errno))) }
         guard (st.st_mode & S_IFMT) == S_IFREG else { throw MediaError(path, "not a regular file") }
+        guard st.st_size > 0 else { throw MediaError(path, "empty file (0 bytes), not a readable audio file") }
         if path.lowercased().hasSuffix(".wav") { try checkWAVSizes(path, fileSize: Int(st.st_size)) }
         var sfinfo = SF_INFO()
         guard let f = sf_open(path, Int32(SFM_READ), &sfinfo) else {

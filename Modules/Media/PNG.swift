@@ -29,6 +29,7 @@ public enum PNG {
     /// Parses and checks the signature and IHDR chunk.
     public static func info(_ bytes: UnsafeRawBufferPointer, file: String, limits: Limits = Limits()) throws -> PNGInfo {
         let sig: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+        guard !bytes.isEmpty else { throw MediaError(file, "empty file (0 bytes), not a PNG") }
         guard bytes.count >= 8, Array(bytes[0..<8]) == sig else { throw MediaError(file, "not a PNG file (bad signature)") }
         guard bytes.count >= 33 else { throw MediaError(file, "truncated PNG (no complete IHDR chunk)") }
         func be32(_ o: Int) -> Int { Int(bytes[o]) << 24 | Int(bytes[o + 1]) << 16 | Int(bytes[o + 2]) << 8 | Int(bytes[o + 3]) }

@@ -162,7 +162,7 @@ final class AudioTests: XCTestCase {
         XCTAssertNoThrow(try { try good.write(to: URL(fileURLWithPath: "\(dir!)/ok.wav")); _ = try Audio.read("\(dir!)/ok.wav") }())
         expectError("trunc.wav", good.prefix(1000), "truncated WAV")
         expectError("lying.wav", wav(channels: 1, rate: 16000, frames: 1_000_000, dataBytes: 100), "declares 2000000 bytes")
-        expectError("empty.wav", Data(), "not a readable audio file")
+        expectError("empty.wav", Data(), "empty file (0 bytes)")
         expectError("garbage.wav", Data((0..<3000).map { UInt8($0 * 7 % 256) }), "not a readable audio file")
         expectError("zerochan.wav", wav(channels: 0, rate: 16000, frames: 100), "channel count is zero")
         expectError("zerorate.wav", wav(channels: 1, rate: 0, frames: 100), "not a readable audio file")

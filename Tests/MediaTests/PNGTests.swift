@@ -100,7 +100,7 @@ final class PNGTests: XCTestCase {
 
     func testCorruptAndHostileFiles() {
         let g = good
-        expectError(Data(), "not a PNG")                                          // empty
+        expectError(Data(), "empty file")                                        // empty
         expectError(Data("GIF89a not a png at all".utf8), "not a PNG")            // wrong format
         expectError(g.prefix(20), "truncated")                                   // cut inside IHDR
         expectError(g.prefix(g.count - 30), "invalid PNG")                       // cut inside IDAT
