@@ -88,14 +88,18 @@ extension Tensor {
             let partials = Tensor.zeros([split.chunks, oc * 9 + oc])
             let P = SendablePointer(partials.data), G = SendablePointer(gy.data), Y = SendablePointer(y.data)
             let AR = SendablePointer(arg.base)
+            // Each conv output's offset in the padded input plane (the argmax is an index into oh×ow).
+            let patchOffset = (0..<plane).map { Int32(($0 / ow) * pw + $0 % ow) }
             split.forEach { ci, i0, nb in
                 // + 8: a patch row is read as 8 floats, of which 3 are used.
                 withScratch(ph * pw + 8) { padded in
-                    for i in i0..<i0 + nb {
-                        padPlane(X.p + i * h * w, h: h, w: w, pad: padding, padded)
-                        pooledConvWeightGradient(padded, pw: pw, ow: ow, G.p + i * oc * qh * qw, Y.p + i * oc * qh * qw,
-                                                 AR.p + i * oc * qh * qw, oc: oc, count: qh * qw,
-                                                 P.p + ci * (oc * 9 + oc), P.p + ci * (oc * 9 + oc) + oc * 9)
+                    patchOffset.withUnsafeBufferPointer { offsets in
+                        for i in i0..<i0 + nb {
+                            padPlane(X.p + i * h * w, h: h, w: w, pad: padding, padded)
+                            pooledConvWeightGradient(padded, pw: pw, offsets.baseAddress!, G.p + i * oc * qh * qw,
+                                                     Y.p + i * oc * qh * qw, AR.p + i * oc * qh * qw, oc: oc, count: qh * qw,
+                                                     P.p + ci * (oc * 9 + oc), P.p + ci * (oc * 9 + oc) + oc * 9)
+                        }
                     }
                 }
             }
@@ -108,9 +112,10 @@ extension Tensor {
 
 /// dW[o] += Σ_p g_p·patch(argmax_p), db[o] += Σ_p g_p over one image's pooled positions p with a positive
 /// pooled value (ReLU let the gradient through); `arg` holds each argmax as an index into the OH×OW conv
-/// output (Float bits), `x` is the padded input plane (row stride pw) with 8 floats of slack.
+/// output (Float bits), `offsets` maps that index to the patch's offset in `x`, the padded input plane (row
+/// stride pw) with 8 floats of slack.
 @inline(__always)
-func pooledConvWeightGradient(_ x: UnsafePointer<Float>, pw: Int, ow: Int, _ gy: UnsafePointer<Float>,
+func pooledConvWeightGradient(_ x: UnsafePointer<Float>, pw: Int, _ offsets: UnsafePointer<Int32>, _ gy: UnsafePointer<Float>,
                               _ y: UnsafePointer<Float>, _ arg: UnsafePointer<Float>, oc: Int, count: Int,
                               _ dW: UnsafeMutablePointer<Float>, _ dB: UnsafeMutablePointer<Float>) {
     for o in 0..<oc {
@@ -119,8 +124,8 @@ func pooledConvWeightGradient(_ x: UnsafePointer<Float>, pw: Int, ow: Int, _ gy:
         let g = gy + o * count, v = y + o * count, a = arg + o * count
         for p in 0..<count {
             // A select, not a branch: whether ReLU passed a window is a coin flip to the predictor.
-            let gp = v[p] > 0 ? g[p] : 0, idx = Int(a[p].bitPattern)
-            let base = x + (idx / ow) * pw + idx % ow
+            let gp = v[p] > 0 ? g[p] : 0
+            let base = x + Int(offsets[Int(a[p].bitPattern)])
             let gv = F8(repeating: gp)
             r0 = r0.addingProduct(gv, load8(base)); r1 = r1.addingProduct(gv, load8(base + pw))
             r2 = r2.addingProduct(gv, load8(base + 2 * pw))
