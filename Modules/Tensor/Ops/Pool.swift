@@ -90,13 +90,15 @@ extension Tensor {
     }
 }
 
-/// 2×2/2 max pooling of one plane: SIMD over 8 outputs (even/odd lanes of 16 inputs), scalar tail.
+/// 2×2/2 max pooling of one plane: SIMD over 8 outputs (even/odd lanes of 16 inputs); rows shorter
+/// than 8 outputs run scalar.
 @inline(__always)
 func maxPool2x2(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ w: Int, _ oh: Int, _ ow: Int) {
     for oy in 0..<oh {
         let r0 = x + 2 * oy * w, r1 = r0 + w, out = y + oy * ow
         var ox = 0
-        while ox + 8 <= ow {
+        while ox + 8 <= ow || (ox < ow && ow >= 8) {
+            ox = Swift.min(ox, ow - 8)   // a row's last block overlaps the one before instead of a scalar tail
             let a = load16(r0 + 2 * ox), b = load16(r1 + 2 * ox)
             let v = a.replacing(with: b, where: b .> a)
             store8(pointwiseMax8(v.evenHalf, v.oddHalf), out + ox)
@@ -111,7 +113,8 @@ func maxPool2x2(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ w
 }
 
 /// 2×2/2 max pooling of one plane that also records each window's winner (its index within the plane,
-/// as Float bits; the first maximum on ties, as PyTorch). SIMD over 8 outputs with selects, scalar tail.
+/// as Float bits; the first maximum on ties, as PyTorch). SIMD over 8 outputs with selects; rows shorter
+/// than 8 outputs run scalar.
 @inline(__always)
 func maxPool2x2(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ arg: UnsafeMutablePointer<Float>,
                 _ w: Int, _ oh: Int, _ ow: Int) {
@@ -120,7 +123,8 @@ func maxPool2x2(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ a
     for oy in 0..<oh {
         let r0 = 2 * oy * w, r1 = r0 + w, out = oy * ow
         var ox = 0
-        while ox + 8 <= ow {
+        while ox + 8 <= ow || (ox < ow && ow >= 8) {
+            ox = Swift.min(ox, ow - 8)   // a row's last block overlaps the one before instead of a scalar tail
             let top = load16(x + r0 + 2 * ox), bottom = load16(x + r1 + 2 * ox)
             let a = top.evenHalf, b = top.oddHalf, c = bottom.evenHalf, d = bottom.oddHalf
             let i0 = lane2 &+ SIMD8<Int32>(repeating: Int32(r0 + 2 * ox))
