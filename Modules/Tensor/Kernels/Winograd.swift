@@ -91,12 +91,14 @@ struct WinogradWeights {
 /// step in between) are transformed again; comparing costs a few µs, transforming ~20.
 final class WinogradWeightCache: @unchecked Sendable {
     static let shared = WinogradWeightCache()
-    static let capacity = 8
+    /// At most this many layers, and this many floats over all of them (64 MB).
+    static let capacity = 8, floatBudget = 16 << 20
 
     final class Entry {
         let source: UnsafePointer<Float>, count: Int, oc: Int, c: Int
         let copy: UnsafeMutablePointer<Float>, storage: UnsafeMutablePointer<Float>
         let weights: WinogradWeights
+        var floats: Int { count + WinogradWeights.storageCount(oc: oc, c: c) }
         init(_ w: UnsafePointer<Float>, oc: Int, c: Int) {
             source = w; count = oc * c * 9; self.oc = oc; self.c = c
             copy = BufferPool.allocateAligned(count)
@@ -126,7 +128,10 @@ final class WinogradWeightCache: @unchecked Sendable {
         lock.lock()
         entries.removeAll { $0.source == w }
         entries.append(e)
-        if entries.count > WinogradWeightCache.capacity { entries.removeFirst() }
+        while entries.count > WinogradWeightCache.capacity
+                || (entries.count > 1 && entries.reduce(0, { $0 + $1.floats }) > WinogradWeightCache.floatBudget) {
+            entries.removeFirst()
+        }
         lock.unlock()
         return e
     }
