@@ -3,7 +3,8 @@
 // GEMMs M_ξ = U_ξ·V_ξ over channels (U = G·g·Gᵀ, the transformed weights), then Y = Aᵀ·M·A. The GEMMs do
 // 16·C·OC multiply-adds per tile instead of 36·C·OC, so the seed CNN's conv2 needs 2.4 instead of
 // 4.5 MFLOP per image; the transforms are additions only, vectorised over 8 tiles of a tile row.
-// Used for the forward pass: batch-256 inference 1.07× faster end to end, training steps 1–2 %. The input
+// Used for the forward pass (batch-256 inference 1.07× faster end to end, training steps 1–2 %), and
+// with ReLU + 2×2 max-pool fused into the output transform (Ops/ConvReluPool.swift). The input
 // gradient could run through the same kernel (dY padded by 2 − pad, weights rotated and channel-swapped),
 // but measured slower there than GEMM + col2im: its 49-tile, K = 64 GEMMs gained less than the
 // transforms cost.
