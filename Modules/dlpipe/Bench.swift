@@ -15,7 +15,7 @@ usage: dlpipe bench KIND [--json] [--threads LIST] [--seconds S] [--size MxNxK]
 
 Kinds:
   gemm       SGEMM GFLOP/s at 256³, 512³, 1024³ and the seed CNN's conv2 as GEMM (M=64, N=32·121, K=288)
-  conv       conv2d forward/backward GFLOP/s for the seed CNN's layers at batch 32
+  conv       conv2d forward/backward GFLOP/s for the seed CNN's layers at batch 32, alone and fused with ReLU + max-pool
   train-cnn  seed CNN training images/s (batch 32, Adam)
   infer-cnn  seed CNN inference: batch-1 median latency and batch-256 images/s
 
