@@ -69,6 +69,14 @@ public final class BufferPool: @unchecked Sendable {
     }
 }
 
+/// Scratch for Int32 index tables: the same pooled memory as `withScratch`, rebound for the call.
+///
+///     withScratchInt32(n) { offsets in ... }
+@inline(__always)
+public func withScratchInt32<R>(_ count: Int, _ body: (UnsafeMutablePointer<Int32>) throws -> R) rethrows -> R {
+    try withScratch(count) { try $0.withMemoryRebound(to: Int32.self, capacity: Swift.max(count, 1), body) }
+}
+
 /// A scratch buffer for kernels (packing panels, im2col columns), returned to the pool when done.
 ///
 ///     withScratch(n) { p in ... }

@@ -89,14 +89,14 @@ extension Tensor {
             let P = SendablePointer(partials.data), G = SendablePointer(gy.data), Y = SendablePointer(y.data)
             let AR = SendablePointer(arg.base)
             // Each conv output's offset in the padded input plane (the argmax is an index into oh×ow).
-            let patchOffset = (0..<plane).map { Int32(($0 / ow) * pw + $0 % ow) }
-            split.forEach { ci, i0, nb in
-                // + 8: a patch row is read as 8 floats, of which 3 are used.
-                withScratch(ph * pw + 8) { padded in
-                    patchOffset.withUnsafeBufferPointer { offsets in
+            withScratchInt32(plane) { offsets in
+                for p in 0..<plane { offsets[p] = Int32((p / ow) * pw + p % ow) }
+                split.forEach { ci, i0, nb in
+                    // + 8: a patch row is read as 8 floats, of which 3 are used.
+                    withScratch(ph * pw + 8) { padded in
                         for i in i0..<i0 + nb {
                             padPlane(X.p + i * h * w, h: h, w: w, pad: padding, padded)
-                            pooledConvWeightGradient(padded, pw: pw, offsets.baseAddress!, G.p + i * oc * qh * qw,
+                            pooledConvWeightGradient(padded, pw: pw, offsets, G.p + i * oc * qh * qw,
                                                      Y.p + i * oc * qh * qw, AR.p + i * oc * qh * qw, oc: oc, count: qh * qw,
                                                      P.p + ci * (oc * 9 + oc), P.p + ci * (oc * 9 + oc) + oc * 9)
                         }
@@ -156,88 +156,90 @@ func pooledConvBackward(x: Tensor, weight: Tensor, bias: Tensor?, gy: Tensor, y:
     let partials = Tensor.zeros([split.chunks, oc * k + oc])
     let X = SendablePointer(x.data), G = SendablePointer(gy.data), Y = SendablePointer(y.data)
     let AR = SendablePointer(argmax.base), P = SendablePointer(partials.data), GX = gx.map { SendablePointer($0.data) }
-    // Each conv output pixel's offset in the channel-last planes (the argmax is an index into oh×ow).
-    let pixelOffset = (0..<g.oh * g.ow).map { Int32(planes.offset($0 / ow, $0 % ow)) }
-    let positions = g.oh * g.ow
-    withScratch(oc * k + 96) { wcl in   // + 96: the gather reads full 96-float blocks
-        // W channel-last, [oc][ky][kx][cp], zero in the padding channels.
-        if wantX {
-            wcl.update(repeating: 0, count: oc * k + 96)
-            for o in 0..<oc { for ch in 0..<c { for t in 0..<9 { wcl[o * k + t * cp + ch] = weight.data[(o * c + ch) * 9 + t] } } }
-        }
-        let WC = SendablePointer(wcl)
-        split.forEach { ci, i0, nb in
-            // Per image, the nonzero gradients twice: by output channel (for dW: windows of one channel
-            // against that channel's dW row) and by conv position (for dx: one position's channels
-            // against W, summed in registers before one add into dx's patch row).
-            let offs = UnsafeMutablePointer<Int32>.allocate(capacity: oc * q)
-            let entryAt = UnsafeMutablePointer<Int32>.allocate(capacity: oc * q)
-            let entryW = UnsafeMutablePointer<Int32>.allocate(capacity: oc * q)
-            let byPositionW = UnsafeMutablePointer<Int32>.allocate(capacity: oc * q)
-            let start = UnsafeMutablePointer<Int>.allocate(capacity: positions + 1)
-            defer { offs.deallocate(); entryAt.deallocate(); entryW.deallocate(); byPositionW.deallocate(); start.deallocate() }
-            let dW = P.p + ci * (oc * k + oc), dB = dW + oc * k
-            withScratch(2 * planes.count + 2 * oc * q) { xh in
-                let dxh = xh + planes.count, gs = dxh + planes.count, byPositionG = gs + oc * q
-                for i in i0..<i0 + nb {
-                    if wantW { planes.fill(xh, from: X.p + i * c * g.h * g.w) }
-                    var entries = 0
-                    for o in 0..<oc {
-                        let at = (i * oc + o) * q, first = entries
-                        var sum: Float = 0
-                        for j in 0..<q where Y.p[at + j] > 0 {
-                            let pos = Int32(truncatingIfNeeded: AR.p[at + j].bitPattern)
-                            offs[entries] = pixelOffset[Int(pos)]
-                            entryAt[entries] = pos
-                            entryW[entries] = Int32(o * k)
-                            gs[entries] = G.p[at + j]
-                            sum += gs[entries]
-                            entries += 1
-                        }
-                        let count = entries - first
-                        if count == 0 { continue }
-                        dB[o] += sum
-                        if !wantW { continue }
-                        for ky in 0..<3 {
-                            var s = 0
-                            while s < rowLen {
-                                let len = Swift.min(96, rowLen - s)
-                                gatherAccumulate(xh + ky * rowStride + s, offs + first, gs + first, count,
-                                                 dW + (o * 3 + ky) * rowLen + s, len)
-                                s += 96
+    // Int32 tables: each conv output pixel's offset in the channel-last planes (the argmax is an index
+    // into oh×ow), then per chunk the nonzero entries' offsets, positions, W offsets, W offsets sorted by
+    // position, and the counting sort's run starts.
+    let positions = g.oh * g.ow, entriesMax = oc * q, perChunk = 4 * entriesMax + positions + 1
+    withScratchInt32(positions + split.chunks * perChunk) { ints in
+        let pixelOffset = ints
+        for pos in 0..<positions { pixelOffset[pos] = Int32(planes.offset(pos / ow, pos % ow)) }
+        withScratch(oc * k + 96) { wcl in   // + 96: the gather reads full 96-float blocks
+            // W channel-last, [oc][ky][kx][cp], zero in the padding channels.
+            if wantX {
+                wcl.update(repeating: 0, count: oc * k + 96)
+                for o in 0..<oc { for ch in 0..<c { for t in 0..<9 { wcl[o * k + t * cp + ch] = weight.data[(o * c + ch) * 9 + t] } } }
+            }
+            let WC = SendablePointer(wcl)
+            split.forEach { ci, i0, nb in
+                // Per image, the nonzero gradients twice: by output channel (for dW: windows of one channel
+                // against that channel's dW row) and by conv position (for dx: one position's channels
+                // against W, summed in registers before one add into dx's patch row).
+                let t = ints + positions + ci * perChunk
+                let offs = t, entryAt = t + entriesMax, entryW = t + 2 * entriesMax
+                let byPositionW = t + 3 * entriesMax, start = t + 4 * entriesMax
+                let dW = P.p + ci * (oc * k + oc), dB = dW + oc * k
+                withScratch(2 * planes.count + 2 * oc * q) { xh in
+                    let dxh = xh + planes.count, gs = dxh + planes.count, byPositionG = gs + oc * q
+                    for i in i0..<i0 + nb {
+                        if wantW { planes.fill(xh, from: X.p + i * c * g.h * g.w) }
+                        var entries = 0
+                        for o in 0..<oc {
+                            let at = (i * oc + o) * q, first = entries
+                            var sum: Float = 0
+                            for j in 0..<q where Y.p[at + j] > 0 {
+                                let pos = Int32(truncatingIfNeeded: AR.p[at + j].bitPattern)
+                                offs[entries] = pixelOffset[Int(pos)]
+                                entryAt[entries] = pos
+                                entryW[entries] = Int32(o * k)
+                                gs[entries] = G.p[at + j]
+                                sum += gs[entries]
+                                entries += 1
                             }
-                        }
-                    }
-                    guard let GX else { continue }
-                    // Counting sort of the entries by conv position.
-                    start.update(repeating: 0, count: positions + 1)
-                    for e in 0..<entries { start[Int(entryAt[e]) + 1] += 1 }
-                    for pos in 0..<positions { start[pos + 1] += start[pos] }
-                    for e in 0..<entries {
-                        let pos = Int(entryAt[e]), slot = start[pos]
-                        byPositionW[slot] = entryW[e]; byPositionG[slot] = gs[e]
-                        start[pos] = slot + 1
-                    }
-                    // start[pos] is now the end of pos's run, which is where pos + 1's begins.
-                    dxh.update(repeating: 0, count: planes.count)
-                    var begin = 0
-                    for pos in 0..<positions {
-                        let end = start[pos], count = end - begin
-                        if count > 0 {
-                            let base = dxh + Int(pixelOffset[pos])
+                            let count = entries - first
+                            if count == 0 { continue }
+                            dB[o] += sum
+                            if !wantW { continue }
                             for ky in 0..<3 {
                                 var s = 0
                                 while s < rowLen {
                                     let len = Swift.min(96, rowLen - s)
-                                    gatherAccumulate(WC.p + ky * rowLen + s, byPositionW + begin, byPositionG + begin, count,
-                                                     base + ky * rowStride + s, len)
+                                    gatherAccumulate(xh + ky * rowStride + s, offs + first, gs + first, count,
+                                                     dW + (o * 3 + ky) * rowLen + s, len)
                                     s += 96
                                 }
                             }
                         }
-                        begin = end
+                        guard let GX else { continue }
+                        // Counting sort of the entries by conv position.
+                        start.update(repeating: 0, count: positions + 1)
+                        for e in 0..<entries { start[Int(entryAt[e]) + 1] += 1 }
+                        for pos in 0..<positions { start[pos + 1] += start[pos] }
+                        for e in 0..<entries {
+                            let pos = Int(entryAt[e]), slot = start[pos]
+                            byPositionW[Int(slot)] = entryW[e]; byPositionG[Int(slot)] = gs[e]
+                            start[pos] = slot + 1
+                        }
+                        // start[pos] is now the end of pos's run, which is where pos + 1's begins.
+                        dxh.update(repeating: 0, count: planes.count)
+                        var begin = 0
+                        for pos in 0..<positions {
+                            let end = Int(start[pos]), count = end - begin
+                            if count > 0 {
+                                let base = dxh + Int(pixelOffset[pos])
+                                for ky in 0..<3 {
+                                    var s = 0
+                                    while s < rowLen {
+                                        let len = Swift.min(96, rowLen - s)
+                                        gatherAccumulate(WC.p + ky * rowLen + s, byPositionW + begin, byPositionG + begin, count,
+                                                         base + ky * rowStride + s, len)
+                                        s += 96
+                                    }
+                                }
+                            }
+                            begin = end
+                        }
+                        planes.extract(dxh, into: GX.p + i * c * g.h * g.w)
                     }
-                    planes.extract(dxh, into: GX.p + i * c * g.h * g.w)
                 }
             }
         }
