@@ -87,7 +87,7 @@ static void *worker_main(void *arg) {
 
 void dlp_pool_run(long count, long threads, dlp_job_fn fn, void *ctx) {
     if (count <= 0) return;
-    if (threads <= 1 || count == 1 || in_job || serial_depth > 0) {
+    if (threads <= 1 || count == 1 || dlp_serial_active()) {
         for (long i = 0; i < count; i++) fn(ctx, i);
         return;
     }

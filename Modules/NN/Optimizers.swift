@@ -64,7 +64,8 @@ public final class Adam: Optimizer {
             let n = p.count, w = p.data, gd = g.data, md = m[i].data, vd = v[i].data
             let b1 = beta1, b2 = beta2, l2 = decoupled ? 0 : weightDecay
             let decay = decoupled ? 1 - learningRate * weightDecay : 1
-            // One fused pass: m, v and w updated together, 8 lanes at a time; large tensors on all cores.
+            // One fused pass in C (Modules/CKernels/adam.c, where the square root vectorises); large tensors
+            // on all cores.
             let W = SendablePointer(w), G = SendablePointer(gd), M = SendablePointer(md), Vv = SendablePointer(vd)
             let (bc, sz, ep) = (invBc2Sqrt, stepSize, eps)
             Parallel.forRanges(n, minChunk: 1 << 14, align: 8) { r in

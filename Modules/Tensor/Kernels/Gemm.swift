@@ -265,12 +265,7 @@ func packB(_ trans: Bool, _ b: UnsafeMutablePointer<Float>, _ ldb: Int, _ pc: In
                 while p + 8 <= kc {
                     var q0 = 0
                     while q0 < nr {
-                        let src = b + (jc + j + q0) * ldb + pc + p
-                        let t = transpose8x8(load8(src), load8(src + ldb), load8(src + 2 * ldb), load8(src + 3 * ldb),
-                                             load8(src + 4 * ldb), load8(src + 5 * ldb), load8(src + 6 * ldb), load8(src + 7 * ldb))
-                        let dst = panel + p * nr + q0
-                        store8(t.0, dst); store8(t.1, dst + nr); store8(t.2, dst + 2 * nr); store8(t.3, dst + 3 * nr)
-                        store8(t.4, dst + 4 * nr); store8(t.5, dst + 5 * nr); store8(t.6, dst + 6 * nr); store8(t.7, dst + 7 * nr)
+                        transposeBlock8x8(b + (jc + j + q0) * ldb + pc + p, ldb, panel + p * nr + q0, nr)
                         q0 += 8
                     }
                     p += 8
@@ -435,6 +430,18 @@ func transpose8x8(_ r0: F8, _ r1: F8, _ r2: F8, _ r3: F8, _ r4: F8, _ r5: F8, _ 
         return (p0.evenHalf, p1.evenHalf, p2.evenHalf, p3.evenHalf, p0.oddHalf, p1.oddHalf, p2.oddHalf, p3.oddHalf)
     }
     return round(round(round((r0, r1, r2, r3, r4, r5, r6, r7))))
+}
+
+/// dst[j·dstStride + i] = src[i·srcStride + j] for an 8×8 block: 8 row loads, the in-register transpose,
+/// 8 row stores.
+@inline(__always)
+func transposeBlock8x8(_ src: UnsafePointer<Float>, _ srcStride: Int, _ dst: UnsafeMutablePointer<Float>, _ dstStride: Int) {
+    let s = src, n = srcStride
+    let t = transpose8x8(load8(s), load8(s + n), load8(s + 2 * n), load8(s + 3 * n),
+                         load8(s + 4 * n), load8(s + 5 * n), load8(s + 6 * n), load8(s + 7 * n))
+    let d = dst, m = dstStride
+    store8(t.0, d); store8(t.1, d + m); store8(t.2, d + 2 * m); store8(t.3, d + 3 * m)
+    store8(t.4, d + 4 * m); store8(t.5, d + 5 * m); store8(t.6, d + 6 * m); store8(t.7, d + 7 * m)
 }
 
 /// Fraction of the micro-kernel's tile work that is useful for an M×N product (edge tiles are padded).

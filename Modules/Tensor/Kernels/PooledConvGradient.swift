@@ -23,31 +23,13 @@ struct ChannelLastPlanes {
     /// Offset of padded pixel (y, x).
     @inline(__always) func offset(_ y: Int, _ x: Int) -> Int { (y * wp + x) * cp }
 
-    /// dst = x ([c, h, w], channel-first), padded with zeros. 8×8 blocks (8 channels × 8 pixels of a
-    /// row) go through an in-register transpose; a row's last block overlaps the one before it.
+    /// dst = x ([c, h, w], channel-first), padded with zeros.
     func fill(_ dst: UnsafeMutablePointer<Float>, from x: UnsafePointer<Float>) {
         dst.update(repeating: 0, count: count)
-        let hw = h * w
-        var c0 = 0
-        if w >= 8 {
-            while c0 + 8 <= c {
-                for r in 0..<h {
-                    var col = 0
-                    while true {
-                        let s = x + (c0 * h + r) * w + col
-                        let t = transpose8x8(load8(s), load8(s + hw), load8(s + 2 * hw), load8(s + 3 * hw),
-                                             load8(s + 4 * hw), load8(s + 5 * hw), load8(s + 6 * hw), load8(s + 7 * hw))
-                        let d = dst + offset(r + pad, col + pad) + c0
-                        store8(t.0, d); store8(t.1, d + cp); store8(t.2, d + 2 * cp); store8(t.3, d + 3 * cp)
-                        store8(t.4, d + 4 * cp); store8(t.5, d + 5 * cp); store8(t.6, d + 6 * cp); store8(t.7, d + 7 * cp)
-                        if col == w - 8 { break }
-                        col = Swift.min(col + 8, w - 8)
-                    }
-                }
-                c0 += 8
-            }
+        let rest = forEachBlock { c0, r, col in
+            transposeBlock8x8(x + (c0 * h + r) * w + col, h * w, dst + offset(r + pad, col + pad) + c0, cp)
         }
-        for ch in c0..<c {
+        for ch in rest..<c {
             for r in 0..<h {
                 let d = dst + offset(r + pad, pad) + ch, s = x + (ch * h + r) * w
                 for col in 0..<w { d[col * cp] = s[col] }
@@ -55,33 +37,38 @@ struct ChannelLastPlanes {
         }
     }
 
-    /// x ([c, h, w]) = the unpadded interior of src, by the same 8×8 blocks as `fill`.
+    /// x ([c, h, w]) = the unpadded interior of src.
     func extract(_ src: UnsafePointer<Float>, into x: UnsafeMutablePointer<Float>) {
-        var c0 = 0
-        if w >= 8 {
-            while c0 + 8 <= c {
-                for r in 0..<h {
-                    var col = 0
-                    while true {
-                        let s = src + offset(r + pad, col + pad) + c0
-                        let t = transpose8x8(load8(s), load8(s + cp), load8(s + 2 * cp), load8(s + 3 * cp),
-                                             load8(s + 4 * cp), load8(s + 5 * cp), load8(s + 6 * cp), load8(s + 7 * cp))
-                        let d = x + (c0 * h + r) * w + col, hw = h * w
-                        store8(t.0, d); store8(t.1, d + hw); store8(t.2, d + 2 * hw); store8(t.3, d + 3 * hw)
-                        store8(t.4, d + 4 * hw); store8(t.5, d + 5 * hw); store8(t.6, d + 6 * hw); store8(t.7, d + 7 * hw)
-                        if col == w - 8 { break }
-                        col = Swift.min(col + 8, w - 8)
-                    }
-                }
-                c0 += 8
-            }
+        let rest = forEachBlock { c0, r, col in
+            transposeBlock8x8(src + offset(r + pad, col + pad) + c0, cp, x + (c0 * h + r) * w + col, h * w)
         }
-        for ch in c0..<c {
+        for ch in rest..<c {
             for r in 0..<h {
                 let s = src + offset(r + pad, pad) + ch, d = x + (ch * h + r) * w
                 for col in 0..<w { d[col] = s[col * cp] }
             }
         }
+    }
+
+    /// Calls body(c0, row, col) for the 8-channel × 8-pixel blocks the in-register transpose moves between
+    /// the layouts (a row's last block overlaps the one before); returns the first channel left to the
+    /// scalar loops (the channels past the last multiple of 8, or all of them for rows shorter than 8).
+    @inline(__always)
+    private func forEachBlock(_ body: (_ c0: Int, _ row: Int, _ col: Int) -> Void) -> Int {
+        guard w >= 8 else { return 0 }
+        var c0 = 0
+        while c0 + 8 <= c {
+            for r in 0..<h {
+                var col = 0
+                while true {
+                    body(c0, r, col)
+                    if col == w - 8 { break }
+                    col = Swift.min(col + 8, w - 8)
+                }
+            }
+            c0 += 8
+        }
+        return c0
     }
 }
 

@@ -258,15 +258,8 @@ func winogradOutputTile(_ m: UnsafePointer<Float>, _ xiStride: Int, _ tH: Int, _
     for ty in 0..<tH {
         for blk in stride(from: blocks - 1, through: 0, by: -1) {
             let t0 = tW >= 8 ? Swift.min(blk * 8, tW - 8) : 0
-            let base = m + ty * tW + t0
-            @inline(__always) func at(_ i: Int, _ j: Int) -> F8 { load8(base + (i * 4 + j) * xiStride) }
-            // s = Aᵀ·M (2×4), then Y = s·A (2×2).
-            let s00 = at(0, 0) + at(1, 0) + at(2, 0), s01 = at(0, 1) + at(1, 1) + at(2, 1)
-            let s02 = at(0, 2) + at(1, 2) + at(2, 2), s03 = at(0, 3) + at(1, 3) + at(2, 3)
-            let s10 = at(1, 0) - at(2, 0) - at(3, 0), s11 = at(1, 1) - at(2, 1) - at(3, 1)
-            let s12 = at(1, 2) - at(2, 2) - at(3, 2), s13 = at(1, 3) - at(2, 3) - at(3, 3)
-            var y00 = s00 + s01 + s02 + b, y01 = s01 - s02 - s03 + b
-            var y10 = s10 + s11 + s12 + b, y11 = s11 - s12 - s13 + b
+            let q = winogradOutputQuad(m + ty * tW + t0, xiStride)
+            var y00 = q.0 + b, y01 = q.1 + b, y10 = q.2 + b, y11 = q.3 + b
             if relu { y00 = pointwiseMax8(y00, zero); y01 = pointwiseMax8(y01, zero); y10 = pointwiseMax8(y10, zero); y11 = pointwiseMax8(y11, zero) }
             let valid = Swift.min(16, ow - 2 * t0)
             var row = SIMD16<Float>()
@@ -295,14 +288,7 @@ func winogradPooledOutputTile(_ m: UnsafePointer<Float>, _ xiStride: Int, _ tH: 
     for ty in 0..<tH {
         for blk in 0..<blocks {
             let t0 = tW >= 8 ? Swift.min(blk * 8, tW - 8) : 0
-            let base = m + ty * tW + t0
-            @inline(__always) func at(_ i: Int, _ j: Int) -> F8 { load8(base + (i * 4 + j) * xiStride) }
-            let s00 = at(0, 0) + at(1, 0) + at(2, 0), s01 = at(0, 1) + at(1, 1) + at(2, 1)
-            let s02 = at(0, 2) + at(1, 2) + at(2, 2), s03 = at(0, 3) + at(1, 3) + at(2, 3)
-            let s10 = at(1, 0) - at(2, 0) - at(3, 0), s11 = at(1, 1) - at(2, 1) - at(3, 1)
-            let s12 = at(1, 2) - at(2, 2) - at(3, 2), s13 = at(1, 3) - at(2, 3) - at(3, 3)
-            let y00 = s00 + s01 + s02, y01 = s01 - s02 - s03
-            let y10 = s10 + s11 + s12, y11 = s11 - s12 - s13
+            let (y00, y01, y10, y11) = winogradOutputQuad(m + ty * tW + t0, xiStride)
             let at0 = ty * tW + t0, exact = at0 + 8 > count
             var best: F8
             if let arg {
@@ -324,6 +310,18 @@ func winogradPooledOutputTile(_ m: UnsafePointer<Float>, _ xiStride: Int, _ tH: 
             if exact { for l in 0..<(count - at0) { y[at0 + l] = v[l] } } else { store8(v, y + at0) }
         }
     }
+}
+
+/// Y = Aᵀ·M·A for 8 tiles at once (M_ξ of tile t at m[ξ·ξStride + t]): their outputs (0,0), (0,1), (1,0), (1,1).
+@inline(__always)
+func winogradOutputQuad(_ m: UnsafePointer<Float>, _ xiStride: Int) -> (F8, F8, F8, F8) {
+    @inline(__always) func at(_ i: Int, _ j: Int) -> F8 { load8(m + (i * 4 + j) * xiStride) }
+    // s = Aᵀ·M (2×4), then Y = s·A (2×2).
+    let s00 = at(0, 0) + at(1, 0) + at(2, 0), s01 = at(0, 1) + at(1, 1) + at(2, 1)
+    let s02 = at(0, 2) + at(1, 2) + at(2, 2), s03 = at(0, 3) + at(1, 3) + at(2, 3)
+    let s10 = at(1, 0) - at(2, 0) - at(3, 0), s11 = at(1, 1) - at(2, 1) - at(3, 1)
+    let s12 = at(1, 2) - at(2, 2) - at(3, 2), s13 = at(1, 3) - at(2, 3) - at(3, 3)
+    return (s00 + s01 + s02, s01 - s02 - s03, s10 + s11 + s12, s11 - s12 - s13)
 }
 
 /// Stores the first `count` (≤ 16) lanes of v.

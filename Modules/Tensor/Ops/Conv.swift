@@ -183,7 +183,7 @@ func convBackward(x: Tensor, weight: Tensor, bias: Tensor?, gOut: Tensor, reluOu
             }
         }
         return convWeightGradients(partials, chunks: chunks, weight: weight, bias: bias, oc: oc, k: k,
-                                   transposed: false, wantW: wantW, wantB: wantB, gx: gx)
+                                   layout: .asWeight, wantW: wantW, wantB: wantB, gx: gx)
     }
     func run(_ wT: PackedA?) {
         split.forEach { ci, i0, nb in
@@ -237,21 +237,31 @@ func convBackward(x: Tensor, weight: Tensor, bias: Tensor?, gOut: Tensor, reluOu
         run(nil)
     }
     return convWeightGradients(partials, chunks: chunks, weight: weight, bias: bias, oc: oc, k: k,
-                               transposed: transposedW, wantW: wantW, wantB: wantB, gx: gx)
+                               layout: transposedW ? .transposed : .asWeight, wantW: wantW, wantB: wantB, gx: gx)
 }
 
-/// Sums the per-chunk dW/db partials ([chunks, oc·k + oc]; dW stored [K,OC] when `transposed`) into the
-/// gradient tensors conv2d's backward returns.
+/// How a chunk's dW partial is stored: like the weight [OC, K], transposed [K, OC], or channel-last
+/// [OC][taps][cp] with the input channels padded to cp (the pooled backward's layout).
+enum WeightPartialLayout { case asWeight, transposed, channelLast(cp: Int) }
+
+/// Sums the per-chunk dW/db partials ([chunks, oc·k + oc], dW in `layout`) into the gradient tensors
+/// conv2d's backward returns.
 func convWeightGradients(_ partials: Tensor, chunks: Int, weight: Tensor, bias: Tensor?, oc: Int, k: Int,
-                         transposed: Bool, wantW: Bool, wantB: Bool, gx: Tensor?) -> [Tensor?] {
+                         layout: WeightPartialLayout, wantW: Bool, wantB: Bool, gx: Tensor?) -> [Tensor?] {
     for ci in 1..<chunks { addInPlace(partials.data, partials.data + ci * (oc * k + oc), oc * k + oc) }
     var gw: Tensor?
     if wantW {
         let t = Tensor(uninitialized: weight.shape)
-        if transposed {
-            for r in 0..<k { for o in 0..<oc { t.data[o * k + r] = partials.data[r * oc + o] } }
-        } else {
+        switch layout {
+        case .asWeight:
             t.data.update(from: partials.data, count: oc * k)
+        case .transposed:
+            for r in 0..<k { for o in 0..<oc { t.data[o * k + r] = partials.data[r * oc + o] } }
+        case .channelLast(let cp):
+            let c = weight.shape[1], taps = k / cp
+            for o in 0..<oc { for ch in 0..<c { for tap in 0..<taps {
+                t.data[(o * c + ch) * taps + tap] = partials.data[o * k + tap * cp + ch]
+            } } }
         }
         gw = t
     }

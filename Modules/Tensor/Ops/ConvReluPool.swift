@@ -104,7 +104,7 @@ extension Tensor {
                 }
             }
             return convWeightGradients(partials, chunks: split.chunks, weight: weight, bias: bias, oc: oc, k: 9,
-                                       transposed: false, wantW: weight.requiresGrad,
+                                       layout: .asWeight, wantW: weight.requiresGrad,
                                        wantB: bias?.requiresGrad ?? false, gx: nil)
         }
     }
@@ -244,18 +244,6 @@ func pooledConvBackward(x: Tensor, weight: Tensor, bias: Tensor?, gy: Tensor, y:
             }
         }
     }
-    for ci in 1..<split.chunks { addInPlace(partials.data, partials.data + ci * (oc * k + oc), oc * k + oc) }
-    var gw: Tensor?
-    if wantW {
-        let t = Tensor(uninitialized: weight.shape)
-        for o in 0..<oc { for ch in 0..<c { for tap in 0..<9 { t.data[(o * c + ch) * 9 + tap] = partials.data[o * k + tap * cp + ch] } } }
-        gw = t
-    }
-    var gb: Tensor?
-    if wantB {
-        let t = Tensor(uninitialized: [oc])
-        t.data.update(from: partials.data + oc * k, count: oc)
-        gb = t
-    }
-    return [gx, gw, gb]
+    return convWeightGradients(partials, chunks: split.chunks, weight: weight, bias: bias, oc: oc, k: k,
+                               layout: .channelLast(cp: cp), wantW: wantW, wantB: wantB, gx: gx)
 }

@@ -97,7 +97,7 @@ func maxPool2x2(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ w
     for oy in 0..<oh {
         let r0 = x + 2 * oy * w, r1 = r0 + w, out = y + oy * ow
         var ox = 0
-        while ox + 8 <= ow || (ox < ow && ow >= 8) {
+        while ow >= 8 && ox < ow {
             ox = Swift.min(ox, ow - 8)   // a row's last block overlaps the one before instead of a scalar tail
             let a = load16(r0 + 2 * ox), b = load16(r1 + 2 * ox)
             let v = a.replacing(with: b, where: b .> a)
@@ -123,7 +123,7 @@ func maxPool2x2(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ a
     for oy in 0..<oh {
         let r0 = 2 * oy * w, r1 = r0 + w, out = oy * ow
         var ox = 0
-        while ox + 8 <= ow || (ox < ow && ow >= 8) {
+        while ow >= 8 && ox < ow {
             ox = Swift.min(ox, ow - 8)   // a row's last block overlaps the one before instead of a scalar tail
             let top = load16(x + r0 + 2 * ox), bottom = load16(x + r1 + 2 * ox)
             let a = top.evenHalf, b = top.oddHalf, c = bottom.evenHalf, d = bottom.oddHalf
