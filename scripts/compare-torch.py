@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Checks that a dlpipe vision model is the same network as its PyTorch twin.
+"""Checks that a dlpipe image classifier is the same network as its PyTorch twin.
 
 Builds the nn.Module that the model's metadata describes (conv1, conv2, fc1, ... as in a hand-written
 module such as ../shared/peers SeedCNN), loads the .safetensors weights with load_state_dict(strict=True),
@@ -47,35 +47,57 @@ def read_png_gray8(path):
     return np.array(rows, dtype=np.float32) / 255
 
 class Twin(nn.Module):
-    """The PyTorch module a dlpipe layer list describes, with the same parameter names."""
-    def __init__(self, layers, input_shape, classes):
+    """The PyTorch module a dlpipe layer list describes, with the same parameter names (conv1, convt1, bn1,
+    fc1, emb1, ...). Model files of format dlpipe.model hold the whole list; dlpipe.vision.v1 files imply
+    the output layer."""
+    def __init__(self, layers, input_shape):
         super().__init__()
-        c, h, w = input_shape; self.steps = []; nconv = nfc = nbn = 0; flat = False
-        for spec in layers + [{"dense": {"units": classes, "activation": "none"}}]:
+        shape = list(input_shape); self.steps = []; count = {}
+        def name(prefix):
+            count[prefix] = count.get(prefix, 0) + 1; return f"{prefix}{count[prefix]}"
+        def act(s, default):
+            kind = s.get("activation", default); slope = s.get("slope", 0.01)
+            return {"relu": F.relu, "leaky_relu": lambda t: F.leaky_relu(t, slope), "tanh": torch.tanh,
+                    "sigmoid": torch.sigmoid}.get(kind, lambda t: t)
+        for spec in layers:
             kind, s = next(iter(spec.items()))
+            if not isinstance(s, dict): s = {"size": s} if kind in ("maxpool", "avgpool") else {"rate": s} if kind == "dropout" else {}
             if kind == "conv":
-                nconv += 1; m = nn.Conv2d(c, s["filters"], s["size"], s["stride"], s["padding"]); setattr(self, f"conv{nconv}", m)
-                h = (h + 2 * s["padding"] - s["size"]) // s["stride"] + 1; w = (w + 2 * s["padding"] - s["size"]) // s["stride"] + 1
-                c = s["filters"]; self.steps.append((m, s["activation"]))
+                c, h, w = shape; st, pd = s.get("stride", 1), s.get("padding", 0)
+                m = nn.Conv2d(c, s["filters"], s["size"], st, pd, bias=s.get("bias", True)); setattr(self, name("conv"), m)
+                shape = [s["filters"], (h + 2 * pd - s["size"]) // st + 1, (w + 2 * pd - s["size"]) // st + 1]
+                self.steps.append((m, act(s, "relu")))
+            elif kind == "conv_transpose":
+                c, h, w = shape; st, pd, op = s.get("stride", 1), s.get("padding", 0), s.get("output_padding", 0)
+                m = nn.ConvTranspose2d(c, s["filters"], s["size"], st, pd, op, bias=s.get("bias", True)); setattr(self, name("convt"), m)
+                shape = [s["filters"], (h - 1) * st - 2 * pd + s["size"] + op, (w - 1) * st - 2 * pd + s["size"] + op]
+                self.steps.append((m, act(s, "none")))
             elif kind in ("maxpool", "avgpool"):
-                k = s["size"]; h //= k; w //= k
-                self.steps.append(((lambda x, k=k: F.max_pool2d(x, k)) if kind == "maxpool" else (lambda x, k=k: F.avg_pool2d(x, k)), "none"))
+                k = s["size"]; shape = [shape[0], shape[1] // k, shape[2] // k]
+                self.steps.append(((lambda x, k=k: F.max_pool2d(x, k)) if kind == "maxpool" else (lambda x, k=k: F.avg_pool2d(x, k)), act({}, "none")))
             elif kind == "batchnorm":
-                nbn += 1; m = (nn.BatchNorm1d if flat else nn.BatchNorm2d)(c if not flat else c); setattr(self, f"bn{nbn}", m)
-                self.steps.append((m, "none"))
+                m = (nn.BatchNorm2d if len(shape) == 3 else nn.BatchNorm1d)(shape[0]); setattr(self, name("bn"), m)
+                self.steps.append((m, act({}, "none")))
             elif kind == "dense":
-                if not flat: self.steps.append((lambda x: x.flatten(1), "none")); flat = True; c = c * h * w
-                nfc += 1; m = nn.Linear(c, s["units"]); setattr(self, f"fc{nfc}", m); c = s["units"]
-                self.steps.append((m, s["activation"]))
+                if len(shape) != 1: self.steps.append((lambda x: x.flatten(1), act({}, "none"))); shape = [int(np.prod(shape))]
+                m = nn.Linear(shape[0], s["units"], bias=s.get("bias", True)); setattr(self, name("fc"), m); shape = [s["units"]]
+                self.steps.append((m, act(s, "relu")))
             elif kind == "dropout":
-                ndrop = getattr(self, "_ndrop", 0) + 1; self._ndrop = ndrop
-                m = nn.Dropout(s["rate"]); setattr(self, f"dropout{ndrop}", m)   # registered, so eval() turns it off
-                self.steps.append((m, "none"))
+                m = nn.Dropout(s["rate"]); setattr(self, name("dropout"), m)   # registered, so eval() turns it off
+                self.steps.append((m, act({}, "none")))
+            elif kind == "activation":
+                self.steps.append((lambda x: x, act({"activation": s["kind"], "slope": s.get("slope", 0.01)}, "none")))
+            elif kind == "flatten":
+                self.steps.append((lambda x: x.flatten(1), act({}, "none"))); shape = [int(np.prod(shape))]
+            elif kind == "reshape":
+                new = list(s["shape"]); self.steps.append((lambda x, new=new: x.reshape([x.shape[0]] + new), act({}, "none"))); shape = new
+            elif kind == "embedding":
+                m = nn.Embedding(s["vocabulary"], s["size"]); setattr(self, name("emb"), m)
+                self.steps.append((lambda x, m=m: m(x.long()), act({}, "none"))); shape = [shape[0], s["size"]]
+            else:
+                raise SystemExit(f"compare-torch: layer kind '{kind}' is not known to this script")
     def forward(self, x):
-        acts = {"relu": F.relu, "leaky_relu": lambda t: F.leaky_relu(t, 0.01), "tanh": torch.tanh, "sigmoid": torch.sigmoid}
-        for m, act in self.steps:
-            x = m(x)
-            if act in acts: x = acts[act](x)
+        for m, f in self.steps: x = f(m(x))
         return x
 
 def main():
@@ -86,8 +108,10 @@ def main():
     ap.add_argument("--dlpipe", default=".build/release/dlpipe")
     a = ap.parse_args()
     tensors, meta = read_safetensors(a.model)
-    layers, shape, classes = json.loads(meta["layers"]), json.loads(meta["input"]), json.loads(meta["classes"])
-    net = Twin(layers, shape, len(classes))
+    layers, shape = json.loads(meta["layers"]), json.loads(meta["input"])
+    if meta.get("format") == "dlpipe.vision.v1":
+        layers.append({"dense": {"units": len(json.loads(meta["classes"])), "activation": "none"}})
+    net = Twin(layers, shape)
     net.load_state_dict(tensors, strict=True)
     net.eval()
     files = sorted(os.path.join(d, f) for d, _, fs in os.walk(a.images) for f in fs if f.endswith(".png"))

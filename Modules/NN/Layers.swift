@@ -96,10 +96,26 @@ public typealias BatchNorm2D = BatchNorm
 public final class Dropout: Layer {
     public let p: Float
     public private(set) var training = true
-    var rng: SeededRandom
+    /// The mask stream; training checkpoints save and restore it.
+    public var rng: SeededRandom
     public init(_ p: Float, seed: UInt64 = 0) { self.p = p; rng = SeededRandom(seed: seed) }
     public func setOwnTraining(_ on: Bool) { training = on }
     public func callAsFunction(_ x: Tensor) -> Tensor { x.dropout(p, training: training, rng: &rng) }
+}
+
+/// Token ids → learned vectors: ids [N, T] (whole numbers stored as Float) → [N, T, D]. Weight [V, D]
+/// as PyTorch's nn.Embedding.
+public final class Embedding: Layer {
+    public let weight: Tensor
+    public init(_ vocabulary: Int, _ size: Int, seed: UInt64 = 0) {
+        var rng = SeededRandom(seed: seed)
+        weight = parameter(Tensor.normal([vocabulary, size], using: &rng))
+    }
+    public var ownParameters: [(String, Tensor)] { [("weight", weight)] }
+    /// Ids outside 0..<V are a caller's bug (tokenizers produce only known ids); they trap in the op.
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        Tensor.embedding(weight, indices: x.scalars.map { Int($0) }, indexShape: x.shape)
+    }
 }
 
 /// [N, ...] → [N, product of the rest].
@@ -112,7 +128,7 @@ public final class Flatten: Layer {
 public final class Activation: Layer {
     public enum Kind: String, CaseIterable { case relu, leakyReLU = "leaky_relu", sigmoid, tanh }
     public let kind: Kind, slope: Float
-    public init(_ kind: Kind, slope: Float = 0.2) { self.kind = kind; self.slope = slope }
+    public init(_ kind: Kind, slope: Float = 0.01) { self.kind = kind; self.slope = slope }
     public func callAsFunction(_ x: Tensor) -> Tensor {
         switch kind {
         case .relu: return x.relu()

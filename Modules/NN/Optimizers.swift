@@ -8,6 +8,36 @@ public protocol Optimizer: AnyObject {
     var learningRate: Float { get set }
     /// Applies one update using the current gradients.
     func step()
+    /// Everything besides the parameters that decides the next steps (moments, step count), for exact resume.
+    var state: OptimizerState { get }
+    /// Puts back a state taken from an optimizer of the same kind over the same parameter shapes.
+    func restore(_ state: OptimizerState) throws
+}
+
+/// An optimizer's saved state: named tensors and its step count.
+public struct OptimizerState {
+    public var tensors: [(String, Tensor)]
+    public var steps: Int
+    public init(tensors: [(String, Tensor)], steps: Int) { self.tensors = tensors; self.steps = steps }
+}
+
+public struct OptimizerStateError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+/// Copies `saved` into `into`, matched by name and shape.
+func restoreTensors(_ saved: [(String, Tensor)], into mine: [(String, Tensor)]) throws {
+    let byName = Dictionary(saved, uniquingKeysWith: { a, _ in a })
+    guard byName.count == mine.count else {
+        throw OptimizerStateError(message: "optimizer state holds \(byName.count) tensors, this optimizer has \(mine.count)")
+    }
+    for (name, t) in mine {
+        guard let s = byName[name], s.shape == t.shape else {
+            throw OptimizerStateError(message: "optimizer state '\(name)' is missing or has another shape")
+        }
+        t.data.update(from: s.data, count: t.count)
+    }
 }
 
 /// SGD with optional momentum (PyTorch's formulation), Nesterov, and L2 weight decay.
@@ -22,6 +52,20 @@ public final class SGD: Optimizer {
         self.params = params; self.learningRate = learningRate; self.momentum = momentum
         self.nesterov = nesterov; self.weightDecay = weightDecay
         velocity = Array(repeating: nil, count: params.count)
+    }
+    /// Velocities exist once a parameter has had a gradient; a missing one is saved as absent.
+    public var state: OptimizerState {
+        OptimizerState(tensors: velocity.enumerated().compactMap { i, v in v.map { ("velocity.\(i)", $0) } }, steps: 0)
+    }
+    public func restore(_ s: OptimizerState) throws {
+        var v: [Tensor?] = Array(repeating: nil, count: params.count)
+        for (name, t) in s.tensors {
+            guard name.hasPrefix("velocity."), let i = Int(name.dropFirst(9)), params.indices.contains(i), t.shape == params[i].shape else {
+                throw OptimizerStateError(message: "SGD state '\(name)' does not fit these parameters")
+            }
+            v[i] = t.copy()
+        }
+        velocity = v
     }
     public func step() {
         for (i, p) in params.enumerated() {
@@ -54,6 +98,15 @@ public final class Adam: Optimizer {
         self.params = params; self.learningRate = learningRate; self.beta1 = beta1; self.beta2 = beta2
         self.eps = eps; self.weightDecay = weightDecay; self.decoupled = decoupled
         m = params.map { Tensor.zeros($0.shape) }; v = params.map { Tensor.zeros($0.shape) }
+    }
+    public var state: OptimizerState {
+        OptimizerState(tensors: m.enumerated().map { ("m.\($0.offset)", $0.element) } + v.enumerated().map { ("v.\($0.offset)", $0.element) },
+                       steps: t)
+    }
+    public func restore(_ s: OptimizerState) throws {
+        try restoreTensors(s.tensors, into: state.tensors)
+        guard s.steps >= 0 else { throw OptimizerStateError(message: "Adam state has a negative step count") }
+        t = s.steps
     }
     public func step() {
         t += 1

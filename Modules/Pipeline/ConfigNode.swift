@@ -19,6 +19,9 @@ public struct ConfigEntry: Equatable {
     public let key: String
     public let keyPosition: SourcePosition
     public var value: ConfigNode
+    public init(key: String, keyPosition: SourcePosition, value: ConfigNode) {
+        self.key = key; self.keyPosition = keyPosition; self.value = value
+    }
 }
 
 public struct ConfigNode: Equatable {

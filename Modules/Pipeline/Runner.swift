@@ -11,10 +11,11 @@ public struct RunSummary {
 }
 
 public enum PipelineRunner {
-    /// Runs the pipeline and returns how many inputs succeeded / failed.
-    public static func run(_ config: PipelineConfig, progress: ProgressReporter) throws -> RunSummary {
+    /// Runs the pipeline and returns how many inputs succeeded / failed; `resume` lets training stages
+    /// continue from their checkpoints.
+    public static func run(_ config: PipelineConfig, progress: ProgressReporter, resume: Bool = false) throws -> RunSummary {
         if let t = config.threads { Parallel.threads = t }
-        let ctx = RunContext(progress: progress, stopOnError: config.stopOnError)
+        let ctx = RunContext(progress: progress, stopOnError: config.stopOnError, resume: resume)
         installSignalHandlers()
         let stages = try config.stages.map { try $0.spec.make($0.options) }
         // push(item, k): hand an item to stage k, whose output goes to stage k+1.

@@ -60,9 +60,21 @@ public struct OptionSpec {
     }
 }
 
-/// What flows between stages, for checking a pipeline before running it.
-public enum ItemKind: String {
-    case none = "nothing", image = "images", audio = "audio clips", features = "feature matrices", prediction = "predictions"
+/// What flows between stages, for checking a pipeline before running it. Open: a plugin declares its
+/// own kinds in an extension (`extension ItemKind { static let tokens = ItemKind("token sequences") }`).
+public struct ItemKind: RawRepresentable, Hashable, Sendable {
+    /// The plural noun used in messages ("images").
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public init(_ name: String) { rawValue = name }
+
+    public static let none = ItemKind("nothing")
+    public static let image = ItemKind("images")
+    public static let audio = ItemKind("audio clips")
+    /// Feature sequences [T, F] (Item.features).
+    public static let features = ItemKind("feature sequences")
+    public static let text = ItemKind("texts")
+    public static let prediction = ItemKind("predictions")
 }
 
 public struct StageSpec {

@@ -2,6 +2,7 @@
 // process(), and finish() flushes (training happens there, outputs are written there).
 import Foundation
 import Media
+import Tensor
 
 public enum Split: String { case train, test, predict }
 
@@ -18,7 +19,18 @@ public struct Prediction {
     }
 }
 
-/// One unit of data flowing through a pipeline.
+/// Names a payload that a plugin attaches to items, with its type; plugins declare their own
+/// without editing Pipeline:
+///
+///     extension PayloadKey where Value == [Int32] { static let tokens = PayloadKey("tokens") }
+///     item[.tokens] = ids
+public struct PayloadKey<Value>: Sendable {
+    public let name: String
+    public init(_ name: String) { self.name = name }
+}
+
+/// One unit of data flowing through a pipeline. The common media have their own fields; anything
+/// else travels in `payloads` under a `PayloadKey`.
 public struct Item {
     public var file: String
     public var split: Split
@@ -26,11 +38,19 @@ public struct Item {
     public var image: Image?
     public var audio: [Float]?
     public var sampleRate: Int?
-    /// Feature matrix [rows][frames] (e.g. MFCC coefficients × time).
-    public var features: [[Double]]?
+    /// A feature sequence [T, F]: one row of F features per frame (e.g. 13 MFCCs × T frames).
+    public var features: Tensor?
+    /// A text document (UTF-8, already decoded).
+    public var text: String?
     public var prediction: Prediction?
+    public var payloads: [String: Any] = [:]
     public init(file: String, split: Split, label: String? = nil, image: Image? = nil) {
         self.file = file; self.split = split; self.label = label; self.image = image
+    }
+
+    public subscript<V>(_ key: PayloadKey<V>) -> V? {
+        get { payloads[key.name] as? V }
+        set { payloads[key.name] = newValue }
     }
 }
 
@@ -68,13 +88,15 @@ public struct StageError: Error, CustomStringConvertible {
 public final class RunContext: @unchecked Sendable {
     public let progress: ProgressReporter
     public let stopOnError: Bool
+    /// `dlpipe run --resume`: training stages continue from their last checkpoint.
+    public let resume: Bool
     public private(set) var failures: [(file: String, reason: String)] = []
     public private(set) var succeeded = 0
     private let lock = NSLock()
     nonisolated(unsafe) static var interrupted = false
 
-    public init(progress: ProgressReporter, stopOnError: Bool) {
-        self.progress = progress; self.stopOnError = stopOnError
+    public init(progress: ProgressReporter, stopOnError: Bool, resume: Bool = false) {
+        self.progress = progress; self.stopOnError = stopOnError; self.resume = resume
     }
 
     /// True once SIGINT/SIGTERM arrived; long loops check it and throw RunStopped.

@@ -19,6 +19,19 @@ public struct SeededRandom: RandomNumberGenerator {
         s = (splitmix(), splitmix(), splitmix(), splitmix())
     }
 
+    /// The whole state as five words (xoshiro's four and a cached normal), for training checkpoints.
+    public var savedState: [UInt64] {
+        [s.0, s.1, s.2, s.3, spareNormal.map { UInt64($0.bitPattern) | 1 << 32 } ?? 0]
+    }
+
+    /// A generator continuing exactly where the one that gave `savedState` was; nil for a state no
+    /// generator can have (all-zero xoshiro words, or a malformed cached normal).
+    public init?(savedState w: [UInt64]) {
+        guard w.count == 5, w[0] | w[1] | w[2] | w[3] != 0, w[4] >> 33 == 0 else { return nil }
+        s = (w[0], w[1], w[2], w[3])
+        spareNormal = w[4] >> 32 == 1 ? Float(bitPattern: UInt32(truncatingIfNeeded: w[4])) : nil
+    }
+
     public mutating func next() -> UInt64 {
         let result = rotl(s.1 &* 5, 7) &* 9
         let t = s.1 << 17

@@ -3,9 +3,11 @@
 import Foundation
 import Tensor
 import NN
-import Vision
+import Training
 
-func seedNet() -> ConvNet { try! ConvNet(specs: LayerSpec.seedCNN, inputShape: [1, 28, 28], classes: 10, seed: 1) }
+func seedNet() -> Network {
+    try! Network(layers: LayerSpec.seedCNN + [.classifierHead(classes: 10)], inputShape: [1, 28, 28], seed: 1)
+}
 
 func benchTrainCNN(_ opts: BenchOptions) {
     var rows: [[String]] = []
@@ -45,14 +47,14 @@ func benchInferCNN(_ opts: BenchOptions) {
         net.eval()
         let x1 = Tensor.uniform([1, 1, 28, 28], seed: 3), xb = Tensor.uniform([256, 1, 28, 28], seed: 4)
         var lat: [Double] = []
-        for _ in 0..<50 { _ = Autograd.noGrad { net(x1) } }
+        for _ in 0..<50 { _ = Inference.run(net, x1) }
         for _ in 0..<max(200, Int(opts.seconds * 2000)) {
             let t0 = DispatchTime.now().uptimeNanoseconds
-            _ = Autograd.noGrad { net(x1) }
+            _ = Inference.run(net, x1)
             lat.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e3)
         }
         let medLat = lat.sorted()[lat.count / 2]
-        let b = bestTime(minSeconds: opts.seconds) { _ = Autograd.noGrad { net(xb) } }
+        let b = bestTime(minSeconds: opts.seconds) { _ = Inference.run(net, xb) }
         let thr = 256 / b
         if opts.json {
             print("{\"bench\":\"infer-cnn\",\"batch\":1,\"threads\":\(t),\"latency_us\":\(fmt(medLat, 1)),\"images_per_s\":\(Int(1e6 / medLat))}")

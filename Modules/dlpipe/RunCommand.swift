@@ -3,7 +3,7 @@ import Foundation
 import Pipeline
 
 let runUsage = """
-usage: dlpipe run FILE [--set STAGE.OPTION=VALUE]... [--quiet | --verbose]
+usage: dlpipe run FILE [--set STAGE.OPTION=VALUE]... [--resume] [--quiet | --verbose]
 
 Runs the pipeline described by FILE (see README "Pipeline files"). Every option is validated before
 any work starts. Bad input files are reported as "file: reason" and skipped (unless the pipeline says
@@ -11,6 +11,7 @@ on_error: stop); the run then ends with "N ok, M failed" and exit status 1.
 
 Options:
   --set STAGE.OPTION=VALUE   override one option, e.g. --set vision.train.epochs=3
+  --resume                   training stages continue from their last checkpoint (see checkpoint_every)
   -q, --quiet                only errors and the final summary
   -v, --verbose              extra detail
 Environment: DLPIPE_THREADS (worker threads, default: all cores), NO_COLOR.
@@ -27,7 +28,7 @@ stages read. Exit status 0 when valid, 2 with "file:line:col: message" when not.
 /// An exit status carried through Result.
 struct ExitCode: Error { let code: Int32; init(_ c: Int32) { code = c } }
 
-struct RunArgs { var file: String; var sets: [String] = []; var quiet = false; var verbose = false }
+struct RunArgs { var file: String; var sets: [String] = []; var quiet = false; var verbose = false; var resume = false }
 
 func parseRunArgs(_ args: [String], usage: String, allowVerbosity: Bool) -> Result<RunArgs, ExitCode> {
     var file: String?
@@ -42,6 +43,7 @@ func parseRunArgs(_ args: [String], usage: String, allowVerbosity: Bool) -> Resu
             r.sets.append(args[i + 1]); i += 1
         case "-q" where allowVerbosity, "--quiet" where allowVerbosity: r.quiet = true
         case "-v" where allowVerbosity, "--verbose" where allowVerbosity: r.verbose = true
+        case "--resume" where allowVerbosity: r.resume = true
         default:
             if a.hasPrefix("--set=") { r.sets.append(String(a.dropFirst(6))) }
             else if a.hasPrefix("-") { return .failure(ExitCode(usageError("unknown option '\(a)'\n\n" + usage))) }
@@ -88,7 +90,7 @@ func runCommand(_ args: [String]) -> Int32 {
     let progress = ProgressReporter(quiet: r.quiet, verbose: r.verbose)
     let started = Date()
     do {
-        let summary = try PipelineRunner.run(cfg, progress: progress)
+        let summary = try PipelineRunner.run(cfg, progress: progress, resume: r.resume)
         let secs = Date().timeIntervalSince(started)
         let line = String(format: "%d ok, %d failed (%.1f s)", summary.succeeded, summary.failures.count, secs)
         printError(line)

@@ -30,24 +30,18 @@ func stagesCommand(_ args: [String]) -> Int32 {
         }
         specs = [s]
     }
+    if markdown {
+        print(r.markdownReference(specs), terminator: "")
+        return 0
+    }
     for s in specs {
-        if markdown {
-            print("### `\(s.name)`\n\n\(s.summary). Consumes \(s.consumes.map { $0.rawValue }.joined(separator: " or ")); produces \(s.produces.rawValue).\n")
-            print("| option | type | default | description |\n|---|---|---|---|")
-            for o in s.options {
-                let d = o.required ? "required" : (o.defaultValue.map { "`\($0.display)`" } ?? "—")
-                print("| `\(o.name)` | \(o.type.name) | \(d) | \(o.doc) |")
-            }
-            print("")
-        } else {
-            print("\(s.name) — \(s.summary)")
-            print("  consumes: \(s.consumes.map { $0.rawValue }.joined(separator: " or ")); produces: \(s.produces.rawValue)")
-            for o in s.options {
-                let d = o.required ? "required" : (o.defaultValue.map { "default \($0.display)" } ?? "optional")
-                print("  \(o.name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(o.type.name.padding(toLength: 22, withPad: " ", startingAt: 0)) \(d.padding(toLength: 18, withPad: " ", startingAt: 0)) \(o.doc)")
-            }
-            print("")
+        print("\(s.name) — \(s.summary)")
+        print("  consumes: \(s.consumes.map { $0.rawValue }.joined(separator: " or ")); produces: \(s.produces.rawValue)")
+        for o in s.options {
+            let d = o.required ? "required" : (o.defaultValue.map { "default \($0.display)" } ?? "optional")
+            print("  \(o.name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(o.type.name.padding(toLength: 22, withPad: " ", startingAt: 0)) \(d.padding(toLength: 18, withPad: " ", startingAt: 0)) \(o.doc)")
         }
+        print("")
     }
     return 0
 }

@@ -4,19 +4,25 @@ import Tensor
 import NN
 import Media
 import Pipeline
+import Training
 
 final class VisionClassify: Stage {
-    let net: ConvNet
+    let net: Network
     let classes: [String]
     let topK: Int, batchSize: Int
     var pending: [Item] = []
 
     init(_ o: StageOptions) throws {
-        do { (net, classes) = try VisionModel.load(o.string("model")) }
+        let model: ModelFile
+        do { (net, model) = try ModelFile.load(o.string("model")) }
         catch {
             let hint = FileManager.default.fileExists(atPath: o.string("model")) ? "" : " (train one first with a vision.train pipeline)"
             throw StageError("vision.classify", "\(error)\(hint)")
         }
+        guard model.inputShape.count == 3, !model.labels.isEmpty else {
+            throw StageError("vision.classify", "\(o.string("model")): a \(model.task) model, not an image classifier")
+        }
+        classes = model.labels
         topK = min(o.int("top_k"), classes.count)
         batchSize = o.int("batch_size")
     }
@@ -33,9 +39,8 @@ final class VisionClassify: Stage {
 
     func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws {
         guard let img = item.image else { return }
-        let s = net.inputShape
-        guard img.channels == s[0], img.height == s[1], img.width == s[2] else {
-            try ctx.fail(item.file, "image is \(img.width)×\(img.height)×\(img.channels) but the model expects \(s[2])×\(s[1])×\(s[0]) (add image.normalize or image.resize)")
+        if let problem = ImagePacker.problem(img, shape: net.inputShape) {
+            try ctx.fail(item.file, problem)
             return
         }
         pending.append(item)
@@ -46,14 +51,9 @@ final class VisionClassify: Stage {
 
     func flush(_ ctx: RunContext, _ emit: Emit) throws {
         guard !pending.isEmpty else { return }
-        let size = net.inputShape.reduce(1, *)
-        let x = Tensor(uninitialized: [pending.count] + net.inputShape)
-        for (i, it) in pending.enumerated() {
-            let t = it.image!.tensor()
-            (x.data + i * size).update(from: t.data, count: size)
-        }
-        let logits = Autograd.noGrad { net(x) }
-        let probs = logits.softmax()
+        let x = try ImagePacker.pack(pending.map { $0.image! }, shape: net.inputShape)
+        let logits = Inference.run(net, x)
+        let probs = Autograd.noGrad { logits.softmax() }
         let c = classes.count
         for (i, var it) in pending.enumerated() {
             let row = Array(UnsafeBufferPointer(start: probs.data + i * c, count: c))

@@ -88,28 +88,6 @@ final class ImageAndDatasetTests: XCTestCase {
         XCTAssertThrowsError(try FileList.manifest(m)) { XCTAssertEqual("\($0)", "\(m):2: expected 'file,label', got 'b.png'") }
     }
 
-    func testBatchLoaderCoversEverySampleOnceAndIsSeeded() {
-        let n = 37
-        let x = Tensor(uninitialized: [n, 1, 2, 2])
-        for i in 0..<n { for j in 0..<4 { x.data[i * 4 + j] = Float(i) } }
-        let labels = Array(0..<n)
-        func epoch(_ seed: UInt64) -> [Int] {
-            var seen: [Int] = []
-            for (bx, by) in BatchLoader(images: x, labels: labels, batchSize: 8, seed: seed) {
-                XCTAssertEqual(bx.shape[0], by.count)
-                for (k, l) in by.enumerated() { XCTAssertEqual(bx.data[k * 4], Float(l)) }   // images follow labels
-                seen += by
-            }
-            return seen
-        }
-        let a = epoch(1)
-        XCTAssertEqual(a.sorted(), labels)
-        XCTAssertEqual(a, epoch(1))
-        XCTAssertNotEqual(a, epoch(2))
-        let dropped = BatchLoader(images: x, labels: labels, batchSize: 8, seed: 1, dropLast: true)
-        XCTAssertEqual(dropped.reduce(0) { $0 + $1.1.count }, 32)
-    }
-
     func testIDXReaderChecksSizes() throws {
         let path = dir + "/t.idx"
         var d = Data([0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2]) + Data((0..<8).map { UInt8($0 * 30) })

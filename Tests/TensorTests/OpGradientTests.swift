@@ -45,6 +45,14 @@ final class OpGradientTests: XCTestCase {
         checkGradients("transpose", [rnd([3, 7], seed: 42)]) { $0[0].transposed() }
         checkGradients("slice", [rnd([5, 3], seed: 43)]) { $0[0].slice(1..<4) }
         checkGradients("concat axis 1", [rnd([2, 3], seed: 44), rnd([2, 5], seed: 45)]) { Tensor.concat($0, axis: 1) }
+        checkGradients("concat axis 2 of 3-D", [rnd([2, 3, 1], seed: 48), rnd([2, 3, 4], seed: 49)]) { Tensor.concat($0, axis: 2) }
+        checkGradients("narrowed axis 0", [rnd([5, 3], seed: 50)]) { $0[0].narrowed(axis: 0, 2..<5) }
+        checkGradients("narrowed axis 1 of 3-D", [rnd([2, 7, 3], seed: 51)]) { $0[0].narrowed(axis: 1, 2..<6) }
+        checkGradients("narrowed last axis", [rnd([3, 8], seed: 52)]) { $0[0].narrowed(axis: -1, 0..<1) }
+        checkGradients("chunked 4 on axis 1, recombined", [rnd([2, 8], seed: 53)]) { x in
+            let c = x[0].chunked(4, axis: 1)
+            return c[0] * c[1] + c[2].tanh() - c[3]
+        }
         checkGradients("stack axis 0", [rnd([3, 2], seed: 46), rnd([3, 2], seed: 47)]) { Tensor.stack($0, axis: 0) }
     }
 

@@ -7,6 +7,7 @@ import NN
 import Media
 @testable import Pipeline
 @testable import Vision
+@testable import Training
 
 let fixtureDigits = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/digits").path
 
@@ -65,13 +66,13 @@ final class VisionPipelineTests: XCTestCase {
         XCTAssertTrue(html.contains("<svg") && html.contains("Confusion matrix"))
 
         // The checkpoint reloads into an identical network.
-        let (net, classes) = try VisionModel.load(dir + "/out/tiny.safetensors")
-        XCTAssertEqual(classes, (0...9).map(String.init))
+        let (net, model) = try ModelFile.load(dir + "/out/tiny.safetensors")
+        XCTAssertEqual(model.labels, (0...9).map(String.init))
         XCTAssertEqual(net.namedParameters().map { $0.0 }, ["conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias",
                                                               "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"])
         let x = try PNG.read(fixtureDigits + "/test/7/" + (try FileManager.default.contentsOfDirectory(atPath: fixtureDigits + "/test/7").sorted()[0]))
             .mnistNormalized().tensor().reshaped([1, 1, 28, 28])
-        let y1 = Autograd.noGrad { net(x) }, (net2, _) = try VisionModel.load(dir + "/out/tiny.safetensors")
+        let y1 = Autograd.noGrad { net(x) }, (net2, _) = try ModelFile.load(dir + "/out/tiny.safetensors")
         XCTAssertEqual(y1.scalars, Autograd.noGrad { net2(x) }.scalars)
     }
 
@@ -127,9 +128,9 @@ final class VisionPipelineTests: XCTestCase {
     }
 
     func testEvalModeTurnsDropoutOffAndTrainModeOn() throws {
-        let net = try ConvNet(specs: [.conv(filters: 4, size: 3, stride: 1, padding: 1, activation: "relu"), .maxpool(size: 2),
-                                      .dense(units: 16, activation: "relu"), .dropout(rate: 0.5)],
-                              inputShape: [1, 8, 8], classes: 3, seed: 1)
+        let net = try Network(layers: [.conv(ConvSpec(filters: 4, size: 3, padding: 1)), .maxpool(size: 2),
+                                       .dense(units: 16, activation: .relu, bias: true), .dropout(rate: 0.5), .classifierHead(classes: 3)],
+                              inputShape: [1, 8, 8], seed: 1)
         let x = Tensor.uniform([2, 1, 8, 8], seed: 2)
         net.eval()
         XCTAssertEqual(Autograd.noGrad { net(x) }.scalars, Autograd.noGrad { net(x) }.scalars)
@@ -138,11 +139,10 @@ final class VisionPipelineTests: XCTestCase {
     }
 
     func testModelSummaryAndArchitectureErrors() throws {
-        let net = try ConvNet(specs: LayerSpec.seedCNN, inputShape: [1, 28, 28], classes: 10, seed: 0)
+        let net = try Network(layers: LayerSpec.seedCNN + [.classifierHead(classes: 10)], inputShape: [1, 28, 28], seed: 0)
         XCTAssertEqual(net.parameterCount, 121_930)   // same as PyTorch's SeedCNN
         XCTAssertTrue(net.summaryTable().contains("conv2 3×3/1 relu"))
-        XCTAssertThrowsError(try ConvNet(specs: [.conv(filters: 4, size: 9, stride: 1, padding: 0, activation: "relu")],
-                                         inputShape: [1, 5, 5], classes: 2, seed: 0))
-        XCTAssertThrowsError(try VisionModel.load(dir + "/none.safetensors")) { XCTAssertTrue("\($0)".contains("none.safetensors")) }
+        XCTAssertThrowsError(try Network(layers: [.conv(ConvSpec(filters: 4, size: 9))], inputShape: [1, 5, 5], seed: 0))
+        XCTAssertThrowsError(try ModelFile.load(dir + "/none.safetensors")) { XCTAssertTrue("\($0)".contains("none.safetensors")) }
     }
 }

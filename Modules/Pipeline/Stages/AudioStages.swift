@@ -82,11 +82,20 @@ final class AudioFeatures: Stage {
         name: "audio.melspec", summary: "Log-mel spectrogram in dB (librosa.power_to_db of melspectrogram, top_db 80)",
         consumes: [.audio], produces: .features, options: options(mfcc: false), make: { AudioFeatures($0, mfcc: false) })
 
+    /// librosa's coefficient-by-frame rows as a [T, F] sequence (one row of features per frame).
+    static func sequence(_ rows: [[Double]]) -> Tensor {
+        let f = rows.count, t = rows.first?.count ?? 0
+        let out = Tensor(uninitialized: [t, f])
+        for (j, row) in rows.enumerated() { for (i, v) in row.enumerated() { out.data[i * f + j] = Float(v) } }
+        return out
+    }
+
     func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws {
         guard let y = item.audio, let sr = item.sampleRate else { return }
         var it = item
-        it.features = mfcc ? Features.mfcc(y, sampleRate: sr, settings)
+        let rows = mfcc ? Features.mfcc(y, sampleRate: sr, settings)
             : Features.powerToDB(Features.melSpectrogram(y, sampleRate: sr, settings), topDB: settings.topDB)
+        it.features = Self.sequence(rows)
         it.audio = nil
         try emit(it)
     }
@@ -98,14 +107,14 @@ final class WriteFeatures: Stage {
     var labels: [String: String] = [:]
     init(_ o: StageOptions) { path = o.string("path") }
     static let spec = StageSpec(
-        name: "write.features", summary: "Write every feature matrix into one safetensors file (key = input file; labels in metadata)",
+        name: "write.features", summary: "Write every feature sequence into one safetensors file as [features, frames] (key = input file; labels in metadata)",
         consumes: [.features], produces: .none,
         options: [OptionSpec("path", .path, required: true, doc: "output .safetensors file (written atomically)")],
         make: { WriteFeatures($0) })
     func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws {
-        guard let f = item.features, let rows = f.first?.count else { return }
-        let t = Tensor(f.flatMap { $0.map(Float.init) }, shape: [f.count, rows])
-        entries.append((item.file, t))
+        guard let f = item.features else { return }
+        // Stored coefficient by frame, as librosa returns them (and as earlier files hold them).
+        entries.append((item.file, Autograd.noGrad { f.transposed() }))
         if let l = item.label { labels[item.file] = l }
         ctx.countSuccess()
     }
@@ -117,6 +126,6 @@ final class WriteFeatures: Stage {
         let data = Safetensors.encode(entries, metadata: meta)
         do { try makeParentFolder(path); try writeFileAtomically(data, to: path) }
         catch { throw StageError("write.features", "\(path): \(error)") }
-        ctx.progress.info("wrote \(entries.count) feature matrices to \(path)")
+        ctx.progress.info("wrote \(entries.count) feature sequences to \(path)")
     }
 }

@@ -11,6 +11,24 @@ public struct FileWriteError: Error, CustomStringConvertible {
 ///
 ///     try writeFileAtomically(Data("hi".utf8), to: "out/report.txt")
 public func writeFileAtomically(_ data: Data, to path: String) throws {
+    try writeFilesTogether([(path, data)])
+}
+
+/// Writes files that belong together (a model and its metrics): every one goes to a temp file and is
+/// fsynced first, and only when all of them are written are they renamed into place. A failure before
+/// that leaves none of them behind; the temp files are removed.
+public func writeFilesTogether(_ files: [(path: String, data: Data)]) throws {
+    var temps: [String] = []
+    defer { for t in temps { unlink(t) } }
+    for (path, data) in files { temps.append(try writeTemporary(data, beside: path)) }
+    for (tmp, file) in zip(temps, files) where rename(tmp, file.path) != 0 {
+        throw FileWriteError(path: file.path, reason: String(cString: strerror(errno)))
+    }
+    temps.removeAll()
+}
+
+/// Writes and fsyncs `data` to a temp file in `path`'s folder; returns the temp file's path.
+private func writeTemporary(_ data: Data, beside path: String) throws -> String {
     let url = URL(fileURLWithPath: path)
     let dir = url.deletingLastPathComponent().path
     let tmp = dir + "/." + url.lastPathComponent + ".\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
@@ -28,9 +46,9 @@ public func writeFileAtomically(_ data: Data, to path: String) throws {
     }
     if ok && fsync(fd) != 0 { ok = false; err = String(cString: strerror(errno)) }
     close(fd)
-    if ok && rename(tmp, path) != 0 { ok = false; err = String(cString: strerror(errno)) }
     if !ok {
         unlink(tmp)
         throw FileWriteError(path: path, reason: err)
     }
+    return tmp
 }

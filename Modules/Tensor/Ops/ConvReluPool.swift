@@ -11,6 +11,14 @@
 //   Its backward works from the pooled gradient alone, which reaches at most a quarter of the conv
 //   outputs (Kernels/PooledConvGradient.swift).
 
+/// The one rule for when conv + ReLU + max-pool may run as `conv2dReluMaxPool2`; network builders ask
+/// it, and the op checks its arguments against it.
+public enum ConvReluPoolFusion {
+    public static func applies(kernelSize: Int, stride: Int, poolSize: Int) -> Bool {
+        kernelSize == 3 && stride == 1 && poolSize == 2
+    }
+}
+
 extension Tensor {
     /// maxPool2d(conv2d(x, weight, bias, padding, relu: true), 2) for x: [N, C, H, W], weight: [OC, C, 3, 3].
     /// Equal to the unfused ops, which run instead where neither fused form applies (a single-channel x
@@ -19,8 +27,8 @@ extension Tensor {
     ///     let h = x.conv2dReluMaxPool2(w, bias: b)   // [N, 32, 13, 13] for 28×28 digits
     public func conv2dReluMaxPool2(_ weight: Tensor, bias: Tensor? = nil, padding: Int = 0) -> Tensor {
         let x = self
-        precondition(x.rank == 4 && weight.rank == 4 && weight.shape[1] == x.shape[1]
-                     && weight.shape[2] == 3 && weight.shape[3] == 3,
+        precondition(x.rank == 4 && weight.rank == 4 && weight.shape[1] == x.shape[1] && weight.shape[2] == weight.shape[3]
+                     && ConvReluPoolFusion.applies(kernelSize: weight.shape[2], stride: 1, poolSize: 2),
                      "conv2dReluMaxPool2: input \(x.shape) must be [N,C,H,W] and weight \(weight.shape) [OC,C,3,3]")
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         precondition(h + 2 * padding >= 4 && w + 2 * padding >= 4, "conv2dReluMaxPool2: a \(h)×\(w) input is too small")

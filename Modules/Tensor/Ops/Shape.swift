@@ -1,4 +1,5 @@
-// Layout ops: reshape (a view), permute/transpose (copies), batch slicing (a view), concat and stack.
+// Layout ops: reshape (a view), permute/transpose (copies), batch slicing (a view), narrowing and chunking
+// on any axis (copies, except on axis 0), concat and stack.
 
 extension Tensor {
     /// Same data, new shape; one dimension may be -1 (inferred).
@@ -56,6 +57,39 @@ extension Tensor {
             (gi.data + range.lowerBound * rowSize).update(from: g.data, count: g.count)
             return [gi]
         }
+    }
+
+    /// Indices `range` of `axis` (PyTorch's `narrow`): a view on axis 0, a copy elsewhere. The gradient
+    /// lands in those indices of a zero gradient.
+    ///
+    ///     let (i, f) = (gates.narrowed(axis: 1, 0..<h), gates.narrowed(axis: 1, h..<2 * h))
+    public func narrowed(axis: Int, _ range: Range<Int>) -> Tensor {
+        let a = self.axis(axis)
+        precondition(range.lowerBound >= 0 && range.upperBound <= shape[a],
+                     "narrowed: \(range) of axis \(a) with size \(shape[a])")
+        if a == 0 { return slice(range) }
+        let outer = shape[..<a].reduce(1, *), inner = shape[(a + 1)...].reduce(1, *)
+        let rowIn = shape[a] * inner, rowOut = range.count * inner, start = range.lowerBound * inner
+        var outShape = shape
+        outShape[a] = range.count
+        let out = Tensor(uninitialized: outShape)
+        for o in 0..<outer { (out.data + o * rowOut).update(from: data + o * rowIn + start, count: rowOut) }
+        let full = shape
+        return out.recorded([self]) { _, g in
+            let gi = Tensor.zeros(full)
+            for o in 0..<outer { (gi.data + o * rowIn + start).update(from: g.data + o * rowOut, count: rowOut) }
+            return [gi]
+        }
+    }
+
+    /// `count` equal parts along `axis` (PyTorch's `chunk` when the size divides evenly).
+    ///
+    ///     let gates = pre.chunked(4, axis: 1)   // i, f, g, o
+    public func chunked(_ count: Int, axis: Int) -> [Tensor] {
+        let a = self.axis(axis)
+        precondition(count > 0 && shape[a] % count == 0, "chunked: axis \(a) of size \(shape[a]) into \(count) equal parts")
+        let size = shape[a] / count
+        return (0..<count).map { narrowed(axis: a, $0 * size..<($0 + 1) * size) }
     }
 
     /// Joins tensors along `axis`; all other dimensions must match.

@@ -1,0 +1,55 @@
+// One epoch of classifier training, shared by every plugin that classifies (images, feature
+// sequences): batches → forward → cross-entropy → backward → step, with a progress line, and the
+// validation split evaluated at the end of the epoch.
+import Foundation
+import Tensor
+import NN
+import Pipeline
+
+public struct ClassifierTrainer {
+    public let net: Network
+    public let group: ParameterGroup
+    /// Metric name for throughput, e.g. "images_per_s".
+    public let throughputName: String
+
+    public init(net: Network, group: ParameterGroup, throughputName: String) {
+        self.net = net; self.group = group; self.throughputName = throughputName
+    }
+
+    /// Trains one pass over `batches` and returns loss, accuracy, throughput and, when `validation`
+    /// holds examples, validation accuracy.
+    public func epoch<B: Sequence>(_ e: Int, of epochs: Int, batches: B, batchCount: Int, validation: LabelledBatch?,
+                                   ctx: RunContext, lastCheckpoint: @autoclosure () -> String?) throws -> [Metric] where B.Element == LabelledBatch {
+        let task = ctx.progress.task("epoch \(e + 1)/\(epochs)", total: batchCount, unit: "batches")
+        let t0 = Date()
+        var lossSum = 0.0, correct = 0, seen = 0, step = 0
+        for b in batches {
+            try ctx.checkCancelled()
+            group.zeroGrad()
+            let logits = net(b.x)
+            let loss = Loss.crossEntropy(logits, labels: b.labels)
+            guard loss.item.isFinite else {
+                let resume = lastCheckpoint().map { "; the last good checkpoint is \($0)" } ?? ""
+                throw TrainingError("training diverged: the loss is \(loss.item) at epoch \(e + 1), step \(step + 1) (lower learning_rate or set clip_norm)\(resume)")
+            }
+            loss.backward()
+            group.step()
+            lossSum += Double(loss.item) * Double(b.labels.count)
+            correct += zip(logits.argmaxRows(), b.labels).filter { $0 == $1 }.count
+            seen += b.labels.count
+            step += 1
+            task.update(step, [("loss", String(format: "%.4f", lossSum / Double(seen))), ("acc", String(format: "%.4f", Double(correct) / Double(seen)))])
+        }
+        let secs = Date().timeIntervalSince(t0)
+        var m = [Metric("loss", lossSum / Double(max(seen, 1))), Metric("accuracy", Double(correct) / Double(max(seen, 1))),
+                 Metric(throughputName, Double(seen) / max(secs, 1e-9))]
+        if let v = validation, !v.labels.isEmpty {
+            let predicted = Inference.classify(net, v.x)
+            m.append(Metric("validation_accuracy", Double(zip(predicted, v.labels).filter { $0 == $1 }.count) / Double(v.labels.count)))
+        }
+        task.finish(step, [("loss", String(format: "%.4f", m[0].value)), ("acc", String(format: "%.4f", m[1].value)),
+                           (throughputName.replacingOccurrences(of: "_per_s", with: "/s"), String(Int(m[2].value)))]
+                    + m.dropFirst(3).map { ("val_acc", String(format: "%.4f", $0.value)) })
+        return m
+    }
+}

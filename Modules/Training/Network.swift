@@ -1,0 +1,238 @@
+// A network built from a layer list. Parameterised layers are named like a hand-written PyTorch
+// module — conv1, convt1, bn1, fc1, emb1, … — so its checkpoint loads into the same nn.Module
+// (scripts/compare-torch.py builds that module from the same list). Conv + bias + ReLU runs as one
+// op, and conv + ReLU + max-pool as one where ConvReluPoolFusion says so.
+import Foundation
+import Tensor
+import NN
+
+/// One row of the architecture table.
+public struct LayerSummary: Sendable {
+    public let name: String
+    public let outputShape: [Int]
+    public let parameters: Int
+    /// Multiply-adds per example, forward.
+    public let multiplyAdds: Int
+}
+
+public struct NetworkError: Error, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { "network: \(message)" }
+}
+
+public final class Network: Layer {
+    /// The whole list, output layer included.
+    public let layers: [LayerSpec]
+    /// One example's shape: [C, H, W] for images, [T, F] for feature sequences, [T] for token ids.
+    public let inputShape: [Int]
+    public private(set) var outputShape: [Int] = []
+    public private(set) var summary: [LayerSummary] = []
+
+    enum Step {
+        case conv(Conv2D, ActivationSpec), convTranspose(ConvTranspose2D, ActivationSpec)
+        case pool(max: Bool, Int), bn(BatchNorm), dense(Dense, ActivationSpec), dropout(Dropout)
+        case activation(ActivationSpec), flatten, reshape([Int]), embedding(Embedding)
+        /// conv + ReLU then max-pool, as one fused op.
+        case convReluPool(Conv2D)
+    }
+    var steps: [Step] = []
+    var named: [(String, Module)] = []
+    var dropouts: [Dropout] = []
+
+    /// Builds the layers in order, checking that each fits the shape before it. Layer k's weights come
+    /// from seed·1000003 + k, so a seed gives the same network on every machine.
+    public init(layers: [LayerSpec], inputShape: [Int], seed: UInt64) throws {
+        self.layers = layers; self.inputShape = inputShape
+        guard !layers.isEmpty else { throw NetworkError("the layer list is empty") }
+        guard (1...3).contains(inputShape.count), inputShape.allSatisfy({ LayerLimits.inputDimension.contains($0) }) else {
+            throw NetworkError("input shape \(inputShape) is not 1 to 3 dimensions of 1…\(LayerLimits.inputDimension.upperBound)")
+        }
+        var b = Builder(shape: inputShape, seed: seed)
+        for (i, spec) in layers.enumerated() {
+            do {
+                try add(spec, &b)
+                guard b.elements <= Network.maxValuesPerExample else {
+                    throw NetworkError("its output holds \(b.elements) values per example (\(b.shape)), more than \(Network.maxValuesPerExample)")
+                }
+            } catch let e as NetworkError {
+                throw NetworkError("layer \(i + 1) (\(spec.json)): \(e.message)")
+            }
+        }
+        outputShape = b.shape
+    }
+
+    /// Largest activation (per example) or weight matrix a layer may have: beyond it the arithmetic
+    /// of sizes could overflow long before memory runs out.
+    public static let maxValuesPerExample = 1 << 31
+
+    /// The numbering and seeding state while layers are added.
+    struct Builder {
+        var shape: [Int]
+        let seed: UInt64
+        var counts: [String: Int] = [:]
+        var k: UInt64 = 0
+        mutating func nextSeed() -> UInt64 { k += 1; return seed &* 1_000_003 &+ k }
+        mutating func name(_ prefix: String) -> String { counts[prefix, default: 0] += 1; return "\(prefix)\(counts[prefix]!)" }
+        var elements: Int { shape.reduce(1, *) }
+    }
+
+    func record(_ name: String, _ shape: [Int], _ module: Module?, multiplyAdds: Int) {
+        summary.append(LayerSummary(name: name, outputShape: shape, parameters: module?.parameterCount ?? 0, multiplyAdds: multiplyAdds))
+    }
+
+    private func add(_ spec: LayerSpec, _ b: inout Builder) throws {
+        switch spec {
+        case .conv(let c):
+            guard b.shape.count == 3 else { throw NetworkError("conv needs a [C, H, W] input, got \(b.shape) (add '- reshape: [C, H, W]')") }
+            let oh = (b.shape[1] + 2 * c.padding - c.size) / c.stride + 1, ow = (b.shape[2] + 2 * c.padding - c.size) / c.stride + 1
+            guard b.shape[1] + 2 * c.padding >= c.size, b.shape[2] + 2 * c.padding >= c.size else {
+                throw NetworkError("conv \(c.size)×\(c.size) does not fit a \(b.shape[1])×\(b.shape[2]) input")
+            }
+            let conv = Conv2D(b.shape[0], c.filters, kernelSize: c.size, stride: c.stride, padding: c.padding, bias: c.bias,
+                              relu: c.activation.kind == .relu, seed: b.nextSeed())
+            let name = b.name("conv")
+            steps.append(.conv(conv, c.activation)); named.append((name, conv))
+            b.shape = [c.filters, oh, ow]
+            record("\(name) \(c.size)×\(c.size)/\(c.stride) \(c.activation.kind.rawValue)", b.shape, conv,
+                   multiplyAdds: oh * ow * c.filters * conv.weight.count / c.filters)
+        case .convTranspose(let c):
+            guard b.shape.count == 3 else { throw NetworkError("conv_transpose needs a [C, H, W] input, got \(b.shape) (add '- reshape: [C, H, W]')") }
+            let oh = (b.shape[1] - 1) * c.stride - 2 * c.padding + c.size + c.outputPadding
+            let ow = (b.shape[2] - 1) * c.stride - 2 * c.padding + c.size + c.outputPadding
+            guard oh > 0, ow > 0 else { throw NetworkError("conv_transpose gives an empty output for a \(b.shape[1])×\(b.shape[2]) input") }
+            let conv = ConvTranspose2D(b.shape[0], c.filters, kernelSize: c.size, stride: c.stride, padding: c.padding,
+                                       outputPadding: c.outputPadding, bias: c.bias, seed: b.nextSeed())
+            let name = b.name("convt")
+            steps.append(.convTranspose(conv, c.activation)); named.append((name, conv))
+            let inH = b.shape[1], inW = b.shape[2]
+            b.shape = [c.filters, oh, ow]
+            record("\(name) \(c.size)×\(c.size)/\(c.stride) \(c.activation.kind.rawValue)", b.shape, conv,
+                   multiplyAdds: inH * inW * conv.weight.count)
+        case .maxpool(let size), .avgpool(let size):
+            var isMax = false
+            if case .maxpool = spec { isMax = true }
+            guard b.shape.count == 3, b.shape[1] >= size, b.shape[2] >= size else {
+                throw NetworkError("pool \(size) needs a [C, H, W] input of at least \(size)×\(size), got \(b.shape)")
+            }
+            if isMax, case .conv(let c, let a)? = steps.last, a.kind == .relu,
+               c.weight.shape[2] == c.weight.shape[3],
+               ConvReluPoolFusion.applies(kernelSize: c.weight.shape[2], stride: c.stride, poolSize: size) {
+                steps[steps.count - 1] = .convReluPool(c)
+            } else {
+                steps.append(.pool(max: isMax, size))
+            }
+            b.shape = [b.shape[0], b.shape[1] / size, b.shape[2] / size]
+            record("\(isMax ? "maxpool" : "avgpool") \(size)", b.shape, nil, multiplyAdds: 0)
+        case .batchnorm:
+            guard b.shape.count == 3 || b.shape.count == 1 else {
+                throw NetworkError("batchnorm needs [C, H, W] or [features], got \(b.shape)")
+            }
+            let bn = BatchNorm(b.shape[0])
+            let name = b.name("bn")
+            steps.append(.bn(bn)); named.append((name, bn))
+            record(name, b.shape, bn, multiplyAdds: 0)
+        case let .dense(units, a, bias):
+            if b.shape.count != 1 { steps.append(.flatten); b.shape = [b.elements] }
+            guard b.shape[0].multipliedReportingOverflow(by: units).partialValue <= Network.maxValuesPerExample,
+                  b.shape[0] <= Network.maxValuesPerExample / units else {
+                throw NetworkError("dense \(b.shape[0]) → \(units) needs \(b.shape[0]) × \(units) weights, more than \(Network.maxValuesPerExample)")
+            }
+            let d = Dense(b.shape[0], units, bias: bias, seed: b.nextSeed())
+            let name = b.name("fc")
+            steps.append(.dense(d, a)); named.append((name, d))
+            record("\(name) \(a.kind.rawValue)", [units], d, multiplyAdds: b.shape[0] * units)
+            b.shape = [units]
+        case .dropout(let rate):
+            let d = Dropout(Float(rate), seed: b.nextSeed())
+            steps.append(.dropout(d)); dropouts.append(d)
+            record("dropout \(rate)", b.shape, nil, multiplyAdds: 0)
+        case .activation(let a):
+            steps.append(.activation(a))
+            record(a.kind.rawValue, b.shape, nil, multiplyAdds: 0)
+        case .flatten:
+            steps.append(.flatten)
+            b.shape = [b.elements]
+            record("flatten", b.shape, nil, multiplyAdds: 0)
+        case .reshape(let s):
+            guard s.reduce(1, *) == b.elements else { throw NetworkError("reshape to \(s) needs \(s.reduce(1, *)) values, the input has \(b.elements) (\(b.shape))") }
+            steps.append(.reshape(s))
+            b.shape = s
+            record("reshape", s, nil, multiplyAdds: 0)
+        case let .embedding(v, d):
+            guard b.shape.count == 1 else { throw NetworkError("embedding needs token ids [T], got \(b.shape)") }
+            let e = Embedding(v, d, seed: b.nextSeed())
+            let name = b.name("emb")
+            steps.append(.embedding(e)); named.append((name, e))
+            b.shape = [b.shape[0], d]
+            record(name, b.shape, e, multiplyAdds: 0)
+        }
+    }
+
+    public var children: [(String, Module)] { named }
+
+    /// Dropout layers have no parameters, so they are not named children; switch them here.
+    public func setOwnTraining(_ training: Bool) {
+        for d in dropouts { d.setOwnTraining(training) }
+    }
+
+    /// The random streams of the dropout layers, in layer order (saved by training checkpoints).
+    public var randomStates: [SeededRandom] {
+        get { dropouts.map { $0.rng } }
+        set { for (d, r) in zip(dropouts, newValue) { d.rng = r } }
+    }
+
+    /// Outputs [N] + outputShape for inputs [N] + inputShape.
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        var h = x
+        for s in steps {
+            switch s {
+            case .conv(let c, let a):
+                h = c(h)
+                if a.kind != .relu { h = h.activated(a) }
+            case .convTranspose(let c, let a): h = c(h).activated(a)
+            case .pool(let isMax, let size): h = isMax ? h.maxPool2d(size) : h.avgPool2d(size)
+            case .convReluPool(let c): h = h.conv2dReluMaxPool2(c.weight, bias: c.bias, padding: c.padding)
+            case .bn(let b): h = b(h)
+            case .flatten: h = h.reshaped([h.shape[0], -1])
+            case .reshape(let s): h = h.reshaped([h.shape[0]] + s)
+            case .dense(let d, let a): h = d(h).activated(a)
+            case .dropout(let d): h = d(h)
+            case .activation(let a): h = h.activated(a)
+            case .embedding(let e): h = e(h)
+            }
+        }
+        return h
+    }
+
+    /// Darknet-style table: layer, output shape, parameters, FLOPs.
+    public func summaryTable() -> String {
+        var lines = ["layer                         output          params      MFLOPs"]
+        for s in summary {
+            let shape = s.outputShape.map(String.init).joined(separator: "×")
+            lines.append(s.name.padded(30) + shape.padded(16) + String(s.parameters).leftPadded(8)
+                         + String(format: "%12.3f", Double(2 * s.multiplyAdds) / 1e6))
+        }
+        let p = summary.reduce(0) { $0 + $1.parameters }, f = summary.reduce(0) { $0 + $1.multiplyAdds }
+        lines.append("total".padded(46) + String(p).leftPadded(8) + String(format: "%12.3f", Double(2 * f) / 1e6) + "  (per example, forward)")
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension Tensor {
+    /// Applies an activation layer's function.
+    public func activated(_ a: ActivationSpec) -> Tensor {
+        switch a.kind {
+        case .none: return self
+        case .relu: return relu()
+        case .leakyReLU: return leakyReLU(Float(a.slope))
+        case .sigmoid: return sigmoid()
+        case .tanh: return tanh()
+        }
+    }
+}
+
+extension String {
+    func padded(_ n: Int) -> String { padding(toLength: Swift.max(n, count), withPad: " ", startingAt: 0) }
+    func leftPadded(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
+}
