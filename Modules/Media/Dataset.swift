@@ -1,4 +1,4 @@
-// Labelled file lists and in-memory image datasets. A label comes only from a file's immediate parent
+// Labelled file lists. A label comes only from a file's immediate parent
 // folder (train/3/x.png → "3"; never matched anywhere in the path) or from a CSV manifest (file,label).
 import Foundation
 import Tensor
@@ -70,65 +70,4 @@ public enum FileList {
         if let x = Int(a), let y = Int(b), x != y { return x < y }
         return a.compare(b, options: .numeric) == .orderedAscending
     }
-}
-
-/// Images decoded into one tensor [N, C, H, W] with integer labels.
-public struct ImageDataset {
-    public let images: Tensor
-    public let labels: [Int]
-    public let classes: [String]
-    public let files: [String]
-    public init(images: Tensor, labels: [Int], classes: [String], files: [String]) {
-        self.images = images; self.labels = labels; self.classes = classes; self.files = files
-    }
-
-    /// Decodes files in parallel with `prepare` (e.g. MNIST normalisation), which must return
-    /// images of `width`×`height`×`channels`. Unreadable files are returned as failures, not thrown.
-    public static func load(_ files: [LabeledFile], classes: [String], width: Int, height: Int, channels: Int = 1,
-                            prepare: @escaping @Sendable (Image) -> Image) -> (ImageDataset, [MediaError]) {
-        let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
-        let size = width * height * channels
-        let buf = Storage(count: files.count * size)
-        var ok = [Bool](repeating: false, count: files.count)
-        var errors = [MediaError?](repeating: nil, count: files.count)
-        let B = SendablePointer(buf.base)
-        ok.withUnsafeMutableBufferPointer { okp in
-            errors.withUnsafeMutableBufferPointer { errp in
-                let okP = okp.baseAddress!, errP = errp.baseAddress!
-                let OK = UnsafeSendable(okP), ERR = UnsafeSendable(errP)
-                Parallel.forRanges(files.count, minChunk: 16) { r in
-                    for i in r {
-                        do {
-                            guard index[files[i].label] != nil else {
-                                throw MediaError(files[i].path, "label '\(files[i].label)' is not one of the model's classes")
-                            }
-                            let img = prepare(try PNG.read(files[i].path, as: channels == 1 ? .gray : .rgb))
-                            guard img.width == width, img.height == height, img.channels == channels else {
-                                throw MediaError(files[i].path, "image is \(img.width)×\(img.height)×\(img.channels), expected \(width)×\(height)×\(channels)")
-                            }
-                            let t = img.tensor()
-                            (B.p + i * size).update(from: t.data, count: size)
-                            OK.p[i] = true
-                        } catch let e as MediaError {
-                            ERR.p[i] = e
-                        } catch {
-                            ERR.p[i] = MediaError(files[i].path, "\(error)")
-                        }
-                    }
-                }
-            }
-        }
-        let good = (0..<files.count).filter { ok[$0] }
-        let images = Tensor(uninitialized: [good.count, channels, height, width])
-        for (j, i) in good.enumerated() { (images.data + j * size).update(from: buf.base + i * size, count: size) }
-        let ds = ImageDataset(images: images, labels: good.map { index[files[$0].label]! }, classes: classes,
-                              files: good.map { files[$0].path })
-        return (ds, errors.compactMap { $0 })
-    }
-}
-
-/// A typed pointer that may cross into concurrentPerform closures.
-struct UnsafeSendable<T>: @unchecked Sendable {
-    let p: UnsafeMutablePointer<T>
-    init(_ p: UnsafeMutablePointer<T>) { self.p = p }
 }
