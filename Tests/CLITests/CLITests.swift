@@ -37,13 +37,17 @@ func dlpipe(_ args: [String], cwd: String? = nil, interruptAfter: Double? = nil)
 
 let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized.path
 
-final class CLITests: XCTestCase {
+/// A test case with a fresh scratch folder `dir`, removed afterwards.
+class ScratchFolderTestCase: XCTestCase {
     var dir: String!
     override func setUp() {
         dir = NSTemporaryDirectory() + "dlpipe-cli-\(UUID().uuidString)"
         try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     }
     override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+}
+
+final class CLITests: ScratchFolderTestCase {
 
     func testHelpVersionAndUsageErrors() throws {
         XCTAssertTrue(FileManager.default.isExecutableFile(atPath: binary), "build dlpipe first (swift build --build-tests)")

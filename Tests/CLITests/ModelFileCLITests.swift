@@ -3,13 +3,7 @@
 // with SIGILL on each of these).
 import XCTest
 
-final class ModelFileCLITests: XCTestCase {
-    var dir: String!
-    override func setUp() {
-        dir = NSTemporaryDirectory() + "dlpipe-modelcli-\(UUID().uuidString)"
-        try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+final class ModelFileCLITests: ScratchFolderTestCase {
 
     /// A safetensors file with no tensors and this metadata (a few hundred bytes, as an attacker would make).
     func handMade(_ layers: String) throws -> String {

@@ -3,13 +3,7 @@
 // never stopped. A checkpoint from another run is refused.
 import XCTest
 
-final class ResumeTests: XCTestCase {
-    var dir: String!
-    override func setUp() {
-        dir = NSTemporaryDirectory() + "dlpipe-resume-\(UUID().uuidString)"
-        try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+final class ResumeTests: ScratchFolderTestCase {
 
     /// Every random stream is in play: shuffling, a validation split, augmentation and dropout.
     func writeConfig(epochs: Int = 40, layers: String = "[{conv: {filters: 8, size: 3}}, {maxpool: 2}, {dense: 32}, {dropout: 0.3}]") throws -> String {
