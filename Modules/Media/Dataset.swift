@@ -16,11 +16,11 @@ public enum FileList {
         guard FileManager.default.fileExists(atPath: root, isDirectory: &isDir) else { throw MediaError(root, "no such folder") }
         guard isDir.boolValue else { throw MediaError(root, "not a folder") }
         var out: [LabeledFile] = []
-        let labels = try FileManager.default.contentsOfDirectory(atPath: root).filter { !$0.hasPrefix(".") }
+        let labels = try folderEntries(root).filter { !$0.hasPrefix(".") }
         for label in labels.sorted(by: naturalOrder) {
             let dir = root + "/" + label
             guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else { continue }
-            let files = try FileManager.default.contentsOfDirectory(atPath: dir)
+            let files = try folderEntries(dir)
                 .filter { !$0.hasPrefix(".") && extensions.contains(($0 as NSString).pathExtension.lowercased()) }
             for f in files.sorted(by: naturalOrder) { out.append(LabeledFile(path: dir + "/" + f, label: label)) }
         }
@@ -28,19 +28,36 @@ public enum FileList {
         return out
     }
 
-    /// Files directly in a folder (or one file), unlabelled, sorted.
+    /// The files below a folder (searched recursively, following symlinked folders; each real folder
+    /// is visited once, so a link loop ends), or the one file `path` names; unlabelled, sorted.
     public static func files(_ path: String, extensions: Set<String>) throws -> [String] {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw MediaError(path, "no such file or folder") }
-        guard isDir.boolValue else { return [path] }
-        guard let e = FileManager.default.enumerator(atPath: path) else { throw MediaError(path, "cannot list folder") }
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw MediaError(path, "no such file or folder") }
+        guard (st.st_mode & S_IFMT) == S_IFDIR else { return [path] }
         var out: [String] = []
-        for case let rel as String in e {
-            let name = (rel as NSString).lastPathComponent
-            if name.hasPrefix(".") { continue }
-            if extensions.contains((rel as NSString).pathExtension.lowercased()) { out.append(path + "/" + rel) }
+        var visited = Set<FolderIdentity>()
+        var pending = [path]
+        while let dir = pending.popLast() {
+            guard stat(dir, &st) == 0, visited.insert(FolderIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))).inserted else { continue }
+            let names = try folderEntries(dir)
+            for name in names where !name.hasPrefix(".") {
+                let full = dir + "/" + name
+                guard stat(full, &st) == 0 else { continue }   // a dangling link
+                if (st.st_mode & S_IFMT) == S_IFDIR { pending.append(full) }
+                else if extensions.contains((name as NSString).pathExtension.lowercased()) { out.append(full) }
+            }
         }
         return out.sorted(by: naturalOrder)
+    }
+
+    struct FolderIdentity: Hashable { let device: UInt64, inode: UInt64 }
+
+    /// The names in a folder; an unreadable folder is an error with the system's reason.
+    static func folderEntries(_ dir: String) throws -> [String] {
+        guard let d = opendir(dir) else { throw MediaError(dir, "cannot list folder: \(String(cString: strerror(errno)))") }
+        closedir(d)
+        do { return try FileManager.default.contentsOfDirectory(atPath: dir) }
+        catch { throw MediaError(dir, "cannot list folder") }
     }
 
     /// A CSV manifest with lines `file,label` (a `file,label` header line is allowed); paths are relative

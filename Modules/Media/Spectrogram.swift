@@ -32,7 +32,8 @@ public enum Features {
         let pad = nFFT / 2
         var padded = [Double](repeating: 0, count: y.count + 2 * pad)
         for i in 0..<y.count { padded[pad + i] = Double(y[i]) }
-        let frames = 1 + (padded.count - nFFT) / hop
+        // A clip shorter than the window's far half gives no frame (padded.count < nFFT for an odd nFFT).
+        let frames = padded.count >= nFFT ? 1 + (padded.count - nFFT) / hop : 0
         let bins = nFFT / 2 + 1
         let w = hann(nFFT)
         let fft = FFT(nFFT)

@@ -115,6 +115,10 @@ public final class RunContext: @unchecked Sendable {
 
     public func fail(_ e: MediaError) throws { try fail(e.file, e.reason) }
 
-    /// Counts an input handled successfully (for the "N ok, M failed" summary).
-    public func countSuccess(_ n: Int = 1) { lock.lock(); succeeded += n; lock.unlock() }
+    /// Counts an input handled successfully (for the "N ok, M failed" summary). Each input counts once,
+    /// however many stages report it (write.png and a later classifier both do).
+    public func countSuccess(_ file: String) {
+        lock.lock(); if succeededFiles.insert(file).inserted { succeeded += 1 }; lock.unlock()
+    }
+    private var succeededFiles = Set<String>()
 }

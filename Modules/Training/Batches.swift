@@ -29,14 +29,17 @@ public final class BatchLoader<Source: BatchSource>: Sequence, IteratorProtocol 
     final class Box: @unchecked Sendable { var value: Source.Batch? }
 
     /// The order is a shuffle seeded by `seed` (or the source's own order); `dropLast` leaves out a
-    /// last, smaller batch.
-    public init(_ source: Source, batchSize: Int, shuffle: Bool = true, seed: UInt64 = 0, dropLast: Bool = false) {
+    /// last, smaller batch, and a last batch below `minimumBatch` is always left out (a network with
+    /// batchnorm after a dense layer cannot train on one example).
+    public init(_ source: Source, batchSize: Int, shuffle: Bool = true, seed: UInt64 = 0, dropLast: Bool = false,
+                minimumBatch: Int = 1) {
         precondition(batchSize > 0, "BatchLoader: batch size must be positive")
         self.source = source; self.batchSize = batchSize
         var idx = Array(0..<source.count)
         rng = SeededRandom(seed: seed)
         if shuffle { rng.shuffle(&idx) }
-        if dropLast { idx = Array(idx.prefix(idx.count / batchSize * batchSize)) }
+        let partial = idx.count % batchSize
+        if dropLast || (partial > 0 && partial < minimumBatch) { idx = Array(idx.prefix(idx.count - partial)) }
         order = idx
         prefetch()
     }

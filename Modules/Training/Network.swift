@@ -28,6 +28,9 @@ public final class Network: Layer {
     public let inputShape: [Int]
     public private(set) var outputShape: [Int] = []
     public private(set) var summary: [LayerSummary] = []
+    /// Fewest examples a training batch may hold (2 with a batchnorm after a dense layer: batch
+    /// statistics of one value are undefined).
+    public private(set) var minimumTrainingBatch = 1
 
     enum Step {
         case conv(Conv2D, ActivationSpec), convTranspose(ConvTranspose2D, ActivationSpec)
@@ -130,6 +133,9 @@ public final class Network: Layer {
             }
             let bn = BatchNorm(b.shape[0])
             let name = b.name("bn")
+            // Batch statistics need two values per channel: a BatchNorm1d needs two examples.
+            let perExample = b.shape.dropFirst().reduce(1, *)
+            minimumTrainingBatch = Swift.max(minimumTrainingBatch, (2 + perExample - 1) / perExample)
             steps.append(.bn(bn)); named.append((name, bn))
             record(name, b.shape, bn, multiplyAdds: 0)
         case let .dense(units, a, bias):

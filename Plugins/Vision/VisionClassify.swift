@@ -61,7 +61,7 @@ final class VisionClassify: Stage {
             let top = ranked.map { (label: classes[$0.offset], probability: $0.element) }
             it.prediction = Prediction(label: top[0].label, confidence: top[0].probability, top: top,
                                        logits: Array(UnsafeBufferPointer(start: logits.data + i * c, count: c)))
-            ctx.countSuccess()
+            ctx.countSuccess(it.file)
             try emit(it)
         }
         pending.removeAll(keepingCapacity: true)

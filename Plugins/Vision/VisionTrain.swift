@@ -54,7 +54,7 @@ final class VisionTrain: Stage {
             return
         }
         if item.split == .test { test.append((img, label, item.file)) } else { train.append((img, label, item.file)) }
-        ctx.countSuccess()
+        ctx.countSuccess(item.file)
     }
 
     func finish(_ ctx: RunContext, emit: Emit) throws {
@@ -62,6 +62,9 @@ final class VisionTrain: Stage {
         var random = SeededRandom(seed: UInt64(loop.seed))
         let split = data.split(validation: o.float("validation_split"), random: &random)
         let net = try Network(layers: layers + [.classifierHead(classes: data.classes.count)], inputShape: data.shape, seed: UInt64(loop.seed))
+        guard loop.batchSize >= net.minimumTrainingBatch, split.train.labels.count >= net.minimumTrainingBatch else {
+            throw StageError("vision.train", "batchnorm after a dense layer needs at least \(net.minimumTrainingBatch) examples per batch (batch_size is \(loop.batchSize), \(split.train.labels.count) training images)")
+        }
         ctx.progress.info("vision.train: \(split.train.labels.count) training images, \(split.validation.labels.count) validation, \(test.count) test, \(data.classes.count) classes")
         ctx.progress.info(net.summaryTable())
 
@@ -72,7 +75,7 @@ final class VisionTrain: Stage {
         let trainer = ClassifierTrainer(net: net, group: group, throughputName: "images_per_s")
         let batches = ImageBatches(images: split.train.x, labels: split.train.labels, augment: augmentation())
         try training.run { e in
-            let loader = BatchLoader(batches, batchSize: loop.batchSize, seed: training.random.next())
+            let loader = BatchLoader(batches, batchSize: loop.batchSize, seed: training.random.next(), minimumBatch: net.minimumTrainingBatch)
             return try trainer.epoch(e, of: loop.epochs, batches: loader, batchCount: loader.batchCount, validation: split.validation,
                                      ctx: ctx, lastCheckpoint: training.lastCheckpoint)
         }

@@ -31,22 +31,14 @@ final class ReadAudio: Stage {
         make: { try ReadAudio($0) })
 
     func start(_ ctx: RunContext, emit: Emit) throws {
-        var jobs: [(String, String?, Split)] = []
-        let limit = o.int("limit")
-        func cap<T>(_ a: [T]) -> [T] { limit > 0 ? Array(a.prefix(limit)) : a }
-        do {
-            if let p = o.optionalString("path") { jobs += cap(try FileList.files(p, extensions: Self.extensions)).map { ($0, nil, .predict) } }
-            if let t = o.optionalString("train") { jobs += cap(try FileList.labeledFolders(t, extensions: Self.extensions)).map { ($0.path, $0.label, .train) } }
-            if let m = o.optionalString("manifest") { jobs += cap(try FileList.manifest(m)).map { ($0.path, $0.label, .train) } }
-            if let t = o.optionalString("test") { jobs += cap(try FileList.labeledFolders(t, extensions: Self.extensions)).map { ($0.path, $0.label, .test) } }
-        } catch let e as MediaError { throw StageError("read.audio", e.description + missingDataHint(e)) }
+        let jobs = try inputFiles(o, stage: "read.audio", extensions: Self.extensions)
         var limits = Audio.Limits()
         limits.maxSeconds = o.float("max_seconds")
         let rate = o.int("sample_rate"), duration = o.float("duration")
-        try decodeInOrder(jobs.map { $0.0 }, stage: "read.audio", ctx, decode: {
+        try decodeInOrder(jobs.map { $0.path }, stage: "read.audio", ctx, decode: {
             try Audio.read($0, sampleRate: rate, duration: duration > 0 ? duration : nil, limits: limits)
         }) { i, clip in
-            var item = Item(file: jobs[i].0, split: jobs[i].2, label: jobs[i].1)
+            var item = Item(file: jobs[i].path, split: jobs[i].split, label: jobs[i].label)
             item.audio = clip.samples
             item.sampleRate = clip.sampleRate
             try emit(item)
@@ -92,6 +84,10 @@ final class AudioFeatures: Stage {
 
     func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws {
         guard let y = item.audio, let sr = item.sampleRate else { return }
+        guard !y.isEmpty else {
+            try ctx.fail(item.file, "no audio (the clip has 0 samples)")
+            return
+        }
         var it = item
         let rows = mfcc ? Features.mfcc(y, sampleRate: sr, settings)
             : Features.powerToDB(Features.melSpectrogram(y, sampleRate: sr, settings), topDB: settings.topDB)
@@ -105,6 +101,7 @@ final class WriteFeatures: Stage {
     let path: String
     var entries: [(String, Tensor)] = []
     var labels: [String: String] = [:]
+    var keys = Set<String>()
     init(_ o: StageOptions) { path = o.string("path") }
     static let spec = StageSpec(
         name: "write.features", summary: "Write every feature sequence into one safetensors file as [features, frames] (key = input file; labels in metadata)",
@@ -113,10 +110,15 @@ final class WriteFeatures: Stage {
         make: { WriteFeatures($0) })
     func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws {
         guard let f = item.features else { return }
+        // Keys are input files; a file that arrives twice would make a file no reader accepts.
+        guard keys.insert(item.file).inserted else {
+            try ctx.fail(item.file, "arrived twice; write.features keeps one entry per input file")
+            return
+        }
         // Stored coefficient by frame, as librosa returns them (and as earlier files hold them).
         entries.append((item.file, Autograd.noGrad { f.transposed() }))
         if let l = item.label { labels[item.file] = l }
-        ctx.countSuccess()
+        ctx.countSuccess(item.file)
     }
     func finish(_ ctx: RunContext, emit: Emit) throws {
         var meta: [String: String] = ["format": "dlpipe.features.v1"]

@@ -33,26 +33,9 @@ final class ReadPNG: Stage {
 
     func start(_ ctx: RunContext, emit: Emit) throws {
         let mode: PNG.Mode = opts.string("mode") == "rgb" ? .rgb : .gray
-        var jobs: [(String, String?, Split)] = []
-        let limit = opts.int("limit")
-        func add(_ files: [LabeledFile], _ split: Split) {
-            let f = limit > 0 ? Array(files.prefix(limit)) : files
-            jobs += f.map { ($0.path, $0.label, split) }
-        }
-        do {
-            if let p = opts.optionalString("path") {
-                let files = try FileList.files(p, extensions: ["png"])
-                if files.isEmpty { throw MediaError(p, "no .png files found") }
-                jobs += (limit > 0 ? Array(files.prefix(limit)) : files).map { ($0, nil, .predict) }
-            }
-            if let t = opts.optionalString("train") { add(try FileList.labeledFolders(t, extensions: ["png"]), .train) }
-            if let m = opts.optionalString("manifest") { add(try FileList.manifest(m), .train) }
-            if let t = opts.optionalString("test") { add(try FileList.labeledFolders(t, extensions: ["png"]), .test) }
-        } catch let e as MediaError {
-            throw StageError("read.png", e.description + missingDataHint(e))
-        }
-        try decodeInOrder(jobs.map { $0.0 }, stage: "read.png", ctx, decode: { try PNG.read($0, as: mode) }) { i, img in
-            try emit(Item(file: jobs[i].0, split: jobs[i].2, label: jobs[i].1, image: img))
+        let jobs = try inputFiles(opts, stage: "read.png", extensions: ["png"])
+        try decodeInOrder(jobs.map { $0.path }, stage: "read.png", ctx, decode: { try PNG.read($0, as: mode) }) { i, img in
+            try emit(Item(file: jobs[i].path, split: jobs[i].split, label: jobs[i].label, image: img))
         }
     }
 }

@@ -1,5 +1,6 @@
-// Output stages. Everything is collected and written once, atomically, at the end of the run, so an
-// interrupted run never leaves a half-written file.
+// Output stages. Every file is written atomically (temp name, fsync, rename), so an interrupted run never
+// leaves a half-written file. write.csv and write.jsonl collect their rows and write once at the end;
+// write.png writes each image as it arrives (holding them all could need any amount of memory).
 import Foundation
 import Media
 import Tensor
@@ -40,6 +41,9 @@ final class WriteCSV: Stage {
     }
 }
 
+/// A number for JSON; NaN and infinities, which JSON cannot hold, become null.
+func jsonFloat(_ x: Float, _ format: String) -> String { x.isFinite ? String(format: format, x) : "null" }
+
 final class WriteJSONL: Stage {
     let path: String
     var lines: [String] = []
@@ -51,9 +55,9 @@ final class WriteJSONL: Stage {
         make: { WriteJSONL($0) })
     func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws {
         guard let p = item.prediction else { return }
-        let top = p.top.map { "{\"label\":\(jsonQuoted($0.label)),\"p\":\(String(format: "%.6f", $0.probability))}" }.joined(separator: ",")
-        let logits = p.logits.isEmpty ? "" : ",\"logits\":[" + p.logits.map { String(format: "%.7g", $0) }.joined(separator: ",") + "]"
-        lines.append("{\"file\":\(jsonQuoted(item.file)),\"label\":\(jsonQuoted(p.label)),\"confidence\":\(String(format: "%.6f", p.confidence)),\"top\":[\(top)]\(logits)}")
+        let top = p.top.map { "{\"label\":\(jsonQuoted($0.label)),\"p\":\(jsonFloat($0.probability, "%.6f"))}" }.joined(separator: ",")
+        let logits = p.logits.isEmpty ? "" : ",\"logits\":[" + p.logits.map { jsonFloat($0, "%.7g") }.joined(separator: ",") + "]"
+        lines.append("{\"file\":\(jsonQuoted(item.file)),\"label\":\(jsonQuoted(p.label)),\"confidence\":\(jsonFloat(p.confidence, "%.6f")),\"top\":[\(top)]\(logits)}")
     }
     func finish(_ ctx: RunContext, emit: Emit) throws {
         do { try makeParentFolder(path); try writeFileAtomically(Data((lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")).utf8), to: path) }
@@ -65,32 +69,58 @@ final class WriteJSONL: Stage {
 final class WritePNG: Stage {
     let folder: String
     let montage: String?
-    var images: [Image] = []
+    var montageImages: [Image] = []
+    /// Width, height, channels of the montage's first image; others of that shape join it.
+    var montageShape: [Int]?
+    var used = Set<String>()
     var count = 0
     init(_ o: StageOptions) { folder = o.string("folder"); montage = o.optionalString("montage") }
     static let spec = StageSpec(
-        name: "write.png", summary: "Write each image to a folder as PNG (and optionally a montage of all)",
+        name: "write.png", summary: "Write each image to a folder as PNG (and optionally a montage of the first 100)",
         consumes: [.image], produces: .image,
-        options: [OptionSpec("folder", .path, required: true, doc: "output folder; files keep their base names"),
-                  OptionSpec("montage", .path, doc: "also write one grid image of the first 100 images here")],
+        options: [OptionSpec("folder", .path, required: true, doc: "output folder; files keep their base names, made unique within the run"),
+                  OptionSpec("montage", .path, doc: "also write one grid image of the first 100 images (at most 256×256 each) here")],
         make: { WritePNG($0) })
+
+    /// A file name no other image of this run has: the input's base name ("imgs.idx#7" → "imgs_7"),
+    /// then "-2", "-3", … for a base name seen before (a/1.png and b/1.png).
+    func uniqueName(_ file: String) -> String {
+        let last = (file as NSString).lastPathComponent
+        var stem: String
+        if let hash = last.lastIndex(of: "#") {
+            stem = ((String(last[..<hash]) as NSString).deletingPathExtension) + "_" + last[last.index(after: hash)...]
+        } else {
+            stem = (last as NSString).deletingPathExtension
+        }
+        stem = stem.replacingOccurrences(of: "/", with: "_")
+        if stem.isEmpty || stem.hasPrefix(".") { stem = "image" + stem }
+        var name = stem, k = 1
+        while !used.insert(name).inserted { k += 1; name = "\(stem)-\(k)" }
+        return name + ".png"
+    }
+
     func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws {
         if let img = item.image {
-            let base = ((item.file as NSString).lastPathComponent as NSString).deletingPathExtension
-                .replacingOccurrences(of: "#", with: "_")
+            let path = "\(folder)/\(uniqueName(item.file))"
             do {
                 try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-                try PNG.write(img, to: "\(folder)/\(base).png")
+                try PNG.write(img, to: path)
             } catch { throw StageError("write.png", "\(error)") }
             count += 1
-            if montage != nil && images.count < 100 { images.append(img) }
+            ctx.countSuccess(item.file)
+            let shape = [img.width, img.height, img.channels]
+            if montage != nil && montageImages.count < 100 && (montageShape ?? shape) == shape {
+                montageShape = shape
+                // Thumbnails, so the grid stays small whatever the inputs' sizes (100 × 256² at most).
+                let scale = min(1, 256 / Double(max(img.width, img.height)))
+                montageImages.append(scale < 1 ? img.resized(width: max(1, Int(Double(img.width) * scale)), height: max(1, Int(Double(img.height) * scale))) : img)
+            }
         }
         try emit(item)
     }
     func finish(_ ctx: RunContext, emit: Emit) throws {
-        if let m = montage, !images.isEmpty {
-            let same = images.filter { $0.width == images[0].width && $0.height == images[0].height && $0.channels == images[0].channels }
-            do { try makeParentFolder(m); try PNG.write(Image.montage(same, columns: 10), to: m) }
+        if let m = montage, !montageImages.isEmpty {
+            do { try makeParentFolder(m); try PNG.write(Image.montage(montageImages, columns: 10), to: m) }
             catch { throw StageError("write.png", "\(error)") }
         }
         ctx.progress.info("wrote \(count) PNG files to \(folder)")

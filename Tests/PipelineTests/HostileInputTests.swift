@@ -1,0 +1,102 @@
+// Inputs a hostile or careless user gives: each case once trapped, or exited 0 with a wrong result.
+// Now each is a clear per-file error or a handled case.
+import XCTest
+import Tensor
+import Media
+@testable import Pipeline
+
+final class HostileInputTests: XCTestCase {
+    var dir: String!
+    override func setUp() {
+        dir = NSTemporaryDirectory() + "dlpipe-hostile-\(UUID().uuidString)"
+        try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+    func run(_ conf: String) throws -> RunSummary {
+        let path = dir + "/p.conf"
+        try conf.write(toFile: path, atomically: true, encoding: .utf8)
+        return try PipelineRunner.run(try PipelineConfig.load(path, registry: registry), progress: ProgressReporter(quiet: true))
+    }
+
+    func idx(_ dims: [Int], _ values: [UInt8]) -> Data {
+        var d = Data([0, 0, 8, UInt8(dims.count)])
+        for s in dims { d += [UInt8(s >> 24 & 255), UInt8(s >> 16 & 255), UInt8(s >> 8 & 255), UInt8(s & 255)] }
+        return d + Data(values)
+    }
+
+    /// Case 3: a zero dimension used to pass, then image.normalize indexed out of range.
+    func testIDXWithAZeroDimensionIsRefused() throws {
+        try idx([2, 0, 28], []).write(to: URL(fileURLWithPath: dir + "/i.idx"))
+        XCTAssertThrowsError(try IDX.read(dir + "/i.idx")) { XCTAssertTrue("\($0)".contains("IDX dimension 2 of 3 is 0"), "\($0)") }
+        // Case 7: a header promising more than the limit is refused before any data is read.
+        try idx([1 << 15, 1 << 14], []).write(to: URL(fileURLWithPath: dir + "/big.idx"))
+        XCTAssertThrowsError(try IDX.read(dir + "/big.idx")) { XCTAssertTrue("\($0)".contains("more than \(IDX.maxValues) values"), "\($0)") }
+        // More data than the header promises is an error too, not silently ignored.
+        try idx([2], [1, 2, 3]).write(to: URL(fileURLWithPath: dir + "/long.idx"))
+        XCTAssertThrowsError(try IDX.read(dir + "/long.idx")) { XCTAssertTrue("\($0)".contains("file has more"), "\($0)") }
+    }
+
+    /// Case 4: a WAV with a valid header and no samples, with an odd n_fft, indexed out of range.
+    func testEmptyClipIsReportedAsNoAudio() throws {
+        var wav = Data("RIFF".utf8) + le32(36) + Data("WAVEfmt ".utf8) + le32(16)
+        wav += le16(1) + le16(1) + le32(16000) + le32(32000) + le16(2) + le16(16) + Data("data".utf8) + le32(0)
+        try FileManager.default.createDirectory(atPath: dir + "/clips", withIntermediateDirectories: true)
+        try wav.write(to: URL(fileURLWithPath: dir + "/clips/empty.wav"))
+        XCTAssertEqual(Features.powerSpectrogram([], nFFT: 511, hop: 160).first?.count, 0)
+        let s = try run("stages:\n  - read.audio: {path: clips}\n  - audio.mfcc: {n_fft: 511}\n  - write.features: {path: out/f.safetensors}\n")
+        XCTAssertEqual(s.failures.map { $0.reason }, ["no audio (the clip has 0 samples)"])
+    }
+
+    /// Case 10: names that collide (IDX items "imgs.idx#k"; a/1.png and b/1.png) used to overwrite each other.
+    func testWritePNGNamesAreUniqueAndCountsTrue() throws {
+        try idx([3, 2, 2], Array(repeating: 200, count: 12)).write(to: URL(fileURLWithPath: dir + "/imgs.idx"))
+        try idx([3], [0, 1, 2]).write(to: URL(fileURLWithPath: dir + "/labels.idx"))
+        let s = try run("stages:\n  - read.idx: {train_images: imgs.idx, train_labels: labels.idx}\n  - write.png: {folder: out}\n")
+        XCTAssertEqual(s.succeeded, 3)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/out").sorted(), ["imgs_0.png", "imgs_1.png", "imgs_2.png"])
+        for sub in ["a", "b"] {
+            try FileManager.default.createDirectory(atPath: dir + "/in/\(sub)", withIntermediateDirectories: true)
+            try PNG.write(Image(width: 3, height: 3, channels: 1, fill: sub == "a" ? 0.2 : 0.8), to: dir + "/in/\(sub)/1.png")
+        }
+        let s2 = try run("stages:\n  - read.png: {path: in}\n  - write.png: {folder: out2}\n")
+        XCTAssertEqual(s2.succeeded, 2)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/out2").sorted(), ["1-2.png", "1.png"])
+    }
+
+    /// Case 11: `path` and `train` naming the same files made write.features write duplicate keys.
+    func testAFileNamedTwiceIsRefusedUpFront() throws {
+        try FileManager.default.createDirectory(atPath: dir + "/d/x", withIntermediateDirectories: true)
+        try PNG.write(Image(width: 3, height: 3, channels: 1, fill: 0.5), to: dir + "/d/x/1.png")
+        XCTAssertThrowsError(try run("stages:\n  - read.png: {path: d, train: d}\n  - write.png: {folder: out}\n")) { e in
+            XCTAssertTrue("\(e)".contains("is named twice (by 'path' and 'train')"), "\(e)")
+        }
+    }
+
+    /// Case 17: symlinked folders are followed, and a link loop ends.
+    func testSymlinkedFoldersAreFollowedOnce() throws {
+        try FileManager.default.createDirectory(atPath: dir + "/real/sub", withIntermediateDirectories: true)
+        try PNG.write(Image(width: 3, height: 3, channels: 1, fill: 0.5), to: dir + "/real/sub/a.png")
+        try FileManager.default.createSymbolicLink(atPath: dir + "/link", withDestinationPath: dir + "/real")
+        try FileManager.default.createSymbolicLink(atPath: dir + "/real/sub/loop", withDestinationPath: dir + "/real")
+        XCTAssertEqual(try FileList.files(dir + "/link", extensions: ["png"]), [dir + "/link/sub/a.png"])
+    }
+
+    /// Case 12: a non-finite prediction must still give valid JSON.
+    func testNonFinitePredictionsAreNullInJSONLines() throws {
+        let opts = StageOptions(stage: "write.jsonl", position: SourcePosition(file: "t", line: 1, column: 1),
+                                values: ["path": .string(dir + "/p.jsonl")], configDirectory: dir)
+        let w = WriteJSONL(opts)
+        var item = Item(file: "x.png", split: .predict)
+        item.prediction = Prediction(label: "a", confidence: .nan, top: [("a", .nan)], logits: [.infinity, 1])
+        let ctx = RunContext(progress: ProgressReporter(quiet: true), stopOnError: false)
+        try w.process(item, ctx) { _ in }
+        try w.finish(ctx) { _ in }
+        let line = try String(contentsOfFile: dir + "/p.jsonl", encoding: .utf8)
+        XCTAssertNoThrow(try JSONSerialization.jsonObject(with: Data(line.utf8)), line)
+        XCTAssertTrue(line.contains("\"confidence\":null"), line)
+    }
+}
+
+func le32(_ v: UInt32) -> Data { withUnsafeBytes(of: v.littleEndian) { Data($0) } }
+func le16(_ v: UInt16) -> Data { withUnsafeBytes(of: v.littleEndian) { Data($0) } }

@@ -1,0 +1,55 @@
+// Training inputs that used to trap or to give a silently wrong result (bad-input issue, cases 1, 2).
+import XCTest
+import Tensor
+import Media
+@testable import Pipeline
+@testable import Vision
+
+final class HostileTrainingTests: XCTestCase {
+    var dir: String!
+    override func setUp() {
+        dir = NSTemporaryDirectory() + "dlpipe-hostile-train-\(UUID().uuidString)"
+        try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+    func run(_ conf: String) throws -> RunSummary {
+        let path = dir + "/p.conf"
+        try conf.write(toFile: path, atomically: true, encoding: .utf8)
+        return try PipelineRunner.run(try PipelineConfig.load(path, registry: testRegistry), progress: ProgressReporter(quiet: true))
+    }
+
+    /// Writes `count` images of `size`×`size` per class into `folder/<class>/`.
+    func images(_ folder: String, size: Int, count: Int) throws {
+        for c in ["a", "b"] {
+            try FileManager.default.createDirectory(atPath: "\(dir!)/\(folder)/\(c)", withIntermediateDirectories: true)
+            for i in 0..<count {
+                try PNG.write(Image(width: size, height: size, channels: 1, fill: c == "a" ? 0.1 + 0.01 * Float(i) : 0.9 - 0.01 * Float(i)),
+                              to: "\(dir!)/\(folder)/\(c)/\(i).png")
+            }
+        }
+    }
+
+    /// Case 1: batchnorm after dense with a batch of one trapped in the op.
+    func testBatchOfOneBeforeBatchnormIsAnErrorOrLeftOut() throws {
+        try images("train", size: 4, count: 4)
+        let base = "stages:\n  - read.png: {train: train}\n  - vision.train: {model: m.safetensors, layers: [{dense: 8}, {batchnorm:}], epochs: 2"
+        XCTAssertThrowsError(try run(base + ", batch_size: 1}\n")) { e in
+            XCTAssertTrue("\(e)".contains("needs at least 2 examples per batch (batch_size is 1"), "\(e)")
+        }
+        // 8 images in batches of 7: the last batch of one is left out instead of trapping.
+        XCTAssertEqual(try run(base + ", batch_size: 7}\n").failures.count, 0)
+    }
+
+    /// Case 2: test images of another size than the training images were read out of bounds.
+    func testTestImagesOfAnotherSizeAreReportedPerFile() throws {
+        try images("train", size: 8, count: 3)
+        try images("test", size: 28, count: 2)
+        let s = try run("stages:\n  - read.png: {train: train, test: test}\n  - vision.train: {model: m.safetensors, layers: [{dense: 4}], epochs: 1, metrics: m.json}\n")
+        XCTAssertEqual(s.failures.count, 4)
+        XCTAssertTrue(s.failures.allSatisfy { $0.reason.contains("image is 28×28×1 but the model expects 8×8×1") }, "\(s.failures)")
+        try images("tiny", size: 1, count: 1)
+        let s2 = try run("stages:\n  - read.png: {train: train, test: tiny}\n  - vision.train: {model: m.safetensors, layers: [{dense: 4}], epochs: 1}\n")
+        XCTAssertEqual(s2.failures.count, 2)
+    }
+}
