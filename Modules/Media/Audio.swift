@@ -144,7 +144,7 @@ public enum Audio {
         var clip = AudioClip(samples: mono, sampleRate: info.sampleRate)
         if let sr = sampleRate, sr != info.sampleRate {
             precondition(sr > 0 && sr <= limits.maxSampleRate, "Audio.read: target rate \(sr)")
-            clip = AudioClip(samples: Resampler.resample(mono, from: info.sampleRate, to: sr), sampleRate: sr)
+            clip = AudioClip(samples: try Resampler.resample(mono, from: info.sampleRate, to: sr), sampleRate: sr)
         }
         if let d = duration { clip.samples = fit(clip.samples, Int((d * Double(clip.sampleRate)).rounded())) }
         return clip

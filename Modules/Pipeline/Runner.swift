@@ -1,5 +1,5 @@
 // Runs a validated pipeline: builds the stages, streams items from the source through every stage,
-// then finishes stages in order. SIGINT/SIGTERM set a flag that stages check between items/steps;
+// then finishes stages in order. SIGINT/SIGTERM/SIGHUP set a flag that stages check between items/steps;
 // every output is written atomically, so an interrupted run leaves no partial file.
 import Foundation
 import Dispatch
@@ -24,24 +24,34 @@ public enum PipelineRunner {
             try ctx.checkCancelled()
             try stages[k].process(item, ctx) { try push($0, k + 1) }
         }
-        try stages[0].start(ctx) { try push($0, 1) }
-        for k in 0..<stages.count {
-            try ctx.checkCancelled()
-            try stages[k].finish(ctx) { try push($0, k + 1) }
+        do {
+            try stages[0].start(ctx) { try push($0, 1) }
+            for k in 0..<stages.count {
+                try ctx.checkCancelled()
+                try stages[k].finish(ctx) { try push($0, k + 1) }
+            }
+        } catch is Interruption.Stopped {
+            throw RunStopped(reason: "interrupted")
         }
         return RunSummary(succeeded: ctx.succeeded, failures: ctx.failures)
     }
 
     nonisolated(unsafe) static var sources: [DispatchSourceSignal] = []
 
+    /// SIGINT, SIGTERM and SIGHUP ask the run to stop: stages stop at their next check, and outputs
+    /// are written only whole. A second signal gives up at once, after removing the temp files of
+    /// writes in progress.
     static func installSignalHandlers() {
         guard sources.isEmpty else { return }
-        for sig in [SIGINT, SIGTERM] {
+        for sig in [SIGINT, SIGTERM, SIGHUP] {
             signal(sig, SIG_IGN)
             let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             s.setEventHandler {
-                if RunContext.interrupted { exit(130) }   // second Ctrl-C: give up at once
-                RunContext.interrupted = true
+                if Interruption.requested {
+                    TemporaryFiles.removeAll()
+                    _exit(130)
+                }
+                Interruption.requested = true
                 FileHandle.standardError.write(Data("\ndlpipe: stopping (signal \(sig)); no partial outputs are kept\n".utf8))
             }
             s.resume()

@@ -93,17 +93,16 @@ public final class RunContext: @unchecked Sendable {
     public private(set) var failures: [(file: String, reason: String)] = []
     public private(set) var succeeded = 0
     private let lock = NSLock()
-    nonisolated(unsafe) static var interrupted = false
 
     public init(progress: ProgressReporter, stopOnError: Bool, resume: Bool = false) {
         self.progress = progress; self.stopOnError = stopOnError; self.resume = resume
     }
 
     /// True once SIGINT/SIGTERM arrived; long loops check it and throw RunStopped.
-    public var isCancelled: Bool { RunContext.interrupted }
+    public var isCancelled: Bool { Interruption.requested }
 
     public func checkCancelled() throws {
-        if RunContext.interrupted { throw RunStopped(reason: "interrupted") }
+        if Interruption.requested { throw RunStopped(reason: "interrupted") }
     }
 
     /// Records a bad input: printed as "file: reason"; stops the run under `on_error: stop`.

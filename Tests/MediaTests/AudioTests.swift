@@ -67,7 +67,7 @@ final class AudioTests: XCTestCase {
         XCTAssertEqual(Array(clip.samples.suffix(3000)).allSatisfy { $0 == 0 }, true)
         // 10 kHz cannot exist at 16 kHz: it must be attenuated by ≥ 40 dB, not folded to 6 kHz.
         let hi = (0..<44100).map { Float(0.5 * sin(2 * Double.pi * 10000 * Double($0) / 44100)) }
-        let out = Resampler.resample(hi, from: 44100, to: 16000)
+        let out = try Resampler.resample(hi, from: 44100, to: 16000)
         let core = Array(out[200..<(out.count - 200)])
         let rmsIn = 0.5 / 2.0.squareRoot()
         let rmsOut = (core.reduce(0.0) { $0 + Double($1 * $1) } / Double(core.count)).squareRoot()
@@ -75,8 +75,31 @@ final class AudioTests: XCTestCase {
         print(String(format: "10 kHz tone after 44.1→16 kHz: %.1f dB", db))
         XCTAssertLessThan(db, -40)
         // Upsampling keeps the tone too.
-        let up = Resampler.resample(Array(clip.samples.prefix(16000)), from: 16000, to: 48000)
+        let up = try Resampler.resample(Array(clip.samples.prefix(16000)), from: 16000, to: 48000)
         XCTAssertEqual(peakFrequency(up, 48000), 440, accuracy: 1)
+    }
+
+    /// Bad-input case 5: an odd rate took a slow path (a Bessel function per tap): 1 Hz → 16 kHz took ~24 s.
+    func testOddRatesUseTheBoundedTableAndStopOnInterruption() throws {
+        // 44101 Hz has no common factor with 16000: more phases than the table holds, so they are blended.
+        let tone = (0..<44101).map { Float(0.5 * sin(2 * Double.pi * 440 * Double($0) / 44101)) }
+        let out = try Resampler.resample(tone, from: 44101, to: 16000)
+        XCTAssertEqual(out.count, 16000)
+        XCTAssertEqual(peakFrequency(Array(out.prefix(16000)), 16000), 440, accuracy: 1)
+        // Away from the edges, the result is the tone itself sampled at 16 kHz, blended phases or exact.
+        func error(_ y: [Float]) -> Double {
+            (400..<15600).map { abs(Double(y[$0]) - 0.5 * sin(2 * Double.pi * 440 * Double($0) / 16000)) }.max()!
+        }
+        let exact = try Resampler.resample(Array((0..<44100).map { Float(0.5 * sin(2 * Double.pi * 440 * Double($0) / 44100)) }), from: 44100, to: 16000)
+        print(String(format: "440 Hz tone to 16 kHz, max |error|: from 44101 Hz (blended phases) %.2e, from 44100 Hz (exact phases) %.2e", error(out), error(exact)))
+        XCTAssertLessThan(error(out), 1e-3)
+        XCTAssertLessThan(error(out), 3 * error(exact) + 1e-5)
+        // 1 Hz → 16 kHz: 600 samples become 9.6 M, in time linear in the output.
+        let slow = (0..<600).map { Float($0 % 2) }
+        XCTAssertEqual(try Resampler.resample(slow, from: 1, to: 16000).count, 9_600_000)
+        Interruption.requested = true
+        defer { Interruption.requested = false }
+        XCTAssertThrowsError(try Resampler.resample(slow, from: 1, to: 16000)) { XCTAssertTrue($0 is Interruption.Stopped) }
     }
 
     func testFeaturesEqualLibrosa() throws {

@@ -60,6 +60,7 @@ func decodeInOrder<T>(_ files: [String], stage: String, _ ctx: RunContext, decod
                 }
             }
         }
+        try ctx.checkCancelled()   // a decode stopped by Ctrl-C is not a bad file
         for (i, r) in results.enumerated() {
             switch r! {
             case .success(let v): try deliver(start + i, v)

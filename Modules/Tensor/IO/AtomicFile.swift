@@ -19,12 +19,26 @@ public func writeFileAtomically(_ data: Data, to path: String) throws {
 /// that leaves none of them behind; the temp files are removed.
 public func writeFilesTogether(_ files: [(path: String, data: Data)]) throws {
     var temps: [String] = []
-    defer { for t in temps { unlink(t) } }
+    defer { for t in temps { unlink(t); TemporaryFiles.remove(t) } }
     for (path, data) in files { temps.append(try writeTemporary(data, beside: path)) }
     for (tmp, file) in zip(temps, files) where rename(tmp, file.path) != 0 {
         throw FileWriteError(path: file.path, reason: String(cString: strerror(errno)))
     }
+    for t in temps { TemporaryFiles.remove(t) }
     temps.removeAll()
+}
+
+/// Temp files being written or waiting for their rename, so a forced exit can remove them.
+public enum TemporaryFiles {
+    static let lock = NSLock()
+    nonisolated(unsafe) static var active = Set<String>()
+
+    static func add(_ p: String) { lock.lock(); active.insert(p); lock.unlock() }
+    static func remove(_ p: String) { lock.lock(); active.remove(p); lock.unlock() }
+
+    /// Unlinks every temp file still in progress (before exiting on a second Ctrl-C). It does not take
+    /// the lock: it runs when the process is about to end, possibly while a writer holds it.
+    public static func removeAll() { for p in active { unlink(p) } }
 }
 
 /// Writes and fsyncs `data` to a temp file in `path`'s folder; returns the temp file's path.
@@ -32,8 +46,12 @@ private func writeTemporary(_ data: Data, beside path: String) throws -> String 
     let url = URL(fileURLWithPath: path)
     let dir = url.deletingLastPathComponent().path
     let tmp = dir + "/." + url.lastPathComponent + ".\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
+    TemporaryFiles.add(tmp)
     let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw FileWriteError(path: path, reason: String(cString: strerror(errno))) }
+    guard fd >= 0 else {
+        TemporaryFiles.remove(tmp)
+        throw FileWriteError(path: path, reason: String(cString: strerror(errno)))
+    }
     var ok = true
     var err = ""
     data.withUnsafeBytes { raw in
@@ -48,6 +66,7 @@ private func writeTemporary(_ data: Data, beside path: String) throws -> String 
     close(fd)
     if !ok {
         unlink(tmp)
+        TemporaryFiles.remove(tmp)
         throw FileWriteError(path: path, reason: err)
     }
     return tmp
