@@ -21,7 +21,7 @@ public enum PNG {
     /// Limits checked before decoding (overridable per call).
     public struct Limits {
         public var maxSide = 16384
-        public var maxPixels = 64 << 20
+        public var maxPixels = 4096 * 4096
         public var maxFileBytes = 512 << 20
         public init() {}
     }
@@ -70,6 +70,14 @@ public enum PNG {
     public static func read(_ path: String, as mode: Mode = .gray, limits: Limits = Limits()) throws -> Image {
         let data = try readBytes(path, maxBytes: limits.maxFileBytes)
         return try decode(data, file: path, as: mode, limits: limits).image
+    }
+
+    /// Header facts from the first 33 bytes only (no whole-file read): for planning memory before decoding.
+    public static func header(path: String, limits: Limits = Limits()) throws -> PNGInfo {
+        guard let fh = FileHandle(forReadingAtPath: path) else { throw MediaError(path, String(cString: strerror(errno))) }
+        defer { try? fh.close() }
+        let head = (try? fh.read(upToCount: 33)) ?? Data()
+        return try head.withUnsafeBytes { try info($0, file: path, limits: limits) }
     }
 
     /// Header facts of a file without decoding pixels.

@@ -10,7 +10,13 @@ public struct PipelineConfig {
     public let stopOnError: Bool
     public let threads: Int?
 
-    static let topLevelKeys = ["stages", "on_error", "threads", "name", "description"]
+    static let topLevelKeys = ["stages", "on_error", "threads", "max_memory_mb", "name", "description"]
+
+    /// Half the physical memory: what a run may plan to use unless the config says max_memory_mb.
+    public static let defaultMemoryLimit: Int = {
+        let pages = sysconf(Int32(_SC_PHYS_PAGES)), size = sysconf(Int32(_SC_PAGESIZE))
+        return pages > 0 && size > 0 ? pages * size / 2 : 4 << 30
+    }()
 
     /// Reads, parses and validates a pipeline file; `overrides` are "stage.option=value" strings.
     ///
@@ -50,8 +56,16 @@ public struct PipelineConfig {
             guard let t = n.text, let v = Int(t), (1...256).contains(v) else { throw ConfigError(n.position, "threads must be an integer 1…256, found \(n.kindName)") }
             threads = v
         }
+        var memoryLimit = defaultMemoryLimit
+        if let n = root["max_memory_mb"] {
+            guard let t = n.text, let v = Int(t), (64...16_777_216).contains(v) else {
+                throw ConfigError(n.position, "max_memory_mb must be an integer 64…16777216, found \(n.kindName)")
+            }
+            memoryLimit = v << 20
+        }
         let dir = (file as NSString).deletingLastPathComponent
         var stages: [(StageSpec, StageOptions)] = []
+        var shape: [Int]? = nil
         for item in items {
             guard let e = item.entries, e.count == 1 else {
                 throw ConfigError(item.position, "each stage is a mapping with one stage name, e.g. '- read.png: {path: images}'")
@@ -61,7 +75,10 @@ public struct PipelineConfig {
                 let hint = closestMatch(name, in: registry.names).map { " (did you mean '\($0)'?)" } ?? ""
                 throw ConfigError(e[0].keyPosition, "unknown stage '\(name)'\(hint); `dlpipe stages` lists them")
             }
-            let opts = try validateOptions(spec, e[0].value, at: e[0].keyPosition, configDirectory: dir.isEmpty ? "." : dir)
+            var opts = try validateOptions(spec, e[0].value, at: e[0].keyPosition, configDirectory: dir.isEmpty ? "." : dir)
+            opts.inputShape = shape
+            opts.memoryLimit = memoryLimit
+            shape = spec.shape(opts, shape)
             stages.append((spec, opts))
         }
         // What flows between stages must match.

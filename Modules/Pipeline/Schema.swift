@@ -77,6 +77,10 @@ public struct ItemKind: RawRepresentable, Hashable, Sendable {
     public static let prediction = ItemKind("predictions")
 }
 
+/// The shape of one item a stage emits, from its options and the shape it receives: [C, H, W] for
+/// images, with 0 for a dimension not known before running (read.png's images have any size).
+public typealias ShapeRule = (_ options: StageOptions, _ input: [Int]?) -> [Int]?
+
 public struct StageSpec {
     public let name: String
     public let summary: String
@@ -84,10 +88,12 @@ public struct StageSpec {
     public let produces: ItemKind
     public let options: [OptionSpec]
     public let make: (StageOptions) throws -> Stage
+    /// How the stage changes the item shape (default: it passes the input's shape on).
+    public let shape: ShapeRule
     public init(name: String, summary: String, consumes: [ItemKind], produces: ItemKind, options: [OptionSpec],
-                make: @escaping (StageOptions) throws -> Stage) {
+                shape: @escaping ShapeRule = { _, input in input }, make: @escaping (StageOptions) throws -> Stage) {
         self.name = name; self.summary = summary; self.consumes = consumes; self.produces = produces
-        self.options = options; self.make = make
+        self.options = options; self.shape = shape; self.make = make
     }
 }
 
@@ -114,6 +120,10 @@ public struct StageOptions {
     public let position: SourcePosition
     public let values: [String: OptionValue]
     public let configDirectory: String
+    /// Shape of the items this stage receives, as far as known before running (see ShapeRule).
+    public var inputShape: [Int]? = nil
+    /// Bytes a stage may plan to use (the config's max_memory_mb; default half the physical memory).
+    public var memoryLimit: Int = PipelineConfig.defaultMemoryLimit
 
     public func int(_ k: String) -> Int { if case .int(let v)? = values[k] { return v }; fatalError("option \(stage).\(k) is not an int") }
     public func float(_ k: String) -> Double {

@@ -80,99 +80,70 @@ public final class Network: Layer {
         var elements: Int { shape.reduce(1, *) }
     }
 
-    func record(_ name: String, _ shape: [Int], _ module: Module?, multiplyAdds: Int) {
-        summary.append(LayerSummary(name: name, outputShape: shape, parameters: module?.parameterCount ?? 0, multiplyAdds: multiplyAdds))
-    }
-
     private func add(_ spec: LayerSpec, _ b: inout Builder) throws {
+        let p = try spec.plan(input: b.shape)
+        guard p.parameters <= Network.maxValuesPerExample else {
+            throw NetworkError("it needs \(p.parameters) parameters, more than \(Network.maxValuesPerExample)")
+        }
+        let inShape = b.shape
+        var module: Module?
+        var label: String
         switch spec {
         case .conv(let c):
-            guard b.shape.count == 3 else { throw NetworkError("conv needs a [C, H, W] input, got \(b.shape) (add '- reshape: [C, H, W]')") }
-            let oh = (b.shape[1] + 2 * c.padding - c.size) / c.stride + 1, ow = (b.shape[2] + 2 * c.padding - c.size) / c.stride + 1
-            guard b.shape[1] + 2 * c.padding >= c.size, b.shape[2] + 2 * c.padding >= c.size else {
-                throw NetworkError("conv \(c.size)×\(c.size) does not fit a \(b.shape[1])×\(b.shape[2]) input")
-            }
-            let conv = Conv2D(b.shape[0], c.filters, kernelSize: c.size, stride: c.stride, padding: c.padding, bias: c.bias,
+            let conv = Conv2D(inShape[0], c.filters, kernelSize: c.size, stride: c.stride, padding: c.padding, bias: c.bias,
                               relu: c.activation.kind == .relu, seed: b.nextSeed())
-            let name = b.name("conv")
-            steps.append(.conv(conv, c.activation)); named.append((name, conv))
-            b.shape = [c.filters, oh, ow]
-            record("\(name) \(c.size)×\(c.size)/\(c.stride) \(c.activation.kind.rawValue)", b.shape, conv,
-                   multiplyAdds: oh * ow * c.filters * conv.weight.count / c.filters)
+            label = b.name("conv")
+            steps.append(.conv(conv, c.activation)); named.append((label, conv)); module = conv
+            label += " \(c.size)×\(c.size)/\(c.stride) \(c.activation.kind.rawValue)"
         case .convTranspose(let c):
-            guard b.shape.count == 3 else { throw NetworkError("conv_transpose needs a [C, H, W] input, got \(b.shape) (add '- reshape: [C, H, W]')") }
-            let oh = (b.shape[1] - 1) * c.stride - 2 * c.padding + c.size + c.outputPadding
-            let ow = (b.shape[2] - 1) * c.stride - 2 * c.padding + c.size + c.outputPadding
-            guard oh > 0, ow > 0 else { throw NetworkError("conv_transpose gives an empty output for a \(b.shape[1])×\(b.shape[2]) input") }
-            let conv = ConvTranspose2D(b.shape[0], c.filters, kernelSize: c.size, stride: c.stride, padding: c.padding,
+            let conv = ConvTranspose2D(inShape[0], c.filters, kernelSize: c.size, stride: c.stride, padding: c.padding,
                                        outputPadding: c.outputPadding, bias: c.bias, seed: b.nextSeed())
-            let name = b.name("convt")
-            steps.append(.convTranspose(conv, c.activation)); named.append((name, conv))
-            let inH = b.shape[1], inW = b.shape[2]
-            b.shape = [c.filters, oh, ow]
-            record("\(name) \(c.size)×\(c.size)/\(c.stride) \(c.activation.kind.rawValue)", b.shape, conv,
-                   multiplyAdds: inH * inW * conv.weight.count)
+            label = b.name("convt")
+            steps.append(.convTranspose(conv, c.activation)); named.append((label, conv)); module = conv
+            label += " \(c.size)×\(c.size)/\(c.stride) \(c.activation.kind.rawValue)"
         case .maxpool(let size), .avgpool(let size):
             var isMax = false
             if case .maxpool = spec { isMax = true }
-            guard b.shape.count == 3, b.shape[1] >= size, b.shape[2] >= size else {
-                throw NetworkError("pool \(size) needs a [C, H, W] input of at least \(size)×\(size), got \(b.shape)")
-            }
-            if isMax, case .conv(let c, let a)? = steps.last, a.kind == .relu,
-               c.weight.shape[2] == c.weight.shape[3],
+            if isMax, case .conv(let c, let a)? = steps.last, a.kind == .relu, c.weight.shape[2] == c.weight.shape[3],
                ConvReluPoolFusion.applies(kernelSize: c.weight.shape[2], stride: c.stride, poolSize: size) {
                 steps[steps.count - 1] = .convReluPool(c)
             } else {
                 steps.append(.pool(max: isMax, size))
             }
-            b.shape = [b.shape[0], b.shape[1] / size, b.shape[2] / size]
-            record("\(isMax ? "maxpool" : "avgpool") \(size)", b.shape, nil, multiplyAdds: 0)
+            label = "\(isMax ? "maxpool" : "avgpool") \(size)"
         case .batchnorm:
-            guard b.shape.count == 3 || b.shape.count == 1 else {
-                throw NetworkError("batchnorm needs [C, H, W] or [features], got \(b.shape)")
-            }
-            let bn = BatchNorm(b.shape[0])
-            let name = b.name("bn")
+            let bn = BatchNorm(inShape[0])
+            label = b.name("bn")
+            steps.append(.bn(bn)); named.append((label, bn)); module = bn
             // Batch statistics need two values per channel: a BatchNorm1d needs two examples.
-            let perExample = b.shape.dropFirst().reduce(1, *)
+            let perExample = inShape.dropFirst().reduce(1, *)
             minimumTrainingBatch = Swift.max(minimumTrainingBatch, (2 + perExample - 1) / perExample)
-            steps.append(.bn(bn)); named.append((name, bn))
-            record(name, b.shape, bn, multiplyAdds: 0)
         case let .dense(units, a, bias):
-            if b.shape.count != 1 { steps.append(.flatten); b.shape = [b.elements] }
-            guard b.shape[0].multipliedReportingOverflow(by: units).partialValue <= Network.maxValuesPerExample,
-                  b.shape[0] <= Network.maxValuesPerExample / units else {
-                throw NetworkError("dense \(b.shape[0]) → \(units) needs \(b.shape[0]) × \(units) weights, more than \(Network.maxValuesPerExample)")
-            }
-            let d = Dense(b.shape[0], units, bias: bias, seed: b.nextSeed())
-            let name = b.name("fc")
-            steps.append(.dense(d, a)); named.append((name, d))
-            record("\(name) \(a.kind.rawValue)", [units], d, multiplyAdds: b.shape[0] * units)
-            b.shape = [units]
+            if inShape.count != 1 { steps.append(.flatten) }
+            let d = Dense(b.elements, units, bias: bias, seed: b.nextSeed())
+            label = b.name("fc")
+            steps.append(.dense(d, a)); named.append((label, d)); module = d
+            label += " \(a.kind.rawValue)"
         case .dropout(let rate):
             let d = Dropout(Float(rate), seed: b.nextSeed())
             steps.append(.dropout(d)); dropouts.append(d)
-            record("dropout \(rate)", b.shape, nil, multiplyAdds: 0)
+            label = "dropout \(rate)"
         case .activation(let a):
             steps.append(.activation(a))
-            record(a.kind.rawValue, b.shape, nil, multiplyAdds: 0)
+            label = a.kind.rawValue
         case .flatten:
             steps.append(.flatten)
-            b.shape = [b.elements]
-            record("flatten", b.shape, nil, multiplyAdds: 0)
+            label = "flatten"
         case .reshape(let s):
-            guard s.reduce(1, *) == b.elements else { throw NetworkError("reshape to \(s) needs \(s.reduce(1, *)) values, the input has \(b.elements) (\(b.shape))") }
             steps.append(.reshape(s))
-            b.shape = s
-            record("reshape", s, nil, multiplyAdds: 0)
+            label = "reshape"
         case let .embedding(v, d):
-            guard b.shape.count == 1 else { throw NetworkError("embedding needs token ids [T], got \(b.shape)") }
             let e = Embedding(v, d, seed: b.nextSeed())
-            let name = b.name("emb")
-            steps.append(.embedding(e)); named.append((name, e))
-            b.shape = [b.shape[0], d]
-            record(name, b.shape, e, multiplyAdds: 0)
+            label = b.name("emb")
+            steps.append(.embedding(e)); named.append((label, e)); module = e
         }
+        b.shape = p.output
+        summary.append(LayerSummary(name: label, outputShape: p.output, parameters: module?.parameterCount ?? 0, multiplyAdds: p.multiplyAdds))
     }
 
     public var children: [(String, Module)] { named }

@@ -25,6 +25,18 @@ final class VisionTrain: Stage {
         if o.float("scale_min") > o.float("scale_max") {
             throw ConfigError(o.position, "vision.train: scale_min must not exceed scale_max")
         }
+        // When the image size is known before running (after image.normalize or image.resize), a network
+        // too large for the memory limit is refused now; otherwise when the first images arrive.
+        if let s = o.inputShape, s.count == 3, s.allSatisfy({ $0 > 0 }) {
+            do { try checkMemory(inputShape: s, classes: 2) }
+            catch let e as NetworkError { throw ConfigError(o.node("layers")?.position ?? o.position, "vision.train: \(e.message)") }
+        }
+    }
+
+    /// Refuses a network whose training would exceed the memory limit, before any weight exists.
+    func checkMemory(inputShape: [Int], classes: Int) throws {
+        let estimate = try MemoryEstimate.of(layers + [.classifierHead(classes: classes)], input: inputShape)
+        try estimate.checkTraining(batch: loop.batchSize, limit: o.memoryLimit)
     }
 
     static let spec = StageSpec(
@@ -59,6 +71,8 @@ final class VisionTrain: Stage {
 
     func finish(_ ctx: RunContext, emit: Emit) throws {
         let data = try TrainingImages(train, stage: "vision.train")
+        do { try checkMemory(inputShape: data.shape, classes: data.classes.count) }
+        catch let e as NetworkError { throw StageError("vision.train", e.message) }
         var random = SeededRandom(seed: UInt64(loop.seed))
         let split = data.split(validation: o.float("validation_split"), random: &random)
         let net = try Network(layers: layers + [.classifierHead(classes: data.classes.count)], inputShape: data.shape, seed: UInt64(loop.seed))

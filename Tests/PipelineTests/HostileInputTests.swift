@@ -48,6 +48,14 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(s.failures.map { $0.reason }, ["no audio (the clip has 0 samples)"])
     }
 
+    /// Case 8: n_fft 65536 with hop_length 1 needs ~4 GB per second of audio.
+    func testFeaturesBeyondTheMemoryLimitAreRefusedPerClip() throws {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../MediaTests/Fixtures/audio").standardized.path
+        let s = try run("max_memory_mb: 1024\nstages:\n  - read.audio: {path: \(fixtures)}\n  - audio.melspec: {n_fft: 65536, hop_length: 1}\n  - write.features: {path: out/f.safetensors}\n")
+        XCTAssertEqual(s.failures.count, 3)
+        XCTAssertTrue(s.failures.allSatisfy { $0.reason.contains("more than the memory limit of 1.0 GB") }, "\(s.failures)")
+    }
+
     /// Case 10: names that collide (IDX items "imgs.idx#k"; a/1.png and b/1.png) used to overwrite each other.
     func testWritePNGNamesAreUniqueAndCountsTrue() throws {
         try idx([3, 2, 2], Array(repeating: 200, count: 12)).write(to: URL(fileURLWithPath: dir + "/imgs.idx"))
@@ -80,6 +88,27 @@ final class HostileInputTests: XCTestCase {
         try FileManager.default.createSymbolicLink(atPath: dir + "/link", withDestinationPath: dir + "/real")
         try FileManager.default.createSymbolicLink(atPath: dir + "/real/sub/loop", withDestinationPath: dir + "/real")
         XCTAssertEqual(try FileList.files(dir + "/link", extensions: ["png"]), [dir + "/link/sub/a.png"])
+    }
+
+    /// Case 6: an 8 KB PNG whose header says 8192×8192 decoded to 1 GB; 512 decoded images were held at once.
+    func testHugePNGsAreRefusedBeforeDecodingAndDecodedBytesAreBounded() throws {
+        try FileManager.default.createDirectory(atPath: dir + "/big", withIntermediateDirectories: true)
+        try PNG.write(Image(width: 1, height: 1, channels: 1, fill: 0.5), to: dir + "/big/a.png")
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: dir + "/big/a.png"))
+        bytes.replaceSubrange(16..<24, with: [0, 0, 0x20, 0, 0, 0, 0x20, 0])     // IHDR: 8192 × 8192
+        try bytes.write(to: URL(fileURLWithPath: dir + "/big/a.png"))
+        let s = try run("stages:\n  - read.png: {path: big}\n  - write.png: {folder: out}\n")
+        XCTAssertEqual(s.failures.map { $0.reason }, ["image has 67108864 pixels; the limit is 16777216"])
+        // Chunks are cut by decoded bytes: with 100 MB per file, at most 3 results wait at once (256 MB budget).
+        let ctx = RunContext(progress: ProgressReporter(quiet: true), stopOnError: false)
+        let lock = NSLock()
+        var waiting = 0, most = 0
+        try decodeInOrder((0..<10).map { "f\($0)" }, stage: "t", ctx, cost: { _ in 100 << 20 }, decode: { name -> String in
+            lock.lock(); waiting += 1; most = max(most, waiting); lock.unlock()
+            return name
+        }) { _, _ in lock.lock(); waiting -= 1; lock.unlock() }
+        XCTAssertEqual(waiting, 0)
+        XCTAssertLessThanOrEqual(most, 3)
     }
 
     /// Case 12: a non-finite prediction must still give valid JSON.

@@ -41,6 +41,25 @@ final class HostileTrainingTests: XCTestCase {
         XCTAssertEqual(try run(base + ", batch_size: 7}\n").failures.count, 0)
     }
 
+    /// Case 8: a network inside every per-layer range but far beyond the machine passed check, then died
+    /// allocating 64 GB. Now check refuses it when the image size is known, and the run before allocating.
+    func testNetworksBeyondTheMemoryLimitAreRefusedWithTheEstimate() throws {
+        let huge = "layers: [{conv: {filters: 4096, size: 1}}, {dense: 65536}]"
+        let path = dir + "/p.conf"
+        try "stages:\n  - read.png: {train: train}\n  - image.normalize:\n  - vision.train: {model: m.safetensors, \(huge)}\n"
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let cfg = try PipelineConfig.load(path, registry: testRegistry)
+        XCTAssertThrowsError(try cfg.stages[2].spec.make(cfg.stages[2].options)) { e in
+            XCTAssertTrue(e is ConfigError && "\(e)".contains("training needs about") && "\(e)".contains("more than the memory limit"), "\(e)")
+            print("check:", e)
+        }
+        // Image size unknown until the images arrive: refused at the start of training, before any weight exists.
+        try images("train", size: 8, count: 2)
+        XCTAssertThrowsError(try run("max_memory_mb: 64\nstages:\n  - read.png: {train: train}\n  - vision.train: {model: m.safetensors, layers: [{dense: 65536}]}\n")) { e in
+            XCTAssertTrue("\(e)".contains("more than the memory limit of 64 MB"), "\(e)")
+        }
+    }
+
     /// Case 2: test images of another size than the training images were read out of bounds.
     func testTestImagesOfAnotherSizeAreReportedPerFile() throws {
         try images("train", size: 8, count: 3)

@@ -35,7 +35,9 @@ final class ReadAudio: Stage {
         var limits = Audio.Limits()
         limits.maxSeconds = o.float("max_seconds")
         let rate = o.int("sample_rate"), duration = o.float("duration")
-        try decodeInOrder(jobs.map { $0.path }, stage: "read.audio", ctx, decode: {
+        // Bytes of the mono clip after resampling, from the header.
+        let cost: (String) -> Int = { (try? Audio.info($0, limits: limits)).map { Int($0.duration * Double(rate)) * 4 } ?? 0 }
+        try decodeInOrder(jobs.map { $0.path }, stage: "read.audio", ctx, cost: cost, decode: {
             try Audio.read($0, sampleRate: rate, duration: duration > 0 ? duration : nil, limits: limits)
         }) { i, clip in
             var item = Item(file: jobs[i].path, split: jobs[i].split, label: jobs[i].label)
@@ -56,7 +58,9 @@ final class AudioFeatures: Stage {
         s.scale = o.string("mel_scale") == "htk" ? .htk : .slaney
         if mfcc { s.nMFCC = o.int("n_mfcc") }
         settings = s; self.mfcc = mfcc
+        memoryLimit = o.memoryLimit
     }
+    let memoryLimit: Int
     static func options(mfcc: Bool) -> [OptionSpec] {
         var o = [
             OptionSpec("n_fft", .int(16...65536), default: .int(512), doc: "FFT length (any length; powers of two are fastest)"),
@@ -82,10 +86,23 @@ final class AudioFeatures: Stage {
         return out
     }
 
+    /// Bytes the features of `samples` samples need on the way (power spectrogram, mel rows, padding).
+    static func bytesNeeded(samples: Int, _ s: SpectrogramSettings) -> Int {
+        let frames = 1 + (samples + 2 * (s.nFFT / 2)) / s.hop, bins = s.nFFT / 2 + 1
+        let (p, o) = (bins + 2 * s.nMels).multipliedReportingOverflow(by: frames)
+        return o || p > Int.max / 16 ? Int.max : p * 8 + samples * 8
+    }
+
     func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws {
         guard let y = item.audio, let sr = item.sampleRate else { return }
         guard !y.isEmpty else {
             try ctx.fail(item.file, "no audio (the clip has 0 samples)")
+            return
+        }
+        let need = Self.bytesNeeded(samples: y.count, settings)
+        guard need <= memoryLimit else {
+            try ctx.fail(item.file, String(format: "features of this %.1f s clip would need %.1f GB with n_fft %d and hop_length %d, more than the memory limit of %.1f GB (raise hop_length or max_memory_mb)",
+                                          Double(y.count) / Double(sr), Double(need) / Double(1 << 30), settings.nFFT, settings.hop, Double(memoryLimit) / Double(1 << 30)))
             return
         }
         var it = item

@@ -10,6 +10,7 @@ final class ImageNormalize: Stage {
         summary: "MNIST-style digit normalisation: gray, light background inverted, ink cropped, 20px box, centred by mass",
         consumes: [.image], produces: .image,
         options: [OptionSpec("size", .int(8...512), default: .int(28), doc: "output side length (the digit box is 20/28 of it)")],
+        shape: { o, _ in [1, o.int("size"), o.int("size")] },
         make: { ImageNormalize($0) })
     func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws {
         var it = item
@@ -26,6 +27,7 @@ final class ImageResize: Stage {
         consumes: [.image], produces: .image,
         options: [OptionSpec("width", .int(1...16384), required: true, doc: "output width in pixels"),
                   OptionSpec("height", .int(1...16384), required: true, doc: "output height in pixels")],
+        shape: { o, input in [input?.first ?? 0, o.int("height"), o.int("width")] },
         make: { ImageResize($0) })
     func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws {
         var it = item

@@ -18,6 +18,7 @@ final class ReadIDX: Stage {
             OptionSpec("classes", .stringList, doc: "class names by label index (default: the label numbers)"),
             OptionSpec("limit", .int(0...100_000_000), default: .int(0), doc: "read at most this many images per split (0 = all)"),
         ],
+        shape: { _, _ in [1, 0, 0] },
         make: { ReadIDX($0) })
 
     func start(_ ctx: RunContext, emit: Emit) throws {

@@ -28,27 +28,46 @@ final class ReadPNG: Stage {
             OptionSpec("manifest", .path, doc: "CSV with lines 'file,label' (train split), paths relative to it"),
             OptionSpec("mode", .choice(["gray", "rgb"]), default: .string("gray"), doc: "decode as gray (Rec.601) or RGB"),
             OptionSpec("limit", .int(0...100_000_000), default: .int(0), doc: "read at most this many files per split (0 = all)"),
+            OptionSpec("max_pixels", .int(1...(16384 * 16384)), default: .int(4096 * 4096),
+                       doc: "refuse an image with more pixels than this before decoding it"),
         ],
+        shape: { o, _ in [o.string("mode") == "rgb" ? 3 : 1, 0, 0] },
         make: { try ReadPNG($0) })
 
     func start(_ ctx: RunContext, emit: Emit) throws {
         let mode: PNG.Mode = opts.string("mode") == "rgb" ? .rgb : .gray
         let jobs = try inputFiles(opts, stage: "read.png", extensions: ["png"])
-        try decodeInOrder(jobs.map { $0.path }, stage: "read.png", ctx, decode: { try PNG.read($0, as: mode) }) { i, img in
+        var limits = PNG.Limits()
+        limits.maxPixels = opts.int("max_pixels")
+        let channels = mode == .rgb ? 3 : 1
+        // Bytes the decoded image will hold (and its decoding briefly needs about 4× that).
+        let cost: (String) -> Int = { (try? PNG.header(path: $0, limits: limits)).map { $0.width * $0.height * channels * 4 } ?? 0 }
+        try decodeInOrder(jobs.map { $0.path }, stage: "read.png", ctx, cost: cost, decode: { try PNG.read($0, as: mode, limits: limits) }) { i, img in
             try emit(Item(file: jobs[i].path, split: jobs[i].split, label: jobs[i].label, image: img))
         }
     }
 }
 
+/// Decoded bytes one reading stage holds at once (a chunk's results wait to be handed on in order).
+let decodeBudgetBytes = 256 << 20
+
 /// Decodes files on all cores in chunks and hands the results over in input order; a file that fails
-/// is reported ("file: reason") and skipped. Shared by the file-reading stages.
-func decodeInOrder<T>(_ files: [String], stage: String, _ ctx: RunContext, decode: @escaping (String) throws -> T,
-                      _ deliver: (Int, T) throws -> Void) throws {
+/// is reported ("file: reason") and skipped. A chunk holds at most 512 files and, by `cost` (decoded
+/// bytes, estimated from headers), at most `decodeBudgetBytes` — or a single file, whatever its size.
+/// Shared by the file-reading stages.
+func decodeInOrder<T>(_ files: [String], stage: String, _ ctx: RunContext, cost: @escaping (String) -> Int,
+                      decode: @escaping (String) throws -> T, _ deliver: (Int, T) throws -> Void) throws {
     let task = ctx.progress.task(stage, total: files.count, unit: "files")
-    let chunk = 512
-    for start in stride(from: 0, to: files.count, by: chunk) {
+    var start = 0
+    while start < files.count {
         try ctx.checkCancelled()
-        let part = Array(files[start..<min(files.count, start + chunk)])
+        var end = start, bytes = 0
+        while end < files.count && end - start < 512 {
+            let c = cost(files[end])
+            if end > start && bytes + c > decodeBudgetBytes { break }
+            bytes += c; end += 1
+        }
+        let part = Array(files[start..<end])
         var results = [Result<T, MediaError>?](repeating: nil, count: part.count)
         results.withUnsafeMutableBufferPointer { buf in
             let out = UnsafeSendablePointer(buf.baseAddress!)
@@ -67,7 +86,8 @@ func decodeInOrder<T>(_ files: [String], stage: String, _ ctx: RunContext, decod
             case .failure(let e): try ctx.fail(e)
             }
         }
-        task.update(start + part.count)
+        task.update(end)
+        start = end
     }
     task.finish(files.count)
 }
