@@ -84,6 +84,9 @@ public enum ConfigParser {
                 if chars[k] == "\t" { throw err(n, k + 1, "tab character in indentation; indent with spaces") }
                 k += 1
             }
+            if let nul = chars.firstIndex(of: "\0") {
+                throw err(n, nul + 1, "a NUL character (\\0) cannot be part of a value (paths would be cut at it)")
+            }
             var out: [Character] = []
             var quote: Character? = nil
             var quoteCol = 0
@@ -178,9 +181,9 @@ public enum ConfigParser {
                 if l.indent > indent {
                     throw err(l.number, l.column, "inconsistent indentation: expected \(indent) spaces, found \(l.indent)")
                 }
-                guard Self.isSequenceItem(l.content) else {
-                    throw err(l.number, l.column, "expected a list item ('- …') here")
-                }
+                // A line at the list's indent that is no item ends a list written at its key's indent
+                // ("stages:" then "- …" at the same column); the enclosing mapping takes the line.
+                guard Self.isSequenceItem(l.content) else { break }
                 let after = String(l.content.dropFirst(1))
                 let lead = after.prefix(while: { $0 == " " }).count
                 let rest = String(after.dropFirst(lead))
@@ -239,32 +242,39 @@ public enum ConfigParser {
             return v
         }
 
-        /// Expands ${VAR} and ${VAR:-default}.
+        /// Expands ${VAR} and ${VAR:-default}; a default may itself hold ${…} (expanded only when used).
         func expand(_ s: String, _ line: Int, _ col: Int) throws -> String {
             guard s.contains("${") else { return s }
+            let c = Array(s)
             var out = ""
-            var rest = Substring(s)
-            var offset = 0
-            while let r = rest.range(of: "${") {
-                out += rest[..<r.lowerBound]
-                let startCol = col + offset + rest.distance(from: rest.startIndex, to: r.lowerBound)
-                guard let close = rest[r.upperBound...].firstIndex(of: "}") else {
-                    throw err(line, startCol, "unclosed '${' (expected '}')")
-                }
-                let body = String(rest[r.upperBound..<close])
+            var k = 0
+            while k < c.count {
+                guard c[k] == "$", k + 1 < c.count, c[k + 1] == "{" else { out.append(c[k]); k += 1; continue }
+                guard let close = Self.closingBrace(c, from: k) else { throw err(line, col + k, "unclosed '${' (expected '}')") }
+                let body = String(c[(k + 2)..<close])
                 let name: String, def: String?
                 if let d = body.range(of: ":-") { name = String(body[..<d.lowerBound]); def = String(body[d.upperBound...]) }
                 else { name = body; def = nil }
                 guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
-                    throw err(line, startCol, "invalid variable name '\(name)' in ${…}")
+                    throw err(line, col + k, "invalid variable name '\(name)' in ${…}")
                 }
                 if let v = env[name], !(def != nil && v.isEmpty) { out += v }
-                else if let d = def { out += d }
-                else { throw err(line, startCol, "environment variable \(name) is not set (write ${\(name):-default} to give a default)") }
-                offset += rest.distance(from: rest.startIndex, to: close) + 1
-                rest = rest[rest.index(after: close)...]
+                else if let d = def { out += try expand(d, line, col + k + 2 + name.count + 2) }
+                else { throw err(line, col + k, "environment variable \(name) is not set (write ${\(name):-default} to give a default)") }
+                k = close + 1
             }
-            return out + rest
+            return out
+        }
+
+        /// The index of the '}' that closes the '${' at `start`, counting nested '${…}'.
+        static func closingBrace(_ c: [Character], from start: Int) -> Int? {
+            var depth = 0, k = start
+            while k < c.count {
+                if c[k] == "$" && k + 1 < c.count && c[k + 1] == "{" { depth += 1; k += 2; continue }
+                if c[k] == "}" { depth -= 1; if depth == 0 { return k } }
+                k += 1
+            }
+            return nil
         }
     }
 
@@ -338,6 +348,11 @@ public enum ConfigParser {
                 let s = k
                 while k < chars.count {
                     let c = chars[k]
+                    // ${…} is one piece of the value, even inside a flow collection.
+                    if c == "$", k + 1 < chars.count, chars[k + 1] == "{", let close = Parser.closingBrace(chars, from: k) {
+                        k = close + 1
+                        continue
+                    }
                     if inFlow && (c == "," || c == "]" || c == "}") { break }
                     if c == ":" && (k + 1 == chars.count || chars[k + 1] == " ") {
                         throw fail("unexpected ': ' inside a value; quote the value if it contains ': '")
@@ -371,7 +386,7 @@ public enum ConfigParser {
                     case "n": out.append("\n")
                     case "t": out.append("\t")
                     case "r": out.append("\r")
-                    case "0": out.append("\0")
+                    case "0": k -= 2; throw fail("a NUL character (\\0) cannot be part of a value (paths would be cut at it)")
                     case "\"": out.append("\"")
                     case "\\": out.append("\\")
                     case "/": out.append("/")

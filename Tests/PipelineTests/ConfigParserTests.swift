@@ -121,3 +121,35 @@ final class ConfigParserTests: XCTestCase {
         XCTAssertGreaterThan(rejected, 1000)
     }
 }
+
+/// Bad-input case 13: constructs that were silently misread or wrongly refused.
+final class ConfigEdgeCaseTests: XCTestCase {
+    func testNestedDefaultsExpand() throws {
+        XCTAssertEqual(try parse("a: ${A:-${B}}\n", env: ["B": "bee"])["a"]?.text, "bee")
+        XCTAssertEqual(try parse("a: ${A:-${B:-x/${C:-c}}}/d\n")["a"]?.text, "x/c/d")
+        XCTAssertEqual(try parse("a: \"${A:-${B}}\"\n", env: ["A": "set", "B": "bee"])["a"]?.text, "set")
+        XCTAssertThrowsError(try parse("a: ${A:-${B}\n")) { XCTAssertTrue("\($0)".contains("unclosed '${'"), "\($0)") }
+    }
+
+    func testVariablesInsideFlowCollections() throws {
+        let root = try parse("x: {size: ${SIZE:-28}, list: [${A:-1}, 2]}\n", env: ["A": "7"])
+        XCTAssertEqual(root["x"]?["size"]?.text, "28")
+        XCTAssertEqual(root["x"]?["list"]?.items?.compactMap { $0.text }, ["7", "2"])
+    }
+
+    func testBlockListAtTheIndentOfItsKeyFollowedByMoreKeys() throws {
+        let root = try parse("stages:\n- read.png: {path: a}\n- write.png:\n    folder: b\non_error: stop\n")
+        XCTAssertEqual(root["stages"]?.items?.count, 2)
+        XCTAssertEqual(root["stages"]?.items?[1]["write.png"]?["folder"]?.text, "b")
+        XCTAssertEqual(root["on_error"]?.text, "stop")
+    }
+
+    func testNULIsRefusedNotTruncated() throws {
+        XCTAssertThrowsError(try parse("p: \"out/m\\0ontage.png\"\n")) { e in
+            XCTAssertEqual("\(e)", "t.conf:1:10: a NUL character (\\0) cannot be part of a value (paths would be cut at it)")
+        }
+        XCTAssertThrowsError(try ConfigParser.parse(Data("p: out/m\0x.png\n".utf8), file: "t.conf", environment: [:])) { e in
+            XCTAssertTrue("\(e)".hasPrefix("t.conf:1:9: a NUL character"), "\(e)")
+        }
+    }
+}
