@@ -1,5 +1,6 @@
 // PNG reading and writing through libpng's simplified API.
-// Convention: raw sample values scaled to [0,1]; alpha composited over black; gray = Rec.601
+// Convention: raw sample values scaled to [0,1]; transparency composited over white behind dark content
+// and over black behind light content (as a viewer shows a drawing); gray = Rec.601
 // luminance 0.299R + 0.587G + 0.114B. 16-bit files are read through libpng's 16-bit linear format
 // (reading them as 8-bit would apply an sRGB encode) and scaled by 1/65535.
 // The IHDR is parsed by us first, so hostile sizes are rejected before any pixel buffer exists.
@@ -102,26 +103,45 @@ public enum PNG {
             }
             let n = hdr.width * hdr.height
             var rgb = [Float](repeating: 0, count: n * 3)
+            var alpha = [Float](repeating: 1, count: n)
             if hdr.bitDepth == 16 {
-                // 16-bit linear RGBA, premultiplied: that is exactly "composited over black".
+                // 16-bit linear RGBA, premultiplied.
                 img.format = png_uint_32(CPNG_FORMAT_LINEAR_RGB_ALPHA)
                 var buf = [UInt16](repeating: 0, count: n * 4)
                 let ok = buf.withUnsafeMutableBytes { png_image_finish_read(&img, nil, $0.baseAddress, 0, nil) }
                 guard ok != 0 else { throw MediaError(file, "invalid PNG: \(message(img))") }
-                for i in 0..<n { for c in 0..<3 { rgb[3 * i + c] = Float(buf[4 * i + c]) / 65535 } }
+                for i in 0..<n {
+                    alpha[i] = Float(buf[4 * i + 3]) / 65535
+                    for c in 0..<3 { rgb[3 * i + c] = Float(buf[4 * i + c]) / 65535 }
+                }
             } else {
                 img.format = png_uint_32(CPNG_FORMAT_RGBA)
                 var buf = [UInt8](repeating: 0, count: n * 4)
                 let ok = buf.withUnsafeMutableBytes { png_image_finish_read(&img, nil, $0.baseAddress, 0, nil) }
                 guard ok != 0 else { throw MediaError(file, "invalid PNG: \(message(img))") }
                 for i in 0..<n {
-                    let a = Float(buf[4 * i + 3]) / 255
-                    for c in 0..<3 { rgb[3 * i + c] = Float(buf[4 * i + c]) / 255 * a }
+                    alpha[i] = Float(buf[4 * i + 3]) / 255
+                    for c in 0..<3 { rgb[3 * i + c] = Float(buf[4 * i + c]) / 255 * alpha[i] }
                 }
             }
+            compositeOverContrastingBackground(&rgb, alpha)
             let image = Image(width: hdr.width, height: hdr.height, channels: 3, pixels: rgb)
             return (mode == .gray ? image.gray() : image, hdr)
         }
+    }
+
+    /// Fills transparent areas (`rgb` is premultiplied) the way a viewer shows a drawing: over white when
+    /// the visible content is dark (black ink on a transparent sheet), over black when it is light.
+    static func compositeOverContrastingBackground(_ rgb: inout [Float], _ alpha: [Float]) {
+        guard alpha.contains(where: { $0 < 1 }) else { return }
+        var lum = 0.0, weight = 0.0
+        for (i, a) in alpha.enumerated() where a > 0 {
+            lum += Double(0.299 * rgb[3 * i] + 0.587 * rgb[3 * i + 1] + 0.114 * rgb[3 * i + 2])
+            weight += Double(a)
+        }
+        let background: Float = weight > 0 && lum / weight < 0.5 ? 1 : 0
+        guard background > 0 else { return }
+        for (i, a) in alpha.enumerated() where a < 1 { for c in 0..<3 { rgb[3 * i + c] += background * (1 - a) } }
     }
 
     static func message(_ img: png_image) -> String {

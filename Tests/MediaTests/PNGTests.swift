@@ -19,6 +19,16 @@ final class PNGTests: XCTestCase {
         XCTAssertLessThan(maxDiff, 2e-3, "\(name): maxdiff \(maxDiff)", file: file, line: line)
     }
 
+    /// Expected gray values of an image with transparency: colour (luminance) and alpha per pixel,
+    /// composited over white when the visible content is dark on average, else over black.
+    func expectComposited(_ name: String, _ f: @escaping (Int, Int) -> (lum: Double, alpha: Double),
+                          file: StaticString = #filePath, line: UInt = #line) throws {
+        var sum = 0.0, weight = 0.0
+        for y in 0..<H { for x in 0..<W { let p = f(x, y); if p.alpha > 0 { sum += p.lum * p.alpha; weight += p.alpha } } }
+        let bg = weight > 0 && sum / weight < 0.5 ? 1.0 : 0.0
+        try expectGray(name, { x, y in let p = f(x, y); return p.lum * p.alpha + bg * (1 - p.alpha) }, file: file, line: line)
+    }
+
     func testEveryColourTypeAndBitDepth() throws {
         for d in [1, 2, 4, 8, 16] {
             let m = Double((1 << d) - 1)
@@ -26,9 +36,9 @@ final class PNGTests: XCTestCase {
         }
         for d in [8, 16] {
             let m = (1 << d) - 1, md = Double(m)
-            try expectGray("gray_alpha\(d)") { x, y in
+            try expectComposited("gray_alpha\(d)") { x, y in
                 let v = self.pattern(m + 1, x, y)
-                return Double(v) / md * Double(m - v / 2) / md
+                return (Double(v) / md, Double(m - v / 2) / md)
             }
             let rgb: (Int, Int) -> Double = { x, y in
                 let v = self.pattern(m + 1, x, y)
@@ -36,17 +46,17 @@ final class PNGTests: XCTestCase {
             }
             try expectGray("rgb\(d)", rgb)
             try expectGray("rgb\(d)_interlaced", rgb)
-            try expectGray("rgba\(d)") { x, y in
+            try expectComposited("rgba\(d)") { x, y in
                 let v = self.pattern(m + 1, x, y)
-                return self.lum(Double(v), 0, md) / md * Double((m * (x + 1)) / self.W) / md
+                return (self.lum(Double(v), 0, md) / md, Double((m * (x + 1)) / self.W) / md)
             }
         }
         let pal: [(Double, Double, Double)] = [(0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1), (1, 1, 1)]
         try expectGray("palette") { x, y in let c = pal[self.pattern(5, x, y)]; return self.lum(c.0, c.1, c.2) }
         try expectGray("palette2") { x, y in let c = pal[self.pattern(4, x, y)]; return self.lum(c.0, c.1, c.2) }
         let alpha: [Double] = [1, 128.0 / 255, 1, 0, 1]
-        try expectGray("palette_trns") { x, y in
-            let i = self.pattern(5, x, y); let c = pal[i]; return self.lum(c.0, c.1, c.2) * alpha[i]
+        try expectComposited("palette_trns") { x, y in
+            let i = self.pattern(5, x, y); let c = pal[i]; return (self.lum(c.0, c.1, c.2), alpha[i])
         }
         try expectGray("gray8_interlaced") { x, y in Double(self.pattern(256, x, y)) / 255 }
     }

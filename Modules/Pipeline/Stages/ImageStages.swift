@@ -15,6 +15,10 @@ final class ImageNormalize: Stage {
     func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws {
         var it = item
         it.image = item.image?.mnistNormalized(size: size, box: max(1, size * 20 / 28))
+        if let img = it.image, !img.pixels.contains(where: { $0 > 0 }) {
+            try ctx.fail(item.file, "blank image: no ink after normalisation (nothing to recognise)")
+            return
+        }
         try emit(it)
     }
 }
