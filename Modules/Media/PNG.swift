@@ -189,6 +189,7 @@ public enum PNG {
     public static func write(_ image: Image, to path: String, bitDepth: Int = 8) throws {
         let data: Data
         do { data = try encode(image, bitDepth: bitDepth) } catch let e as MediaError { throw MediaError(path, e.reason) }
-        do { try writeFileAtomically(data, to: path) } catch { throw MediaError(path, "\(error)") }
+        do { try writeFileAtomically(data, to: path) }
+        catch let e as FileWriteError { throw MediaError(path, e.reason) }
     }
 }

@@ -2,6 +2,7 @@
 // name, type and range, required options, and that each stage accepts what the previous one produces.
 // Everything is checked before any compute, so `dlpipe check` and `dlpipe run` report the same errors.
 import Foundation
+import Tensor
 
 /// A fully validated pipeline: stages in order with typed options.
 public struct PipelineConfig {
@@ -90,7 +91,75 @@ public struct PipelineConfig {
                 throw ConfigError(opts.position, "\(spec.name) needs \(wants) as input, but \(from)")
             }
         }
+        try checkOutputsDistinct(stages)
         return PipelineConfig(file: file, stages: stages, stopOnError: stopOnError, threads: threads)
+    }
+
+    /// Every file the pipeline writes, with the option that names it.
+    public var outputs: [Output] { Self.outputs(stages) }
+
+    public struct Output {
+        public let path: String, isFolder: Bool, option: String, position: SourcePosition
+    }
+
+    static func outputs(_ stages: [(spec: StageSpec, options: StageOptions)]) -> [Output] {
+        stages.flatMap { spec, opts in
+            spec.options.compactMap { o -> Output? in
+                guard o.type.isOutput, let p = opts.optionalString(o.name) else { return nil }
+                if case .outputFolder = o.type {
+                    return Output(path: p, isFolder: true, option: "\(spec.name).\(o.name)", position: opts.position)
+                }
+                return Output(path: p, isFolder: false, option: "\(spec.name).\(o.name)", position: opts.position)
+            }
+        }
+    }
+
+    /// Two options naming one output file would overwrite each other's work.
+    static func checkOutputsDistinct(_ stages: [(spec: StageSpec, options: StageOptions)]) throws {
+        var seen: [String: Output] = [:]
+        for out in outputs(stages) where !out.isFolder {
+            let key = lexicallyNormalized(out.path)
+            if let first = seen[key] {
+                throw ConfigError(out.position, "\(out.option) writes \(out.path), which \(first.option) (line \(first.position.line)) writes too")
+            }
+            seen[key] = out
+        }
+    }
+
+    /// Before any work: every output's folder exists or can be created, and is writable; an output file
+    /// is not a folder. (`dlpipe check` and the start of `dlpipe run` both ask.)
+    public func checkOutputsWritable() throws {
+        for out in outputs {
+            let folder = out.isFolder ? out.path : (out.path as NSString).deletingLastPathComponent
+            if let problem = Self.writeProblem(folder: folder.isEmpty ? "." : folder) {
+                throw ConfigError(out.position, "\(out.option): cannot write \(out.path): \(problem)")
+            }
+            var isDir: ObjCBool = false
+            if !out.isFolder, FileManager.default.fileExists(atPath: out.path, isDirectory: &isDir), isDir.boolValue {
+                throw ConfigError(out.position, "\(out.option): \(out.path) is a folder, not a file")
+            }
+        }
+    }
+
+    /// Why files cannot be created in `folder`, or nil. It is tried for real: missing folders are made,
+    /// a probe file is created and removed, and the folders made for the probe are removed again.
+    static func writeProblem(folder: String) -> String? {
+        var made: [String] = []
+        var f = folder
+        while !FileManager.default.fileExists(atPath: f) {
+            made.append(f)
+            let parent = (f as NSString).deletingLastPathComponent
+            if parent.isEmpty || parent == f { break }
+            f = parent
+        }
+        defer { for d in made { rmdir(d) } }
+        do { try makeFolder(folder) } catch let e as FileWriteError { return "\(e.path): \(e.reason)" } catch { return "\(error)" }
+        let probe = folder + "/.dlpipe-probe.\(getpid()).tmp"
+        let fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return "\(folder) is not writable (\(String(cString: strerror(errno))))" }
+        close(fd)
+        unlink(probe)
+        return nil
     }
 
     static func validateOptions(_ spec: StageSpec, _ node: ConfigNode, at pos: SourcePosition,
@@ -113,7 +182,7 @@ public struct PipelineConfig {
         for o in spec.options where values[o.name] == nil {
             if o.required { throw ConfigError(pos, "\(spec.name) needs option '\(o.name)' (\(o.doc))") }
             if let d = o.defaultValue {
-                if case .path = o.type, case .string(let s) = d { values[o.name] = .string(resolve(s, configDirectory)) }
+                if o.type.isPath, case .string(let s) = d { values[o.name] = .string(resolve(s, configDirectory)) }
                 else { values[o.name] = d }
             }
         }
@@ -155,7 +224,7 @@ public struct PipelineConfig {
         case .string:
             guard let t = n.text else { throw bad("a string") }
             return .string(t)
-        case .path:
+        case .path, .outputFile, .outputFolder:
             guard let t = n.text, !t.isEmpty else { throw bad("a path") }
             return .string(resolve(t, configDirectory))
         case .choice(let c):

@@ -14,6 +14,7 @@ public enum PipelineRunner {
     /// Runs the pipeline and returns how many inputs succeeded / failed; `resume` lets training stages
     /// continue from their checkpoints.
     public static func run(_ config: PipelineConfig, progress: ProgressReporter, resume: Bool = false) throws -> RunSummary {
+        try config.checkOutputsWritable()
         if let t = config.threads { Parallel.threads = t }
         let ctx = RunContext(progress: progress, stopOnError: config.stopOnError, resume: resume)
         installSignalHandlers()

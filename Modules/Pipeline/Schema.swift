@@ -8,13 +8,20 @@ public enum OptionType {
     case float(ClosedRange<Double>)
     case bool
     case string
-    /// A file or folder path; relative paths resolve against the config file's folder.
+    /// A file or folder path to read; relative paths resolve against the config file's folder.
     case path
+    /// A file the stage writes (its folder must be creatable and writable; no two outputs may be one file).
+    case outputFile
+    /// A folder the stage writes files into.
+    case outputFolder
     case choice([String])
     case intList
     case stringList
     /// Structured value checked by the stage itself (e.g. a layer list); `summary` names it in docs.
     case custom(summary: String, validate: (ConfigNode) throws -> Void)
+
+    var isPath: Bool { switch self { case .path, .outputFile, .outputFolder: return true; default: return false } }
+    var isOutput: Bool { switch self { case .outputFile, .outputFolder: return true; default: return false } }
 
     public var name: String {
         switch self {
@@ -23,6 +30,8 @@ public enum OptionType {
         case .bool: return "bool"
         case .string: return "string"
         case .path: return "path"
+        case .outputFile: return "output file"
+        case .outputFolder: return "output folder"
         case .choice(let c): return c.joined(separator: "|")
         case .intList: return "list of int"
         case .stringList: return "list of string"

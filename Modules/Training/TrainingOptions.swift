@@ -21,7 +21,7 @@ public struct LoopSettings {
             OptionSpec("seed", .int(0...Int(Int32.max)), default: .int(d.seed), doc: "seed for initialisation, shuffling, augmentation, dropout"),
             OptionSpec("checkpoint_every", .int(0...10_000), default: .int(0),
                        doc: "write a resumable checkpoint every N epochs (0 = never); `dlpipe run --resume` continues from it"),
-            OptionSpec("checkpoint", .path, doc: "checkpoint file (default: the model path + '.checkpoint')"),
+            OptionSpec("checkpoint", .outputFile, doc: "checkpoint file (default: the model path + '.checkpoint')"),
         ]
     }
 

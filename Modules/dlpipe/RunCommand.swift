@@ -74,6 +74,7 @@ func checkCommand(_ args: [String]) -> Int32 {
     let r: RunArgs
     switch parseRunArgs(args, usage: checkUsage, allowVerbosity: false) { case .success(let v): r = v; case .failure(let c): return c.code }
     guard case .success(let cfg) = loadPipeline(r) else { return 2 }
+    do { try cfg.checkOutputsWritable() } catch { printError("\(error)"); return 2 }
     // Build every stage too: that opens model files and checks option combinations.
     for (spec, opts) in cfg.stages {
         do { _ = try spec.make(opts) } catch let e as ConfigError { printError(e.description); return 2 }

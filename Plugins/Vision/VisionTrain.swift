@@ -43,7 +43,7 @@ final class VisionTrain: Stage {
         name: "vision.train", summary: "Train a CNN image classifier; evaluate on held-out items; write model, metrics, report",
         consumes: [.image], produces: .none,
         options: [
-            OptionSpec("model", .path, required: true, doc: "where to write the trained model (.safetensors)"),
+            OptionSpec("model", .outputFile, required: true, doc: "where to write the trained model (.safetensors)"),
             OptionSpec("layers", .custom(summary: "layer list", validate: { _ = try LayerListParser.parse($0) }),
                        doc: "network, e.g. [{conv: {filters: 32, size: 3}}, {maxpool: 2}, {dense: 64}] (default: seed CNN); the output layer is added"),
         ] + LoopSettings.options() + OptimizerSettings.options() + [
@@ -53,8 +53,8 @@ final class VisionTrain: Stage {
             OptionSpec("scale_min", .float(0.1...10), default: .float(0.9), doc: "augmentation: smallest scale"),
             OptionSpec("scale_max", .float(0.1...10), default: .float(1.1), doc: "augmentation: largest scale"),
             OptionSpec("validation_split", .float(0...0.9), default: .float(0), doc: "fraction of training images held out to track per epoch"),
-            OptionSpec("metrics", .path, doc: "write metrics.json here"),
-            OptionSpec("report", .path, doc: "write report.html here"),
+            OptionSpec("metrics", .outputFile, doc: "write metrics.json here"),
+            OptionSpec("report", .outputFile, doc: "write report.html here"),
             OptionSpec("min_test_accuracy", .float(0...1), default: .float(0), doc: "fail the run if held-out accuracy is below this"),
         ],
         make: { try VisionTrain($0) })

@@ -106,18 +106,45 @@ final class CLITests: ScratchFolderTestCase {
         XCTAssertTrue(r.stderr.hasPrefix(trunc + ": "), r.stderr)
     }
 
+    /// Ctrl-C while a run is writing checkpoints, epoch after epoch: exit 130, no model (the run did not
+    /// finish), no temp file, and the checkpoint on disk is whole (a resumed run completes from it).
     func testInterruptedTrainingLeavesNoPartialFiles() throws {
         let conf = dir + "/train.conf"
         let digits = repoRoot + "/Tests/VisionTests/Fixtures/digits"
         try """
         stages:
           - read.png: {train: \(digits)/train, test: \(digits)/test}
-          - vision.train: {model: out/m.safetensors, metrics: out/metrics.json, epochs: 10000}
+          - vision.train: {model: out/m.safetensors, metrics: out/metrics.json, epochs: 10000, checkpoint_every: 1}
         """.write(toFile: conf, atomically: true, encoding: .utf8)
-        let r = try dlpipe(["run", conf], interruptAfter: 1.5)
-        XCTAssertEqual(r.status, 130, r.stderr)
-        XCTAssertTrue(r.stderr.contains("run stopped: interrupted"), r.stderr)
-        let out = (try? FileManager.default.contentsOfDirectory(atPath: dir + "/out")) ?? []
-        XCTAssertEqual(out, [], "an interrupted run must leave nothing behind")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = ["run", conf]
+        p.environment = ProcessInfo.processInfo.environment.merging(["SWIFT_BACKTRACE": "enable=no"]) { $1 }
+        p.standardOutput = FileHandle.nullDevice
+        let err = Pipe()
+        p.standardError = err
+        try p.run()
+        let checkpoint = dir + "/out/m.safetensors.checkpoint"
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: checkpoint) && p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+        Thread.sleep(forTimeInterval: 0.3)   // several more checkpoint writes
+        p.interrupt()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 130, stderr)
+        XCTAssertTrue(stderr.contains("run stopped: interrupted"), stderr)
+        let out = try FileManager.default.contentsOfDirectory(atPath: dir + "/out")
+        XCTAssertEqual(out, ["m.safetensors.checkpoint"], "an interrupted run leaves only whole checkpoints")
+        let resumed = try dlpipe(["run", conf, "--resume", "--set", "vision.train.epochs=\(try checkpointEpoch(checkpoint) + 1)"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/out/m.safetensors"))
+    }
+
+    /// The epoch a checkpoint was written after, from its safetensors metadata.
+    func checkpointEpoch(_ path: String) throws -> Int {
+        let d = try Data(contentsOf: URL(fileURLWithPath: path))
+        let n = d.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+        let header = try JSONSerialization.jsonObject(with: d.subdata(in: 8..<(8 + n))) as! [String: Any]
+        return Int((header["__metadata__"] as! [String: String])["epoch"]!)!
     }
 }

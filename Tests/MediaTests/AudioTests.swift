@@ -210,7 +210,8 @@ final class AudioTests: XCTestCase {
         try sox(["-n", "-r", "8000", "-b", "16", "\(dir!)/m.wav", "synth", "0.1", "sine", "440"])
         try sox(["-n", "-r", "8000", "-b", "16", "\(dir!)/m.flac", "synth", "0.1", "sine", "440"])
         var rng = SeededRandom(seed: 99)
-        var failures = 0, total = 0
+        var failures = 0
+        var bad: [String] = []
         for ext in ["wav", "flac"] {
             let base = try Data(contentsOf: URL(fileURLWithPath: "\(dir!)/m.\(ext)"))
             let path = "\(dir!)/mut.\(ext)"
@@ -226,12 +227,18 @@ final class AudioTests: XCTestCase {
                     for k in 0..<4 where at + k < d.count { d[at + k] = UInt8(rng.nextInt(256)) }
                 }
                 try d.write(to: URL(fileURLWithPath: path))
-                do { _ = try Audio.read(path) } catch { failures += 1 }
-                total += 1
+                // Either a clip that makes sense or an error that names the file.
+                do {
+                    let clip = try Audio.read(path)
+                    if clip.sampleRate <= 0 || !clip.samples.allSatisfy({ $0.isFinite && abs($0) <= 1.0001 }) { bad.append("\(i): clip out of range") }
+                } catch let e as MediaError {
+                    failures += 1
+                    if e.file != path || e.reason.isEmpty { bad.append("\(i): \(e)") }
+                } catch { bad.append("\(i): not a MediaError: \(error)") }
             }
         }
-        print("audio mutations: \(total) cases, \(failures) rejected with an error, none crashed")
-        XCTAssertEqual(total, 12000)
+        print("audio mutations: 12000 cases, \(failures) rejected with an error naming the file, \(bad.count) bad")
+        XCTAssertEqual(bad, [])
         XCTAssertGreaterThan(failures, 1000)
     }
 }

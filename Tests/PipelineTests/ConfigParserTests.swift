@@ -101,6 +101,7 @@ final class ConfigParserTests: XCTestCase {
         var rng = SeededRandom(seed: 77)
         let alphabet = Array(" :-#[]{},'\"\\\t\n\r${}~&*|>".utf8) + [0xFF, 0xC3, 0x00]
         var parsed = 0, rejected = 0
+        var misplaced: [String] = []
         for _ in 0..<100_000 {
             var b = base
             for _ in 0..<(1 + rng.nextInt(4)) {
@@ -112,13 +113,21 @@ final class ConfigParserTests: XCTestCase {
                 }
                 if b.isEmpty { b = [0x61] }
             }
+            // An error must point inside the file: line 1…(lines + 1), a column ≥ 1, a message.
+            let lines = b.filter { $0 == 0x0A }.count + 1
             do { _ = try ConfigParser.parse(Data(b), file: "f", environment: [:]); parsed += 1 }
-            catch is ConfigError { rejected += 1 }
+            catch let e as ConfigError {
+                rejected += 1
+                if e.position.file != "f" || !(1...lines + 1).contains(e.position.line) || e.position.column < 1 || e.message.isEmpty {
+                    misplaced.append("\(e)")
+                }
+            }
             catch { XCTFail("unexpected error type \(error)"); return }
         }
-        print("config mutations: \(parsed) parsed, \(rejected) rejected with a positioned error")
-        XCTAssertEqual(parsed + rejected, 100_000)
+        print("config mutations: \(parsed) parsed, \(rejected) rejected with a positioned error, \(misplaced.count) misplaced")
+        XCTAssertEqual(misplaced, [], "errors must point inside the file")
         XCTAssertGreaterThan(rejected, 1000)
+        XCTAssertGreaterThan(parsed, 1000)
     }
 }
 

@@ -331,3 +331,16 @@ final class KernelTests: XCTestCase {
         XCTAssertNil(broadcastShape([3], [4]))
     }
 }
+
+final class AtomicFileTests: XCTestCase {
+    /// Files that belong together are all written or none: the model is not left without its metrics.
+    func testFilesWrittenTogetherAreAllOrNothing() throws {
+        let dir = NSTemporaryDirectory() + "dlpipe-atomic-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        XCTAssertThrowsError(try writeFilesTogether([(dir + "/model.bin", Data([1, 2])), (dir + "/missing/metrics.json", Data([3]))]))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), [], "nothing written, no temp file left")
+        try writeFilesTogether([(dir + "/model.bin", Data([1, 2])), (dir + "/metrics.json", Data([3]))])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).sorted(), ["metrics.json", "model.bin"])
+    }
+}

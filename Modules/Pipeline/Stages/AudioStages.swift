@@ -123,7 +123,7 @@ final class WriteFeatures: Stage {
     static let spec = StageSpec(
         name: "write.features", summary: "Write every feature sequence into one safetensors file as [features, frames] (key = input file; labels in metadata)",
         consumes: [.features], produces: .none,
-        options: [OptionSpec("path", .path, required: true, doc: "output .safetensors file (written atomically)")],
+        options: [OptionSpec("path", .outputFile, required: true, doc: "output .safetensors file (written atomically)")],
         make: { WriteFeatures($0) })
     func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws {
         guard let f = item.features else { return }
@@ -144,7 +144,7 @@ final class WriteFeatures: Stage {
         }
         let data = Safetensors.encode(entries, metadata: meta)
         do { try makeParentFolder(path); try writeFileAtomically(data, to: path) }
-        catch { throw StageError("write.features", "\(path): \(error)") }
+        catch { throw writeFailure("write.features", path, error) }
         ctx.progress.info("wrote \(entries.count) feature sequences to \(path)")
     }
 }

@@ -5,9 +5,30 @@ import Foundation
 import Media
 import Tensor
 
+/// Creates the folder `path` will be written into (and its parents).
 public func makeParentFolder(_ path: String) throws {
     let dir = (path as NSString).deletingLastPathComponent
-    if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+    if !dir.isEmpty { try makeFolder(dir) }
+}
+
+/// mkdir -p, with the system's reason and the folder that could not be made in the error.
+public func makeFolder(_ dir: String) throws {
+    var st = stat()
+    if stat(dir, &st) == 0 {
+        guard (st.st_mode & S_IFMT) == S_IFDIR else { throw FileWriteError(path: dir, reason: "exists and is not a folder") }
+        return
+    }
+    let parent = (dir as NSString).deletingLastPathComponent
+    if !parent.isEmpty && parent != dir { try makeFolder(parent) }
+    if mkdir(dir, 0o755) != 0 && errno != EEXIST {
+        throw FileWriteError(path: dir, reason: "cannot create folder: \(String(cString: strerror(errno)))")
+    }
+}
+
+/// A write failure as a stage error, naming the path once (FileWriteError and MediaError name it already).
+func writeFailure(_ stage: String, _ path: String, _ error: Error) -> StageError {
+    let text = "\(error)"
+    return StageError(stage, text.contains(path) || error is FileWriteError ? text : "\(path): \(text)")
 }
 
 func csvField(_ s: String) -> String {
@@ -22,7 +43,7 @@ final class WriteCSV: Stage {
     static let spec = StageSpec(
         name: "write.csv", summary: "Write predictions as CSV: file,label,confidence then the next most likely labels",
         consumes: [.prediction], produces: .none,
-        options: [OptionSpec("path", .path, required: true, doc: "output CSV file (written atomically)")],
+        options: [OptionSpec("path", .outputFile, required: true, doc: "output CSV file (written atomically)")],
         make: { WriteCSV($0) })
     func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws {
         guard let p = item.prediction else { return }
@@ -36,7 +57,7 @@ final class WriteCSV: Stage {
         for k in stride(from: 2, through: width, by: 1) { header += ["label\(k)", "confidence\(k)"] }
         let text = ([header.joined(separator: ",")] + rows).joined(separator: "\n") + "\n"
         do { try makeParentFolder(path); try writeFileAtomically(Data(text.utf8), to: path) }
-        catch { throw StageError("write.csv", "\(path): \(error)") }
+        catch { throw writeFailure("write.csv", path, error) }
         ctx.progress.info("wrote \(rows.count) predictions to \(path)")
     }
 }
@@ -51,7 +72,7 @@ final class WriteJSONL: Stage {
     static let spec = StageSpec(
         name: "write.jsonl", summary: "Write predictions as JSON lines {file, label, confidence, top:[{label, p}], logits:[…]}",
         consumes: [.prediction], produces: .none,
-        options: [OptionSpec("path", .path, required: true, doc: "output .jsonl file (written atomically)")],
+        options: [OptionSpec("path", .outputFile, required: true, doc: "output .jsonl file (written atomically)")],
         make: { WriteJSONL($0) })
     func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws {
         guard let p = item.prediction else { return }
@@ -61,7 +82,7 @@ final class WriteJSONL: Stage {
     }
     func finish(_ ctx: RunContext, emit: Emit) throws {
         do { try makeParentFolder(path); try writeFileAtomically(Data((lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")).utf8), to: path) }
-        catch { throw StageError("write.jsonl", "\(path): \(error)") }
+        catch { throw writeFailure("write.jsonl", path, error) }
         ctx.progress.info("wrote \(lines.count) predictions to \(path)")
     }
 }
@@ -78,8 +99,8 @@ final class WritePNG: Stage {
     static let spec = StageSpec(
         name: "write.png", summary: "Write each image to a folder as PNG (and optionally a montage of the first 100)",
         consumes: [.image], produces: .image,
-        options: [OptionSpec("folder", .path, required: true, doc: "output folder; files keep their base names, made unique within the run"),
-                  OptionSpec("montage", .path, doc: "also write one grid image of the first 100 images (at most 256×256 each) here")],
+        options: [OptionSpec("folder", .outputFolder, required: true, doc: "output folder; files keep their base names, made unique within the run"),
+                  OptionSpec("montage", .outputFile, doc: "also write one grid image of the first 100 images (at most 256×256 each) here")],
         make: { WritePNG($0) })
 
     /// A file name no other image of this run has: the input's base name ("imgs.idx#7" → "imgs_7"),
@@ -103,9 +124,9 @@ final class WritePNG: Stage {
         if let img = item.image {
             let path = "\(folder)/\(uniqueName(item.file))"
             do {
-                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                try makeFolder(folder)
                 try PNG.write(img, to: path)
-            } catch { throw StageError("write.png", "\(error)") }
+            } catch { throw writeFailure("write.png", path, error) }
             count += 1
             ctx.countSuccess(item.file)
             let shape = [img.width, img.height, img.channels]
@@ -121,7 +142,7 @@ final class WritePNG: Stage {
     func finish(_ ctx: RunContext, emit: Emit) throws {
         if let m = montage, !montageImages.isEmpty {
             do { try makeParentFolder(m); try PNG.write(Image.montage(montageImages, columns: 10), to: m) }
-            catch { throw StageError("write.png", "\(error)") }
+            catch { throw writeFailure("write.png", m, error) }
         }
         ctx.progress.info("wrote \(count) PNG files to \(folder)")
     }

@@ -4,6 +4,7 @@ import Foundation
 
 public struct FileWriteError: Error, CustomStringConvertible {
     public let path: String, reason: String
+    public init(path: String, reason: String) { self.path = path; self.reason = reason }
     public var description: String { "\(path): \(reason)" }
 }
 
@@ -41,10 +42,23 @@ public enum TemporaryFiles {
     public static func removeAll() { for p in active { unlink(p) } }
 }
 
+/// Removes temp files of `name` left in `dir` by processes that no longer run (killed with SIGKILL,
+/// or a machine that lost power): ".NAME.PID.RAND.tmp" whose PID is gone.
+func removeStaleTemporaries(of name: String, in dir: String) {
+    guard let entries = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return }
+    let prefix = "." + name + "."
+    for e in entries where e.hasPrefix(prefix) && e.hasSuffix(".tmp") {
+        let parts = e.dropFirst(prefix.count).dropLast(4).split(separator: ".")
+        guard parts.count == 2, let pid = Int32(parts[0]), pid != getpid() else { continue }
+        if kill(pid, 0) != 0 && errno == ESRCH { unlink(dir + "/" + e) }
+    }
+}
+
 /// Writes and fsyncs `data` to a temp file in `path`'s folder; returns the temp file's path.
 private func writeTemporary(_ data: Data, beside path: String) throws -> String {
     let url = URL(fileURLWithPath: path)
     let dir = url.deletingLastPathComponent().path
+    removeStaleTemporaries(of: url.lastPathComponent, in: dir)
     let tmp = dir + "/." + url.lastPathComponent + ".\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
     TemporaryFiles.add(tmp)
     let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
