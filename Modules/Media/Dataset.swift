@@ -18,11 +18,13 @@ public enum FileList {
         var out: [LabeledFile] = []
         let labels = try folderEntries(root).filter { !$0.hasPrefix(".") }
         for label in labels.sorted(by: naturalOrder) {
-            let dir = root + "/" + label
+            let dir = label.hasPrefix("/") ? label : root + "/" + label
             guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else { continue }
             let files = try folderEntries(dir)
                 .filter { !$0.hasPrefix(".") && extensions.contains(($0 as NSString).pathExtension.lowercased()) }
-            for f in files.sorted(by: naturalOrder) { out.append(LabeledFile(path: dir + "/" + f, label: label)) }
+            for f in files.sorted(by: naturalOrder) {
+                out.append(LabeledFile(path: f.hasPrefix("/") ? f : dir + "/" + f, label: UndecodableNames.display(label)))
+            }
         }
         guard !out.isEmpty else { throw MediaError(root, "no \(extensions.sorted().joined(separator: "/")) files in label sub-folders") }
         return out
@@ -41,7 +43,7 @@ public enum FileList {
             guard stat(dir, &st) == 0, visited.insert(FolderIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))).inserted else { continue }
             let names = try folderEntries(dir)
             for name in names where !name.hasPrefix(".") {
-                let full = dir + "/" + name
+                let full = name.hasPrefix("/") ? name : dir + "/" + name
                 guard stat(full, &st) == 0 else { continue }   // a dangling link
                 if (st.st_mode & S_IFMT) == S_IFDIR { pending.append(full) }
                 else if extensions.contains((name as NSString).pathExtension.lowercased()) { out.append(full) }
@@ -52,12 +54,19 @@ public enum FileList {
 
     struct FolderIdentity: Hashable { let device: UInt64, inode: UInt64 }
 
-    /// The names in a folder; an unreadable folder is an error with the system's reason.
+    /// The names in a folder; an unreadable folder is an error with the system's reason. A name that
+    /// is not valid UTF-8 is read through an alias (see `UndecodableNames`), which is what is returned.
     static func folderEntries(_ dir: String) throws -> [String] {
         guard let d = opendir(dir) else { throw MediaError(dir, "cannot list folder: \(String(cString: strerror(errno)))") }
-        closedir(d)
-        do { return try FileManager.default.contentsOfDirectory(atPath: dir) }
-        catch { throw MediaError(dir, "cannot list folder") }
+        defer { closedir(d) }
+        var names: [String] = []
+        while let e = readdir(d) {
+            let bytes = withUnsafeBytes(of: e.pointee.d_name) { Array($0.prefix(while: { $0 != 0 })) }
+            if bytes == Array(".".utf8) || bytes == Array("..".utf8) { continue }
+            if let name = String(validating: bytes, as: UTF8.self) { names.append(name) }
+            else if let alias = UndecodableNames.alias(folder: dir, name: bytes) { names.append(alias) }
+        }
+        return names
     }
 
     /// A CSV manifest with lines `file,label` (a `file,label` header line is allowed); paths are relative
@@ -87,4 +96,35 @@ public enum FileList {
         if let x = Int(a), let y = Int(b), x != y { return x < y }
         return a.compare(b, options: .numeric) == .orderedAscending
     }
+}
+
+/// File and folder names that are not valid UTF-8 cannot be Swift strings. Each is given an alias: a
+/// symlink in a private folder, named after the original with the undecodable bytes written %XX, which
+/// points at the original by its raw bytes. Opening the alias opens the file; messages show its name.
+/// The private folder is removed when the process exits.
+enum UndecodableNames {
+    nonisolated(unsafe) static var folder: String?
+    static let lock = NSLock()
+
+    /// An absolute path that opens `folder/name`, or nil when no alias can be made.
+    static func alias(folder dir: String, name: [UInt8]) -> String? {
+        lock.lock(); defer { lock.unlock() }
+        if folder == nil {
+            let f = NSTemporaryDirectory() + "dlpipe-names-\(getpid())"
+            guard mkdir(f, 0o700) == 0 || errno == EEXIST else { return nil }
+            folder = f
+            atexit { if let f = UndecodableNames.folder { try? FileManager.default.removeItem(atPath: f) } }
+        }
+        var escaped = name.map { b -> String in b >= 0x80 || b < 0x20 || b == 0x25 ? String(format: "%%%02X", b) : String(UnicodeScalar(b)) }.joined()
+        var k = 1
+        while FileManager.default.fileExists(atPath: folder! + "/" + escaped) { k += 1; escaped = "\(k)-" + escaped }
+        let absolute = dir.hasPrefix("/") ? dir : FileManager.default.currentDirectoryPath + "/" + dir
+        let target = Array(absolute.utf8) + [0x2F] + name + [0]
+        let link = folder! + "/" + escaped
+        let ok = target.withUnsafeBufferPointer { t in t.withMemoryRebound(to: CChar.self) { symlink($0.baseAddress!, link) == 0 } }
+        return ok ? link : nil
+    }
+
+    /// The name to show for a label folder reached through an alias.
+    static func display(_ label: String) -> String { label.hasPrefix("/") ? (label as NSString).lastPathComponent : label }
 }

@@ -21,11 +21,11 @@ public final class ProgressReporter: @unchecked Sendable {
     }
 
     /// A normal message (suppressed by --quiet).
-    public func info(_ s: String) { if !quiet { write(s + "\n") } }
+    public func info(_ s: String) { if !quiet { write(terminalSafe(s) + "\n") } }
     /// Extra detail (only with --verbose).
-    public func detail(_ s: String) { if verbose { write(s + "\n") } }
+    public func detail(_ s: String) { if verbose { write(terminalSafe(s) + "\n") } }
     /// An error about one input; always shown.
-    public func error(_ s: String) { write(s + "\n") }
+    public func error(_ s: String) { write(terminalSafe(s) + "\n") }
 
     /// Starts a progress line for `total` steps of `title`.
     public func task(_ title: String, total: Int, unit: String) -> ProgressTask {
@@ -80,4 +80,19 @@ public final class ProgressTask {
         if reporter.quiet { return }
         reporter.write(line(done, metrics, final: true) + "\n")
     }
+}
+
+/// `s` with control characters other than newline and tab shown as \u{…}: file names, labels and
+/// tensor names come from outside, and an escape sequence in one must not drive the terminal.
+public func terminalSafe(_ s: String) -> String {
+    guard s.unicodeScalars.contains(where: isControl) else { return s }
+    var out = ""
+    for u in s.unicodeScalars {
+        if isControl(u) { out += "\\u{" + String(u.value, radix: 16) + "}" } else { out.unicodeScalars.append(u) }
+    }
+    return out
+}
+
+private func isControl(_ u: Unicode.Scalar) -> Bool {
+    (u.value < 0x20 && u != "\n" && u != "\t") || (0x7F...0x9F).contains(u.value)
 }

@@ -1,6 +1,7 @@
 // `dlpipe inspect [--json] FILE...`: header facts and mean gray of PNG files.
 import Foundation
 import Media
+import Pipeline
 import Tensor
 
 let inspectUsage = """
@@ -36,7 +37,7 @@ func inspectCommand(_ args: [String]) -> Int32 {
                 if json {
                     print("{\"file\":\(jsonQuoted(f)),\"kind\":\"audio\",\"format\":\(jsonQuoted(info.format)),\"sampleRate\":\(info.sampleRate),\"channels\":\(info.channels),\"frames\":\(info.frames),\"duration\":\(String(format: "%.6f", info.duration)),\"rms\":\(String(format: "%.6f", clip.rms))}")
                 } else {
-                    print("\(f): \(info.format), \(info.sampleRate) Hz, \(info.channels) channel\(info.channels == 1 ? "" : "s"), \(info.frames) frames (\(String(format: "%.3f", info.duration)) s), RMS \(String(format: "%.4f", clip.rms))")
+                    print("\(terminalSafe(f)): \(info.format), \(info.sampleRate) Hz, \(info.channels) channel\(info.channels == 1 ? "" : "s"), \(info.frames) frames (\(String(format: "%.3f", info.duration)) s), RMS \(String(format: "%.4f", clip.rms))")
                 }
                 continue
             }
@@ -46,7 +47,7 @@ func inspectCommand(_ args: [String]) -> Int32 {
             if json {
                 print("{\"file\":\(jsonQuoted(f)),\"kind\":\"png\",\"width\":\(info.width),\"height\":\(info.height),\"colorType\":\"\(info.colorType)\",\"bitDepth\":\(info.bitDepth),\"interlaced\":\(info.interlaced),\"meanGray\":\(String(format: "%.3f", mean))}")
             } else {
-                print("\(f): PNG \(info.width)×\(info.height) \(info.colorType) \(info.bitDepth)-bit\(info.interlaced ? " interlaced" : ""), mean gray \(String(format: "%.2f", mean))")
+                print("\(terminalSafe(f)): PNG \(info.width)×\(info.height) \(info.colorType) \(info.bitDepth)-bit\(info.interlaced ? " interlaced" : ""), mean gray \(String(format: "%.2f", mean))")
             }
         } catch {
             printError("\(error)")

@@ -33,7 +33,7 @@ func usageError(_ message: String) -> Int32 {
 }
 
 func printError(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
+    FileHandle.standardError.write(Data((terminalSafe(message) + "\n").utf8))
 }
 
 func makeRegistry() -> StageRegistry {

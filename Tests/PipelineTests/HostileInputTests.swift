@@ -111,6 +111,33 @@ final class HostileInputTests: XCTestCase {
         XCTAssertLessThanOrEqual(most, 3)
     }
 
+    /// Case 17: a file name that is not UTF-8 could never be read; an escape sequence in a name was
+    /// printed raw to the terminal.
+    func testAnyByteStringNameIsReadAndControlCharactersAreEscaped() throws {
+        try FileManager.default.createDirectory(atPath: dir + "/names", withIntermediateDirectories: true)
+        let png = try PNG.encode(Image(width: 3, height: 3, channels: 1, fill: 0.5))
+        let raw = Array((dir + "/names/bad").utf8) + [0xFF, 0x1B] + Array("[31mx.png".utf8) + [0]
+        let fd = raw.withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_WRONLY | O_CREAT, 0o644) } }
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        _ = png.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        try png.write(to: URL(fileURLWithPath: dir + "/names/ok.png"))
+        let s = try run("stages:\n  - read.png: {path: names}\n  - write.png: {folder: out}\n")
+        XCTAssertEqual(s.succeeded, 2)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/out").sorted(), ["bad%FF%1B[31mx.png", "ok.png"])
+        XCTAssertEqual(terminalSafe("a\u{1B}[31mb\nc\u{9B}"), "a\\u{1b}[31mb\nc\\u{9b}")
+    }
+
+    /// Case 9: the montage held 100 full-size images and a grid of their full size.
+    func testMontageIsMadeOfThumbnails() throws {
+        try FileManager.default.createDirectory(atPath: dir + "/large", withIntermediateDirectories: true)
+        for i in 0..<3 { try PNG.write(Image(width: 1000, height: 600, channels: 1, fill: 0.1 * Float(i)), to: dir + "/large/\(i).png") }
+        _ = try run("stages:\n  - read.png: {path: large}\n  - write.png: {folder: out, montage: m.png}\n")
+        let info = try PNG.info(path: dir + "/m.png")
+        XCTAssertLessThanOrEqual(info.width, 3 * 256 + 4 * 2)
+        XCTAssertLessThanOrEqual(info.height, 256 + 2 * 2)
+    }
+
     /// Case 12: a non-finite prediction must still give valid JSON.
     func testNonFinitePredictionsAreNullInJSONLines() throws {
         let opts = StageOptions(stage: "write.jsonl", position: SourcePosition(file: "t", line: 1, column: 1),
