@@ -43,6 +43,9 @@ let package = Package(
                 swiftSettings: fastSwift),
         .target(name: "Vision", dependencies: ["Tensor", "NN", "Media", "Pipeline", "Training"], path: "Plugins/Vision",
                 swiftSettings: fastSwift),
+        // Fuzz targets for every reader of outside data (scripts/fuzz.sh builds them with libFuzzer).
+        .executableTarget(name: "dlpipe-fuzz", dependencies: ["Tensor", "NN", "Media", "Pipeline", "Training"], path: "Modules/Fuzz",
+                          swiftSettings: fastSwift),
         .executableTarget(name: "dlpipe", dependencies: ["Tensor", "NN", "Media", "Pipeline", "Training", "Vision"], path: "Modules/dlpipe",
                           swiftSettings: fastSwift),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], path: "Tests/TensorTests",

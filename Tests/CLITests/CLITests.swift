@@ -109,6 +109,12 @@ final class CLITests: ScratchFolderTestCase {
     /// Ctrl-C while a run is writing checkpoints, epoch after epoch: exit 130, no model (the run did not
     /// finish), no temp file, and the checkpoint on disk is whole (a resumed run completes from it).
     func testInterruptedTrainingLeavesNoPartialFiles() throws {
+        try interruptTraining(with: SIGINT)
+        try FileManager.default.removeItem(atPath: dir + "/out")
+        try interruptTraining(with: SIGHUP)   // a closed terminal stops a run the same way
+    }
+
+    func interruptTraining(with signal: Int32) throws {
         let conf = dir + "/train.conf"
         let digits = repoRoot + "/Tests/VisionTests/Fixtures/digits"
         try """
@@ -128,7 +134,7 @@ final class CLITests: ScratchFolderTestCase {
         let deadline = Date().addingTimeInterval(60)
         while !FileManager.default.fileExists(atPath: checkpoint) && p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
         Thread.sleep(forTimeInterval: 0.3)   // several more checkpoint writes
-        p.interrupt()
+        kill(p.processIdentifier, signal)
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
         XCTAssertEqual(p.terminationStatus, 130, stderr)

@@ -1,0 +1,77 @@
+// Coverage-guided fuzz targets for every reader of outside data: the config parser, PNG, audio
+// (libsndfile through our checks), safetensors (with model-file metadata), and IDX/gzip. Each input
+// must give a value or a typed error — a trap, a hang or runaway memory is a finding.
+// Built by scripts/fuzz.sh with -sanitize=fuzzer,address and -DFUZZING; a normal build only prints
+// how to run it. Usage: dlpipe-fuzz TARGET [libFuzzer arguments...]
+import Foundation
+import Tensor
+import NN
+import Media
+import Pipeline
+import Training
+
+/// One fuzz target: feeds one input to a reader.
+struct FuzzTarget {
+    let name: String
+    let run: (Data) -> Void
+}
+
+/// A scratch file for the readers that take a path (libsndfile, zlib).
+let scratch = "/dev/shm/dlpipe-fuzz-\(getpid())"
+
+func viaFile(_ data: Data, _ ext: String, _ body: (String) throws -> Void) {
+    let path = scratch + "." + ext
+    _ = FileManager.default.createFile(atPath: path, contents: data)
+    _ = try? body(path)
+}
+
+let targets: [FuzzTarget] = [
+    FuzzTarget(name: "config") { d in
+        guard let root = try? ConfigParser.parse(d, file: "fuzz.conf", environment: ["A": "x"]) else { return }
+        if let layers = root["layers"] { _ = try? LayerListParser.parse(layers) }
+    },
+    FuzzTarget(name: "png") { d in _ = try? PNG.decode(d, file: "fuzz.png") },
+    FuzzTarget(name: "audio") { d in viaFile(d, "wav") { _ = try Audio.read($0, sampleRate: 16000) } },
+    FuzzTarget(name: "safetensors") { d in
+        guard let (tensors, meta) = try? Safetensors.decode(d, file: "fuzz.safetensors") else { return }
+        if let model = try? ModelFile(metadata: meta, file: "fuzz.safetensors"),
+           model.inputShape.reduce(1, *) <= 4096, let net = try? Network(layers: model.layers, inputShape: model.inputShape, seed: 0) {
+            try? net.load(tensors, file: "fuzz.safetensors")
+        }
+    },
+    FuzzTarget(name: "idx") { d in viaFile(d, "idx.gz") { _ = try IDX.read($0) } },
+]
+
+#if FUZZING
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<Int32>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+                         _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32) -> Int32
+
+nonisolated(unsafe) var selected: FuzzTarget!
+
+/// libFuzzer's runtime references this symbol even when the driver is given a callback.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+    selected.run(data.map { Data(bytes: $0, count: size) } ?? Data())
+    return 0
+}
+
+var args = CommandLine.arguments
+guard args.count >= 2, let t = targets.first(where: { $0.name == args[1] }) else {
+    FileHandle.standardError.write(Data("usage: dlpipe-fuzz TARGET [libFuzzer options] (targets: \(targets.map { $0.name }.joined(separator: ", ")))\n".utf8))
+    exit(2)
+}
+selected = t
+args.remove(at: 1)
+var cargs = args.map { strdup($0) } + [nil]
+var argc = Int32(args.count)
+let status = cargs.withUnsafeMutableBufferPointer { buf -> Int32 in
+    var argv = buf.baseAddress
+    return LLVMFuzzerRunDriver(&argc, &argv) { data, size in fuzzOne(data, size) }
+}
+for p in ["wav", "idx.gz"] { unlink(scratch + "." + p) }
+exit(status)
+#else
+FileHandle.standardError.write(Data("dlpipe-fuzz is built by scripts/fuzz.sh (with -sanitize=fuzzer); targets: \(targets.map { $0.name }.joined(separator: ", "))\n".utf8))
+exit(2)
+#endif
