@@ -1,6 +1,7 @@
 // The dlpipe binary as a user runs it: exit codes, messages, inspect output, and Ctrl-C safety.
 // The binary is the one `swift build --build-tests` put beside the test bundle (scripts/test.sh does).
 import XCTest
+import TestSupport
 import Media
 
 let binary: String = {
@@ -36,16 +37,6 @@ func dlpipe(_ args: [String], cwd: String? = nil, interruptAfter: Double? = nil)
 }
 
 let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized.path
-
-/// A test case with a fresh scratch folder `dir`, removed afterwards.
-class ScratchFolderTestCase: XCTestCase {
-    var dir: String!
-    override func setUp() {
-        dir = NSTemporaryDirectory() + "dlpipe-cli-\(UUID().uuidString)"
-        try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
-}
 
 final class CLITests: ScratchFolderTestCase {
 

@@ -2,6 +2,7 @@
 // error naming the file and the field (exit 2 / 1), never a trap (the first vision format trapped
 // with SIGILL on each of these).
 import XCTest
+import TestSupport
 
 final class ModelFileCLITests: ScratchFolderTestCase {
 

@@ -1,6 +1,7 @@
 // Bad-input case 15: outputs that cannot be written are found by `check` and at the start of `run`,
 // before any work, with one clear message; two options writing one file are a config error.
 import XCTest
+import TestSupport
 
 final class OutputCheckTests: ScratchFolderTestCase {
     func conf(_ stages: String) throws -> String {

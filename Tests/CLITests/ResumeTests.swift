@@ -2,6 +2,7 @@
 // written) and continued with --resume ends with the same model file, byte for byte, as a run that was
 // never stopped. A checkpoint from another run is refused.
 import XCTest
+import TestSupport
 
 final class ResumeTests: ScratchFolderTestCase {
 

@@ -1,5 +1,6 @@
 // Audio decoding of every encoding, resampling quality, librosa-equal features, and hostile files.
 import XCTest
+import TestSupport
 import Tensor
 import NN
 @testable import Media
@@ -26,13 +27,7 @@ func peakFrequency(_ x: [Float], _ rate: Int) -> Double {
     return (Double(k) + d) * Double(rate) / Double(n)
 }
 
-final class AudioTests: XCTestCase {
-    var dir: String!
-    override func setUp() {
-        dir = NSTemporaryDirectory() + "dlpipe-audio-\(UUID().uuidString)"
-        try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+final class AudioTests: ScratchFolderTestCase {
 
     func testEveryEncodingDecodesToTheSameTone() throws {
         let cases: [(String, [String])] = [

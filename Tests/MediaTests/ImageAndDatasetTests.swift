@@ -1,15 +1,10 @@
 // Image operations and dataset plumbing.
 import XCTest
+import TestSupport
 import Tensor
 @testable import Media
 
-final class ImageAndDatasetTests: XCTestCase {
-    var dir: String!
-    override func setUp() {
-        dir = NSTemporaryDirectory() + "dlpipe-ds-\(UUID().uuidString)"
-        try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+final class ImageAndDatasetTests: ScratchFolderTestCase {
 
     func testAreaResizeAveragesAndBilinearKeepsConstants() {
         let img = Image(width: 4, height: 4, channels: 1, pixels: (0..<16).map(Float.init))

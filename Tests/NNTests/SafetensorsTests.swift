@@ -1,5 +1,6 @@
 // Checkpoint round trip, PyTorch naming, Python interoperability, and hostile headers.
 import XCTest
+import TestSupport
 import Tensor
 @testable import NN
 
@@ -13,13 +14,7 @@ final class SmallNet: Layer {
     }
 }
 
-final class SafetensorsTests: XCTestCase {
-    var dir: String!
-    override func setUp() {
-        dir = NSTemporaryDirectory() + "dlpipe-st-\(UUID().uuidString)"
-        try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+final class SafetensorsTests: ScratchFolderTestCase {
 
     func testStateDictUsesPyTorchNamesAndLayouts() {
         let names = Dictionary(uniqueKeysWithValues: SmallNet().stateDict().map { ($0.0, $0.1.shape) })

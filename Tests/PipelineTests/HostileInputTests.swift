@@ -1,23 +1,13 @@
 // Inputs a hostile or careless user gives: each case once trapped, or exited 0 with a wrong result.
 // Now each is a clear per-file error or a handled case.
 import XCTest
+import TestSupport
 import Tensor
 import Media
 @testable import Pipeline
 
-final class HostileInputTests: XCTestCase {
-    var dir: String!
-    override func setUp() {
-        dir = NSTemporaryDirectory() + "dlpipe-hostile-\(UUID().uuidString)"
-        try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
-
-    func run(_ conf: String) throws -> RunSummary {
-        let path = dir + "/p.conf"
-        try conf.write(toFile: path, atomically: true, encoding: .utf8)
-        return try PipelineRunner.run(try PipelineConfig.load(path, registry: registry), progress: ProgressReporter(quiet: true))
-    }
+final class HostileInputTests: ScratchFolderTestCase {
+    func run(_ conf: String) throws -> RunSummary { try runPipeline(conf, registry: registry) }
 
     func idx(_ dims: [Int], _ values: [UInt8]) -> Data {
         var d = Data([0, 0, 8, UInt8(dims.count)])

@@ -1,17 +1,12 @@
 // Model files: a round trip keeps the network, and hand-made or corrupted metadata gets an error that
 // names the field — the same range checks a config gets, never a trap.
 import XCTest
+import TestSupport
 import Tensor
 import NN
 @testable import Training
 
-final class ModelFileTests: XCTestCase {
-    var dir: String!
-    override func setUp() {
-        dir = NSTemporaryDirectory() + "dlpipe-model-\(UUID().uuidString)"
-        try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+final class ModelFileTests: ScratchFolderTestCase {
 
     func testRoundTripRebuildsTheSameNetwork() throws {
         let layers: [LayerSpec] = [.conv(ConvSpec(filters: 4, size: 3, padding: 1)), .maxpool(size: 2), .batchnorm,

@@ -1,23 +1,13 @@
 // Training inputs that used to trap or to give a silently wrong result (bad-input issue, cases 1, 2).
 import XCTest
+import TestSupport
 import Tensor
 import Media
 @testable import Pipeline
 @testable import Vision
 
-final class HostileTrainingTests: XCTestCase {
-    var dir: String!
-    override func setUp() {
-        dir = NSTemporaryDirectory() + "dlpipe-hostile-train-\(UUID().uuidString)"
-        try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
-
-    func run(_ conf: String) throws -> RunSummary {
-        let path = dir + "/p.conf"
-        try conf.write(toFile: path, atomically: true, encoding: .utf8)
-        return try PipelineRunner.run(try PipelineConfig.load(path, registry: testRegistry), progress: ProgressReporter(quiet: true))
-    }
+final class HostileTrainingTests: ScratchFolderTestCase {
+    func run(_ conf: String) throws -> RunSummary { try runPipeline(conf, registry: testRegistry) }
 
     /// Writes `count` images of `size`×`size` per class into `folder/<class>/`.
     func images(_ folder: String, size: Int, count: Int) throws {

@@ -2,6 +2,7 @@
 // pipeline runner, check held-out accuracy, reload the checkpoint, and classify a folder of mixed and
 // corrupt PNGs.
 import XCTest
+import TestSupport
 import Tensor
 import NN
 import Media
@@ -18,20 +19,9 @@ let testRegistry: StageRegistry = {
     return r
 }()
 
-final class VisionPipelineTests: XCTestCase {
-    var dir: String!
-    override func setUp() {
-        dir = NSTemporaryDirectory() + "dlpipe-vision-\(UUID().uuidString)"
-        try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+final class VisionPipelineTests: ScratchFolderTestCase {
 
-    func run(_ conf: String, name: String = "p.conf") throws -> RunSummary {
-        let path = dir + "/" + name
-        try conf.write(toFile: path, atomically: true, encoding: .utf8)
-        let cfg = try PipelineConfig.load(path, registry: testRegistry)
-        return try PipelineRunner.run(cfg, progress: ProgressReporter(quiet: true))
-    }
+    func run(_ conf: String, name: String = "p.conf") throws -> RunSummary { try runPipeline(conf, name: name, registry: testRegistry) }
 
     func trainTiny() throws -> RunSummary {
         try run("""
