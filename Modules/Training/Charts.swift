@@ -22,7 +22,8 @@ enum SVGChart {
 
     static func label(_ v: Double) -> String {
         if v == 0 { return "0" }
-        if abs(v) >= 1e4 || abs(v) < 1e-3 { return String(format: "%.1e", v) }
+        if abs(v) >= 1e4 && abs(v) < 1e7 { return String(format: "%gk", (v / 100).rounded() / 10) }
+        if abs(v) >= 1e7 || abs(v) < 1e-3 { return String(format: "%.1e", v) }
         return String(format: "%g", (v * 1e4).rounded() / 1e4)
     }
 
@@ -31,7 +32,7 @@ enum SVGChart {
         let all = lines.flatMap { $0.values.compactMap { $0 } }.filter { $0.isFinite }
         let n = lines.map { $0.values.count }.max() ?? 0
         guard !all.isEmpty, n > 0 else { return "" }
-        let w = 460.0, h = 240.0, left = 58.0, right = 14.0, top = 28.0, bottom = 40.0
+        let w = 460.0, h = 240.0, left = 58.0, right = 14.0, top = 34.0, bottom = 40.0
         var lo = all.min()!, hi = all.max()!
         if lo > 0 && lo < hi * 0.5 { lo = 0 }
         if hi - lo < 1e-12 { hi = lo + max(abs(lo) * 0.1, 1e-3); lo -= max(abs(lo) * 0.1, 1e-3) }
@@ -63,7 +64,8 @@ enum SVGChart {
                 let xy = p.split(separator: ",")
                 s += "<circle cx='\(xy[0])' cy='\(xy[1])' r='2.5' fill='\(line.color)'/>"
             }
-            let lx = w - right - 150, ly = top + 4 + Double(k) * 14
+            // The legend sits in the top margin, right of the title, clear of the lines.
+            let lx = w - right - 100, ly = 8 + Double(k) * 11
             s += String(format: "<rect x='%.1f' y='%.1f' width='12' height='3' fill='%@'/>", lx, ly, line.color)
             s += String(format: "<text x='%.1f' y='%.1f' font-size='10'>%@</text>", lx + 16, ly + 4, htmlEscape(line.name))
         }

@@ -43,13 +43,16 @@ public struct ClassifierTrainer {
         let secs = Date().timeIntervalSince(t0)
         var m = [Metric("loss", lossSum / Double(max(seen, 1))), Metric("accuracy", Double(correct) / Double(max(seen, 1))),
                  Metric(throughputName, Double(seen) / max(secs, 1e-9))]
+        var shown = [("loss", String(format: "%.4f", m[0].value)), ("acc", String(format: "%.4f", m[1].value)),
+                     (throughputName.replacingOccurrences(of: "_per_s", with: "/s"), String(Int(m[2].value)))]
         if let v = validation, !v.labels.isEmpty {
-            let predicted = Inference.classify(net, v.x)
-            m.append(Metric("validation_accuracy", Double(zip(predicted, v.labels).filter { $0 == $1 }.count) / Double(v.labels.count)))
+            let logits = Inference.evaluate(net, v.x)
+            let loss = Double(Autograd.noGrad { Loss.crossEntropy(logits, labels: v.labels) }.item)
+            let acc = Double(zip(logits.argmaxRows(), v.labels).filter { $0 == $1 }.count) / Double(v.labels.count)
+            m += [Metric("validation_loss", loss), Metric("validation_accuracy", acc)]
+            shown += [("val_loss", String(format: "%.4f", loss)), ("val_acc", String(format: "%.4f", acc))]
         }
-        task.finish(step, [("loss", String(format: "%.4f", m[0].value)), ("acc", String(format: "%.4f", m[1].value)),
-                           (throughputName.replacingOccurrences(of: "_per_s", with: "/s"), String(Int(m[2].value)))]
-                    + m.dropFirst(3).map { ("val_acc", String(format: "%.4f", $0.value)) })
+        task.finish(step, shown)
         return m
     }
 }

@@ -32,15 +32,21 @@ public enum Inference {
         }
     }
 
-    /// Class indices (argmax of the outputs) for `x`, in evaluation mode; the network's mode is restored.
-    public static func classify(_ net: Network, _ x: Tensor, training wasTraining: Bool = true) -> [Int] {
+    /// Outputs for `x` in evaluation mode, 256 examples at a time; the network's mode is restored.
+    public static func evaluate(_ net: Network, _ x: Tensor, training wasTraining: Bool = true) -> Tensor {
         net.eval()
         defer { if wasTraining { net.train() } }
-        var out: [Int] = []
-        let n = x.shape[0]
+        let n = x.shape[0], width = net.outputShape.reduce(1, *)
+        let out = Tensor(uninitialized: [n] + net.outputShape)
         for s in stride(from: 0, to: n, by: 256) {
-            out += run(net, x.slice(s..<Swift.min(n, s + 256))).argmaxRows()
+            let part = run(net, x.slice(s..<Swift.min(n, s + 256)))
+            (out.data + s * width).update(from: part.data, count: part.count)
         }
         return out
+    }
+
+    /// Class indices (argmax of the outputs) for `x`, in evaluation mode; the network's mode is restored.
+    public static func classify(_ net: Network, _ x: Tensor, training wasTraining: Bool = true) -> [Int] {
+        evaluate(net, x, training: wasTraining).argmaxRows()
     }
 }
