@@ -118,6 +118,39 @@ public final class Embedding: Layer {
     }
 }
 
+/// Stacked LSTM over batch-first sequences, as PyTorch's nn.LSTM(batch_first=True): parameters
+/// weight_ih_l{k} [4H, in], weight_hh_l{k} [4H, H], bias_ih_l{k}, bias_hh_l{k} [4H], initialised
+/// U(−1/√H, 1/√H). Input [N, T, F] with optional lengths; output the last layer's sequence [N, T, H]
+/// or each sequence's final state [N, H].
+public final class LSTM: Layer {
+    public let hidden: Int, layers: Int, sequence: Bool
+    public let weightsIH: [Tensor], weightsHH: [Tensor], biasesIH: [Tensor], biasesHH: [Tensor]
+    public init(_ inputSize: Int, hidden: Int, layers: Int = 1, sequence: Bool = false, seed: UInt64 = 0) {
+        var rng = SeededRandom(seed: seed)
+        let bound = 1 / Float(hidden).squareRoot()
+        func u(_ shape: [Int]) -> Tensor { parameter(Tensor.uniform(shape, low: -bound, high: bound, using: &rng)) }
+        var wi: [Tensor] = [], wh: [Tensor] = [], bi: [Tensor] = [], bh: [Tensor] = []
+        for k in 0..<layers {
+            wi.append(u([4 * hidden, k == 0 ? inputSize : hidden])); wh.append(u([4 * hidden, hidden]))
+            bi.append(u([4 * hidden])); bh.append(u([4 * hidden]))
+        }
+        self.hidden = hidden; self.layers = layers; self.sequence = sequence
+        weightsIH = wi; weightsHH = wh; biasesIH = bi; biasesHH = bh
+    }
+    public var ownParameters: [(String, Tensor)] {
+        (0..<layers).flatMap { k in [("weight_ih_l\(k)", weightsIH[k]), ("weight_hh_l\(k)", weightsHH[k]),
+                                     ("bias_ih_l\(k)", biasesIH[k]), ("bias_hh_l\(k)", biasesHH[k])] }
+    }
+    public func callAsFunction(_ x: Tensor) -> Tensor { callAsFunction(x, lengths: nil) }
+    public func callAsFunction(_ x: Tensor, lengths: [Int]?) -> Tensor {
+        var h = x
+        for k in 0..<layers {
+            h = h.lstm(weightsIH[k], weightsHH[k], biasesIH[k], biasesHH[k], lengths: lengths, sequence: k < layers - 1 || sequence)
+        }
+        return h
+    }
+}
+
 /// [N, ...] → [N, product of the rest].
 public final class Flatten: Layer {
     public init() {}

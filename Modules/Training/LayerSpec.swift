@@ -51,6 +51,8 @@ public enum LayerSpec: Equatable, Sendable {
     case reshape([Int])
     /// Token ids [T] → vectors [T, size].
     case embedding(vocabulary: Int, size: Int)
+    /// Stacked LSTM over a sequence [T, F]: its final state [hidden], or the sequence [T, hidden].
+    case lstm(hidden: Int, layers: Int, sequence: Bool)
 
     /// The seed CNN: Conv(32,3×3,ReLU) → MaxPool 2 → Conv(64,3×3,ReLU) → MaxPool 2 → Dense(64,ReLU).
     public static let seedCNN: [LayerSpec] = [
@@ -76,6 +78,8 @@ public enum LayerLimits {
     public static let reshapeDimension = 1...65536
     public static let vocabulary = 1...1_000_000
     public static let embeddingSize = 1...4096
+    public static let hidden = 1...4096
+    public static let recurrentLayers = 1...8
     /// Dimensions of an input example, and their product.
     public static let inputDimension = 1...65536
     public static let inputElements = 1...(1 << 26)

@@ -35,7 +35,7 @@ public final class Network: Layer {
     enum Step {
         case conv(Conv2D, ActivationSpec), convTranspose(ConvTranspose2D, ActivationSpec)
         case pool(max: Bool, Int), bn(BatchNorm), dense(Dense, ActivationSpec), dropout(Dropout)
-        case activation(ActivationSpec), flatten, reshape([Int]), embedding(Embedding)
+        case activation(ActivationSpec), flatten, reshape([Int]), embedding(Embedding), lstm(LSTM)
         /// conv + ReLU then max-pool, as one fused op.
         case convReluPool(Conv2D)
     }
@@ -141,6 +141,13 @@ public final class Network: Layer {
             let e = Embedding(v, d, seed: b.nextSeed())
             label = b.name("emb")
             steps.append(.embedding(e)); named.append((label, e)); module = e
+        case let .lstm(hidden, layers, sequence):
+            let l = LSTM(inShape[1], hidden: hidden, layers: layers, sequence: sequence, seed: b.nextSeed())
+            // nn.LSTM's names: the first is "lstm" (lstm.weight_ih_l0, …), then lstm2, lstm3.
+            label = b.name("lstm")
+            if label == "lstm1" { label = "lstm" }
+            steps.append(.lstm(l)); named.append((label, l)); module = l
+            label += " \(layers)×\(hidden)"
         }
         b.shape = p.output
         summary.append(LayerSummary(name: label, outputShape: p.output, parameters: module?.parameterCount ?? 0, multiplyAdds: p.multiplyAdds))
@@ -160,7 +167,11 @@ public final class Network: Layer {
     }
 
     /// Outputs [N] + outputShape for inputs [N] + inputShape.
-    public func callAsFunction(_ x: Tensor) -> Tensor {
+    public func callAsFunction(_ x: Tensor) -> Tensor { callAsFunction(x, lengths: nil) }
+
+    /// The same for padded sequences: `lengths` gives each example's true number of steps, so recurrent
+    /// layers read each sequence's state at its own last frame.
+    public func callAsFunction(_ x: Tensor, lengths: [Int]?) -> Tensor {
         var h = x
         for s in steps {
             switch s {
@@ -177,6 +188,7 @@ public final class Network: Layer {
             case .dropout(let d): h = d(h)
             case .activation(let a): h = h.activated(a)
             case .embedding(let e): h = e(h)
+            case .lstm(let l): h = l(h, lengths: lengths)
             }
         }
         return h

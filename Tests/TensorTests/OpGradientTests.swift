@@ -32,6 +32,25 @@ final class OpGradientTests: XCTestCase {
         checkGradients("max axis -1", [rnd([4, 9], seed: 25)], eps: 1e-3) { $0[0].max(axis: -1, keepDims: true) }
     }
 
+    func testLSTMAgainstFiniteDifferences() {
+        // B = 3 sequences of lengths 3, 1 and 2 (padded to T = 3), I = 2 inputs, H = 3; also all of length 1.
+        let w = [rnd([12, 2], seed: 60, low: -0.8, high: 0.8), rnd([12, 3], seed: 61, low: -0.8, high: 0.8),
+                 rnd([12], seed: 62, low: -0.5, high: 0.5), rnd([12], seed: 63, low: -0.5, high: 0.5)]
+        for sequence in [false, true] {
+            checkGradients("lstm lengths [3,1,2] sequence \(sequence)", [rnd([3, 3, 2], seed: 64)] + w, eps: 1e-2) {
+                $0[0].lstm($0[1], $0[2], $0[3], $0[4], lengths: [3, 1, 2], sequence: sequence)
+            }
+            checkGradients("lstm one step sequence \(sequence)", [rnd([2, 1, 2], seed: 65)] + w, eps: 1e-2) {
+                $0[0].lstm($0[1], $0[2], $0[3], $0[4], sequence: sequence)
+            }
+        }
+        // A padded sequence's last state is the state at its own last frame.
+        let x = rnd([1, 4, 2], seed: 66)
+        let short = x.narrowed(axis: 1, 0..<2).copy()
+        XCTAssertEqual(Autograd.noGrad { x.lstm(w[0], w[1], w[2], w[3], lengths: [2], sequence: false) }.scalars,
+                       Autograd.noGrad { short.lstm(w[0], w[1], w[2], w[3], sequence: false) }.scalars)
+    }
+
     func testSoftmax() {
         checkGradients("softmax last", [rnd([3, 7], seed: 30, low: -3, high: 3)]) { $0[0].softmax() }
         checkGradients("softmax axis 1 of 3-D", [rnd([2, 5, 3], seed: 31, low: -3, high: 3)]) { $0[0].softmax(axis: 1) }

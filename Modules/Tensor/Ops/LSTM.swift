@@ -1,0 +1,138 @@
+// One LSTM layer over a whole batch of sequences, as PyTorch's nn.LSTM (batch_first, gate order i, f, g, o):
+//   a_t = x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh          [B, 4H]
+//   i, f, o = σ(a_i), σ(a_f), σ(a_o);  g = tanh(a_g)
+//   c_t = f·c_{t−1} + i·g;  h_t = o·tanh(c_t)
+// Forward: the input projection of every step is one GEMM ([B·T, I]·[I, 4H]); each step adds one small
+// GEMM (h·W_hhᵀ) and one fused pass for the gates and the cell. Sequences shorter than the batch's T
+// (`lengths`) keep their state after their last frame and output zeros there, so a sequence's final state
+// is the one at its own last frame. BPTT walks the steps backwards with the gates kept from the forward
+// pass; dW_ih, dW_hh and the bias gradients are then three GEMMs / sums over all steps at once.
+import Foundation
+
+extension Tensor {
+    /// x: [B, T, I]; weights [4H, I], [4H, H]; biases [4H]. Returns [B, T, H] (zero after each sequence's
+    /// length) if `sequence`, else the last state of each sequence [B, H].
+    ///
+    ///     let h = x.lstm(wIH, wHH, bIH, bHH, lengths: [50, 31], sequence: false)
+    public func lstm(_ wIH: Tensor, _ wHH: Tensor, _ bIH: Tensor, _ bHH: Tensor, lengths: [Int]? = nil, sequence: Bool) -> Tensor {
+        let x = self
+        precondition(x.rank == 3, "lstm: input \(x.shape) must be [B, T, I]")
+        let (b, t, i) = (x.shape[0], x.shape[1], x.shape[2])
+        let h4 = wIH.shape[0], h = h4 / 4
+        precondition(h4 % 4 == 0 && wIH.shape == [h4, i] && wHH.shape == [h4, h] && bIH.shape == [h4] && bHH.shape == [h4],
+                     "lstm: weights \(wIH.shape), \(wHH.shape), \(bIH.shape), \(bHH.shape) do not fit input \(x.shape)")
+        let lens = lengths ?? Array(repeating: t, count: b)
+        precondition(lens.count == b && lens.allSatisfy { $0 >= 1 && $0 <= t }, "lstm: lengths \(lens) for \(b) sequences of at most \(t) steps")
+
+        // Gates after their nonlinearity, per step: [T, B, 4H]; states c_t and h_t: [T + 1, B, H] (row 0 is zero).
+        let gates = Tensor(uninitialized: [t, b, h4])
+        let cs = Tensor.zeros([t + 1, b, h]), hs = Tensor.zeros([t + 1, b, h])
+        // Input projection of all steps at once, bias added, laid out [B, T, 4H].
+        let pre = Tensor(uninitialized: [b, t, h4])
+        sgemm(transA: false, transB: true, m: b * t, n: h4, k: i, a: x.data, lda: i, b: wIH.data, ldb: i, beta: 0, c: pre.data, ldc: h4)
+        let bias = (0..<h4).map { bIH.data[$0] + bHH.data[$0] }
+        for r in 0..<(b * t) { for j in 0..<h4 { pre.data[r * h4 + j] += bias[j] } }
+
+        for s in 0..<t {
+            let a = gates.data + s * b * h4
+            for r in 0..<b { (a + r * h4).update(from: pre.data + (r * t + s) * h4, count: h4) }
+            sgemm(transA: false, transB: true, m: b, n: h4, k: h, a: hs.data + s * b * h, lda: h, b: wHH.data, ldb: h, beta: 1, c: a, ldc: h4)
+            let cPrev = cs.data + s * b * h, hPrev = hs.data + s * b * h
+            let cNext = cs.data + (s + 1) * b * h, hNext = hs.data + (s + 1) * b * h
+            for r in 0..<b {
+                let g = a + r * h4, cp = cPrev + r * h, hp = hPrev + r * h, cn = cNext + r * h, hn = hNext + r * h
+                guard s < lens[r] else {
+                    // Past this sequence's end: the state stays, the gates are unused.
+                    cn.update(from: cp, count: h); hn.update(from: hp, count: h)
+                    continue
+                }
+                lstmCellForward(g, cp, cn, hn, h)
+            }
+        }
+
+        let out: Tensor
+        if sequence {
+            out = Tensor.zeros([b, t, h])
+            for r in 0..<b { for s in 0..<lens[r] { (out.data + (r * t + s) * h).update(from: hs.data + ((s + 1) * b + r) * h, count: h) } }
+        } else {
+            out = Tensor(uninitialized: [b, h])
+            out.data.update(from: hs.data + t * b * h, count: b * h)
+        }
+        return out.recorded([x, wIH, wHH, bIH, bHH]) { _, gOut in
+            lstmBackward(x: x, wIH: wIH, wHH: wHH, gates: gates, cs: cs, hs: hs, lens: lens, sequence: sequence, gOut: gOut)
+        }
+    }
+}
+
+/// The fused gate and cell pass of one sequence at one step: `g` holds the pre-activations i, f, g, o
+/// ([4H]) and is overwritten with the activated gates; c' = f·c + i·g, h' = o·tanh(c').
+@inline(__always)
+func lstmCellForward(_ g: UnsafeMutablePointer<Float>, _ c: UnsafePointer<Float>, _ cNext: UnsafeMutablePointer<Float>,
+                     _ hNext: UnsafeMutablePointer<Float>, _ h: Int) {
+    for j in 0..<h {
+        let ig = 1 / (1 + Foundation.exp(-g[j]))
+        let fg = 1 / (1 + Foundation.exp(-g[h + j]))
+        let gg = Foundation.tanh(g[2 * h + j])
+        let og = 1 / (1 + Foundation.exp(-g[3 * h + j]))
+        g[j] = ig; g[h + j] = fg; g[2 * h + j] = gg; g[3 * h + j] = og
+        let cn = fg * c[j] + ig * gg
+        cNext[j] = cn
+        hNext[j] = og * Foundation.tanh(cn)
+    }
+}
+
+/// BPTT for `Tensor.lstm`: gradients for x, W_ih, W_hh, b_ih, b_hh.
+func lstmBackward(x: Tensor, wIH: Tensor, wHH: Tensor, gates: Tensor, cs: Tensor, hs: Tensor, lens: [Int],
+                  sequence: Bool, gOut: Tensor) -> [Tensor?] {
+    let (b, t, i) = (x.shape[0], x.shape[1], x.shape[2])
+    let h4 = wIH.shape[0], h = h4 / 4
+    // dA: gradient of the pre-activations, [B, T, 4H] (the layout of the input projection).
+    let dA = Tensor.zeros([b, t, h4])
+    var dh = [Float](repeating: 0, count: b * h), dc = [Float](repeating: 0, count: b * h)
+    if !sequence { for k in 0..<(b * h) { dh[k] = gOut.data[k] } }
+    let dhPrev = Tensor(uninitialized: [b, h])
+    for s in stride(from: t - 1, through: 0, by: -1) {
+        let g = gates.data + s * b * h4
+        for r in 0..<b where s < lens[r] {
+            if sequence { for j in 0..<h { dh[r * h + j] += gOut.data[(r * t + s) * h + j] } }
+            let gr = g + r * h4, da = dA.data + (r * t + s) * h4
+            let cPrev = cs.data + (s * b + r) * h, cCur = cs.data + ((s + 1) * b + r) * h
+            for j in 0..<h {
+                let ig = gr[j], fg = gr[h + j], gg = gr[2 * h + j], og = gr[3 * h + j]
+                let tc = Foundation.tanh(cCur[j])
+                let dhj = dh[r * h + j]
+                let dcj = dc[r * h + j] + dhj * og * (1 - tc * tc)
+                da[j] = dcj * gg * ig * (1 - ig)
+                da[h + j] = dcj * cPrev[j] * fg * (1 - fg)
+                da[2 * h + j] = dcj * ig * (1 - gg * gg)
+                da[3 * h + j] = dhj * tc * og * (1 - og)
+                dc[r * h + j] = dcj * fg
+            }
+        }
+        // dh_{t−1} = dA_t · W_hh for the sequences still running; the others pass dh through unchanged.
+        let active = (0..<b).filter { s < lens[$0] }
+        guard !active.isEmpty else { continue }
+        let rows = Tensor(uninitialized: [active.count, h4])
+        for (k, r) in active.enumerated() { (rows.data + k * h4).update(from: dA.data + (r * t + s) * h4, count: h4) }
+        sgemm(transA: false, transB: false, m: active.count, n: h, k: h4, a: rows.data, lda: h4, b: wHH.data, ldb: h, beta: 0,
+              c: dhPrev.data, ldc: h)
+        for (k, r) in active.enumerated() { for j in 0..<h { dh[r * h + j] = dhPrev.data[k * h + j] } }
+    }
+    // Weight gradients over all steps at once. h_{t−1} for row (r, s) is hs[s, r]; gather it as [B·T, H].
+    let hPrev = Tensor(uninitialized: [b, t, h])
+    for r in 0..<b { for s in 0..<t { (hPrev.data + (r * t + s) * h).update(from: hs.data + (s * b + r) * h, count: h) } }
+    var gx: Tensor?, gwIH: Tensor?, gwHH: Tensor?, gb: Tensor?
+    if x.requiresGrad {
+        let t0 = Tensor(uninitialized: x.shape)
+        sgemm(transA: false, transB: false, m: b * t, n: i, k: h4, a: dA.data, lda: h4, b: wIH.data, ldb: i, beta: 0, c: t0.data, ldc: i)
+        gx = t0
+    }
+    let wi = Tensor(uninitialized: wIH.shape), wh = Tensor(uninitialized: wHH.shape)
+    sgemm(transA: true, transB: false, m: h4, n: i, k: b * t, a: dA.data, lda: h4, b: x.data, ldb: i, beta: 0, c: wi.data, ldc: i)
+    sgemm(transA: true, transB: false, m: h4, n: h, k: b * t, a: dA.data, lda: h4, b: hPrev.data, ldb: h, beta: 0, c: wh.data, ldc: h)
+    gwIH = wi; gwHH = wh
+    let bias = Tensor.zeros([h4])
+    for r in 0..<(b * t) { for j in 0..<h4 { bias.data[j] += dA.data[r * h4 + j] } }
+    gb = bias
+    return [gx, gwIH, gwHH, gb, gb!.copy()]
+}
