@@ -62,6 +62,19 @@ lstm_inputs = (r(3, 5, 4), r(12, 4) * 0.5, r(12, 3) * 0.5, r(12) * 0.5, r(12) * 
 grads("lstm_seq", lstm(True), *lstm_inputs)
 grads("lstm_last", lstm(False), *lstm_inputs)
 
+def gru(sequence):
+    def f(x, wih, whh, bih, bhh):
+        p = torch.nn.utils.rnn.pack_padded_sequence(x, lens, batch_first=True, enforce_sorted=False)
+        h0 = torch.zeros(1, x.shape[0], whh.shape[1])
+        y, hn = torch._VF.gru(p.data, p.batch_sizes, h0, [wih, whh, bih, bhh], True, 1, 0.0, False, False)
+        y = torch.nn.utils.rnn.PackedSequence(y, p.batch_sizes, p.sorted_indices, p.unsorted_indices)
+        if sequence: return torch.nn.utils.rnn.pad_packed_sequence(y, batch_first=True, total_length=x.shape[1])[0]
+        return hn[0].index_select(0, p.unsorted_indices)
+    return f
+gru_inputs = (r(3, 5, 4), r(9, 4) * 0.5, r(9, 3) * 0.5, r(9) * 0.5, r(9) * 0.5)
+grads("gru_seq", gru(True), *gru_inputs)
+grads("gru_last", gru(False), *gru_inputs)
+
 header, blobs, off = {}, [], 0
 for k in sorted(out):
     b = out[k].numpy().astype("<f4").tobytes()

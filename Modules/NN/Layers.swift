@@ -118,23 +118,26 @@ public final class Embedding: Layer {
     }
 }
 
-/// Stacked LSTM over batch-first sequences, as PyTorch's nn.LSTM(batch_first=True): parameters
-/// weight_ih_l{k} [4H, in], weight_hh_l{k} [4H, H], bias_ih_l{k}, bias_hh_l{k} [4H], initialised
-/// U(−1/√H, 1/√H). Input [N, T, F] with optional lengths; output the last layer's sequence [N, T, H]
-/// or each sequence's final state [N, H].
-public final class LSTM: Layer {
-    public let hidden: Int, layers: Int, sequence: Bool
+/// Stacked LSTM or GRU over batch-first sequences, as PyTorch's nn.LSTM / nn.GRU (batch_first=True):
+/// parameters weight_ih_l{k} [G·H, in], weight_hh_l{k} [G·H, H], bias_ih_l{k}, bias_hh_l{k} [G·H] with
+/// G = 4 gates (i, f, g, o) or 3 (r, z, n), initialised U(−1/√H, 1/√H). Input [N, T, F] with optional
+/// lengths; output the last layer's sequence [N, T, H] or each sequence's final state [N, H].
+public final class Recurrent: Layer {
+    public enum Kind: String, Sendable { case lstm, gru
+        public var gates: Int { self == .lstm ? 4 : 3 }
+    }
+    public let kind: Kind, hidden: Int, layers: Int, sequence: Bool
     public let weightsIH: [Tensor], weightsHH: [Tensor], biasesIH: [Tensor], biasesHH: [Tensor]
-    public init(_ inputSize: Int, hidden: Int, layers: Int = 1, sequence: Bool = false, seed: UInt64 = 0) {
+    public init(_ kind: Kind, _ inputSize: Int, hidden: Int, layers: Int = 1, sequence: Bool = false, seed: UInt64 = 0) {
         var rng = SeededRandom(seed: seed)
-        let bound = 1 / Float(hidden).squareRoot()
+        let bound = 1 / Float(hidden).squareRoot(), g = kind.gates * hidden
         func u(_ shape: [Int]) -> Tensor { parameter(Tensor.uniform(shape, low: -bound, high: bound, using: &rng)) }
         var wi: [Tensor] = [], wh: [Tensor] = [], bi: [Tensor] = [], bh: [Tensor] = []
         for k in 0..<layers {
-            wi.append(u([4 * hidden, k == 0 ? inputSize : hidden])); wh.append(u([4 * hidden, hidden]))
-            bi.append(u([4 * hidden])); bh.append(u([4 * hidden]))
+            wi.append(u([g, k == 0 ? inputSize : hidden])); wh.append(u([g, hidden]))
+            bi.append(u([g])); bh.append(u([g]))
         }
-        self.hidden = hidden; self.layers = layers; self.sequence = sequence
+        self.kind = kind; self.hidden = hidden; self.layers = layers; self.sequence = sequence
         weightsIH = wi; weightsHH = wh; biasesIH = bi; biasesHH = bh
     }
     public var ownParameters: [(String, Tensor)] {
@@ -145,7 +148,11 @@ public final class LSTM: Layer {
     public func callAsFunction(_ x: Tensor, lengths: [Int]?) -> Tensor {
         var h = x
         for k in 0..<layers {
-            h = h.lstm(weightsIH[k], weightsHH[k], biasesIH[k], biasesHH[k], lengths: lengths, sequence: k < layers - 1 || sequence)
+            let seq = k < layers - 1 || sequence
+            switch kind {
+            case .lstm: h = h.lstm(weightsIH[k], weightsHH[k], biasesIH[k], biasesHH[k], lengths: lengths, sequence: seq)
+            case .gru: h = h.gru(weightsIH[k], weightsHH[k], biasesIH[k], biasesHH[k], lengths: lengths, sequence: seq)
+            }
         }
         return h
     }

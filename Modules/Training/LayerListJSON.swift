@@ -30,7 +30,7 @@ extension LayerSpec {
         case .activation(let a): return obj("activation", [("kind", jsonQuoted(a.kind.rawValue))] + (a.kind == .leakyReLU ? [("slope", jsonNumber(a.slope))] : []))
         case .reshape(let s): return obj("reshape", [("shape", "[" + s.map(String.init).joined(separator: ",") + "]")])
         case let .embedding(v, d): return obj("embedding", [("vocabulary", "\(v)"), ("size", "\(d)")])
-        case let .lstm(hidden, layers, sequence): return obj("lstm", [("hidden", "\(hidden)"), ("layers", "\(layers)"), ("sequence", "\(sequence)")])
+        case .recurrent(let r): return obj(r.kind.rawValue, [("hidden", "\(r.hidden)"), ("layers", "\(r.layers)"), ("sequence", "\(r.sequence)")])
         }
     }
 

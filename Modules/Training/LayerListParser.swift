@@ -4,7 +4,7 @@ import Pipeline
 
 public enum LayerListParser {
     public static let kinds = ["conv", "conv_transpose", "maxpool", "avgpool", "dense", "dropout", "batchnorm",
-                               "activation", "flatten", "reshape", "embedding", "lstm"]
+                               "activation", "flatten", "reshape", "embedding", "lstm", "gru"]
 
     /// Parses and range-checks a non-empty layer list.
     public static func parse(_ node: ConfigNode) throws -> [LayerSpec] {
@@ -63,11 +63,12 @@ public enum LayerListParser {
                 throw ConfigError(list.position, "reshape takes the shape of one example, e.g. [256, 7, 7], found \(list.kindName)")
             }
             return .reshape(try dims.map { try s.integer($0, "shape", LayerLimits.reshapeDimension) })
-        case "lstm":
-            guard s.node.entries != nil else { throw ConfigError(s.node.position, "lstm needs settings, e.g. {hidden: 64, layers: 2}") }
+        case "lstm", "gru":
+            guard s.node.entries != nil else { throw ConfigError(s.node.position, "\(s.kind) needs settings, e.g. {hidden: 64, layers: 2}") }
             try s.allow(["hidden", "layers", "sequence"])
-            return .lstm(hidden: try s.int("hidden", LayerLimits.hidden), layers: try s.int("layers", LayerLimits.recurrentLayers, default: 1),
-                         sequence: try s.bool("sequence", default: false))
+            return .recurrent(RecurrentSpec(s.kind == "lstm" ? .lstm : .gru, hidden: try s.int("hidden", LayerLimits.hidden),
+                                            layers: try s.int("layers", LayerLimits.recurrentLayers, default: 1),
+                                            sequence: try s.bool("sequence", default: false)))
         case "embedding":
             try s.allow(["vocabulary", "size"])
             return .embedding(vocabulary: try s.int("vocabulary", LayerLimits.vocabulary), size: try s.int("size", LayerLimits.embeddingSize))

@@ -52,11 +52,11 @@ extension LayerSpec {
         case let .embedding(v, d):
             guard s.count == 1 else { throw NetworkError("embedding needs token ids [T], got \(s)") }
             return LayerPlan(output: [s[0], d], parameters: count([v, d]), multiplyAdds: 0)
-        case let .lstm(hidden, layers, sequence):
-            guard s.count == 2 else { throw NetworkError("lstm needs a sequence [T, F], got \(s)") }
-            let first = 4 * hidden * (s[1] + hidden + 2), next = 4 * hidden * (2 * hidden + 2)
-            let params = first + (layers - 1) * next
-            return LayerPlan(output: sequence ? [s[0], hidden] : [hidden], parameters: params, multiplyAdds: count([s[0], params]))
+        case .recurrent(let r):
+            guard s.count == 2 else { throw NetworkError("\(r.kind.rawValue) needs a sequence [T, F], got \(s)") }
+            let g = r.kind.gates * r.hidden
+            let params = g * (s[1] + r.hidden + 2) + (r.layers - 1) * g * (2 * r.hidden + 2)
+            return LayerPlan(output: r.sequence ? [s[0], r.hidden] : [r.hidden], parameters: params, multiplyAdds: count([s[0], params]))
         }
     }
 }

@@ -9,6 +9,7 @@
 //
 // The same list, as JSON, is the architecture inside a model file (ModelFile.swift), and it is read
 // back through the same parser (LayerListParser.swift), so a file gets exactly the checks a config gets.
+import NN
 
 /// A parameter-free nonlinearity with its parameter (LeakyReLU's negative slope).
 public struct ActivationSpec: Equatable, Sendable {
@@ -36,6 +37,14 @@ public struct ConvSpec: Equatable, Sendable {
     }
 }
 
+/// Settings of an lstm or gru layer.
+public struct RecurrentSpec: Equatable, Sendable {
+    public var kind: Recurrent.Kind, hidden: Int, layers: Int, sequence: Bool
+    public init(_ kind: Recurrent.Kind, hidden: Int, layers: Int = 1, sequence: Bool = false) {
+        self.kind = kind; self.hidden = hidden; self.layers = layers; self.sequence = sequence
+    }
+}
+
 public enum LayerSpec: Equatable, Sendable {
     case conv(ConvSpec)
     case convTranspose(ConvSpec)
@@ -51,8 +60,8 @@ public enum LayerSpec: Equatable, Sendable {
     case reshape([Int])
     /// Token ids [T] → vectors [T, size].
     case embedding(vocabulary: Int, size: Int)
-    /// Stacked LSTM over a sequence [T, F]: its final state [hidden], or the sequence [T, hidden].
-    case lstm(hidden: Int, layers: Int, sequence: Bool)
+    /// Stacked LSTM or GRU over a sequence [T, F]: its final state [hidden], or the sequence [T, hidden].
+    case recurrent(RecurrentSpec)
 
     /// The seed CNN: Conv(32,3×3,ReLU) → MaxPool 2 → Conv(64,3×3,ReLU) → MaxPool 2 → Dense(64,ReLU).
     public static let seedCNN: [LayerSpec] = [

@@ -35,7 +35,7 @@ public final class Network: Layer {
     enum Step {
         case conv(Conv2D, ActivationSpec), convTranspose(ConvTranspose2D, ActivationSpec)
         case pool(max: Bool, Int), bn(BatchNorm), dense(Dense, ActivationSpec), dropout(Dropout)
-        case activation(ActivationSpec), flatten, reshape([Int]), embedding(Embedding), lstm(LSTM)
+        case activation(ActivationSpec), flatten, reshape([Int]), embedding(Embedding), recurrent(Recurrent)
         /// conv + ReLU then max-pool, as one fused op.
         case convReluPool(Conv2D)
     }
@@ -141,13 +141,14 @@ public final class Network: Layer {
             let e = Embedding(v, d, seed: b.nextSeed())
             label = b.name("emb")
             steps.append(.embedding(e)); named.append((label, e)); module = e
-        case let .lstm(hidden, layers, sequence):
-            let l = LSTM(inShape[1], hidden: hidden, layers: layers, sequence: sequence, seed: b.nextSeed())
-            // nn.LSTM's names: the first is "lstm" (lstm.weight_ih_l0, …), then lstm2, lstm3.
-            label = b.name("lstm")
-            if label == "lstm1" { label = "lstm" }
-            steps.append(.lstm(l)); named.append((label, l)); module = l
-            label += " \(layers)×\(hidden)"
+        case .recurrent(let r):
+            let l = Recurrent(r.kind, inShape[1], hidden: r.hidden, layers: r.layers, sequence: r.sequence, seed: b.nextSeed())
+            // Named as a module holding an nn.LSTM / nn.GRU would be: the first "lstm" (lstm.weight_ih_l0, …),
+            // then lstm2, lstm3.
+            label = b.name(r.kind.rawValue)
+            if label == r.kind.rawValue + "1" { label = r.kind.rawValue }
+            steps.append(.recurrent(l)); named.append((label, l)); module = l
+            label += " \(r.layers)×\(r.hidden)"
         }
         b.shape = p.output
         summary.append(LayerSummary(name: label, outputShape: p.output, parameters: module?.parameterCount ?? 0, multiplyAdds: p.multiplyAdds))
@@ -188,7 +189,7 @@ public final class Network: Layer {
             case .dropout(let d): h = d(h)
             case .activation(let a): h = h.activated(a)
             case .embedding(let e): h = e(h)
-            case .lstm(let l): h = l(h, lengths: lengths)
+            case .recurrent(let l): h = l(h, lengths: lengths)
             }
         }
         return h

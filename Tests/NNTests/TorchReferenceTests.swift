@@ -34,10 +34,12 @@ final class TorchReferenceTests: XCTestCase {
         for (i, x) in xs.enumerated() { assertClose("\(name) grad \(i)", x.grad!, g("\(name).grad\(i)")) }
     }
 
-    func testLSTMMatchesPyTorch() {
+    func testLSTMAndGRUMatchPyTorch() {
         // Lengths 5, 2, 1 in one batch (scripts/make-torch-golden.py packs them for nn.LSTM's kernel).
         check("lstm_seq", inputs: 5) { $0[0].lstm($0[1], $0[2], $0[3], $0[4], lengths: [5, 2, 1], sequence: true) }
         check("lstm_last", inputs: 5) { $0[0].lstm($0[1], $0[2], $0[3], $0[4], lengths: [5, 2, 1], sequence: false) }
+        check("gru_seq", inputs: 5) { $0[0].gru($0[1], $0[2], $0[3], $0[4], lengths: [5, 2, 1], sequence: true) }
+        check("gru_last", inputs: 5) { $0[0].gru($0[1], $0[2], $0[3], $0[4], lengths: [5, 2, 1], sequence: false) }
     }
 
     func testLayersMatchPyTorch() {

@@ -32,7 +32,7 @@ final class OpGradientTests: XCTestCase {
         checkGradients("max axis -1", [rnd([4, 9], seed: 25)], eps: 1e-3) { $0[0].max(axis: -1, keepDims: true) }
     }
 
-    func testLSTMAgainstFiniteDifferences() {
+    func testLSTMAndGRUAgainstFiniteDifferences() {
         // B = 3 sequences of lengths 3, 1 and 2 (padded to T = 3), I = 2 inputs, H = 3; also all of length 1.
         let w = [rnd([12, 2], seed: 60, low: -0.8, high: 0.8), rnd([12, 3], seed: 61, low: -0.8, high: 0.8),
                  rnd([12], seed: 62, low: -0.5, high: 0.5), rnd([12], seed: 63, low: -0.5, high: 0.5)]
@@ -42,6 +42,16 @@ final class OpGradientTests: XCTestCase {
             }
             checkGradients("lstm one step sequence \(sequence)", [rnd([2, 1, 2], seed: 65)] + w, eps: 1e-2) {
                 $0[0].lstm($0[1], $0[2], $0[3], $0[4], sequence: sequence)
+            }
+        }
+        let wg = [rnd([9, 2], seed: 70, low: -0.8, high: 0.8), rnd([9, 3], seed: 71, low: -0.8, high: 0.8),
+                  rnd([9], seed: 72, low: -0.5, high: 0.5), rnd([9], seed: 73, low: -0.5, high: 0.5)]
+        for sequence in [false, true] {
+            checkGradients("gru lengths [3,1,2] sequence \(sequence)", [rnd([3, 3, 2], seed: 74)] + wg, eps: 1e-2) {
+                $0[0].gru($0[1], $0[2], $0[3], $0[4], lengths: [3, 1, 2], sequence: sequence)
+            }
+            checkGradients("gru one step sequence \(sequence)", [rnd([2, 1, 2], seed: 75)] + wg, eps: 1e-2) {
+                $0[0].gru($0[1], $0[2], $0[3], $0[4], sequence: sequence)
             }
         }
         // A padded sequence's last state is the state at its own last frame.

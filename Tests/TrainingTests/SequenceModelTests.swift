@@ -9,7 +9,7 @@ import Pipeline
 final class SequenceModelTests: XCTestCase {
     func testLSTMLayerNamesAndShapes() throws {
         let layers = try LayerListParser.parse(try configTree("layers: [{lstm: {hidden: 8, layers: 2}}, {dense: {units: 3, activation: none}}]\n")["layers"]!)
-        XCTAssertEqual(layers[0], .lstm(hidden: 8, layers: 2, sequence: false))
+        XCTAssertEqual(layers[0], .recurrent(RecurrentSpec(.lstm, hidden: 8, layers: 2)))
         let net = try Network(layers: layers, inputShape: [10, 5], seed: 1)
         XCTAssertEqual(net.namedParameters().map { $0.0 }, ["lstm.weight_ih_l0", "lstm.weight_hh_l0", "lstm.bias_ih_l0", "lstm.bias_hh_l0",
                                                             "lstm.weight_ih_l1", "lstm.weight_hh_l1", "lstm.bias_ih_l1", "lstm.bias_hh_l1",
@@ -20,7 +20,11 @@ final class SequenceModelTests: XCTestCase {
     }
 
     /// Which of three frequencies a noisy sine of 4–12 steps has: chance is 1/3.
-    func testTinyLSTMLearnsAVariableLengthSequenceTask() throws {
+    func testTinyLSTMAndGRULearnAVariableLengthSequenceTask() throws {
+        for kind in [Recurrent.Kind.lstm, .gru] { try learn(kind) }
+    }
+
+    func learn(_ kind: Recurrent.Kind) throws {
         var rng = SeededRandom(seed: 5)
         func example() -> (Tensor, Int) {
             let label = rng.nextInt(3), t = 4 + rng.nextInt(9), phase = rng.nextFloat() * 6
@@ -28,7 +32,7 @@ final class SequenceModelTests: XCTestCase {
             return (x, label)
         }
         let train = (0..<600).map { _ in example() }, test = (0..<200).map { _ in example() }
-        let net = try Network(layers: [.lstm(hidden: 16, layers: 1, sequence: false), .dense(units: 3, activation: .none, bias: true)],
+        let net = try Network(layers: [.recurrent(RecurrentSpec(kind, hidden: 16)), .dense(units: 3, activation: .none, bias: true)],
                               inputShape: [12, 1], seed: 3)
         var settings = OptimizerSettings()
         settings.learningRate = 0.01
@@ -46,7 +50,7 @@ final class SequenceModelTests: XCTestCase {
         let batch = Array(BatchLoader(SequenceBatches(sequences: test.map { $0.0 }, labels: test.map { $0.1 }), batchSize: 200, shuffle: false))[0]
         let predicted = Autograd.noGrad { net(batch.x, lengths: batch.lengths) }.argmaxRows()
         let accuracy = Double(zip(predicted, batch.labels).filter { $0 == $1 }.count) / 200
-        print("tiny LSTM, 3 frequencies, lengths 4–12: held-out accuracy \(accuracy)")
+        print("tiny \(kind), 3 frequencies, lengths 4–12: held-out accuracy \(accuracy)")
         XCTAssertGreaterThan(accuracy, 0.8)
     }
 }

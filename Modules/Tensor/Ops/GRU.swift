@@ -1,0 +1,108 @@
+// One GRU layer over a batch of sequences, as PyTorch's nn.GRU (batch_first, gate order r, z, n):
+//   r = σ(x·W_irᵀ + b_ir + h·W_hrᵀ + b_hr),  z = σ(x·W_izᵀ + b_iz + h·W_hzᵀ + b_hz)
+//   n = tanh(x·W_inᵀ + b_in + r·(h·W_hnᵀ + b_hn)),  h' = (1 − z)·n + z·h
+// As in Ops/LSTM.swift: one GEMM for the input projection of all steps, one small GEMM and one fused
+// pass per step, state kept after each sequence's length, and BPTT with whole-batch weight GEMMs.
+// The recurrent product of n is kept apart from its input part, since r multiplies only it.
+import Foundation
+
+extension Tensor {
+    /// x: [B, T, I]; weights [3H, I], [3H, H]; biases [3H]. Returns [B, T, H] (zero after each sequence's
+    /// length) if `sequence`, else the last state of each sequence [B, H].
+    public func gru(_ wIH: Tensor, _ wHH: Tensor, _ bIH: Tensor, _ bHH: Tensor, lengths: [Int]? = nil, sequence: Bool) -> Tensor {
+        let x = self
+        precondition(x.rank == 3, "gru: input \(x.shape) must be [B, T, I]")
+        let (b, t, i) = (x.shape[0], x.shape[1], x.shape[2])
+        let h3 = wIH.shape[0], h = h3 / 3
+        precondition(h3 % 3 == 0 && wIH.shape == [h3, i] && wHH.shape == [h3, h] && bIH.shape == [h3] && bHH.shape == [h3],
+                     "gru: weights \(wIH.shape), \(wHH.shape), \(bIH.shape), \(bHH.shape) do not fit input \(x.shape)")
+        let lens = lengths ?? Array(repeating: t, count: b)
+        precondition(lens.count == b && lens.allSatisfy { $0 >= 1 && $0 <= t }, "gru: lengths \(lens) for \(b) sequences of at most \(t) steps")
+
+        // Per step: activated r, z, n [T, B, 3H] and the recurrent part of n before r, h·W_hnᵀ + b_hn [T, B, H].
+        let gates = Tensor(uninitialized: [t, b, h3]), hn = Tensor(uninitialized: [t, b, h])
+        let hs = Tensor.zeros([t + 1, b, h])
+        let pre = Tensor(uninitialized: [b, t, h3])
+        sgemm(transA: false, transB: true, m: b * t, n: h3, k: i, a: x.data, lda: i, b: wIH.data, ldb: i, beta: 0, c: pre.data, ldc: h3)
+        for r in 0..<(b * t) { for j in 0..<h3 { pre.data[r * h3 + j] += bIH.data[j] } }
+        let rec = Tensor(uninitialized: [b, h3])
+        for s in 0..<t {
+            let hPrev = hs.data + s * b * h, hNext = hs.data + (s + 1) * b * h
+            sgemm(transA: false, transB: true, m: b, n: h3, k: h, a: hPrev, lda: h, b: wHH.data, ldb: h, beta: 0, c: rec.data, ldc: h3)
+            for r in 0..<b {
+                let hp = hPrev + r * h, hnx = hNext + r * h
+                guard s < lens[r] else { hnx.update(from: hp, count: h); continue }
+                let p = pre.data + (r * t + s) * h3, q = rec.data + r * h3
+                let g = gates.data + (s * b + r) * h3, hq = hn.data + (s * b + r) * h
+                for j in 0..<h {
+                    let rg = 1 / (1 + Foundation.exp(-(p[j] + q[j] + bHH.data[j])))
+                    let zg = 1 / (1 + Foundation.exp(-(p[h + j] + q[h + j] + bHH.data[h + j])))
+                    let hnj = q[2 * h + j] + bHH.data[2 * h + j]
+                    let ng = Foundation.tanh(p[2 * h + j] + rg * hnj)
+                    g[j] = rg; g[h + j] = zg; g[2 * h + j] = ng; hq[j] = hnj
+                    hnx[j] = (1 - zg) * ng + zg * hp[j]
+                }
+            }
+        }
+
+        let out: Tensor
+        if sequence {
+            out = Tensor.zeros([b, t, h])
+            for r in 0..<b { for s in 0..<lens[r] { (out.data + (r * t + s) * h).update(from: hs.data + ((s + 1) * b + r) * h, count: h) } }
+        } else {
+            out = Tensor(uninitialized: [b, h])
+            out.data.update(from: hs.data + t * b * h, count: b * h)
+        }
+        return out.recorded([x, wIH, wHH, bIH, bHH]) { _, gOut in
+            gruBackward(x: x, wIH: wIH, wHH: wHH, gates: gates, hn: hn, hs: hs, lens: lens, sequence: sequence, gOut: gOut)
+        }
+    }
+}
+
+/// BPTT for `Tensor.gru`: gradients for x, W_ih, W_hh, b_ih, b_hh.
+func gruBackward(x: Tensor, wIH: Tensor, wHH: Tensor, gates: Tensor, hn: Tensor, hs: Tensor, lens: [Int],
+                 sequence: Bool, gOut: Tensor) -> [Tensor?] {
+    let (b, t, i) = (x.shape[0], x.shape[1], x.shape[2])
+    let h3 = wIH.shape[0], h = h3 / 3
+    // dI: gradient of the input-side pre-activations [B, T, 3H]; dR: of the recurrent products [B, T, 3H].
+    let dI = Tensor.zeros([b, t, h3]), dR = Tensor.zeros([b, t, h3])
+    var dh = [Float](repeating: 0, count: b * h)
+    if !sequence { for k in 0..<(b * h) { dh[k] = gOut.data[k] } }
+    let rows = Tensor(uninitialized: [b, h3]), dhPrev = Tensor(uninitialized: [b, h])
+    for s in stride(from: t - 1, through: 0, by: -1) {
+        let active = (0..<b).filter { s < lens[$0] }
+        guard !active.isEmpty else { continue }
+        for (k, r) in active.enumerated() {
+            if sequence { for j in 0..<h { dh[r * h + j] += gOut.data[(r * t + s) * h + j] } }
+            let g = gates.data + (s * b + r) * h3, hq = hn.data + (s * b + r) * h, hp = hs.data + (s * b + r) * h
+            let di = dI.data + (r * t + s) * h3, dr = dR.data + (r * t + s) * h3, row = rows.data + k * h3
+            for j in 0..<h {
+                let rg = g[j], zg = g[h + j], ng = g[2 * h + j], dhj = dh[r * h + j]
+                let dn = dhj * (1 - zg) * (1 - ng * ng)
+                let dz = dhj * (hp[j] - ng) * zg * (1 - zg)
+                let drg = dn * hq[j] * rg * (1 - rg)
+                di[j] = drg; di[h + j] = dz; di[2 * h + j] = dn
+                dr[j] = drg; dr[h + j] = dz; dr[2 * h + j] = dn * rg
+                row[j] = drg; row[h + j] = dz; row[2 * h + j] = dn * rg
+                dh[r * h + j] = dhj * zg          // the direct path h → h'; the gate paths are added below
+            }
+        }
+        sgemm(transA: false, transB: false, m: active.count, n: h, k: h3, a: rows.data, lda: h3, b: wHH.data, ldb: h, beta: 0,
+              c: dhPrev.data, ldc: h)
+        for (k, r) in active.enumerated() { for j in 0..<h { dh[r * h + j] += dhPrev.data[k * h + j] } }
+    }
+    let hPrev = Tensor(uninitialized: [b, t, h])
+    for r in 0..<b { for s in 0..<t { (hPrev.data + (r * t + s) * h).update(from: hs.data + (s * b + r) * h, count: h) } }
+    var gx: Tensor?
+    if x.requiresGrad {
+        let t0 = Tensor(uninitialized: x.shape)
+        sgemm(transA: false, transB: false, m: b * t, n: i, k: h3, a: dI.data, lda: h3, b: wIH.data, ldb: i, beta: 0, c: t0.data, ldc: i)
+        gx = t0
+    }
+    let wi = Tensor(uninitialized: wIH.shape), wh = Tensor(uninitialized: wHH.shape)
+    sgemm(transA: true, transB: false, m: h3, n: i, k: b * t, a: dI.data, lda: h3, b: x.data, ldb: i, beta: 0, c: wi.data, ldc: i)
+    sgemm(transA: true, transB: false, m: h3, n: h, k: b * t, a: dR.data, lda: h3, b: hPrev.data, ldb: h, beta: 0, c: wh.data, ldc: h)
+    let bi = Tensor.zeros([h3]), bh = Tensor.zeros([h3])
+    for r in 0..<(b * t) { for j in 0..<h3 { bi.data[j] += dI.data[r * h3 + j]; bh.data[j] += dR.data[r * h3 + j] } }
+    return [gx, wi, wh, bi, bh]
+}
