@@ -18,6 +18,8 @@ Kinds:
   conv       conv2d forward/backward GFLOP/s for the seed CNN's layers at batch 32, alone and fused with ReLU + max-pool
   train-cnn  seed CNN training images/s (batch 32, Adam)
   infer-cnn  seed CNN inference: batch-1 median latency and batch-256 images/s
+  train-lstm 2-layer LSTM (64 units) on 50 × 13 features, batch 32, Adam: ms per training step
+  infer-lstm the same network on one 50-step sequence: median latency
 
 Options:
   --json            one JSON object per line, e.g. {"bench":"gemm","m":1024,...,"gflops":183.1}
@@ -66,8 +68,10 @@ func runBench(_ args: [String]) -> Int32 {
     case "conv": benchConv(opts)
     case "train-cnn": benchTrainCNN(opts)
     case "infer-cnn": benchInferCNN(opts)
-    case nil: return usageError("bench: which benchmark? (gemm, conv, train-cnn, infer-cnn)\n\n" + benchUsage)
-    case let k?: return usageError("bench: unknown benchmark '\(k)' (known: gemm, conv, train-cnn, infer-cnn)")
+    case "train-lstm": benchTrainLSTM(opts)
+    case "infer-lstm": benchInferLSTM(opts)
+    case nil: return usageError("bench: which benchmark? (gemm, conv, train-cnn, infer-cnn, train-lstm, infer-lstm)\n\n" + benchUsage)
+    case let k?: return usageError("bench: unknown benchmark '\(k)' (known: gemm, conv, train-cnn, infer-cnn, train-lstm, infer-lstm)")
     }
     return 0
 }
