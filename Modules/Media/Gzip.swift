@@ -32,11 +32,18 @@ public final class GzipReader {
         return got
     }
 
-    /// Exactly `count` bytes; a shorter file is an error naming `what`.
+    /// Exactly `count` bytes; a shorter file is an error naming `what`. Memory grows with the data that
+    /// actually arrives, so a header that promises more than the file holds costs nothing.
     public func read(exactly count: Int, _ what: String) throws -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: count)
-        let got = try out.withUnsafeMutableBytes { try read(into: $0) }
-        guard got == count else { throw MediaError(path, "\(what) needs \(count) bytes, file has \(got)") }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: Swift.min(count, 1 << 20))
+        while out.count < count {
+            let want = Swift.min(chunk.count, count - out.count)
+            let n = try chunk.withUnsafeMutableBytes { try read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<want])) }
+            out.append(contentsOf: chunk[0..<n])
+            if n < want { break }
+        }
+        guard out.count == count else { throw MediaError(path, "\(what) needs \(count) bytes, file has \(out.count)") }
         return out
     }
 
