@@ -31,12 +31,13 @@ let targets: [FuzzTarget] = [
         if let layers = root["layers"] { _ = try? LayerListParser.parse(layers) }
     },
     FuzzTarget(name: "png") { d in _ = try? PNG.decode(d, file: "fuzz.png") },
-    // Clips are capped at 2 s, so an execution decodes (and resamples) little: the limits and header
-    // checks are what is fuzzed, at thousands of inputs a second instead of a few hundred.
+    // Clips are capped at 2 s and not resampled, so an execution decodes little: the header, size and limit
+    // checks are what is fuzzed. (Resampling 768 kHz input costs 2,304 taps per output sample: inputs that
+    // claimed high rates held the run at 22 executions a second. The resampler has its own tests.)
     FuzzTarget(name: "audio") { d in
         var limits = Audio.Limits()
         limits.maxSeconds = 2
-        viaFile(d, "wav") { _ = try Audio.read($0, sampleRate: 16000, limits: limits) }
+        viaFile(d, "wav") { _ = try Audio.read($0, limits: limits) }
     },
     FuzzTarget(name: "safetensors") { d in
         guard let (tensors, meta) = try? Safetensors.decode(d, file: "fuzz.safetensors") else { return }
