@@ -48,32 +48,24 @@ put("bce.logits", bl); put("bce.target", t); put("bce.loss", bce.reshape(1)); pu
 # One LSTM layer (PyTorch gate order i, f, g, o) over sequences of unequal lengths, one of them a single
 # step: the padded output sequence, and each sequence's state at its own last frame.
 lens = [5, 2, 1]
-def lstm(sequence):
+def recurrent(kernel, sequence):
     def f(x, wih, whh, bih, bhh):
-        # nn.LSTM's own kernel (_VF.lstm, what nn.LSTM calls on a PackedSequence), with our leaf weights.
+        # nn.LSTM's / nn.GRU's own kernel (_VF.lstm / _VF.gru, what they call on a PackedSequence), with our
+        # leaf weights.
         p = torch.nn.utils.rnn.pack_padded_sequence(x, lens, batch_first=True, enforce_sorted=False)
         h0 = torch.zeros(1, x.shape[0], whh.shape[1])
-        y, hn, _ = torch._VF.lstm(p.data, p.batch_sizes, (h0, h0), [wih, whh, bih, bhh], True, 1, 0.0, False, False)
+        if kernel == "lstm":
+            y, hn, _ = torch._VF.lstm(p.data, p.batch_sizes, (h0, h0), [wih, whh, bih, bhh], True, 1, 0.0, False, False)
+        else:
+            y, hn = torch._VF.gru(p.data, p.batch_sizes, h0, [wih, whh, bih, bhh], True, 1, 0.0, False, False)
         y = torch.nn.utils.rnn.PackedSequence(y, p.batch_sizes, p.sorted_indices, p.unsorted_indices)
         if sequence: return torch.nn.utils.rnn.pad_packed_sequence(y, batch_first=True, total_length=x.shape[1])[0]
         return hn[0].index_select(0, p.unsorted_indices)
     return f
-lstm_inputs = (r(3, 5, 4), r(12, 4) * 0.5, r(12, 3) * 0.5, r(12) * 0.5, r(12) * 0.5)
-grads("lstm_seq", lstm(True), *lstm_inputs)
-grads("lstm_last", lstm(False), *lstm_inputs)
-
-def gru(sequence):
-    def f(x, wih, whh, bih, bhh):
-        p = torch.nn.utils.rnn.pack_padded_sequence(x, lens, batch_first=True, enforce_sorted=False)
-        h0 = torch.zeros(1, x.shape[0], whh.shape[1])
-        y, hn = torch._VF.gru(p.data, p.batch_sizes, h0, [wih, whh, bih, bhh], True, 1, 0.0, False, False)
-        y = torch.nn.utils.rnn.PackedSequence(y, p.batch_sizes, p.sorted_indices, p.unsorted_indices)
-        if sequence: return torch.nn.utils.rnn.pad_packed_sequence(y, batch_first=True, total_length=x.shape[1])[0]
-        return hn[0].index_select(0, p.unsorted_indices)
-    return f
-gru_inputs = (r(3, 5, 4), r(9, 4) * 0.5, r(9, 3) * 0.5, r(9) * 0.5, r(9) * 0.5)
-grads("gru_seq", gru(True), *gru_inputs)
-grads("gru_last", gru(False), *gru_inputs)
+for kernel, gates in (("lstm", 4), ("gru", 3)):
+    inputs = (r(3, 5, 4), r(gates * 3, 4) * 0.5, r(gates * 3, 3) * 0.5, r(gates * 3) * 0.5, r(gates * 3) * 0.5)
+    grads(f"{kernel}_seq", recurrent(kernel, True), *inputs)
+    grads(f"{kernel}_last", recurrent(kernel, False), *inputs)
 
 header, blobs, off = {}, [], 0
 for k in sorted(out):

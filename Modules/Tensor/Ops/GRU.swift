@@ -11,20 +11,13 @@ extension Tensor {
     /// length) if `sequence`, else the last state of each sequence [B, H].
     public func gru(_ wIH: Tensor, _ wHH: Tensor, _ bIH: Tensor, _ bHH: Tensor, lengths: [Int]? = nil, sequence: Bool) -> Tensor {
         let x = self
-        precondition(x.rank == 3, "gru: input \(x.shape) must be [B, T, I]")
-        let (b, t, i) = (x.shape[0], x.shape[1], x.shape[2])
-        let h3 = wIH.shape[0], h = h3 / 3
-        precondition(h3 % 3 == 0 && wIH.shape == [h3, i] && wHH.shape == [h3, h] && bIH.shape == [h3] && bHH.shape == [h3],
-                     "gru: weights \(wIH.shape), \(wHH.shape), \(bIH.shape), \(bHH.shape) do not fit input \(x.shape)")
-        let lens = lengths ?? Array(repeating: t, count: b)
-        precondition(lens.count == b && lens.allSatisfy { $0 >= 1 && $0 <= t }, "gru: lengths \(lens) for \(b) sequences of at most \(t) steps")
+        let shape = RecurrentShape("gru", x: x, wIH, wHH, bIH, bHH, gates: 3, lengths: lengths)
+        let (b, t, h, h3, lens) = (shape.b, shape.t, shape.h, shape.width, shape.lengths)
 
         // Per step: activated r, z, n [T, B, 3H] and the recurrent part of n before r, h·W_hnᵀ + b_hn [T, B, H].
         let gates = Tensor(uninitialized: [t, b, h3]), hn = Tensor(uninitialized: [t, b, h])
         let hs = Tensor.zeros([t + 1, b, h])
-        let pre = Tensor(uninitialized: [b, t, h3])
-        sgemm(transA: false, transB: true, m: b * t, n: h3, k: i, a: x.data, lda: i, b: wIH.data, ldb: i, beta: 0, c: pre.data, ldc: h3)
-        for r in 0..<(b * t) { for j in 0..<h3 { pre.data[r * h3 + j] += bIH.data[j] } }
+        let pre = shape.inputProjection(x, wIH, bias: (0..<h3).map { bIH.data[$0] })
         let rec = Tensor(uninitialized: [b, h3])
         for s in 0..<t {
             let hPrev = hs.data + s * b * h, hNext = hs.data + (s + 1) * b * h
@@ -45,25 +38,17 @@ extension Tensor {
             }
         }
 
-        let out: Tensor
-        if sequence {
-            out = Tensor.zeros([b, t, h])
-            for r in 0..<b { for s in 0..<lens[r] { (out.data + (r * t + s) * h).update(from: hs.data + ((s + 1) * b + r) * h, count: h) } }
-        } else {
-            out = Tensor(uninitialized: [b, h])
-            out.data.update(from: hs.data + t * b * h, count: b * h)
-        }
+        let out = shape.output(hs, sequence: sequence)
         return out.recorded([x, wIH, wHH, bIH, bHH]) { _, gOut in
-            gruBackward(x: x, wIH: wIH, wHH: wHH, gates: gates, hn: hn, hs: hs, lens: lens, sequence: sequence, gOut: gOut)
+            gruBackward(shape, x: x, wIH: wIH, wHH: wHH, gates: gates, hn: hn, hs: hs, sequence: sequence, gOut: gOut)
         }
     }
 }
 
 /// BPTT for `Tensor.gru`: gradients for x, W_ih, W_hh, b_ih, b_hh.
-func gruBackward(x: Tensor, wIH: Tensor, wHH: Tensor, gates: Tensor, hn: Tensor, hs: Tensor, lens: [Int],
+func gruBackward(_ shape: RecurrentShape, x: Tensor, wIH: Tensor, wHH: Tensor, gates: Tensor, hn: Tensor, hs: Tensor,
                  sequence: Bool, gOut: Tensor) -> [Tensor?] {
-    let (b, t, i) = (x.shape[0], x.shape[1], x.shape[2])
-    let h3 = wIH.shape[0], h = h3 / 3
+    let (b, t, i, h, h3, lens) = (shape.b, shape.t, shape.i, shape.h, shape.width, shape.lengths)
     // dI: gradient of the input-side pre-activations [B, T, 3H]; dR: of the recurrent products [B, T, 3H].
     let dI = Tensor.zeros([b, t, h3]), dR = Tensor.zeros([b, t, h3])
     var dh = [Float](repeating: 0, count: b * h)
@@ -73,7 +58,7 @@ func gruBackward(x: Tensor, wIH: Tensor, wHH: Tensor, gates: Tensor, hn: Tensor,
         let active = (0..<b).filter { s < lens[$0] }
         guard !active.isEmpty else { continue }
         for (k, r) in active.enumerated() {
-            if sequence { for j in 0..<h { dh[r * h + j] += gOut.data[(r * t + s) * h + j] } }
+            shape.addOutputGradient(gOut, step: s, sequence: sequence, into: &dh, row: r)
             let g = gates.data + (s * b + r) * h3, hq = hn.data + (s * b + r) * h, hp = hs.data + (s * b + r) * h
             let di = dI.data + (r * t + s) * h3, dr = dR.data + (r * t + s) * h3, row = rows.data + k * h3
             for j in 0..<h {
@@ -91,8 +76,7 @@ func gruBackward(x: Tensor, wIH: Tensor, wHH: Tensor, gates: Tensor, hn: Tensor,
               c: dhPrev.data, ldc: h)
         for (k, r) in active.enumerated() { for j in 0..<h { dh[r * h + j] += dhPrev.data[k * h + j] } }
     }
-    let hPrev = Tensor(uninitialized: [b, t, h])
-    for r in 0..<b { for s in 0..<t { (hPrev.data + (r * t + s) * h).update(from: hs.data + (s * b + r) * h, count: h) } }
+    let hPrev = shape.previousStates(hs)
     var gx: Tensor?
     if x.requiresGrad {
         let t0 = Tensor(uninitialized: x.shape)

@@ -16,22 +16,13 @@ extension Tensor {
     ///     let h = x.lstm(wIH, wHH, bIH, bHH, lengths: [50, 31], sequence: false)
     public func lstm(_ wIH: Tensor, _ wHH: Tensor, _ bIH: Tensor, _ bHH: Tensor, lengths: [Int]? = nil, sequence: Bool) -> Tensor {
         let x = self
-        precondition(x.rank == 3, "lstm: input \(x.shape) must be [B, T, I]")
-        let (b, t, i) = (x.shape[0], x.shape[1], x.shape[2])
-        let h4 = wIH.shape[0], h = h4 / 4
-        precondition(h4 % 4 == 0 && wIH.shape == [h4, i] && wHH.shape == [h4, h] && bIH.shape == [h4] && bHH.shape == [h4],
-                     "lstm: weights \(wIH.shape), \(wHH.shape), \(bIH.shape), \(bHH.shape) do not fit input \(x.shape)")
-        let lens = lengths ?? Array(repeating: t, count: b)
-        precondition(lens.count == b && lens.allSatisfy { $0 >= 1 && $0 <= t }, "lstm: lengths \(lens) for \(b) sequences of at most \(t) steps")
+        let shape = RecurrentShape("lstm", x: x, wIH, wHH, bIH, bHH, gates: 4, lengths: lengths)
+        let (b, t, h, h4, lens) = (shape.b, shape.t, shape.h, shape.width, shape.lengths)
 
         // Gates after their nonlinearity, per step: [T, B, 4H]; states c_t and h_t: [T + 1, B, H] (row 0 is zero).
         let gates = Tensor(uninitialized: [t, b, h4])
         let cs = Tensor.zeros([t + 1, b, h]), hs = Tensor.zeros([t + 1, b, h])
-        // Input projection of all steps at once, bias added, laid out [B, T, 4H].
-        let pre = Tensor(uninitialized: [b, t, h4])
-        sgemm(transA: false, transB: true, m: b * t, n: h4, k: i, a: x.data, lda: i, b: wIH.data, ldb: i, beta: 0, c: pre.data, ldc: h4)
-        let bias = (0..<h4).map { bIH.data[$0] + bHH.data[$0] }
-        for r in 0..<(b * t) { for j in 0..<h4 { pre.data[r * h4 + j] += bias[j] } }
+        let pre = shape.inputProjection(x, wIH, bias: (0..<h4).map { bIH.data[$0] + bHH.data[$0] })
 
         for s in 0..<t {
             let a = gates.data + s * b * h4
@@ -50,16 +41,9 @@ extension Tensor {
             }
         }
 
-        let out: Tensor
-        if sequence {
-            out = Tensor.zeros([b, t, h])
-            for r in 0..<b { for s in 0..<lens[r] { (out.data + (r * t + s) * h).update(from: hs.data + ((s + 1) * b + r) * h, count: h) } }
-        } else {
-            out = Tensor(uninitialized: [b, h])
-            out.data.update(from: hs.data + t * b * h, count: b * h)
-        }
+        let out = shape.output(hs, sequence: sequence)
         return out.recorded([x, wIH, wHH, bIH, bHH]) { _, gOut in
-            lstmBackward(x: x, wIH: wIH, wHH: wHH, gates: gates, cs: cs, hs: hs, lens: lens, sequence: sequence, gOut: gOut)
+            lstmBackward(shape, x: x, wIH: wIH, wHH: wHH, gates: gates, cs: cs, hs: hs, sequence: sequence, gOut: gOut)
         }
     }
 }
@@ -98,10 +82,9 @@ func lstmCellForward(_ g: UnsafeMutablePointer<Float>, _ c: UnsafePointer<Float>
 @inline(__always) func tanh8(_ x: F8) -> F8 { F8(repeating: 2) / (F8(repeating: 1) + exp8(F8(repeating: -2) * x)) - F8(repeating: 1) }
 
 /// BPTT for `Tensor.lstm`: gradients for x, W_ih, W_hh, b_ih, b_hh.
-func lstmBackward(x: Tensor, wIH: Tensor, wHH: Tensor, gates: Tensor, cs: Tensor, hs: Tensor, lens: [Int],
+func lstmBackward(_ shape: RecurrentShape, x: Tensor, wIH: Tensor, wHH: Tensor, gates: Tensor, cs: Tensor, hs: Tensor,
                   sequence: Bool, gOut: Tensor) -> [Tensor?] {
-    let (b, t, i) = (x.shape[0], x.shape[1], x.shape[2])
-    let h4 = wIH.shape[0], h = h4 / 4
+    let (b, t, i, h, h4, lens) = (shape.b, shape.t, shape.i, shape.h, shape.width, shape.lengths)
     // dA: gradient of the pre-activations, [B, T, 4H] (the layout of the input projection).
     let dA = Tensor.zeros([b, t, h4])
     var dh = [Float](repeating: 0, count: b * h), dc = [Float](repeating: 0, count: b * h)
@@ -110,7 +93,7 @@ func lstmBackward(x: Tensor, wIH: Tensor, wHH: Tensor, gates: Tensor, cs: Tensor
     for s in stride(from: t - 1, through: 0, by: -1) {
         let g = gates.data + s * b * h4
         for r in 0..<b where s < lens[r] {
-            if sequence { for j in 0..<h { dh[r * h + j] += gOut.data[(r * t + s) * h + j] } }
+            shape.addOutputGradient(gOut, step: s, sequence: sequence, into: &dh, row: r)
             let gr = g + r * h4, da = dA.data + (r * t + s) * h4
             let cPrev = cs.data + (s * b + r) * h, cCur = cs.data + ((s + 1) * b + r) * h
             dh.withUnsafeMutableBufferPointer { dhb in dc.withUnsafeMutableBufferPointer { dcb in
@@ -127,8 +110,7 @@ func lstmBackward(x: Tensor, wIH: Tensor, wHH: Tensor, gates: Tensor, cs: Tensor
         for (k, r) in active.enumerated() { for j in 0..<h { dh[r * h + j] = dhPrev.data[k * h + j] } }
     }
     // Weight gradients over all steps at once. h_{t−1} for row (r, s) is hs[s, r]; gather it as [B·T, H].
-    let hPrev = Tensor(uninitialized: [b, t, h])
-    for r in 0..<b { for s in 0..<t { (hPrev.data + (r * t + s) * h).update(from: hs.data + (s * b + r) * h, count: h) } }
+    let hPrev = shape.previousStates(hs)
     var gx: Tensor?, gwIH: Tensor?, gwHH: Tensor?, gb: Tensor?
     if x.requiresGrad {
         let t0 = Tensor(uninitialized: x.shape)

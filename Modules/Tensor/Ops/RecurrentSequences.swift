@@ -1,0 +1,60 @@
+// What the LSTM and GRU ops share: checking their arguments, the input projection of all steps in one
+// GEMM, the output (the padded sequence or each sequence's last state), and the previous states laid out
+// for the weight-gradient GEMM.
+
+/// Sizes of a recurrent op's batch: B sequences of up to T steps of I inputs, H units, G gates.
+struct RecurrentShape {
+    let b: Int, t: Int, i: Int, h: Int, gates: Int
+    /// Each sequence's number of steps.
+    let lengths: [Int]
+    var width: Int { gates * h }
+
+    /// Checks x [B, T, I], weights [G·H, I], [G·H, H], biases [G·H] and lengths (1…T each).
+    init(_ op: String, x: Tensor, _ wIH: Tensor, _ wHH: Tensor, _ bIH: Tensor, _ bHH: Tensor, gates: Int, lengths: [Int]?) {
+        precondition(x.rank == 3, "\(op): input \(x.shape) must be [B, T, I]")
+        (b, t, i) = (x.shape[0], x.shape[1], x.shape[2])
+        let g = wIH.shape[0]
+        h = g / gates; self.gates = gates
+        precondition(g % gates == 0 && wIH.shape == [g, i] && wHH.shape == [g, h] && bIH.shape == [g] && bHH.shape == [g],
+                     "\(op): weights \(wIH.shape), \(wHH.shape), \(bIH.shape), \(bHH.shape) do not fit input \(x.shape)")
+        let lens = lengths ?? Array(repeating: x.shape[1], count: x.shape[0])
+        precondition(lens.count == b && lens.allSatisfy { $0 >= 1 && $0 <= x.shape[1] },
+                     "\(op): lengths \(lens) for \(b) sequences of at most \(x.shape[1]) steps")
+        self.lengths = lens
+    }
+
+    /// x·W_ihᵀ + `bias` for every step at once, [B, T, G·H].
+    func inputProjection(_ x: Tensor, _ wIH: Tensor, bias: [Float]) -> Tensor {
+        let w = width
+        let pre = Tensor(uninitialized: [b, t, w])
+        sgemm(transA: false, transB: true, m: b * t, n: w, k: i, a: x.data, lda: i, b: wIH.data, ldb: i, beta: 0, c: pre.data, ldc: w)
+        for r in 0..<(b * t) { for j in 0..<w { pre.data[r * w + j] += bias[j] } }
+        return pre
+    }
+
+    /// From the states hs [T + 1, B, H] (row 0 the zero start): the sequence [B, T, H], zero past each
+    /// length, or each sequence's last state [B, H] (kept unchanged past its length).
+    func output(_ hs: Tensor, sequence: Bool) -> Tensor {
+        if sequence {
+            let out = Tensor.zeros([b, t, h])
+            for r in 0..<b { for s in 0..<lengths[r] { (out.data + (r * t + s) * h).update(from: hs.data + ((s + 1) * b + r) * h, count: h) } }
+            return out
+        }
+        let out = Tensor(uninitialized: [b, h])
+        out.data.update(from: hs.data + t * b * h, count: b * h)
+        return out
+    }
+
+    /// h_{t−1} for every (sequence, step) as [B, T, H], the right operand of dW_hh = dAᵀ·h_{t−1}.
+    func previousStates(_ hs: Tensor) -> Tensor {
+        let prev = Tensor(uninitialized: [b, t, h])
+        for r in 0..<b { for s in 0..<t { (prev.data + (r * t + s) * h).update(from: hs.data + (s * b + r) * h, count: h) } }
+        return prev
+    }
+
+    /// The gradient arriving for step s's state, as a row per sequence: gOut is [B, T, H] or [B, H].
+    func addOutputGradient(_ gOut: Tensor, step s: Int, sequence: Bool, into dh: inout [Float], row r: Int) {
+        guard sequence else { return }
+        for j in 0..<h { dh[r * h + j] += gOut.data[(r * t + s) * h + j] }
+    }
+}
