@@ -48,7 +48,7 @@ extension Tensor {
 /// BPTT for `Tensor.gru`: gradients for x, W_ih, W_hh, b_ih, b_hh.
 func gruBackward(_ shape: RecurrentShape, x: Tensor, wIH: Tensor, wHH: Tensor, gates: Tensor, hn: Tensor, hs: Tensor,
                  sequence: Bool, gOut: Tensor) -> [Tensor?] {
-    let (b, t, i, h, h3, lens) = (shape.b, shape.t, shape.i, shape.h, shape.width, shape.lengths)
+    let (b, t, h, h3, lens) = (shape.b, shape.t, shape.h, shape.width, shape.lengths)
     // dI: gradient of the input-side pre-activations [B, T, 3H]; dR: of the recurrent products [B, T, 3H].
     let dI = Tensor.zeros([b, t, h3]), dR = Tensor.zeros([b, t, h3])
     var dh = [Float](repeating: 0, count: b * h)
@@ -76,17 +76,5 @@ func gruBackward(_ shape: RecurrentShape, x: Tensor, wIH: Tensor, wHH: Tensor, g
               c: dhPrev.data, ldc: h)
         for (k, r) in active.enumerated() { for j in 0..<h { dh[r * h + j] += dhPrev.data[k * h + j] } }
     }
-    let hPrev = shape.previousStates(hs)
-    var gx: Tensor?
-    if x.requiresGrad {
-        let t0 = Tensor(uninitialized: x.shape)
-        sgemm(transA: false, transB: false, m: b * t, n: i, k: h3, a: dI.data, lda: h3, b: wIH.data, ldb: i, beta: 0, c: t0.data, ldc: i)
-        gx = t0
-    }
-    let wi = Tensor(uninitialized: wIH.shape), wh = Tensor(uninitialized: wHH.shape)
-    sgemm(transA: true, transB: false, m: h3, n: i, k: b * t, a: dI.data, lda: h3, b: x.data, ldb: i, beta: 0, c: wi.data, ldc: i)
-    sgemm(transA: true, transB: false, m: h3, n: h, k: b * t, a: dR.data, lda: h3, b: hPrev.data, ldb: h, beta: 0, c: wh.data, ldc: h)
-    let bi = Tensor.zeros([h3]), bh = Tensor.zeros([h3])
-    for r in 0..<(b * t) { for j in 0..<h3 { bi.data[j] += dI.data[r * h3 + j]; bh.data[j] += dR.data[r * h3 + j] } }
-    return [gx, wi, wh, bi, bh]
+    return shape.weightGradients(x: x, wIH: wIH, wHH: wHH, hs: hs, dInput: dI, dRecurrent: dR)
 }

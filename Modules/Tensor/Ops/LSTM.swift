@@ -84,7 +84,7 @@ func lstmCellForward(_ g: UnsafeMutablePointer<Float>, _ c: UnsafePointer<Float>
 /// BPTT for `Tensor.lstm`: gradients for x, W_ih, W_hh, b_ih, b_hh.
 func lstmBackward(_ shape: RecurrentShape, x: Tensor, wIH: Tensor, wHH: Tensor, gates: Tensor, cs: Tensor, hs: Tensor,
                   sequence: Bool, gOut: Tensor) -> [Tensor?] {
-    let (b, t, i, h, h4, lens) = (shape.b, shape.t, shape.i, shape.h, shape.width, shape.lengths)
+    let (b, t, h, h4, lens) = (shape.b, shape.t, shape.h, shape.width, shape.lengths)
     // dA: gradient of the pre-activations, [B, T, 4H] (the layout of the input projection).
     let dA = Tensor.zeros([b, t, h4])
     var dh = [Float](repeating: 0, count: b * h), dc = [Float](repeating: 0, count: b * h)
@@ -109,22 +109,7 @@ func lstmBackward(_ shape: RecurrentShape, x: Tensor, wIH: Tensor, wHH: Tensor, 
               c: dhPrev.data, ldc: h)
         for (k, r) in active.enumerated() { for j in 0..<h { dh[r * h + j] = dhPrev.data[k * h + j] } }
     }
-    // Weight gradients over all steps at once. h_{t−1} for row (r, s) is hs[s, r]; gather it as [B·T, H].
-    let hPrev = shape.previousStates(hs)
-    var gx: Tensor?, gwIH: Tensor?, gwHH: Tensor?, gb: Tensor?
-    if x.requiresGrad {
-        let t0 = Tensor(uninitialized: x.shape)
-        sgemm(transA: false, transB: false, m: b * t, n: i, k: h4, a: dA.data, lda: h4, b: wIH.data, ldb: i, beta: 0, c: t0.data, ldc: i)
-        gx = t0
-    }
-    let wi = Tensor(uninitialized: wIH.shape), wh = Tensor(uninitialized: wHH.shape)
-    sgemm(transA: true, transB: false, m: h4, n: i, k: b * t, a: dA.data, lda: h4, b: x.data, ldb: i, beta: 0, c: wi.data, ldc: i)
-    sgemm(transA: true, transB: false, m: h4, n: h, k: b * t, a: dA.data, lda: h4, b: hPrev.data, ldb: h, beta: 0, c: wh.data, ldc: h)
-    gwIH = wi; gwHH = wh
-    let bias = Tensor.zeros([h4])
-    for r in 0..<(b * t) { for j in 0..<h4 { bias.data[j] += dA.data[r * h4 + j] } }
-    gb = bias
-    return [gx, gwIH, gwHH, gb, gb!.copy()]
+    return shape.weightGradients(x: x, wIH: wIH, wHH: wHH, hs: hs, dInput: dA, dRecurrent: dA)
 }
 
 /// One sequence at one step of BPTT: from dh (in) and dc (in: from the next step; out: to the previous

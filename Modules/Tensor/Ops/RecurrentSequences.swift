@@ -52,6 +52,26 @@ struct RecurrentShape {
         return prev
     }
 
+    /// Gradients for x, W_ih, W_hh, b_ih, b_hh from the pre-activation gradients of all steps at once:
+    /// `dInput` [B, T, G·H] for the input side, `dRecurrent` for the recurrent side (the same tensor for an
+    /// LSTM; a GRU's n gate differs), three GEMMs and two sums instead of T small ones.
+    func weightGradients(x: Tensor, wIH: Tensor, wHH: Tensor, hs: Tensor, dInput: Tensor, dRecurrent: Tensor) -> [Tensor?] {
+        let w = width
+        let hPrev = previousStates(hs)
+        var gx: Tensor?
+        if x.requiresGrad {
+            let t0 = Tensor(uninitialized: x.shape)
+            sgemm(transA: false, transB: false, m: b * t, n: i, k: w, a: dInput.data, lda: w, b: wIH.data, ldb: i, beta: 0, c: t0.data, ldc: i)
+            gx = t0
+        }
+        let wi = Tensor(uninitialized: wIH.shape), wh = Tensor(uninitialized: wHH.shape)
+        sgemm(transA: true, transB: false, m: w, n: i, k: b * t, a: dInput.data, lda: w, b: x.data, ldb: i, beta: 0, c: wi.data, ldc: i)
+        sgemm(transA: true, transB: false, m: w, n: h, k: b * t, a: dRecurrent.data, lda: w, b: hPrev.data, ldb: h, beta: 0, c: wh.data, ldc: h)
+        let bi = Tensor.zeros([w]), bh = Tensor.zeros([w])
+        for r in 0..<(b * t) { for j in 0..<w { bi.data[j] += dInput.data[r * w + j]; bh.data[j] += dRecurrent.data[r * w + j] } }
+        return [gx, wi, wh, bi, bh]
+    }
+
     /// The gradient arriving for step s's state, as a row per sequence: gOut is [B, T, H] or [B, H].
     func addOutputGradient(_ gOut: Tensor, step s: Int, sequence: Bool, into dh: inout [Float], row r: Int) {
         guard sequence else { return }
