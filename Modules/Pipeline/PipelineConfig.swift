@@ -216,7 +216,7 @@ public struct PipelineConfig {
             return .int(v)
         case .float(let r):
             guard let t = n.text, let v = Double(t), v.isFinite else { throw bad("a number") }
-            guard r.contains(v) else { throw ConfigError(n.position, "\(stage).\(o.name) = \(t) is out of range \(fmtNum(r.lowerBound))…\(fmtNum(r.upperBound))") }
+            guard r.contains(v) else { throw ConfigError(n.position, "\(stage).\(o.name) = \(t) is out of range \(jsonNumber(r.lowerBound))…\(jsonNumber(r.upperBound))") }
             return .float(v)
         case .bool:
             guard let t = n.text, case .scalar(_, false) = n.value, ["true", "false"].contains(t) else { throw bad("true or false") }

@@ -1,6 +1,7 @@
 // Stage schemas: every option is typed once (name, type, default, one-line doc). The config validator,
 // `dlpipe stages`, and the README reference check all read the same schema.
 import Foundation
+import Tensor
 
 /// The type of a stage option, with its accepted range.
 public enum OptionType {
@@ -26,7 +27,7 @@ public enum OptionType {
     public var name: String {
         switch self {
         case .int(let r): return r == Int.min...Int.max ? "int" : "int \(r.lowerBound)…\(r.upperBound)"
-        case .float(let r): return "float \(fmtNum(r.lowerBound))…\(fmtNum(r.upperBound))"
+        case .float(let r): return "float \(jsonNumber(r.lowerBound))…\(jsonNumber(r.upperBound))"
         case .bool: return "bool"
         case .string: return "string"
         case .path: return "path"
@@ -40,7 +41,6 @@ public enum OptionType {
     }
 }
 
-func fmtNum(_ d: Double) -> String { d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : String(d) }
 
 /// A typed option value after validation.
 public enum OptionValue: Equatable {
@@ -49,7 +49,7 @@ public enum OptionValue: Equatable {
     public var display: String {
         switch self {
         case .int(let i): return String(i)
-        case .float(let d): return fmtNum(d)
+        case .float(let d): return jsonNumber(d)
         case .bool(let b): return String(b)
         case .string(let s): return s
         case .list(let l): return "[" + l.map { $0.display }.joined(separator: ", ") + "]"

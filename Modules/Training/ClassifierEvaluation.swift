@@ -21,13 +21,11 @@ public struct ClassifierEvaluation: Equatable {
 
     /// metrics.json fields: `<prefix>_accuracy`, `<prefix>_count`, classes, per-class accuracy, confusion matrix.
     public func metricsFields(prefix: String) -> [(String, String)] {
-        let per = zip(classes, perClass).map { "\(jsonQuoted($0)):\(jsonNumberText($1))" }.joined(separator: ",")
+        let per = zip(classes, perClass).map { "\(jsonQuoted($0)):\(jsonNumber($1, format: "%.6g"))" }.joined(separator: ",")
         let cm = confusion.map { "[" + $0.map(String.init).joined(separator: ",") + "]" }.joined(separator: ",\n    ")
-        return [("\(prefix)_accuracy", jsonNumberText(accuracy)), ("\(prefix)_count", "\(total)"),
+        return [("\(prefix)_accuracy", jsonNumber(accuracy, format: "%.6g")), ("\(prefix)_count", "\(total)"),
                 ("classes", "[" + classes.map(jsonQuoted).joined(separator: ",") + "]"),
                 ("per_class_accuracy", "{\(per)}"), ("confusion_matrix", "[\n    \(cm)\n  ]")]
     }
 }
 
-/// A JSON number, or null for NaN and infinities (which JSON cannot hold).
-public func jsonNumberText(_ x: Double) -> String { x.isFinite ? String(format: "%.6g", x) : "null" }

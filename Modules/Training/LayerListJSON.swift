@@ -38,8 +38,6 @@ extension LayerSpec {
     public static func json(_ layers: [LayerSpec]) -> String { "[" + layers.map { $0.json }.joined(separator: ",") + "]" }
 }
 
-/// Shortest text that reads back as the same Double.
-func jsonNumber(_ d: Double) -> String { d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : "\(d)" }
 
 /// A JSON value decoded without losing the text of its numbers.
 indirect enum JSONValue: Decodable {

@@ -53,11 +53,11 @@ public struct TrainingReport {
 
     public func metricsJSON() -> String {
         let ep = epochs.enumerated().map { i, e in
-            "{\"epoch\":\(i + 1)" + e.map { ",\(jsonQuoted($0.name)):\(jsonNumberText($0.value))" }.joined() + "}"
+            "{\"epoch\":\(i + 1)" + e.map { ",\(jsonQuoted($0.name)):\(jsonNumber($0.value, format: "%.6g"))" }.joined() + "}"
         }.joined(separator: ",\n    ")
         var s = "{\n  \"epochs\": [\n    \(ep)\n  ],\n"
         for (k, v) in results { s += "  \(jsonQuoted(k)): \(v),\n" }
-        s += "  \"train_seconds\": \(jsonNumberText(trainSeconds))\n}\n"
+        s += "  \"train_seconds\": \(jsonNumber(trainSeconds, format: "%.6g"))\n}\n"
         return s
     }
 
@@ -137,7 +137,7 @@ public struct TrainingReport {
 
     /// The per-epoch history as JSON (saved in training checkpoints).
     var historyJSON: String {
-        "[" + epochs.map { e in "[" + e.map { "[\(jsonQuoted($0.name)),\(jsonNumberText($0.value))]" }.joined(separator: ",") + "]" }.joined(separator: ",") + "]"
+        "[" + epochs.map { e in "[" + e.map { "[\(jsonQuoted($0.name)),\(jsonNumber($0.value, format: "%.6g"))]" }.joined(separator: ",") + "]" }.joined(separator: ",") + "]"
     }
 
     /// Reads `historyJSON` back; nil when malformed.

@@ -62,9 +62,6 @@ final class WriteCSV: Stage {
     }
 }
 
-/// A number for JSON; NaN and infinities, which JSON cannot hold, become null.
-func jsonFloat(_ x: Float, _ format: String) -> String { x.isFinite ? String(format: format, x) : "null" }
-
 final class WriteJSONL: Stage {
     let path: String
     var lines: [String] = []
@@ -76,9 +73,9 @@ final class WriteJSONL: Stage {
         make: { WriteJSONL($0) })
     func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws {
         guard let p = item.prediction else { return }
-        let top = p.top.map { "{\"label\":\(jsonQuoted($0.label)),\"p\":\(jsonFloat($0.probability, "%.6f"))}" }.joined(separator: ",")
-        let logits = p.logits.isEmpty ? "" : ",\"logits\":[" + p.logits.map { jsonFloat($0, "%.7g") }.joined(separator: ",") + "]"
-        lines.append("{\"file\":\(jsonQuoted(item.file)),\"label\":\(jsonQuoted(p.label)),\"confidence\":\(jsonFloat(p.confidence, "%.6f")),\"top\":[\(top)]\(logits)}")
+        let top = p.top.map { "{\"label\":\(jsonQuoted($0.label)),\"p\":\(jsonNumber(Double($0.probability), format: "%.6f"))}" }.joined(separator: ",")
+        let logits = p.logits.isEmpty ? "" : ",\"logits\":[" + p.logits.map { jsonNumber(Double($0), format: "%.7g") }.joined(separator: ",") + "]"
+        lines.append("{\"file\":\(jsonQuoted(item.file)),\"label\":\(jsonQuoted(p.label)),\"confidence\":\(jsonNumber(Double(p.confidence), format: "%.6f")),\"top\":[\(top)]\(logits)}")
     }
     func finish(_ ctx: RunContext, emit: Emit) throws {
         do { try makeParentFolder(path); try writeFileAtomically(Data((lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")).utf8), to: path) }

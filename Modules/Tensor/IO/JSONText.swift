@@ -1,4 +1,5 @@
-// JSON string literals for the hand-written JSON dlpipe emits (safetensors headers, JSON lines, reports).
+// JSON text for the hand-written JSON dlpipe emits (safetensors headers, JSON lines, reports): strings and numbers.
+import Foundation
 
 /// `s` as a quoted JSON string with the required escapes.
 ///
@@ -22,4 +23,14 @@ public func jsonQuoted(_ s: String) -> String {
         }
     }
     return out + "\""
+}
+
+/// A number as JSON text: `format` (e.g. "%.6g") when given, else the shortest text that reads back as
+/// the same Double (whole numbers without ".0"). NaN and infinities, which JSON cannot hold, are null.
+///
+///     jsonNumber(0.25)   // "0.25"     jsonNumber(3)   // "3"     jsonNumber(.nan)   // "null"
+public func jsonNumber(_ x: Double, format: String? = nil) -> String {
+    guard x.isFinite else { return "null" }
+    if let format { return String(format: format, x) }
+    return x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : "\(x)"
 }

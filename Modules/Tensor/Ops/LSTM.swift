@@ -89,7 +89,7 @@ func lstmBackward(_ shape: RecurrentShape, x: Tensor, wIH: Tensor, wHH: Tensor, 
     let dA = Tensor.zeros([b, t, h4])
     var dh = [Float](repeating: 0, count: b * h), dc = [Float](repeating: 0, count: b * h)
     if !sequence { for k in 0..<(b * h) { dh[k] = gOut.data[k] } }
-    let dhPrev = Tensor(uninitialized: [b, h])
+    let dhPrev = Tensor(uninitialized: [b, h]), rows = Tensor(uninitialized: [b, h4])
     for s in stride(from: t - 1, through: 0, by: -1) {
         let g = gates.data + s * b * h4
         for r in 0..<b where s < lens[r] {
@@ -103,7 +103,6 @@ func lstmBackward(_ shape: RecurrentShape, x: Tensor, wIH: Tensor, wHH: Tensor, 
         // dh_{t−1} = dA_t · W_hh for the sequences still running; the others pass dh through unchanged.
         let active = (0..<b).filter { s < lens[$0] }
         guard !active.isEmpty else { continue }
-        let rows = Tensor(uninitialized: [active.count, h4])
         for (k, r) in active.enumerated() { (rows.data + k * h4).update(from: dA.data + (r * t + s) * h4, count: h4) }
         sgemm(transA: false, transB: false, m: active.count, n: h, k: h4, a: rows.data, lda: h4, b: wHH.data, ldb: h, beta: 0,
               c: dhPrev.data, ldc: h)
