@@ -43,10 +43,12 @@ let package = Package(
                 swiftSettings: fastSwift),
         .target(name: "Vision", dependencies: ["Tensor", "NN", "Media", "Pipeline", "Training"], path: "Plugins/Vision",
                 swiftSettings: fastSwift),
+        .target(name: "Sequence", dependencies: ["Tensor", "NN", "Media", "Pipeline", "Training"], path: "Plugins/Sequence",
+                swiftSettings: fastSwift),
         // Fuzz targets for every reader of outside data (scripts/fuzz.sh builds them with libFuzzer).
         .executableTarget(name: "dlpipe-fuzz", dependencies: ["Tensor", "NN", "Media", "Pipeline", "Training"], path: "Modules/Fuzz",
                           swiftSettings: fastSwift),
-        .executableTarget(name: "dlpipe", dependencies: ["Tensor", "NN", "Media", "Pipeline", "Training", "Vision"], path: "Modules/dlpipe",
+        .executableTarget(name: "dlpipe", dependencies: ["Tensor", "NN", "Media", "Pipeline", "Training", "Vision", "Sequence"], path: "Modules/dlpipe",
                           swiftSettings: fastSwift),
         .target(name: "TestSupport", dependencies: ["Pipeline"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], path: "Tests/TensorTests",

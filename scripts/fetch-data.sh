@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Fetches the real datasets dlpipe's pipelines use, into data/ (git-ignored). Idempotent: finished
-# parts are skipped. Usage: scripts/fetch-data.sh [mnist] [fashion] [speech]   (default: all)
+# parts are skipped. Usage: scripts/fetch-data.sh [mnist] [fashion] [speech] [text]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-want="${*:-mnist fashion speech}"
+want="${*:-mnist fashion speech text}"
 DLPIPE=${DLPIPE:-.build/release/dlpipe}
 [ -n "${DLPIPE_PREBUILT:-}" ] || swift build -c release --product dlpipe >/dev/null
 
@@ -35,4 +35,24 @@ fi
 
 if [[ " $want " == *" speech "* ]]; then
   ./scripts/fetch-speech.sh
+fi
+
+if [[ " $want " == *" text "* ]]; then
+  # Five Jane Austen novels; Northanger Abbey is held out entirely as the test text.
+  if [ -f data/austen/.done ]; then
+    echo "text: already in data/austen"
+  else
+    rm -rf data/austen; mkdir -p data/austen/train data/austen/test
+    declare -A gutenberg=([emma]=158 [mansfieldpark]=141 [northangerabbey]=121 [prideprejudice]=1342 [sensesensibility]=161)
+    for book in emma mansfieldpark northangerabbey prideprejudice sensesensibility; do
+      split=train; [ "$book" = northangerabbey ] && split=test
+      if [ -f "../shared/data/austen/$book.txt.gz" ]; then
+        cp "../shared/data/austen/$book.txt.gz" "data/austen/$split/"
+      else
+        curl -fsSL "https://www.gutenberg.org/cache/epub/${gutenberg[$book]}/pg${gutenberg[$book]}.txt" | gzip > "data/austen/$split/$book.txt.gz"
+      fi
+    done
+    touch data/austen/.done
+  fi
+  echo "text: $(ls data/austen/train | wc -l) training novels, held out: $(ls data/austen/test)"
 fi

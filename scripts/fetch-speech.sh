@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Spoken digits "zero".."nine" from three Debian speech engines, 16 kHz mono 16-bit WAV, in
-# data/speech/{train,test}/<digit>/. The test split uses voices never used in training (two espeak-ng
-# accents and flite's slt speaker), so accuracy there measures generalisation to new voices.
-# Train clips are augmented with sox (tempo, pitch, light noise). Idempotent.
+# Spoken digits for the Sequence plugin, in data/speech/{train,test}/<digit>/<digit>_<speaker>_<take>.<ext>
+# (the speaker is the second field of every name, so metrics can be given per speaker). Idempotent.
+#  - Real people: the Free Spoken Digit Dataset (5 speakers × 10 digits × 50 takes, 8 kHz FLAC), copied from
+#    ../shared/data/fsdd when it is there, else cloned from GitHub (CC BY-SA 4.0, Zohar Jackson and
+#    contributors). Speaker theo is held out entirely: every take of his is in test/, none in train/.
+#  - Synthetic voices from Debian's espeak-ng, flite and festival, 16 kHz WAV. The test voices (two espeak-ng
+#    accents, flite's slt) are never used in training.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=data/speech
 [ -f "$out/.done" ] && { echo "speech: already in $out"; exit 0; }
+held_out=${FSDD_TEST_SPEAKERS:-theo}
 need=()
 for p in espeak-ng flite festival festvox-kallpc16k sox; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
 if [ ${#need[@]} -gt 0 ]; then
@@ -14,31 +18,47 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 rm -rf "$out"; tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+
+# Real recordings.
+fsdd=../shared/data/fsdd
+if ! ls "$fsdd"/*_*_*.flac >/dev/null 2>&1; then
+  git clone -q --depth 1 https://github.com/Jakobovski/free-spoken-digit-dataset "$tmp/fsdd"
+  fsdd="$tmp/fsdd/recordings"
+fi
+n=0
+for f in "$fsdd"/*_*_*.flac "$fsdd"/*_*_*.wav; do
+  [ -f "$f" ] || continue
+  base=$(basename "$f"); IFS=_ read -r d speaker _ <<< "$base"
+  split=train; [[ " $held_out " == *" $speaker "* ]] && split=test
+  mkdir -p "$out/$split/$d"; cp "$f" "$out/$split/$d/$base"; n=$((n + 1))
+done
+[ "$n" -ge 2500 ] || [ -n "${FSDD_PARTIAL:-}" ] || { echo "speech: expected 2,500 FSDD clips, found $n" >&2; exit 1; }
+
+# Synthetic voices. One line per clip: split digit speaker take engine args...
 words=(zero one two three four five six seven eight nine)
 jobs="$tmp/jobs"; : > "$jobs"
-# One line per clip: split digit name engine args...
 for d in 0 1 2 3 4 5 6 7 8 9; do
   w=${words[$d]}
   for v in en-us en-gb en-gb-scotland en-gb-x-gbclan en-029; do
     for var in m1 m3 m7 f1 f2 f4; do
       for s in 130 175; do
-        for p in 35 65; do echo "train $d ${v}_${var}_${s}_${p} espeak -v $v+$var -s $s -p $p $w" >> "$jobs"; done
+        for p in 35 65; do echo "train $d espeak-$v-$var $s-$p espeak -v $v+$var -s $s -p $p $w" >> "$jobs"; done
       done
     done
   done
-  for v in kal awb rms; do echo "train $d flite_$v flite -voice $v -t $w" >> "$jobs"; done
-  echo "train $d festival_kal festival $w" >> "$jobs"
+  for v in kal awb rms; do echo "train $d flite-$v 1 flite -voice $v -t $w" >> "$jobs"; done
+  echo "train $d festival-kal 1 festival $w" >> "$jobs"
   for v in en-gb-x-rp en-gb-x-gbcwmd; do
     for var in m2 m5 f3 f5; do
-      for s in 135 170; do echo "test $d ${v}_${var}_$s espeak -v $v+$var -s $s -p 50 $w" >> "$jobs"; done
+      for s in 135 170; do echo "test $d espeak-$v-$var $s espeak -v $v+$var -s $s -p 50 $w" >> "$jobs"; done
     done
   done
-  echo "test $d flite_slt flite -voice slt -t $w" >> "$jobs"
-  echo "test $d flite_slt_slow flite -voice slt --setf duration_stretch=1.3 -t $w" >> "$jobs"
-  echo "test $d flite_slt_fast flite -voice slt --setf duration_stretch=0.8 -t $w" >> "$jobs"
+  echo "test $d flite-slt 1 flite -voice slt -t $w" >> "$jobs"
+  echo "test $d flite-slt slow flite -voice slt --setf duration_stretch=1.3 -t $w" >> "$jobs"
+  echo "test $d flite-slt fast flite -voice slt --setf duration_stretch=0.8 -t $w" >> "$jobs"
 done
 make_clip() {
-  split=$1 d=$2 name=$3 engine=$4; shift 4
+  split=$1 d=$2 speaker=$3 take=$4 engine=$5; shift 5
   dir=data/speech/$split/$d; mkdir -p "$dir"
   raw=$(mktemp --suffix=.wav)
   case $engine in
@@ -46,15 +66,10 @@ make_clip() {
     flite) flite "$@" -o "$raw" ;;
     festival) echo "${@: -1}" | text2wave -eval '(voice_kal_diphone)' -o "$raw" ;;
   esac
-  sox -V1 "$raw" -r 16000 -c 1 -b 16 "$dir/$name.wav" gain -n -3
-  if [ "$split" = train ]; then
-    sox "$dir/$name.wav" "$dir/${name}_tempo.wav" tempo 0.88
-    sox "$dir/$name.wav" "$dir/${name}_pitch.wav" pitch -150
-    sox "$dir/$name.wav" -p synth whitenoise vol 0.01 2>/dev/null | sox -m "$dir/$name.wav" - -b 16 "$dir/${name}_noise.wav"
-  fi
+  sox -V1 "$raw" -r 16000 -c 1 -b 16 "$dir/${d}_${speaker}_${take}.wav" gain -n -3
   rm -f "$raw"
 }
 export -f make_clip
 tr '\n' '\0' < "$jobs" | xargs -0 -P "$(nproc)" -I{} bash -c 'make_clip {}'
 touch "$out/.done"
-echo "speech: $(find $out/train -name '*.wav' | wc -l) train clips, $(find $out/test -name '*.wav' | wc -l) test clips (test voices never in train)"
+echo "speech: $(find $out/train -type f | wc -l) train clips, $(find $out/test -type f | wc -l) test clips (FSDD speaker(s) $held_out and the synthetic test voices never in train)"

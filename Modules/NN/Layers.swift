@@ -145,13 +145,19 @@ public final class Recurrent: Layer {
                                      ("bias_ih_l\(k)", biasesIH[k]), ("bias_hh_l\(k)", biasesHH[k])] }
     }
     public func callAsFunction(_ x: Tensor) -> Tensor { callAsFunction(x, lengths: nil) }
+    /// When set (one per stacked layer), each call starts from the state the previous call ended with.
+    public var carriedStates: [RecurrentState]?
+
+    /// Starts (or stops) carrying the state from call to call, from zeros.
+    public func carryState(_ on: Bool) { carriedStates = on ? (0..<layers).map { _ in RecurrentState() } : nil }
+
     public func callAsFunction(_ x: Tensor, lengths: [Int]?) -> Tensor {
         var h = x
         for k in 0..<layers {
-            let seq = k < layers - 1 || sequence
+            let seq = k < layers - 1 || sequence, state = carriedStates?[k]
             switch kind {
-            case .lstm: h = h.lstm(weightsIH[k], weightsHH[k], biasesIH[k], biasesHH[k], lengths: lengths, sequence: seq)
-            case .gru: h = h.gru(weightsIH[k], weightsHH[k], biasesIH[k], biasesHH[k], lengths: lengths, sequence: seq)
+            case .lstm: h = h.lstm(weightsIH[k], weightsHH[k], biasesIH[k], biasesHH[k], lengths: lengths, sequence: seq, state: state)
+            case .gru: h = h.gru(weightsIH[k], weightsHH[k], biasesIH[k], biasesHH[k], lengths: lengths, sequence: seq, state: state)
             }
         }
         return h

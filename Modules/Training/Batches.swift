@@ -74,11 +74,13 @@ public final class BatchLoader<Source: BatchSource>: Sequence, IteratorProtocol 
 /// Hands a value to another queue; the loader never touches it while the job runs.
 struct UnsafeTransfer<T>: @unchecked Sendable { let value: T; init(_ v: T) { value = v } }
 
-/// Inputs with integer class labels (empty when unlabelled).
+/// Inputs with integer class labels (empty when unlabelled). Padded sequences [B, T, F] carry each
+/// one's own length: a recurrent layer reads its state at frame lengths[i] − 1, not after the padding.
 public struct LabelledBatch {
     public let x: Tensor
     public let labels: [Int]
-    public init(x: Tensor, labels: [Int]) { self.x = x; self.labels = labels }
+    public let lengths: [Int]?
+    public init(x: Tensor, labels: [Int], lengths: [Int]? = nil) { self.x = x; self.labels = labels; self.lengths = lengths }
 }
 
 /// Images [N, C, H, W] (and labels), optionally augmented image by image.
@@ -111,33 +113,33 @@ public struct ImageBatches: BatchSource {
     }
 }
 
-/// Feature sequences of any lengths, zero-padded to the longest in the batch.
-public struct SequenceBatch {
-    /// [B, T, F], T the longest length in the batch.
-    public let x: Tensor
-    /// Each sequence's own length: its state is read at frame lengths[i] − 1, not after the padding.
-    public let lengths: [Int]
-    public let labels: [Int]
-}
-
+/// Feature sequences of any lengths, zero-padded to the longest in the batch, optionally augmented
+/// sequence by sequence.
 public struct SequenceBatches: BatchSource {
+    public typealias Augment = (Tensor, inout SeededRandom) -> Tensor
     /// One [T_i, F] tensor per example, F equal for all.
     public let sequences: [Tensor]
     public let labels: [Int]
-    public init(sequences: [Tensor], labels: [Int] = []) {
+    public let augment: Augment?
+    public init(sequences: [Tensor], labels: [Int] = [], augment: Augment? = nil) {
         precondition(labels.isEmpty || labels.count == sequences.count, "SequenceBatches: \(sequences.count) sequences, \(labels.count) labels")
         precondition(Set(sequences.map { $0.shape.dropFirst() }).count <= 1, "SequenceBatches: feature widths differ")
-        self.sequences = sequences; self.labels = labels
+        self.sequences = sequences; self.labels = labels; self.augment = augment
     }
     public var count: Int { sequences.count }
 
-    public func batch(_ idx: [Int], rng: inout SeededRandom) -> SequenceBatch {
+    public func batch(_ idx: [Int], rng: inout SeededRandom) -> LabelledBatch {
+        let chosen = idx.map { i in augment.map { $0(sequences[i], &rng) } ?? sequences[i] }
+        return LabelledBatch(x: Self.pad(chosen), labels: labels.isEmpty ? [] : idx.map { labels[$0] }, lengths: chosen.map { $0.shape[0] })
+    }
+
+    /// [T_i, F] sequences → [N, max T_i, F], zero after each one's end.
+    public static func pad(_ sequences: [Tensor]) -> Tensor {
         let f = sequences.first?.shape.last ?? 0
-        let lengths = idx.map { sequences[$0].shape[0] }
-        let t = lengths.max() ?? 0
-        let x = Tensor.zeros([idx.count, t, f])
-        for (j, i) in idx.enumerated() { (x.data + j * t * f).update(from: sequences[i].data, count: sequences[i].count) }
-        return SequenceBatch(x: x, lengths: lengths, labels: labels.isEmpty ? [] : idx.map { labels[$0] })
+        let t = sequences.map { $0.shape[0] }.max() ?? 0
+        let x = Tensor.zeros([sequences.count, t, f])
+        for (j, s) in sequences.enumerated() { (x.data + j * t * f).update(from: s.data, count: s.count) }
+        return x
     }
 }
 
@@ -166,6 +168,38 @@ public struct TokenBatches: BatchSource {
             let start = i * window
             for k in 0..<window {
                 x.data[j * window + k] = Float(tokens[start + k])
+                targets.append(Int(tokens[start + k + 1]))
+            }
+        }
+        return TokenBatch(inputs: x, targets: targets)
+    }
+}
+
+/// A token stream cut into `streams` contiguous parts read side by side, `window` tokens per step: batch k
+/// holds window k of every part, so a recurrent network that carries its state from batch to batch
+/// (truncated BPTT) reads each part as one long sequence. Use with `BatchLoader(…, batchSize: 1,
+/// shuffle: false)`: each "index" is a step. `offset` tokens are skipped first (a different one each
+/// epoch cuts the windows at other places).
+public struct TokenStreams: BatchSource {
+    public let tokens: [Int32]
+    public let streams: Int, window: Int, offset: Int
+    public init(tokens: [Int32], streams: Int, window: Int, offset: Int = 0) {
+        precondition(streams > 0 && window > 0 && offset >= 0, "TokenStreams: streams, window must be positive")
+        self.tokens = tokens; self.streams = streams; self.window = window; self.offset = offset
+    }
+    /// Tokens per stream (each needs one more for its last target).
+    var streamLength: Int { Swift.max(0, (tokens.count - offset - 1) / streams) }
+    public var count: Int { streamLength / window }
+
+    public func batch(_ idx: [Int], rng: inout SeededRandom) -> TokenBatch {
+        precondition(idx.count == 1, "TokenStreams: one step per batch")
+        let x = Tensor(uninitialized: [streams, window])
+        var targets: [Int] = []
+        targets.reserveCapacity(streams * window)
+        for r in 0..<streams {
+            let start = offset + r * streamLength + idx[0] * window
+            for k in 0..<window {
+                x.data[r * window + k] = Float(tokens[start + k])
                 targets.append(Int(tokens[start + k + 1]))
             }
         }

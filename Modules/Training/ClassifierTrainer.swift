@@ -26,7 +26,7 @@ public struct ClassifierTrainer {
         for b in batches {
             try ctx.checkCancelled()
             group.zeroGrad()
-            let logits = net(b.x)
+            let logits = net(b.x, lengths: b.lengths)
             let loss = Loss.crossEntropy(logits, labels: b.labels)
             guard loss.item.isFinite else {
                 let resume = lastCheckpoint().map { "; the last good checkpoint is \($0)" } ?? ""
@@ -46,7 +46,7 @@ public struct ClassifierTrainer {
         var shown = [("loss", String(format: "%.4f", m[0].value)), ("acc", String(format: "%.4f", m[1].value)),
                      (throughputName.replacingOccurrences(of: "_per_s", with: "/s"), String(Int(m[2].value)))]
         if let v = validation, !v.labels.isEmpty {
-            let logits = Inference.evaluate(net, v.x)
+            let logits = Inference.evaluate(net, v.x, lengths: v.lengths)
             let loss = Double(Autograd.noGrad { Loss.crossEntropy(logits, labels: v.labels) }.item)
             let acc = Double(zip(logits.argmaxRows(), v.labels).filter { $0 == $1 }.count) / Double(v.labels.count)
             m += [Metric("validation_loss", loss), Metric("validation_accuracy", acc)]

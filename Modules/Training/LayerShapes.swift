@@ -39,6 +39,10 @@ extension LayerSpec {
         case .batchnorm:
             guard s.count == 3 || s.count == 1 else { throw NetworkError("batchnorm needs [C, H, W] or [features], got \(s)") }
             return LayerPlan(output: s, parameters: 2 * s[0], multiplyAdds: 0)
+        case let .dense(units, _, bias) where s.count == 2:
+            // A sequence [T, F]: the same dense layer at every step, as nn.Linear on the last axis.
+            let weights = count([s[1], units])
+            return LayerPlan(output: [s[0], units], parameters: weights == Int.max ? Int.max : weights + (bias ? units : 0), multiplyAdds: count([s[0], weights]))
         case let .dense(units, _, bias):
             let weights = count([elements, units])
             return LayerPlan(output: [units], parameters: weights == Int.max ? Int.max : weights + (bias ? units : 0), multiplyAdds: weights)

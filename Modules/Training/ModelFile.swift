@@ -59,7 +59,8 @@ public struct ModelFile: Equatable {
         let net: Network
         do { net = try Network(layers: model.layers, inputShape: model.inputShape, seed: 0) }
         catch { throw ModelFileError(path, "metadata 'layers' does not build: \(error)") }
-        if !model.labels.isEmpty && net.outputShape != [model.labels.count] {
+        // A classifier has one output per label; a character model one per label at every step.
+        if !model.labels.isEmpty && net.outputShape.last != model.labels.count {
             throw ModelFileError(path, "metadata 'labels' names \(model.labels.count) classes but the network has \(net.outputShape) outputs")
         }
         for (name, t) in tensors where !t.scalars.allSatisfy({ $0.isFinite }) {

@@ -36,6 +36,8 @@ public final class Network: Layer {
         case conv(Conv2D, ActivationSpec), convTranspose(ConvTranspose2D, ActivationSpec)
         case pool(max: Bool, Int), bn(BatchNorm), dense(Dense, ActivationSpec), dropout(Dropout)
         case activation(ActivationSpec), flatten, reshape([Int]), embedding(Embedding), recurrent(Recurrent)
+        /// A dense layer applied at every step of a sequence [N, T, F].
+        case denseEachStep(Dense, ActivationSpec)
         /// conv + ReLU then max-pool, as one fused op.
         case convReluPool(Conv2D)
     }
@@ -119,10 +121,11 @@ public final class Network: Layer {
             let perExample = inShape.dropFirst().reduce(1, *)
             minimumTrainingBatch = Swift.max(minimumTrainingBatch, (2 + perExample - 1) / perExample)
         case let .dense(units, a, bias):
-            if inShape.count != 1 { steps.append(.flatten) }
-            let d = Dense(b.elements, units, bias: bias, seed: b.nextSeed())
+            // Images are flattened first; a sequence [T, F] gets the layer at every step.
+            if inShape.count == 3 { steps.append(.flatten) }
+            let d = Dense(inShape.count == 2 ? inShape[1] : b.elements, units, bias: bias, seed: b.nextSeed())
             label = b.name("fc")
-            steps.append(.dense(d, a)); named.append((label, d)); module = d
+            steps.append(inShape.count == 2 ? .denseEachStep(d, a) : .dense(d, a)); named.append((label, d)); module = d
             label += " \(a.kind.rawValue)"
         case .dropout(let rate):
             let d = Dropout(Float(rate), seed: b.nextSeed())
@@ -167,6 +170,12 @@ public final class Network: Layer {
         set { for (d, r) in zip(dropouts, newValue) { d.rng = r } }
     }
 
+    /// Recurrent layers start each call from the state the previous call ended with (on), or from zeros
+    /// (off, the default). Text is trained and generated this way; turning it on again resets the state.
+    public func carryRecurrentState(_ on: Bool) {
+        for case .recurrent(let l) in steps { l.carryState(on) }
+    }
+
     /// Outputs [N] + outputShape for inputs [N] + inputShape.
     public func callAsFunction(_ x: Tensor) -> Tensor { callAsFunction(x, lengths: nil) }
 
@@ -186,6 +195,9 @@ public final class Network: Layer {
             case .flatten: h = h.reshaped([h.shape[0], -1])
             case .reshape(let s): h = h.reshaped([h.shape[0]] + s)
             case .dense(let d, let a): h = d(h).activated(a)
+            case .denseEachStep(let d, let a):
+                let (n, t) = (h.shape[0], h.shape[1])
+                h = d(h.reshaped([n * t, h.shape[2]])).activated(a).reshaped([n, t, -1])
             case .dropout(let d): h = d(h)
             case .activation(let a): h = h.activated(a)
             case .embedding(let e): h = e(h)

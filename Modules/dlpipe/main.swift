@@ -2,6 +2,7 @@
 import Foundation
 import Pipeline
 import Vision
+import Sequence
 
 let dlpipeVersion = "0.1.0"
 
@@ -41,6 +42,7 @@ func makeRegistry() -> StageRegistry {
     if r.spec("read.png") == nil {
         registerBuiltinStages(r)
         registerVisionStages(r)
+        registerSequenceStages(r)
     }
     return r
 }

@@ -26,7 +26,7 @@ public func makeFolder(_ dir: String) throws {
 }
 
 /// A write failure as a stage error, naming the path once (FileWriteError and MediaError name it already).
-func writeFailure(_ stage: String, _ path: String, _ error: Error) -> StageError {
+public func writeFailure(_ stage: String, _ path: String, _ error: Error) -> StageError {
     let text = "\(error)"
     return StageError(stage, text.contains(path) || error is FileWriteError ? text : "\(path): \(text)")
 }
@@ -148,7 +148,7 @@ final class WritePNG: Stage {
 /// Registers the stages built into the pipeline module (reading, image transforms, writing).
 public func registerBuiltinStages(_ r: StageRegistry) {
     for s in [ReadPNG.spec, ReadIDX.spec, ImageNormalize.spec, ImageResize.spec, WriteCSV.spec, WriteJSONL.spec, WritePNG.spec,
-              ReadAudio.spec, AudioFeatures.mfccSpec, AudioFeatures.melSpec, WriteFeatures.spec] {
+              ReadAudio.spec, TrimAudio.spec, AugmentAudio.spec, AudioFeatures.mfccSpec, AudioFeatures.melSpec, WriteFeatures.spec] {
         r.register(s)
     }
 }

@@ -8,8 +8,10 @@ import Foundation
 
 extension Tensor {
     /// x: [B, T, I]; weights [3H, I], [3H, H]; biases [3H]. Returns [B, T, H] (zero after each sequence's
-    /// length) if `sequence`, else the last state of each sequence [B, H].
-    public func gru(_ wIH: Tensor, _ wHH: Tensor, _ bIH: Tensor, _ bHH: Tensor, lengths: [Int]? = nil, sequence: Bool) -> Tensor {
+    /// length) if `sequence`, else the last state of each sequence [B, H]. With `state`, starts from its h
+    /// (when it fits) and leaves the final one there.
+    public func gru(_ wIH: Tensor, _ wHH: Tensor, _ bIH: Tensor, _ bHH: Tensor, lengths: [Int]? = nil, sequence: Bool,
+                    state: RecurrentState? = nil) -> Tensor {
         let x = self
         let shape = RecurrentShape("gru", x: x, wIH, wHH, bIH, bHH, gates: 3, lengths: lengths)
         let (b, t, h, h3, lens) = (shape.b, shape.t, shape.h, shape.width, shape.lengths)
@@ -17,6 +19,7 @@ extension Tensor {
         // Per step: activated r, z, n [T, B, 3H] and the recurrent part of n before r, h·W_hnᵀ + b_hn [T, B, H].
         let gates = Tensor(uninitialized: [t, b, h3]), hn = Tensor(uninitialized: [t, b, h])
         let hs = Tensor.zeros([t + 1, b, h])
+        state?.start(hs, nil)
         let pre = shape.inputProjection(x, wIH, bias: (0..<h3).map { bIH.data[$0] })
         let rec = Tensor(uninitialized: [b, h3])
         for s in 0..<t {
@@ -38,6 +41,7 @@ extension Tensor {
             }
         }
 
+        state?.end(hs, nil)
         let out = shape.output(hs, sequence: sequence)
         return out.recorded([x, wIH, wHH, bIH, bHH]) { _, gOut in
             gruBackward(shape, x: x, wIH: wIH, wHH: wHH, gates: gates, hn: hn, hs: hs, sequence: sequence, gOut: gOut)

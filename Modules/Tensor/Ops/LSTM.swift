@@ -11,10 +11,12 @@ import Foundation
 
 extension Tensor {
     /// x: [B, T, I]; weights [4H, I], [4H, H]; biases [4H]. Returns [B, T, H] (zero after each sequence's
-    /// length) if `sequence`, else the last state of each sequence [B, H].
+    /// length) if `sequence`, else the last state of each sequence [B, H]. With `state`, starts from its
+    /// h and c (when they fit) and leaves the final ones there.
     ///
     ///     let h = x.lstm(wIH, wHH, bIH, bHH, lengths: [50, 31], sequence: false)
-    public func lstm(_ wIH: Tensor, _ wHH: Tensor, _ bIH: Tensor, _ bHH: Tensor, lengths: [Int]? = nil, sequence: Bool) -> Tensor {
+    public func lstm(_ wIH: Tensor, _ wHH: Tensor, _ bIH: Tensor, _ bHH: Tensor, lengths: [Int]? = nil, sequence: Bool,
+                     state: RecurrentState? = nil) -> Tensor {
         let x = self
         let shape = RecurrentShape("lstm", x: x, wIH, wHH, bIH, bHH, gates: 4, lengths: lengths)
         let (b, t, h, h4, lens) = (shape.b, shape.t, shape.h, shape.width, shape.lengths)
@@ -22,6 +24,7 @@ extension Tensor {
         // Gates after their nonlinearity, per step: [T, B, 4H]; states c_t and h_t: [T + 1, B, H] (row 0 is zero).
         let gates = Tensor(uninitialized: [t, b, h4])
         let cs = Tensor.zeros([t + 1, b, h]), hs = Tensor.zeros([t + 1, b, h])
+        state?.start(hs, cs)
         let pre = shape.inputProjection(x, wIH, bias: (0..<h4).map { bIH.data[$0] + bHH.data[$0] })
 
         for s in 0..<t {
@@ -41,6 +44,7 @@ extension Tensor {
             }
         }
 
+        state?.end(hs, cs)
         let out = shape.output(hs, sequence: sequence)
         return out.recorded([x, wIH, wHH, bIH, bHH]) { _, gOut in
             lstmBackward(shape, x: x, wIH: wIH, wHH: wHH, gates: gates, cs: cs, hs: hs, sequence: sequence, gOut: gOut)

@@ -78,3 +78,33 @@ struct RecurrentShape {
         for j in 0..<h { dh[r * h + j] += gOut.data[(r * t + s) * h + j] }
     }
 }
+
+/// The state a recurrent op starts from and ends with, carried from one call to the next outside
+/// autograd: text is trained window after window with the state of the previous window (truncated
+/// BPTT: no gradient flows back into it), and generated one character at a time. h and c are [B, H].
+public final class RecurrentState {
+    public private(set) var h: Tensor?, c: Tensor?
+    public init() {}
+
+    /// Forgets the state: the next call starts from zeros.
+    public func reset() { h = nil; c = nil }
+
+    /// Copies the carried state into row 0 of the op's states [T + 1, B, H], if it has their shape
+    /// (a batch of another size starts from zeros).
+    func start(_ hs: Tensor, _ cs: Tensor?) {
+        let rowShape = Array(hs.shape.dropFirst())
+        if let h, h.shape == rowShape { hs.data.update(from: h.data, count: h.count) }
+        if let c, let cs, c.shape == rowShape { cs.data.update(from: c.data, count: c.count) }
+    }
+
+    /// Keeps the last row of the op's states: each sequence's state at its own last frame.
+    func end(_ hs: Tensor, _ cs: Tensor?) {
+        func last(_ s: Tensor) -> Tensor {
+            let rowShape = Array(s.shape.dropFirst()), n = rowShape.reduce(1, *)
+            let r = Tensor(uninitialized: rowShape)
+            r.data.update(from: s.data + (s.shape[0] - 1) * n, count: n)
+            return r
+        }
+        h = last(hs); c = cs.map(last)
+    }
+}

@@ -1,0 +1,78 @@
+// audio.trim (cut the silence around the sound) and audio.augment (extra, randomly changed copies of
+// the training clips: other speeds, background noise, shifts), between read.audio and the features.
+import Foundation
+import Media
+import Tensor
+
+/// Which copy of an input an augmented item is (1, 2, …); absent on the input itself. Trainers count
+/// an input once, however many copies of it they learn from.
+extension PayloadKey where Value == Int {
+    public static let augmentedCopy = PayloadKey("augmented_copy")
+}
+
+final class TrimAudio: Stage {
+    let topDB: Double, frameSeconds: Double, hopSeconds: Double
+    init(_ o: StageOptions) {
+        topDB = o.float("top_db"); frameSeconds = o.float("frame") / 1000; hopSeconds = o.float("hop") / 1000
+    }
+    static let spec = StageSpec(
+        name: "audio.trim", summary: "Cut leading and trailing silence (frames quieter than top_db below the loudest), as librosa.effects.trim",
+        consumes: [.audio], produces: .audio,
+        options: [
+            OptionSpec("top_db", .float(1...120), default: .float(30), doc: "frames this many dB below the loudest count as silence"),
+            OptionSpec("frame", .float(1...1000), default: .float(25), doc: "frame length in ms"),
+            OptionSpec("hop", .float(1...1000), default: .float(10), doc: "frame step in ms"),
+        ],
+        make: { TrimAudio($0) })
+
+    func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws {
+        guard let y = item.audio, let sr = item.sampleRate else { return try emit(item) }
+        var it = item
+        it.audio = AudioEdits.trimmed(y, topDB: topDB, frame: max(1, Int(frameSeconds * Double(sr))), hop: max(1, Int(hopSeconds * Double(sr))))
+        try emit(it)
+    }
+}
+
+final class AugmentAudio: Stage {
+    let copies: Int, speed: ClosedRange<Double>, snr: ClosedRange<Double>?, shift: Double
+    var rng: SeededRandom
+    init(_ o: StageOptions) throws {
+        copies = o.int("copies")
+        guard o.float("speed_min") <= o.float("speed_max") else { throw ConfigError(o.position, "audio.augment: speed_min must not exceed speed_max") }
+        guard o.float("snr_min") <= o.float("snr_max") else { throw ConfigError(o.position, "audio.augment: snr_min must not exceed snr_max") }
+        speed = o.float("speed_min")...o.float("speed_max")
+        snr = o.float("snr_max") > 0 ? o.float("snr_min")...o.float("snr_max") : nil
+        shift = o.float("shift")
+        rng = SeededRandom(seed: UInt64(o.int("seed")))
+    }
+    static let spec = StageSpec(
+        name: "audio.augment", summary: "Add randomly changed copies of each training clip (speed, noise at an SNR, time shift); test clips pass unchanged",
+        consumes: [.audio], produces: .audio,
+        options: [
+            OptionSpec("copies", .int(0...100), default: .int(2), doc: "changed copies per training clip (the clip itself is kept)"),
+            OptionSpec("speed_min", .float(0.5...2), default: .float(0.9), doc: "slowest speed factor (tempo and pitch together)"),
+            OptionSpec("speed_max", .float(0.5...2), default: .float(1.1), doc: "fastest speed factor"),
+            OptionSpec("snr_min", .float(0...100), default: .float(10), doc: "lowest signal-to-noise ratio of the added white noise, dB"),
+            OptionSpec("snr_max", .float(0...100), default: .float(30), doc: "highest signal-to-noise ratio, dB (0 = no noise)"),
+            OptionSpec("shift", .float(0...10), default: .float(0.1), doc: "at most this many seconds of silence added before and after, at random"),
+            OptionSpec("seed", .int(0...Int(Int32.max)), default: .int(1), doc: "random seed: the same seed gives the same copies"),
+        ],
+        make: { try AugmentAudio($0) })
+
+    func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws {
+        try emit(item)
+        guard item.split == .train, let y = item.audio, let sr = item.sampleRate, !y.isEmpty else { return }
+        guard copies > 0 else { return }
+        for k in 1...copies {
+            var z = try AudioEdits.speeded(y, factor: Double.random(in: speed, using: &rng))
+            if let snr { z = AudioEdits.withNoise(z, snrDB: Double.random(in: snr, using: &rng), rng: &rng) }
+            let most = Int(shift * Double(sr))
+            if most > 0 { z = AudioEdits.padded(z, before: rng.nextInt(most + 1), after: rng.nextInt(most + 1)) }
+            var copy = item
+            copy.file = "\(item.file)#aug\(k)"
+            copy.audio = z
+            copy[.augmentedCopy] = k
+            try emit(copy)
+        }
+    }
+}

@@ -1,0 +1,78 @@
+// sequence.classify: predicts a label (with top-k probabilities) for every feature sequence, with a
+// model from sequence.train, preparing each sequence as the model file records. Sequences are
+// gathered and run in padded batches of similar lengths.
+import Foundation
+import Tensor
+import NN
+import Pipeline
+import Training
+
+final class SequenceClassify: Stage {
+    let net: Network
+    let classes: [String]
+    let normalization: FeatureNormalization
+    let topK: Int, batchSize: Int
+    var pending: [Item] = []
+
+    init(_ o: StageOptions) throws {
+        let path = o.string("model")
+        let model: ModelFile
+        do { (net, model) = try ModelFile.load(path) }
+        catch {
+            let hint = FileManager.default.fileExists(atPath: path) ? "" : " (train one first with a sequence.train pipeline)"
+            throw StageError("sequence.classify", "\(error)\(hint)")
+        }
+        guard model.inputShape.count == 2, !model.labels.isEmpty, net.outputShape == [model.labels.count] else {
+            throw StageError("sequence.classify", "\(path): a \(model.task) model with input \(model.inputShape), not a sequence classifier")
+        }
+        let name = model.preprocessing[FeatureNormalization.key] ?? "none"
+        guard let n = FeatureNormalization(rawValue: name) else {
+            throw StageError("sequence.classify", "\(path): metadata 'preprocessing' asks for normalisation '\(name)', which this dlpipe does not know")
+        }
+        normalization = n
+        classes = model.labels
+        topK = min(o.int("top_k"), classes.count)
+        batchSize = o.int("batch_size")
+    }
+
+    static let spec = StageSpec(
+        name: "sequence.classify", summary: "Classify feature sequences (audio.mfcc, audio.melspec) with a model trained by sequence.train",
+        consumes: [.features], produces: .prediction,
+        options: [
+            OptionSpec("model", .path, required: true, doc: "model file written by sequence.train"),
+            OptionSpec("top_k", .int(1...1000), default: .int(3), doc: "how many most likely labels to report"),
+            OptionSpec("batch_size", .int(1...4096), default: .int(64), doc: "sequences per forward pass"),
+        ],
+        make: { try SequenceClassify($0) })
+
+    var featureWidth: Int { net.inputShape[1] }
+
+    func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws {
+        guard let f = item.features else { return }
+        guard f.rank == 2, f.shape[0] >= 1, f.shape[1] == featureWidth else {
+            try ctx.fail(item.file, "features \(f.shape) do not fit the model, which takes [frames, \(featureWidth)] (use the feature settings the model was trained with: \(featureWidth) per frame)")
+            return
+        }
+        pending.append(item)
+        if pending.count >= batchSize { try flush(ctx, emit) }
+    }
+
+    func finish(_ ctx: RunContext, emit: Emit) throws { try flush(ctx, emit) }
+
+    func flush(_ ctx: RunContext, _ emit: Emit) throws {
+        guard !pending.isEmpty else { return }
+        let logits = Inference.evaluate(net, sequences: pending.map { normalization.apply($0.features!) }, batch: batchSize)
+        let probs = Autograd.noGrad { logits.softmax() }
+        let c = classes.count
+        for (i, var it) in pending.enumerated() {
+            let row = Array(UnsafeBufferPointer(start: probs.data + i * c, count: c))
+            let top = row.enumerated().sorted { $0.element > $1.element }.prefix(topK).map { (label: classes[$0.offset], probability: $0.element) }
+            it.prediction = Prediction(label: top[0].label, confidence: top[0].probability, top: top,
+                                       logits: Array(UnsafeBufferPointer(start: logits.data + i * c, count: c)))
+            it.features = nil
+            ctx.countSuccess(it.file)
+            try emit(it)
+        }
+        pending.removeAll(keepingCapacity: true)
+    }
+}

@@ -1,0 +1,62 @@
+// text.generate: writes text from a model trained by text.train — an optional prompt, then `length`
+// characters drawn one at a time (temperature, top-k, seed; the same seed gives the same text). The
+// .txt file is written atomically.
+import Foundation
+import Tensor
+import Pipeline
+import Training
+
+final class TextGenerate: Stage {
+    let o: StageOptions
+    let net: Network
+    let vocabulary: Vocabulary
+    let prompt: [Int32]
+
+    init(_ o: StageOptions) throws {
+        self.o = o
+        let path = o.string("model")
+        let model: ModelFile
+        do { (net, model) = try ModelFile.load(path) }
+        catch {
+            let hint = FileManager.default.fileExists(atPath: path) ? "" : " (train one first with a text.train pipeline)"
+            throw StageError("text.generate", "\(error)\(hint)")
+        }
+        guard model.task == "text.train", let v = Vocabulary(labels: model.labels), model.inputShape.count == 1,
+              net.outputShape.count == 2, net.outputShape[1] == v.count else {
+            throw StageError("text.generate", "\(path): a \(model.task) model, not a character model from text.train")
+        }
+        vocabulary = v
+        let text = o.optionalString("prompt") ?? ""
+        let encoded = v.encode(text)
+        guard encoded.unknown == 0 else {
+            let missing = text.unicodeScalars.filter { v.ids[$0] == nil }.map { "'\(String($0).debugDescription.dropFirst().dropLast())'" }
+            throw ConfigError(o.node("prompt")?.position ?? o.position, "text.generate: the prompt uses characters the model never saw: \(Set(missing).sorted().joined(separator: ", "))")
+        }
+        prompt = encoded.ids
+    }
+
+    static let spec = StageSpec(
+        name: "text.generate", summary: "Generate text with a character model from text.train and write it to a .txt file",
+        consumes: [.none], produces: .none,
+        options: [
+            OptionSpec("model", .path, required: true, doc: "model file written by text.train"),
+            OptionSpec("output", .outputFile, required: true, doc: "where to write the text (atomically)"),
+            OptionSpec("length", .int(1...10_000_000), default: .int(1000), doc: "characters to generate after the prompt"),
+            OptionSpec("temperature", .float(0.01...10), default: .float(0.8), doc: "below 1: safer, more repetitive; above 1: more surprising"),
+            OptionSpec("top_k", .int(0...100_000), default: .int(0), doc: "draw only among the k most likely characters (0 = all)"),
+            OptionSpec("seed", .int(0...Int(Int32.max)), default: .int(1), doc: "random seed: the same seed gives the same text"),
+            OptionSpec("prompt", .string, doc: "text the model continues (written first)"),
+        ],
+        make: { try TextGenerate($0) })
+
+    func start(_ ctx: RunContext, emit: Emit) throws {
+        var rng = SeededRandom(seed: UInt64(o.int("seed")))
+        let sampler = CharacterSampler(net: net, vocabulary: vocabulary)
+        let ids = sampler.generate(prompt: prompt, length: o.int("length"), temperature: o.float("temperature"), topK: o.int("top_k"), rng: &rng)
+        let text = vocabulary.decode(prompt) + vocabulary.decode(ids)
+        let path = o.string("output")
+        do { try makeParentFolder(path); try writeFileAtomically(Data(text.utf8), to: path) }
+        catch { throw writeFailure("text.generate", path, error) }
+        ctx.progress.info("wrote \(ids.count) generated characters to \(path)")
+    }
+}
