@@ -1,13 +1,20 @@
 #!/usr/bin/python3
-"""Checks that a dlpipe image classifier is the same network as its PyTorch twin.
+"""Checks that a dlpipe model is the same network as its PyTorch twin.
 
-Builds the nn.Module that the model's metadata describes (conv1, conv2, fc1, ... as in a hand-written
-module such as ../shared/peers SeedCNN), loads the .safetensors weights with load_state_dict(strict=True),
-runs it on test PNGs and compares the logits with dlpipe's own (from `dlpipe run` + write.jsonl).
+Builds the nn.Module that the model's metadata describes (conv1, conv2, fc1, lstm, emb1, ... as in a
+hand-written module such as ../shared/peers SeedCNN or an nn.LSTM classifier), loads the .safetensors
+weights with load_state_dict(strict=True), runs it on test inputs and compares the logits with dlpipe's own:
+  - image classifiers (vision.train): test PNGs through `dlpipe run` + write.jsonl;
+  - sequence classifiers (sequence.train): audio clips; dlpipe writes their MFCCs (write.features) and its
+    logits (write.jsonl), the twin gets the same features, normalised per clip as the model file says;
+  - character models (text.train): the first --chars characters of a text; dlpipe's logits for every one
+    come from text.generate's `logits` output.
 Usage (Debian: apt-get install python3-torch; run with /usr/bin/python3):
     scripts/compare-torch.py [models/digits.safetensors] [data/mnist/test] [--count 100]
+    scripts/compare-torch.py models/speech.safetensors data/speech/test --features "sample_rate: 8000 | audio.trim: {top_db: 30} | audio.mfcc: {n_mfcc: 20, n_fft: 256, hop_length: 80, n_mels: 40}"
+    scripts/compare-torch.py models/austen.safetensors data/austen/test/northangerabbey.txt.gz
 Exit 0 when max |logit difference| <= 1e-4."""
-import argparse, json, os, struct, subprocess, sys, tempfile, zlib
+import argparse, gzip, json, os, struct, subprocess, sys, tempfile, zlib
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 
@@ -78,10 +85,20 @@ class Twin(nn.Module):
             elif kind == "batchnorm":
                 m = (nn.BatchNorm2d if len(shape) == 3 else nn.BatchNorm1d)(shape[0]); setattr(self, name("bn"), m)
                 self.steps.append((m, act({}, "none")))
+            elif kind == "dense" and len(shape) == 2:
+                # A sequence [T, F]: nn.Linear on the last axis, at every step.
+                m = nn.Linear(shape[1], s["units"], bias=s.get("bias", True)); setattr(self, name("fc"), m); shape = [shape[0], s["units"]]
+                self.steps.append((m, act(s, "relu")))
             elif kind == "dense":
                 if len(shape) != 1: self.steps.append((lambda x: x.flatten(1), act({}, "none"))); shape = [int(np.prod(shape))]
                 m = nn.Linear(shape[0], s["units"], bias=s.get("bias", True)); setattr(self, name("fc"), m); shape = [s["units"]]
                 self.steps.append((m, act(s, "relu")))
+            elif kind in ("lstm", "gru"):
+                cell = nn.LSTM if kind == "lstm" else nn.GRU
+                m = cell(shape[1], s["hidden"], num_layers=s.get("layers", 1), batch_first=True)
+                n = name(kind); setattr(self, kind if n == kind + "1" else n, m)
+                seq = s.get("sequence", False); shape = [shape[0], s["hidden"]] if seq else [s["hidden"]]
+                self.steps.append(((lambda x, m=m: m(x)[0]) if seq else (lambda x, m=m: m(x)[0][:, -1]), act({}, "none")))
             elif kind == "dropout":
                 m = nn.Dropout(s["rate"]); setattr(self, name("dropout"), m)   # registered, so eval() turns it off
                 self.steps.append((m, act({}, "none")))
@@ -100,13 +117,70 @@ class Twin(nn.Module):
         for m, f in self.steps: x = f(m(x))
         return x
 
+def normalise_per_clip(x):
+    """dlpipe's per-clip normalisation (Plugins/Sequence/FeatureNormalization.swift): zero mean, unit
+    variance per feature over the frames, the deviation floored at 1e-3."""
+    x = x.astype(np.float64); mean = x.mean(0); sd = np.maximum(np.sqrt(np.maximum((x * x).mean(0) - mean * mean, 0)), 1e-3)
+    return ((x - mean) / sd).astype(np.float32)
+
+def compare(mine, theirs, what):
+    diff = float(np.abs(mine - theirs).max())
+    agree = float((mine.argmax(-1) == theirs.argmax(-1)).mean())
+    print(f"torch {torch.__version__}: load_state_dict(strict=True) ok; {what}; "
+          f"max |logit diff| = {diff:.2e}; same most likely output: {agree * 100:.1f} %")
+    sys.exit(0 if diff <= 1e-4 else 1)
+
+def run(dlpipe, conf, tmp):
+    with open(f"{tmp}/p.conf", "w") as c: c.write(conf)
+    subprocess.run([dlpipe, "run", f"{tmp}/p.conf", "--quiet"], check=True, cwd=tmp)
+
+def compare_sequences(a, net, meta):
+    """Clips → dlpipe's features and logits; the twin on the same features, one clip at a time (no padding)."""
+    files = sorted(os.path.join(d, f) for d, _, fs in os.walk(a.inputs) for f in fs if f.rsplit(".", 1)[-1] in ("wav", "flac"))
+    files = files[::max(1, len(files) // a.count)][:a.count]
+    parts = [p.strip() for p in a.features.split("|")]
+    reader = "  - read.audio: {path: in, " + parts[0] + "}\n" + "".join(f"  - {p}\n" for p in parts[1:])
+    with tempfile.TemporaryDirectory() as tmp:
+        os.makedirs(f"{tmp}/in")
+        for i, f in enumerate(files): os.symlink(os.path.abspath(f), f"{tmp}/in/{i:04d}{os.path.splitext(f)[1]}")
+        run(a.dlpipe, "stages:\n" + reader + "  - write.features: {path: features.safetensors}\n", tmp)
+        run(a.dlpipe, "stages:\n" + reader + f"  - sequence.classify: {{model: {os.path.abspath(a.model)}}}\n  - write.jsonl: {{path: out.jsonl}}\n", tmp)
+        features, _ = read_safetensors(f"{tmp}/features.safetensors")
+        ours = {os.path.basename(json.loads(l)["file"]): json.loads(l)["logits"] for l in open(f"{tmp}/out.jsonl")}
+    normalise = json.loads(meta.get("preprocessing", "{}")).get("normalize", "none") == "clip"
+    mine, theirs = [], []
+    for key, t in sorted(features.items()):
+        x = t.numpy().T                                  # stored [features, frames]
+        if normalise: x = normalise_per_clip(x)
+        with torch.no_grad(): theirs.append(net(torch.from_numpy(x)[None])[0].numpy())
+        mine.append(ours[os.path.basename(key)])
+    compare(np.array(mine, dtype=np.float32), np.array(theirs), f"{len(mine)} clips")
+
+def compare_text(a, net, meta):
+    """The first --chars characters of a text: dlpipe's logits at every one (text.generate's `logits`)
+    against the twin's on the same ids."""
+    opener = gzip.open if a.inputs.endswith(".gz") else open
+    vocabulary = json.loads(meta["labels"]); ids = {c: i for i, c in enumerate(vocabulary)}
+    text = "".join(c for c in opener(a.inputs, "rt", encoding="utf-8").read(a.chars * 2) if c in ids)[:a.chars]
+    with tempfile.TemporaryDirectory() as tmp:
+        run(a.dlpipe, "stages:\n  - text.generate:\n" + f"      model: {os.path.abspath(a.model)}\n      output: out.txt\n"
+            f"      length: 1\n      logits: logits.json\n      prompt: {json.dumps(text)}\n", tmp)
+        mine = np.array(json.load(open(f"{tmp}/logits.json"))["logits"], dtype=np.float32)
+    x = torch.tensor([[ids[c] for c in text]], dtype=torch.float32)
+    with torch.no_grad(): theirs = net(x)[0].numpy()
+    compare(mine, theirs, f"{len(text)} characters")
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("model", nargs="?", default="models/digits.safetensors")
-    ap.add_argument("images", nargs="?", default="data/mnist/test")
+    ap.add_argument("inputs", nargs="?", default="data/mnist/test", help="PNG folder, clip folder or text file")
     ap.add_argument("--count", type=int, default=100)
+    ap.add_argument("--chars", type=int, default=500)
+    ap.add_argument("--features", default="sample_rate: 8000 | audio.trim: {top_db: 30} | audio.mfcc: {n_mfcc: 20, n_fft: 256, hop_length: 80, n_mels: 40}",
+                    help="read.audio options, then the feature stages, separated by |")
     ap.add_argument("--dlpipe", default=".build/release/dlpipe")
     a = ap.parse_args()
+    a.dlpipe = os.path.abspath(a.dlpipe)
     tensors, meta = read_safetensors(a.model)
     layers, shape = json.loads(meta["layers"]), json.loads(meta["input"])
     if meta.get("format") == "dlpipe.vision.v1":
@@ -114,6 +188,9 @@ def main():
     net = Twin(layers, shape)
     net.load_state_dict(tensors, strict=True)
     net.eval()
+    if meta.get("task") == "sequence.train": return compare_sequences(a, net, meta)
+    if meta.get("task") == "text.train": return compare_text(a, net, meta)
+    a.images = a.inputs
     files = sorted(os.path.join(d, f) for d, _, fs in os.walk(a.images) for f in fs if f.endswith(".png"))
     files = files[::max(1, len(files) // a.count)][:a.count]
     with tempfile.TemporaryDirectory() as tmp:

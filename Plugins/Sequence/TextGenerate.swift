@@ -46,6 +46,7 @@ final class TextGenerate: Stage {
             OptionSpec("top_k", .int(0...100_000), default: .int(0), doc: "draw only among the k most likely characters (0 = all)"),
             OptionSpec("seed", .int(0...Int(Int32.max)), default: .int(1), doc: "random seed: the same seed gives the same text"),
             OptionSpec("prompt", .string, doc: "text the model continues (written first)"),
+            OptionSpec("logits", .outputFile, doc: "also write the model's logits at every prompt character as JSON (to check against other frameworks)"),
         ],
         make: { try TextGenerate($0) })
 
@@ -58,5 +59,18 @@ final class TextGenerate: Stage {
         do { try makeParentFolder(path); try writeFileAtomically(Data(text.utf8), to: path) }
         catch { throw writeFailure("text.generate", path, error) }
         ctx.progress.info("wrote \(ids.count) generated characters to \(path)")
+        if let logitsPath = o.optionalString("logits") { try writeLogits(to: logitsPath) }
+    }
+
+    /// {"logits": [[…V…] per prompt character]}: the outputs for the whole prompt in one pass.
+    func writeLogits(to path: String) throws {
+        guard !prompt.isEmpty else { throw StageError("text.generate", "logits: needs a prompt to score") }
+        net.eval()
+        let out = Autograd.noGrad { net(Tensor(prompt.map(Float.init), shape: [1, prompt.count])) }
+        let v = vocabulary.count
+        let rows = (0..<prompt.count).map { i in "[" + (0..<v).map { jsonNumber(Double(out.data[i * v + $0]), format: "%.9g") }.joined(separator: ",") + "]" }
+        let json = "{\"logits\": [\n" + rows.joined(separator: ",\n") + "\n]}\n"
+        do { try makeParentFolder(path); try writeFileAtomically(Data(json.utf8), to: path) }
+        catch { throw writeFailure("text.generate", path, error) }
     }
 }

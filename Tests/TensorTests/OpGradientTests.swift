@@ -54,11 +54,38 @@ final class OpGradientTests: XCTestCase {
                 $0[0].gru($0[1], $0[2], $0[3], $0[4], sequence: sequence)
             }
         }
+        // Seven sequences: split over two cores with W_hh packed (three or more rows each).
+        checkGradients("lstm 7 sequences lengths [4,1,3,4,2,1,3]", [rnd([7, 4, 2], seed: 67)] + w, eps: 1e-2) {
+            $0[0].lstm($0[1], $0[2], $0[3], $0[4], lengths: [4, 1, 3, 4, 2, 1, 3], sequence: true)
+        }
+        checkGradients("gru 7 sequences lengths [4,1,3,4,2,1,3]", [rnd([7, 4, 2], seed: 76)] + wg, eps: 1e-2) {
+            $0[0].gru($0[1], $0[2], $0[3], $0[4], lengths: [4, 1, 3, 4, 2, 1, 3], sequence: false)
+        }
         // A padded sequence's last state is the state at its own last frame.
         let x = rnd([1, 4, 2], seed: 66)
         let short = x.narrowed(axis: 1, 0..<2).copy()
         XCTAssertEqual(Autograd.noGrad { x.lstm(w[0], w[1], w[2], w[3], lengths: [2], sequence: false) }.scalars,
                        Autograd.noGrad { short.lstm(w[0], w[1], w[2], w[3], sequence: false) }.scalars)
+    }
+
+    func testCarriedStateContinuesASequence() {
+        // Four steps at once equal two steps, then two more from the carried state (LSTM and GRU).
+        let x = rnd([5, 4, 2], seed: 80)
+        let first = x.narrowed(axis: 1, 0..<2).copy(), second = x.narrowed(axis: 1, 2..<4).copy()
+        for (gates, run) in [(4, { (x: Tensor, w: [Tensor], s: RecurrentState?) in x.lstm(w[0], w[1], w[2], w[3], sequence: true, state: s) }),
+                             (3, { (x: Tensor, w: [Tensor], s: RecurrentState?) in x.gru(w[0], w[1], w[2], w[3], sequence: true, state: s) })] {
+            let w = [rnd([gates * 3, 2], seed: 81), rnd([gates * 3, 3], seed: 82), rnd([gates * 3], seed: 83), rnd([gates * 3], seed: 84)]
+            let whole = Autograd.noGrad { run(x, w, nil) }
+            let state = RecurrentState()
+            let a = Autograd.noGrad { run(first, w, state) }, b = Autograd.noGrad { run(second, w, state) }
+            for r in 0..<5 {
+                let expected = Array(whole.scalars[(r * 12)..<(r * 12 + 12)])
+                let got = Array(a.scalars[(r * 6)..<(r * 6 + 6)]) + Array(b.scalars[(r * 6)..<(r * 6 + 6)])
+                for (e, g) in zip(expected, got) { XCTAssertEqual(e, g, accuracy: 1e-6, "\(gates) gates, sequence \(r)") }
+            }
+            state.reset()
+            XCTAssertEqual(Autograd.noGrad { run(first, w, state) }.scalars, a.scalars, "a reset state starts from zeros")
+        }
     }
 
     func testSoftmax() {

@@ -62,7 +62,7 @@ func gruBackward(_ shape: RecurrentShape, x: Tensor, wIH: Tensor, wHH: Tensor, g
         let active = (0..<b).filter { s < lens[$0] }
         guard !active.isEmpty else { continue }
         for (k, r) in active.enumerated() {
-            shape.addOutputGradient(gOut, step: s, sequence: sequence, into: &dh, row: r)
+            dh.withUnsafeMutableBufferPointer { shape.addOutputGradient(gOut, step: s, row: r, sequence: sequence, into: $0.baseAddress! + r * h) }
             let g = gates.data + (s * b + r) * h3, hq = hn.data + (s * b + r) * h, hp = hs.data + (s * b + r) * h
             let di = dI.data + (r * t + s) * h3, dr = dR.data + (r * t + s) * h3, row = rows.data + k * h3
             for j in 0..<h {

@@ -27,20 +27,28 @@ extension Tensor {
         state?.start(hs, cs)
         let pre = shape.inputProjection(x, wIH, bias: (0..<h4).map { bIH.data[$0] + bHH.data[$0] })
 
-        for s in 0..<t {
-            let a = gates.data + s * b * h4
-            for r in 0..<b { (a + r * h4).update(from: pre.data + (r * t + s) * h4, count: h4) }
-            sgemm(transA: false, transB: true, m: b, n: h4, k: h, a: hs.data + s * b * h, lda: h, b: wHH.data, ldb: h, beta: 1, c: a, ldc: h4)
-            let cPrev = cs.data + s * b * h, hPrev = hs.data + s * b * h
-            let cNext = cs.data + (s + 1) * b * h, hNext = hs.data + (s + 1) * b * h
-            for r in 0..<b {
-                let g = a + r * h4, cp = cPrev + r * h, hp = hPrev + r * h, cn = cNext + r * h, hn = hNext + r * h
-                guard s < lens[r] else {
-                    // Past this sequence's end: the state stays, the gates are unused.
-                    cn.update(from: cp, count: h); hn.update(from: hp, count: h)
-                    continue
+        // W_hh is packed once for all steps; the sequences are split over the cores, each core running
+        // its rows through every step (the rows' recurrences are independent, so no step waits for another core).
+        PackedB.with(transB: true, n: h4, k: h, b: wHH.data, ldb: h) { w in
+            Parallel.forRanges(b, minChunk: RecurrentShape.rowsPerCore) { rows in
+                let r0 = rows.lowerBound
+                for s in 0..<t {
+                    let a = gates.data + s * b * h4
+                    for r in rows { (a + r * h4).update(from: pre.data + (r * t + s) * h4, count: h4) }
+                    w.multiply(m: rows.count, a: hs.data + (s * b + r0) * h, lda: h, original: wHH.data, transB: true, ldb: h,
+                               beta: 1, c: a + r0 * h4, ldc: h4)
+                    let cPrev = cs.data + s * b * h, hPrev = hs.data + s * b * h
+                    let cNext = cs.data + (s + 1) * b * h, hNext = hs.data + (s + 1) * b * h
+                    for r in rows {
+                        let g = a + r * h4, cp = cPrev + r * h, hp = hPrev + r * h, cn = cNext + r * h, hn = hNext + r * h
+                        guard s < lens[r] else {
+                            // Past this sequence's end: the state stays, the gates are unused.
+                            cn.update(from: cp, count: h); hn.update(from: hp, count: h)
+                            continue
+                        }
+                        lstmCellForward(g, cp, cn, hn, h)
+                    }
                 }
-                lstmCellForward(g, cp, cn, hn, h)
             }
         }
 
@@ -91,26 +99,28 @@ func lstmBackward(_ shape: RecurrentShape, x: Tensor, wIH: Tensor, wHH: Tensor, 
     let (b, t, h, h4, lens) = (shape.b, shape.t, shape.h, shape.width, shape.lengths)
     // dA: gradient of the pre-activations, [B, T, 4H] (the layout of the input projection).
     let dA = Tensor.zeros([b, t, h4])
-    var dh = [Float](repeating: 0, count: b * h), dc = [Float](repeating: 0, count: b * h)
-    if !sequence { for k in 0..<(b * h) { dh[k] = gOut.data[k] } }
-    let dhPrev = Tensor(uninitialized: [b, h]), rows = Tensor(uninitialized: [b, h4])
-    for s in stride(from: t - 1, through: 0, by: -1) {
-        let g = gates.data + s * b * h4
-        for r in 0..<b where s < lens[r] {
-            shape.addOutputGradient(gOut, step: s, sequence: sequence, into: &dh, row: r)
-            let gr = g + r * h4, da = dA.data + (r * t + s) * h4
-            let cPrev = cs.data + (s * b + r) * h, cCur = cs.data + ((s + 1) * b + r) * h
-            dh.withUnsafeMutableBufferPointer { dhb in dc.withUnsafeMutableBufferPointer { dcb in
-                lstmCellBackward(gr, cPrev, cCur, dhb.baseAddress! + r * h, dcb.baseAddress! + r * h, da, h)
-            } }
+    let dh = Tensor.zeros([b, h]), dc = Tensor.zeros([b, h])
+    if !sequence { dh.data.update(from: gOut.data, count: b * h) }
+    // As in the forward pass: W_hh packed once, the sequences split over the cores for all steps.
+    PackedB.with(transB: false, n: h, k: h4, b: wHH.data, ldb: h) { w in
+        Parallel.forRanges(b, minChunk: RecurrentShape.rowsPerCore) { chunk in
+            let rows = Tensor(uninitialized: [chunk.count, h4]), dhPrev = Tensor(uninitialized: [chunk.count, h])
+            for s in stride(from: t - 1, through: 0, by: -1) {
+                let g = gates.data + s * b * h4
+                for r in chunk where s < lens[r] {
+                    shape.addOutputGradient(gOut, step: s, row: r, sequence: sequence, into: dh.data + r * h)
+                    let gr = g + r * h4, da = dA.data + (r * t + s) * h4
+                    let cPrev = cs.data + (s * b + r) * h, cCur = cs.data + ((s + 1) * b + r) * h
+                    lstmCellBackward(gr, cPrev, cCur, dh.data + r * h, dc.data + r * h, da, h)
+                }
+                // dh_{t−1} = dA_t · W_hh for the sequences still running; the others pass dh through unchanged.
+                let active = chunk.filter { s < lens[$0] }
+                guard !active.isEmpty else { continue }
+                for (k, r) in active.enumerated() { (rows.data + k * h4).update(from: dA.data + (r * t + s) * h4, count: h4) }
+                w.multiply(m: active.count, a: rows.data, lda: h4, original: wHH.data, transB: false, ldb: h, beta: 0, c: dhPrev.data, ldc: h)
+                for (k, r) in active.enumerated() { (dh.data + r * h).update(from: dhPrev.data + k * h, count: h) }
+            }
         }
-        // dh_{t−1} = dA_t · W_hh for the sequences still running; the others pass dh through unchanged.
-        let active = (0..<b).filter { s < lens[$0] }
-        guard !active.isEmpty else { continue }
-        for (k, r) in active.enumerated() { (rows.data + k * h4).update(from: dA.data + (r * t + s) * h4, count: h4) }
-        sgemm(transA: false, transB: false, m: active.count, n: h, k: h4, a: rows.data, lda: h4, b: wHH.data, ldb: h, beta: 0,
-              c: dhPrev.data, ldc: h)
-        for (k, r) in active.enumerated() { for j in 0..<h { dh[r * h + j] = dhPrev.data[k * h + j] } }
     }
     return shape.weightGradients(x: x, wIH: wIH, wHH: wHH, hs: hs, dInput: dA, dRecurrent: dA)
 }

@@ -28,7 +28,7 @@ struct RecurrentShape {
         let w = width
         let pre = Tensor(uninitialized: [b, t, w])
         sgemm(transA: false, transB: true, m: b * t, n: w, k: i, a: x.data, lda: i, b: wIH.data, ldb: i, beta: 0, c: pre.data, ldc: w)
-        for r in 0..<(b * t) { for j in 0..<w { pre.data[r * w + j] += bias[j] } }
+        bias.withUnsafeBufferPointer { bp in for r in 0..<(b * t) { addInPlace(pre.data + r * w, bp.baseAddress!, w) } }
         return pre
     }
 
@@ -68,15 +68,21 @@ struct RecurrentShape {
         sgemm(transA: true, transB: false, m: w, n: i, k: b * t, a: dInput.data, lda: w, b: x.data, ldb: i, beta: 0, c: wi.data, ldc: i)
         sgemm(transA: true, transB: false, m: w, n: h, k: b * t, a: dRecurrent.data, lda: w, b: hPrev.data, ldb: h, beta: 0, c: wh.data, ldc: h)
         let bi = Tensor.zeros([w]), bh = Tensor.zeros([w])
-        for r in 0..<(b * t) { for j in 0..<w { bi.data[j] += dInput.data[r * w + j]; bh.data[j] += dRecurrent.data[r * w + j] } }
+        for r in 0..<(b * t) { addInPlace(bi.data, dInput.data + r * w, w) }
+        if dRecurrent === dInput { bh.data.update(from: bi.data, count: w) }
+        else { for r in 0..<(b * t) { addInPlace(bh.data, dRecurrent.data + r * w, w) } }
         return [gx, wi, wh, bi, bh]
     }
 
-    /// The gradient arriving for step s's state, as a row per sequence: gOut is [B, T, H] or [B, H].
-    func addOutputGradient(_ gOut: Tensor, step s: Int, sequence: Bool, into dh: inout [Float], row r: Int) {
+    /// Adds the gradient arriving for sequence r's state at step s (gOut is [B, T, H]; a [B, H] gOut
+    /// arrives only at the last step, before the walk starts) to its row `dh`.
+    func addOutputGradient(_ gOut: Tensor, step s: Int, row r: Int, sequence: Bool, into dh: UnsafeMutablePointer<Float>) {
         guard sequence else { return }
-        for j in 0..<h { dh[r * h + j] += gOut.data[(r * t + s) * h + j] }
+        addInPlace(dh, gOut.data + (r * t + s) * h, h)
     }
+
+    /// Fewest sequences worth a core of their own through all steps (fewer go through one core).
+    static let rowsPerCore = 3
 }
 
 /// The state a recurrent op starts from and ends with, carried from one call to the next outside
