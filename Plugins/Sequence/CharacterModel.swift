@@ -23,6 +23,8 @@ struct CharacterModelShape: CustomStringConvertible {
 /// with the state carried from window to window, as in training, without recording gradients.
 enum BitsPerCharacter {
     static func of(_ net: Network, tokens: [Int32], streams: Int = 16, window: Int = 256) -> Double? {
+        // A short text is read as one stream in one window.
+        let window = Swift.min(window, Swift.max(1, tokens.count - 1))
         let s = Swift.max(1, Swift.min(streams, (tokens.count - 1) / window))
         let source = TokenStreams(tokens: tokens, streams: s, window: window)
         guard source.count > 0 else { return nil }
