@@ -77,23 +77,32 @@ public final class FFT {
     }
 
     static func radix2(_ re: inout [Double], _ im: inout [Double], _ cosT: [Double], _ sinT: [Double], _ rev: [Int], inverse: Bool) {
-        let m = re.count
-        for i in 0..<m where i < rev[i] { re.swapAt(i, rev[i]); im.swapAt(i, rev[i]) }
-        var size = 2
-        while size <= m {
-            let halfSize = size / 2, step = m / size
-            var start = 0
-            while start < m {
-                for j in 0..<halfSize {
-                    let wr = cosT[j * step], wi = inverse ? -sinT[j * step] : sinT[j * step]
-                    let a = start + j, b = a + halfSize
-                    let tr = re[b] * wr - im[b] * wi, ti = re[b] * wi + im[b] * wr
-                    re[b] = re[a] - tr; im[b] = im[a] - ti
-                    re[a] += tr; im[a] += ti
-                }
-                start += size
+        // Raw pointers: the array accessors' uniqueness and bounds checks cost more than the butterflies.
+        re.withUnsafeMutableBufferPointer { rb in im.withUnsafeMutableBufferPointer { ib in
+        cosT.withUnsafeBufferPointer { cb in sinT.withUnsafeBufferPointer { sb in rev.withUnsafeBufferPointer { vb in
+            let re = rb.baseAddress!, im = ib.baseAddress!, cosT = cb.baseAddress!, sinT = sb.baseAddress!
+            let m = rb.count
+            for i in 0..<m where i < vb[i] {
+                let r = vb[i]
+                (re[i], re[r]) = (re[r], re[i]); (im[i], im[r]) = (im[r], im[i])
             }
-            size <<= 1
-        }
+            let sign: Double = inverse ? -1 : 1
+            var size = 2
+            while size <= m {
+                let halfSize = size / 2, step = m / size
+                var start = 0
+                while start < m {
+                    for j in 0..<halfSize {
+                        let wr = cosT[j * step], wi = sign * sinT[j * step]
+                        let a = start + j, b = a + halfSize
+                        let tr = re[b] * wr - im[b] * wi, ti = re[b] * wi + im[b] * wr
+                        re[b] = re[a] - tr; im[b] = im[a] - ti
+                        re[a] += tr; im[a] += ti
+                    }
+                    start += size
+                }
+                size <<= 1
+            }
+        } } } } }
     }
 }

@@ -37,13 +37,36 @@ public enum Features {
         let bins = nFFT / 2 + 1
         let w = hann(nFFT)
         let fft = FFT(nFFT)
-        var out = Array(repeating: [Double](repeating: 0, count: max(frames, 0)), count: bins)
+        // Filled frame-major through a pointer (nested-array writes paid a uniqueness check each), then cut into rows.
+        var flat = [Double](repeating: 0, count: max(frames, 0) * bins)
         var re = [Double](repeating: 0, count: nFFT), im = [Double](repeating: 0, count: nFFT)
-        for t in 0..<max(frames, 0) {
-            for i in 0..<nFFT { re[i] = padded[t * hop + i] * w[i]; im[i] = 0 }
+        // Two real frames per complex transform: frame t as the real part, frame t + 1 as the imaginary
+        // part; with Z = FFT(x + iy), X[k] = (Z[k] + Z*[n−k]) / 2 and Y[k] = (Z[k] − Z*[n−k]) / 2i.
+        var t = 0
+        while t < frames {
+            let pair = t + 1 < frames
+            for i in 0..<nFFT {
+                re[i] = padded[t * hop + i] * w[i]
+                im[i] = pair ? padded[(t + 1) * hop + i] * w[i] : 0
+            }
             fft.forward(&re, &im)
-            for k in 0..<bins { out[k][t] = re[k] * re[k] + im[k] * im[k] }
+            flat.withUnsafeMutableBufferPointer { o in
+                for k in 0..<bins {
+                    let j = (nFFT - k) % nFFT
+                    let sr = re[k] + re[j], si = im[k] - im[j]      // Z[k] + Z*[n−k] = 2X[k]
+                    o[t * bins + k] = 0.25 * (sr * sr + si * si)
+                    if pair {
+                        let dr = re[k] - re[j], di = im[k] + im[j]  // Z[k] − Z*[n−k] = 2iY[k]
+                        o[(t + 1) * bins + k] = 0.25 * (dr * dr + di * di)
+                    }
+                }
+            }
+            t += 2
         }
+        let out = (0..<bins).map { k in [Double](unsafeUninitializedCapacity: max(frames, 0)) { b, n in
+            for f in 0..<max(frames, 0) { b[f] = flat[f * bins + k] }
+            n = max(frames, 0)
+        } }
         return out
     }
 
@@ -96,9 +119,10 @@ public enum Features {
         let frames = p.first?.count ?? 0
         var out = Array(repeating: [Double](repeating: 0, count: frames), count: s.nMels)
         for m in 0..<s.nMels {
-            for (k, wk) in fb[m].enumerated() where wk != 0 {
-                let row = p[k]
-                for t in 0..<frames { out[m][t] += wk * row[t] }
+            out[m].withUnsafeMutableBufferPointer { o in
+                for (k, wk) in fb[m].enumerated() where wk != 0 {
+                    p[k].withUnsafeBufferPointer { row in for t in 0..<frames { o[t] += wk * row[t] } }
+                }
             }
         }
         return out

@@ -20,6 +20,8 @@ Kinds:
   infer-cnn  seed CNN inference: batch-1 median latency and batch-256 images/s
   train-lstm 2-layer LSTM (64 units) on 50 × 13 features, batch 32, Adam: ms per training step
   infer-lstm the same network on one 50-step sequence: median latency
+  train-text character LSTM (embedding 64, 2 × 256, 80 characters), 32 streams × 100 characters, Adam: characters/s
+  mfcc       MFCCs of a 1-s 16 kHz clip: first call, one at a time, and 64 clips over the threads (µs per clip)
 
 Options:
   --json            one JSON object per line, e.g. {"bench":"gemm","m":1024,...,"gflops":183.1}
@@ -70,8 +72,10 @@ func runBench(_ args: [String]) -> Int32 {
     case "infer-cnn": benchInferCNN(opts)
     case "train-lstm": benchTrainLSTM(opts)
     case "infer-lstm": benchInferLSTM(opts)
-    case nil: return usageError("bench: which benchmark? (gemm, conv, train-cnn, infer-cnn, train-lstm, infer-lstm)\n\n" + benchUsage)
-    case let k?: return usageError("bench: unknown benchmark '\(k)' (known: gemm, conv, train-cnn, infer-cnn, train-lstm, infer-lstm)")
+    case "train-text": benchTrainText(opts)
+    case "mfcc": benchMFCC(opts)
+    case nil: return usageError("bench: which benchmark? (gemm, conv, train-cnn, infer-cnn, train-lstm, infer-lstm, train-text, mfcc)\n\n" + benchUsage)
+    case let k?: return usageError("bench: unknown benchmark '\(k)' (known: gemm, conv, train-cnn, infer-cnn, train-lstm, infer-lstm, train-text, mfcc)")
     }
     return 0
 }

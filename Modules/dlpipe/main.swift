@@ -17,7 +17,7 @@ Commands:
   stages [NAME]  list every stage with its options, types, defaults and docs
   inspect FILE…  print facts about PNG and audio files
   convert …      turn dataset files into PNG folders (`dlpipe help convert`)
-  bench KIND     micro-benchmarks (gemm, conv, train-cnn, infer-cnn)
+  bench KIND     micro-benchmarks (gemm, conv, train-cnn, infer-cnn, train-lstm, infer-lstm, train-text, mfcc)
   help COMMAND   show help for a command
 
 Options:

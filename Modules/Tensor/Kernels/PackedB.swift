@@ -33,14 +33,17 @@ public struct PackedB: @unchecked Sendable {
     }
 
     /// C[m×n] = op(A)·B + beta·C (beta 0 or 1) on the calling thread; A is [m×k] (or [k×m] when transA).
-    /// One or two rows go through the unpacked path, which streams B once without padding to a tile.
-    public func multiply(transA: Bool = false, m: Int, a: UnsafePointer<Float>, lda: Int, original b: UnsafePointer<Float>,
-                         transB: Bool, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    public func multiply(transA: Bool = false, m: Int, a: UnsafePointer<Float>, lda: Int,
+                         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
         typealias G = GemmBlocking
         precondition(beta == 0 || beta == 1, "PackedB.multiply: beta must be 0 or 1")
         if m == 0 { return }
-        if m <= 2 || k == 0 {
-            sgemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, threads: 1)
+        if k == 0 {
+            if beta == 0 { for r in 0..<m { (c + r * ldc).update(repeating: 0, count: n) } }
+            return
+        }
+        if m <= 2 {
+            for r in 0..<m { multiplyRow(transA ? a + r : a + r * lda, stride: transA ? lda : 1, beta: beta, c + r * ldc) }
             return
         }
         let A = UnsafeMutablePointer(mutating: a)
@@ -62,6 +65,36 @@ public struct PackedB: @unchecked Sendable {
                 }
                 pc += G.kc
             }
+        }
+    }
+
+    /// One row: c (+)= a·B, each panel's NR columns accumulated in registers over all of k — the packed
+    /// panels are exactly the row-update order a single row needs (batch-1 inference: a dot product per
+    /// column would end each in a horizontal sum).
+    func multiplyRow(_ a: UnsafePointer<Float>, stride: Int, beta: Float, _ c: UnsafeMutablePointer<Float>) {
+        typealias G = GemmBlocking
+        let nr = G.nr, wide = nr == 32
+        precondition(nr == 16 || nr == 32, "PackedB: panels of 16 or 32 columns")
+        var j0 = 0
+        while j0 < n {
+            var lo = SIMD16<Float>(), hi = SIMD16<Float>()
+            var pc = 0
+            while pc < k {
+                let kc = min(G.kc, k - pc)
+                let panel = UnsafeRawPointer(p + pc * nPad + j0 * kc)
+                for q in 0..<kc {
+                    let av = SIMD16<Float>(repeating: a[(pc + q) * stride])
+                    lo = lo.addingProduct(av, panel.loadUnaligned(fromByteOffset: q * nr * 4, as: SIMD16<Float>.self))
+                    if wide { hi = hi.addingProduct(av, panel.loadUnaligned(fromByteOffset: (q * nr + 16) * 4, as: SIMD16<Float>.self)) }
+                }
+                pc += G.kc
+            }
+            let w = min(nr, n - j0)
+            for x in 0..<w {
+                let v = x < 16 ? lo[x] : hi[x - 16]
+                c[j0 + x] = beta == 0 ? v : c[j0 + x] + v
+            }
+            j0 += nr
         }
     }
 }

@@ -35,8 +35,7 @@ extension Tensor {
                 for s in 0..<t {
                     let a = gates.data + s * b * h4
                     for r in rows { (a + r * h4).update(from: pre.data + (r * t + s) * h4, count: h4) }
-                    w.multiply(m: rows.count, a: hs.data + (s * b + r0) * h, lda: h, original: wHH.data, transB: true, ldb: h,
-                               beta: 1, c: a + r0 * h4, ldc: h4)
+                    w.multiply(m: rows.count, a: hs.data + (s * b + r0) * h, lda: h, beta: 1, c: a + r0 * h4, ldc: h4)
                     let cPrev = cs.data + s * b * h, hPrev = hs.data + s * b * h
                     let cNext = cs.data + (s + 1) * b * h, hNext = hs.data + (s + 1) * b * h
                     for r in rows {
@@ -117,7 +116,7 @@ func lstmBackward(_ shape: RecurrentShape, x: Tensor, wIH: Tensor, wHH: Tensor, 
                 let active = chunk.filter { s < lens[$0] }
                 guard !active.isEmpty else { continue }
                 for (k, r) in active.enumerated() { (rows.data + k * h4).update(from: dA.data + (r * t + s) * h4, count: h4) }
-                w.multiply(m: active.count, a: rows.data, lda: h4, original: wHH.data, transB: false, ldb: h, beta: 0, c: dhPrev.data, ldc: h)
+                w.multiply(m: active.count, a: rows.data, lda: h4, beta: 0, c: dhPrev.data, ldc: h)
                 for (k, r) in active.enumerated() { (dh.data + r * h).update(from: dhPrev.data + k * h, count: h) }
             }
         }
