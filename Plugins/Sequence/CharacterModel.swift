@@ -50,7 +50,9 @@ struct CharacterSampler {
     let net: Network
     let vocabulary: Vocabulary
 
-    func generate(prompt: [Int32], length: Int, temperature: Double, topK: Int, rng: inout SeededRandom) -> [Int32] {
+    /// `every256` runs after every 256 characters (progress, Ctrl-C); what it throws ends the generation.
+    func generate(prompt: [Int32], length: Int, temperature: Double, topK: Int, rng: inout SeededRandom,
+                  every256: (Int) throws -> Void) rethrows -> [Int32] {
         net.eval(); net.carryRecurrentState(true)
         defer { net.carryRecurrentState(false) }
         // Without a prompt, the model starts as after a paragraph break (or at its first character).
@@ -65,6 +67,7 @@ struct CharacterSampler {
             let next = Int32(draw(last, temperature: temperature, topK: topK, rng: &rng))
             out.append(next)
             input = [next]
+            if out.count % 256 == 0 { try every256(out.count) }
         }
         return out
     }

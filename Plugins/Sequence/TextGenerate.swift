@@ -53,7 +53,10 @@ final class TextGenerate: Stage {
     func start(_ ctx: RunContext, emit: Emit) throws {
         var rng = SeededRandom(seed: UInt64(o.int("seed")))
         let sampler = CharacterSampler(net: net, vocabulary: vocabulary)
-        let ids = sampler.generate(prompt: prompt, length: o.int("length"), temperature: o.float("temperature"), topK: o.int("top_k"), rng: &rng)
+        let task = ctx.progress.task("text.generate", total: o.int("length"), unit: "characters")
+        let ids = try sampler.generate(prompt: prompt, length: o.int("length"), temperature: o.float("temperature"), topK: o.int("top_k"),
+                                       rng: &rng) { done in try ctx.checkCancelled(); task.update(done, []) }
+        task.finish(ids.count, [])
         let text = vocabulary.decode(prompt) + vocabulary.decode(ids)
         let path = o.string("output")
         do { try makeParentFolder(path); try writeFileAtomically(Data(text.utf8), to: path) }

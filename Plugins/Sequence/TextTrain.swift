@@ -168,7 +168,7 @@ final class TextTrain: Stage {
         }
         if o.int("sample_length") > 0 {
             var rng = SeededRandom(seed: UInt64(loop.seed))
-            let ids = CharacterSampler(net: net, vocabulary: vocabulary).generate(prompt: [], length: o.int("sample_length"), temperature: 0.8, topK: 0, rng: &rng)
+            let ids = CharacterSampler(net: net, vocabulary: vocabulary).generate(prompt: [], length: o.int("sample_length"), temperature: 0.8, topK: 0, rng: &rng) { _ in }
             report.sections.append(.text(title: "Sample (temperature 0.8)", vocabulary.decode(ids).components(separatedBy: "\n")))
         }
     }
