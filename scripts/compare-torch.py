@@ -104,6 +104,9 @@ class Twin(nn.Module):
                 self.steps.append((m, act({}, "none")))
             elif kind == "activation":
                 self.steps.append((lambda x: x, act({"activation": s["kind"], "slope": s.get("slope", 0.01)}, "none")))
+            elif kind == "mean_over_time":
+                # dlpipe averages each sequence over its own frames; compare-torch runs one clip at a time.
+                self.steps.append((lambda x: x.mean(1), act({}, "none"))); shape = [shape[1]]
             elif kind == "flatten":
                 self.steps.append((lambda x: x.flatten(1), act({}, "none"))); shape = [int(np.prod(shape))]
             elif kind == "reshape":

@@ -27,6 +27,7 @@ extension LayerSpec {
         case .dropout(let r): return obj("dropout", [("rate", jsonNumber(r))])
         case .batchnorm: return obj("batchnorm", [])
         case .flatten: return obj("flatten", [])
+        case .meanOverTime: return obj("mean_over_time", [])
         case .activation(let a): return obj("activation", [("kind", jsonQuoted(a.kind.rawValue))] + (a.kind == .leakyReLU ? [("slope", jsonNumber(a.slope))] : []))
         case .reshape(let s): return obj("reshape", [("shape", "[" + s.map(String.init).joined(separator: ",") + "]")])
         case let .embedding(v, d): return obj("embedding", [("vocabulary", "\(v)"), ("size", "\(d)")])

@@ -4,7 +4,8 @@ import Pipeline
 
 public enum LayerListParser {
     public static let kinds = ["conv", "conv_transpose", "maxpool", "avgpool", "dense", "dropout", "batchnorm",
-                               "activation", "flatten", "reshape", "embedding", "lstm", "gru"]
+                               "activation", "flatten", "reshape", "embedding", "lstm", "gru",
+                               "mean_over_time"]
 
     /// Parses and range-checks a non-empty layer list.
     public static func parse(_ node: ConfigNode) throws -> [LayerSpec] {
@@ -49,9 +50,9 @@ public enum LayerListParser {
                 throw ConfigError(n.position, "dropout takes a rate in [0, 1), found \(n.kindName)")
             }
             return .dropout(rate: r)
-        case "batchnorm", "flatten":
+        case "batchnorm", "flatten", "mean_over_time":
             try s.noSettings()
-            return s.kind == "batchnorm" ? .batchnorm : .flatten
+            return s.kind == "batchnorm" ? .batchnorm : s.kind == "flatten" ? .flatten : .meanOverTime
         case "activation":
             if let name = s.node.text { return .activation(try LayerSettings.activationKind(name, at: s.node)) }
             try s.allow(["kind", "slope"])

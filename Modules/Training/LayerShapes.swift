@@ -48,6 +48,9 @@ extension LayerSpec {
             return LayerPlan(output: [units], parameters: weights == Int.max ? Int.max : weights + (bias ? units : 0), multiplyAdds: weights)
         case .dropout, .activation:
             return LayerPlan(output: s, parameters: 0, multiplyAdds: 0)
+        case .meanOverTime:
+            guard s.count == 2 else { throw NetworkError("mean_over_time needs a sequence [T, F], got \(s) (give the lstm/gru sequence: true)") }
+            return LayerPlan(output: [s[1]], parameters: 0, multiplyAdds: 0)
         case .flatten:
             return LayerPlan(output: [elements], parameters: 0, multiplyAdds: 0)
         case .reshape(let r):

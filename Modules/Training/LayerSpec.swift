@@ -56,6 +56,8 @@ public enum LayerSpec: Equatable, Sendable {
     case batchnorm
     case activation(ActivationSpec)
     case flatten
+    /// A sequence [T, F] → [F]: the mean over each sequence's own frames.
+    case meanOverTime
     /// Reshapes each example (the batch axis is kept), e.g. [256, 7, 7] after a dense layer.
     case reshape([Int])
     /// Token ids [T] → vectors [T, size].

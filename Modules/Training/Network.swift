@@ -36,6 +36,7 @@ public final class Network: Layer {
         case conv(Conv2D, ActivationSpec), convTranspose(ConvTranspose2D, ActivationSpec)
         case pool(max: Bool, Int), bn(BatchNorm), dense(Dense, ActivationSpec), dropout(Dropout)
         case activation(ActivationSpec), flatten, reshape([Int]), embedding(Embedding), recurrent(Recurrent)
+        case meanOverTime
         /// A dense layer applied at every step of a sequence [N, T, F].
         case denseEachStep(Dense, ActivationSpec)
         /// conv + ReLU then max-pool, as one fused op.
@@ -137,6 +138,9 @@ public final class Network: Layer {
         case .flatten:
             steps.append(.flatten)
             label = "flatten"
+        case .meanOverTime:
+            steps.append(.meanOverTime)
+            label = "mean over time"
         case .reshape(let s):
             steps.append(.reshape(s))
             label = "reshape"
@@ -193,6 +197,7 @@ public final class Network: Layer {
             case .convReluPool(let c): h = h.conv2dReluMaxPool2(c.weight, bias: c.bias, padding: c.padding)
             case .bn(let b): h = b(h)
             case .flatten: h = h.reshaped([h.shape[0], -1])
+            case .meanOverTime: h = h.meanOverTime(lengths: lengths)
             case .reshape(let s): h = h.reshaped([h.shape[0]] + s)
             case .dense(let d, let a): h = d(h).activated(a)
             case .denseEachStep(let d, let a):

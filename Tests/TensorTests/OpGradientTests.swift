@@ -68,6 +68,13 @@ final class OpGradientTests: XCTestCase {
                        Autograd.noGrad { short.lstm(w[0], w[1], w[2], w[3], sequence: false) }.scalars)
     }
 
+    func testMeanOverTime() {
+        checkGradients("mean over time, lengths [3, 1, 2]", [rnd([3, 3, 4], seed: 90)]) { $0[0].meanOverTime(lengths: [3, 1, 2]) }
+        let x = rnd([1, 3, 2], seed: 91)
+        XCTAssertEqual(Autograd.noGrad { x.meanOverTime(lengths: [2]) }.scalars,
+                       [(x.scalars[0] + x.scalars[2]) / 2, (x.scalars[1] + x.scalars[3]) / 2], "padding is not counted")
+    }
+
     func testCarriedStateContinuesASequence() {
         // Four steps at once equal two steps, then two more from the carried state (LSTM and GRU).
         let x = rnd([5, 4, 2], seed: 80)

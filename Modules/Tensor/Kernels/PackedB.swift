@@ -32,9 +32,17 @@ public struct PackedB: @unchecked Sendable {
         }
     }
 
+    /// Floats of scratch `multiply` needs for up to `m` rows.
+    public func scratchCount(m: Int) -> Int {
+        typealias G = GemmBlocking
+        return max(1, min(G.kc, k) * min(G.mc, (m + G.mr - 1) / G.mr * G.mr))
+    }
+
     /// C[m×n] = op(A)·B + beta·C (beta 0 or 1) on the calling thread; A is [m×k] (or [k×m] when transA).
+    /// `scratch` (scratchCount(m:) floats) holds the packed rows of A; a loop over steps passes one
+    /// buffer for all of them, since taking one from the shared pool each step made the cores queue on its lock.
     public func multiply(transA: Bool = false, m: Int, a: UnsafePointer<Float>, lda: Int,
-                         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+                         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, scratch: UnsafeMutablePointer<Float>? = nil) {
         typealias G = GemmBlocking
         precondition(beta == 0 || beta == 1, "PackedB.multiply: beta must be 0 or 1")
         if m == 0 { return }
@@ -47,7 +55,14 @@ public struct PackedB: @unchecked Sendable {
             return
         }
         let A = UnsafeMutablePointer(mutating: a)
-        withScratch(min(G.kc, k) * min(G.mc, (m + G.mr - 1) / G.mr * G.mr)) { ap in
+        if let scratch { return multiplyPacked(transA, m, A, lda, beta, c, ldc, scratch) }
+        withScratch(scratchCount(m: m)) { multiplyPacked(transA, m, A, lda, beta, c, ldc, $0) }
+    }
+
+    func multiplyPacked(_ transA: Bool, _ m: Int, _ A: UnsafeMutablePointer<Float>, _ lda: Int, _ beta: Float,
+                        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ ap: UnsafeMutablePointer<Float>) {
+        typealias G = GemmBlocking
+        do {
             var pc = 0
             while pc < k {
                 let kc = min(G.kc, k - pc)

@@ -30,12 +30,12 @@ extension Tensor {
         // W_hh is packed once for all steps; the sequences are split over the cores, each core running
         // its rows through every step (the rows' recurrences are independent, so no step waits for another core).
         PackedB.with(transB: true, n: h4, k: h, b: wHH.data, ldb: h) { w in
-            Parallel.forRanges(b, minChunk: RecurrentShape.rowsPerCore) { rows in
+            Parallel.forRanges(b, minChunk: RecurrentShape.rowsPerCore) { rows in withScratch(w.scratchCount(m: rows.count)) { scratch in
                 let r0 = rows.lowerBound
                 for s in 0..<t {
                     let a = gates.data + s * b * h4
                     for r in rows { (a + r * h4).update(from: pre.data + (r * t + s) * h4, count: h4) }
-                    w.multiply(m: rows.count, a: hs.data + (s * b + r0) * h, lda: h, beta: 1, c: a + r0 * h4, ldc: h4)
+                    w.multiply(m: rows.count, a: hs.data + (s * b + r0) * h, lda: h, beta: 1, c: a + r0 * h4, ldc: h4, scratch: scratch)
                     let cPrev = cs.data + s * b * h, hPrev = hs.data + s * b * h
                     let cNext = cs.data + (s + 1) * b * h, hNext = hs.data + (s + 1) * b * h
                     for r in rows {
@@ -48,7 +48,7 @@ extension Tensor {
                         lstmCellForward(g, cp, cn, hn, h)
                     }
                 }
-            }
+            } }
         }
 
         state?.end(hs, cs)
@@ -102,7 +102,7 @@ func lstmBackward(_ shape: RecurrentShape, x: Tensor, wIH: Tensor, wHH: Tensor, 
     if !sequence { dh.data.update(from: gOut.data, count: b * h) }
     // As in the forward pass: W_hh packed once, the sequences split over the cores for all steps.
     PackedB.with(transB: false, n: h, k: h4, b: wHH.data, ldb: h) { w in
-        Parallel.forRanges(b, minChunk: RecurrentShape.rowsPerCore) { chunk in
+        Parallel.forRanges(b, minChunk: RecurrentShape.rowsPerCore) { chunk in withScratch(w.scratchCount(m: chunk.count)) { scratch in
             let rows = Tensor(uninitialized: [chunk.count, h4]), dhPrev = Tensor(uninitialized: [chunk.count, h])
             for s in stride(from: t - 1, through: 0, by: -1) {
                 let g = gates.data + s * b * h4
@@ -116,10 +116,10 @@ func lstmBackward(_ shape: RecurrentShape, x: Tensor, wIH: Tensor, wHH: Tensor, 
                 let active = chunk.filter { s < lens[$0] }
                 guard !active.isEmpty else { continue }
                 for (k, r) in active.enumerated() { (rows.data + k * h4).update(from: dA.data + (r * t + s) * h4, count: h4) }
-                w.multiply(m: active.count, a: rows.data, lda: h4, beta: 0, c: dhPrev.data, ldc: h)
+                w.multiply(m: active.count, a: rows.data, lda: h4, beta: 0, c: dhPrev.data, ldc: h, scratch: scratch)
                 for (k, r) in active.enumerated() { (dh.data + r * h).update(from: dhPrev.data + k * h, count: h) }
             }
-        }
+        } }
     }
     return shape.weightGradients(x: x, wIH: wIH, wHH: wHH, hs: hs, dInput: dA, dRecurrent: dA)
 }
