@@ -13,10 +13,10 @@ public struct RunSummary {
 public enum PipelineRunner {
     /// Runs the pipeline and returns how many inputs succeeded / failed; `resume` lets training stages
     /// continue from their checkpoints.
-    public static func run(_ config: PipelineConfig, progress: ProgressReporter, resume: Bool = false) throws -> RunSummary {
+    public static func run(_ config: PipelineConfig, progress: ProgressReporter, resume: Bool = false, shard: Shard? = nil) throws -> RunSummary {
         try config.checkOutputsWritable()
         if let t = config.threads { Parallel.threads = t }
-        let ctx = RunContext(progress: progress, stopOnError: config.stopOnError, resume: resume)
+        let ctx = RunContext(progress: progress, stopOnError: config.stopOnError, resume: resume, shard: shard)
         installSignalHandlers()
         let stages = try config.stages.map { try $0.spec.make($0.options) }
         // push(item, k): hand an item to stage k, whose output goes to stage k+1.

@@ -90,12 +90,14 @@ public final class RunContext: @unchecked Sendable {
     public let stopOnError: Bool
     /// `dlpipe run --resume`: training stages continue from their last checkpoint.
     public let resume: Bool
+    /// `dlpipe run --shard K/N`: readers keep only this shard's inputs.
+    public let shard: Shard?
     public private(set) var failures: [(file: String, reason: String)] = []
     public private(set) var succeeded = 0
     private let lock = NSLock()
 
-    public init(progress: ProgressReporter, stopOnError: Bool, resume: Bool = false) {
-        self.progress = progress; self.stopOnError = stopOnError; self.resume = resume
+    public init(progress: ProgressReporter, stopOnError: Bool, resume: Bool = false, shard: Shard? = nil) {
+        self.progress = progress; self.stopOnError = stopOnError; self.resume = resume; self.shard = shard
     }
 
     /// True once SIGINT/SIGTERM arrived; long loops check it and throw RunStopped.

@@ -3,7 +3,7 @@ import Foundation
 import Pipeline
 
 let runUsage = """
-usage: dlpipe run FILE [--set STAGE.OPTION=VALUE]... [--resume] [--quiet | --verbose]
+usage: dlpipe run FILE [--set STAGE.OPTION=VALUE]... [--resume] [--shard K/N] [--quiet | --verbose]
 
 Runs the pipeline described by FILE (see README "Pipeline files"). Every option is validated before
 any work starts. Bad input files are reported as "file: reason" and skipped (unless the pipeline says
@@ -12,6 +12,8 @@ on_error: stop); the run then ends with "N ok, M failed" and exit status 1.
 Options:
   --set STAGE.OPTION=VALUE   override one option, e.g. --set vision.train.epochs=3
   --resume                   training stages continue from their last checkpoint (see checkpoint_every)
+  --shard K/N                read only the inputs whose relative path hashes to K mod N (0 ≤ K < N): N runs
+                             together read every input once (a Slurm job array, a Kubernetes Indexed Job)
   -q, --quiet                only errors and the final summary
   -v, --verbose              extra detail
 Environment: DLPIPE_THREADS (worker threads, default: all cores), NO_COLOR.
@@ -28,7 +30,7 @@ stages read. Exit status 0 when valid, 2 with "file:line:col: message" when not.
 /// An exit status carried through Result.
 struct ExitCode: Error { let code: Int32; init(_ c: Int32) { code = c } }
 
-struct RunArgs { var file: String; var sets: [String] = []; var quiet = false; var verbose = false; var resume = false }
+struct RunArgs { var file: String; var sets: [String] = []; var quiet = false; var verbose = false; var resume = false; var shard: Shard? }
 
 func parseRunArgs(_ args: [String], usage: String, allowVerbosity: Bool) -> Result<RunArgs, ExitCode> {
     var file: String?
@@ -44,6 +46,11 @@ func parseRunArgs(_ args: [String], usage: String, allowVerbosity: Bool) -> Resu
         case "-q" where allowVerbosity, "--quiet" where allowVerbosity: r.quiet = true
         case "-v" where allowVerbosity, "--verbose" where allowVerbosity: r.verbose = true
         case "--resume" where allowVerbosity: r.resume = true
+        case "--shard" where allowVerbosity:
+            guard i + 1 < args.count, let s = Shard(args[i + 1]) else {
+                return .failure(ExitCode(usageError("--shard needs K/N with 0 ≤ K < N, e.g. --shard 0/4")))
+            }
+            r.shard = s; i += 1
         default:
             if a.hasPrefix("--set=") { r.sets.append(String(a.dropFirst(6))) }
             else if a.hasPrefix("-") { return .failure(ExitCode(usageError("unknown option '\(a)'\n\n" + usage))) }
@@ -91,7 +98,7 @@ func runCommand(_ args: [String]) -> Int32 {
     let progress = ProgressReporter(quiet: r.quiet, verbose: r.verbose)
     let started = Date()
     do {
-        let summary = try PipelineRunner.run(cfg, progress: progress, resume: r.resume)
+        let summary = try PipelineRunner.run(cfg, progress: progress, resume: r.resume, shard: r.shard)
         let secs = Date().timeIntervalSince(started)
         let line = String(format: "%d ok, %d failed (%.1f s)", summary.succeeded, summary.failures.count, secs)
         printError(line)

@@ -31,7 +31,7 @@ final class ReadAudio: Stage {
         make: { try ReadAudio($0) })
 
     func start(_ ctx: RunContext, emit: Emit) throws {
-        let jobs = try inputFiles(o, stage: "read.audio", extensions: Self.extensions)
+        let jobs = try inputFiles(o, stage: "read.audio", extensions: Self.extensions, shard: ctx.shard)
         var limits = Audio.Limits()
         limits.maxSeconds = o.float("max_seconds")
         let rate = o.int("sample_rate"), duration = o.float("duration")

@@ -11,12 +11,13 @@ struct InputFile {
 }
 
 /// Collects the input files of a reading stage; errors name the stage, the option and the file.
-func inputFiles(_ o: StageOptions, stage: String, extensions: Set<String>) throws -> [InputFile] {
+func inputFiles(_ o: StageOptions, stage: String, extensions: Set<String>, shard: Shard? = nil) throws -> [InputFile] {
     var out: [InputFile] = []
     var firstOption: [String: String] = [:]
     let limit = o.int("limit")
     func add(_ files: [InputFile], from option: String) throws {
-        for f in limit > 0 ? Array(files.prefix(limit)) : files {
+        // The shard is taken after `limit`, so the shards of a limited run together read what it reads.
+        for f in limit > 0 ? Array(files.prefix(limit)) : files where shard?.contains(relativePath: relative(f.path, to: o.string(option))) ?? true {
             let real = URL(fileURLWithPath: f.path).resolvingSymlinksInPath().path
             if let other = firstOption[real] {
                 throw StageError(stage, "\(f.path) is named twice (by '\(other)' and '\(option)'); each input may be read once")
@@ -38,4 +39,10 @@ func inputFiles(_ o: StageOptions, stage: String, extensions: Set<String>) throw
         throw StageError(stage, e.description + missingDataHint(e))
     }
     return out
+}
+
+/// `path` relative to the folder `root` (its file name when `root` is the file itself).
+func relative(_ path: String, to root: String) -> String {
+    let base = root.hasSuffix("/") ? root : root + "/"
+    return path.hasPrefix(base) ? String(path.dropFirst(base.count)) : (path as NSString).lastPathComponent
 }

@@ -36,7 +36,7 @@ final class ReadPNG: Stage {
 
     func start(_ ctx: RunContext, emit: Emit) throws {
         let mode: PNG.Mode = opts.string("mode") == "rgb" ? .rgb : .gray
-        let jobs = try inputFiles(opts, stage: "read.png", extensions: ["png"])
+        let jobs = try inputFiles(opts, stage: "read.png", extensions: ["png"], shard: ctx.shard)
         var limits = PNG.Limits()
         limits.maxPixels = opts.int("max_pixels")
         let channels = mode == .rgb ? 3 : 1
