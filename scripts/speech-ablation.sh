@@ -9,9 +9,10 @@ DLPIPE=${DLPIPE:-.build/release/dlpipe}
 [ -n "${DLPIPE_PREBUILT:-}" ] || swift build -c release --product dlpipe >/dev/null
 [ -f data/speech/.done ] || ./scripts/fetch-data.sh speech
 declare -A sets=(
-  [plain]="--set sequence.train.normalize=none --set audio.augment.copies=0 --set sequence.train.time_masks=0 --set sequence.train.feature_masks=0"
+  [plain]="--set sequence.train.layers=[{lstm:{hidden:64,layers:2}}] --set sequence.train.normalize=none --set audio.augment.copies=0 --set sequence.train.time_masks=0 --set sequence.train.feature_masks=0"
   [normalized]="--set audio.augment.copies=0 --set sequence.train.time_masks=0 --set sequence.train.feature_masks=0"
   [no-specaugment]="--set sequence.train.time_masks=0 --set sequence.train.feature_masks=0"
+  [final-state]="--set sequence.train.layers=[{lstm:{hidden:64,layers:2}}]"
   [full]=""
 )
 for v in "${@:-plain full}"; do
