@@ -4,11 +4,13 @@ import XCTest
 @testable import Pipeline
 import NN
 import Vision
+import Sequence
 
 let registry: StageRegistry = {
     let r = StageRegistry()
     registerBuiltinStages(r)
     registerVisionStages(r)
+    registerSequenceStages(r)
     return r
 }()
 
