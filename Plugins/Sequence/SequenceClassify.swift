@@ -62,13 +62,8 @@ final class SequenceClassify: Stage {
     func flush(_ ctx: RunContext, _ emit: Emit) throws {
         guard !pending.isEmpty else { return }
         let logits = Inference.evaluate(net, sequences: pending.map { normalization.apply($0.features!) }, batch: batchSize)
-        let probs = Autograd.noGrad { logits.softmax() }
-        let c = classes.count
-        for (i, var it) in pending.enumerated() {
-            let row = Array(UnsafeBufferPointer(start: probs.data + i * c, count: c))
-            let top = row.enumerated().sorted { $0.element > $1.element }.prefix(topK).map { (label: classes[$0.offset], probability: $0.element) }
-            it.prediction = Prediction(label: top[0].label, confidence: top[0].probability, top: top,
-                                       logits: Array(UnsafeBufferPointer(start: logits.data + i * c, count: c)))
+        for (var it, p) in zip(pending, Prediction.ranked(logits, classes: classes, topK: topK)) {
+            it.prediction = p
             it.features = nil
             ctx.countSuccess(it.file)
             try emit(it)

@@ -172,12 +172,7 @@ final class SequenceTrain: Stage {
         let model = ModelFile(task: "sequence.train", layers: net.layers, inputShape: [data.longest, data.featureWidth], labels: data.classes,
                               preprocessing: [FeatureNormalization.key: normalization.rawValue,
                                               "input": "feature sequences [frames, \(data.featureWidth)] of any length (the first dimension is the longest training clip's)"])
-        let files = [(o.string("model"), Safetensors.encode(net.stateDict(), metadata: model.metadata))]
-            + report.files(metrics: o.optionalString("metrics"), html: o.optionalString("report"))
-        do {
-            for f in files { try makeParentFolder(f.0) }
-            try writeFilesTogether(files)
-        } catch { throw StageError("sequence.train", "\(error)") }
-        ctx.progress.info("wrote " + files.map { $0.0 }.joined(separator: ", "))
+        try model.writeTogether(net, to: o.string("model"), report: report, metrics: o.optionalString("metrics"), html: o.optionalString("report"),
+                                stage: "sequence.train", ctx: ctx)
     }
 }

@@ -176,12 +176,7 @@ final class TextTrain: Stage {
     func writeOutputs(_ net: Network, _ vocabulary: Vocabulary, _ report: TrainingReport, _ ctx: RunContext) throws {
         let model = ModelFile(task: "text.train", layers: net.layers, inputShape: [window], labels: vocabulary.labels,
                               preprocessing: ["input": "character ids (the labels, in order) of a window of any length"])
-        let files = [(o.string("model"), Safetensors.encode(net.stateDict(), metadata: model.metadata))]
-            + report.files(metrics: o.optionalString("metrics"), html: o.optionalString("report"))
-        do {
-            for f in files { try makeParentFolder(f.0) }
-            try writeFilesTogether(files)
-        } catch { throw StageError("text.train", "\(error)") }
-        ctx.progress.info("wrote " + files.map { $0.0 }.joined(separator: ", "))
+        try model.writeTogether(net, to: o.string("model"), report: report, metrics: o.optionalString("metrics"), html: o.optionalString("report"),
+                                stage: "text.train", ctx: ctx)
     }
 }

@@ -52,15 +52,9 @@ final class VisionClassify: Stage {
     func flush(_ ctx: RunContext, _ emit: Emit) throws {
         guard !pending.isEmpty else { return }
         let x = try ImagePacker.pack(pending.map { $0.image! }, shape: net.inputShape)
-        let logits = Inference.run(net, x)
-        let probs = Autograd.noGrad { logits.softmax() }
-        let c = classes.count
-        for (i, var it) in pending.enumerated() {
-            let row = Array(UnsafeBufferPointer(start: probs.data + i * c, count: c))
-            let ranked = row.enumerated().sorted { $0.element > $1.element }.prefix(topK)
-            let top = ranked.map { (label: classes[$0.offset], probability: $0.element) }
-            it.prediction = Prediction(label: top[0].label, confidence: top[0].probability, top: top,
-                                       logits: Array(UnsafeBufferPointer(start: logits.data + i * c, count: c)))
+        let predictions = Prediction.ranked(Inference.run(net, x), classes: classes, topK: topK)
+        for (var it, p) in zip(pending, predictions) {
+            it.prediction = p
             ctx.countSuccess(it.file)
             try emit(it)
         }

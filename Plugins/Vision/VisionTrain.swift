@@ -158,12 +158,7 @@ final class VisionTrain: Stage {
     func writeOutputs(_ net: Network, _ data: TrainingImages, _ report: TrainingReport, _ ctx: RunContext) throws {
         let model = ModelFile(task: "vision.train", layers: net.layers, inputShape: data.shape, labels: data.classes,
                               preprocessing: ["input": "image \(data.shape[2])×\(data.shape[1]), \(data.shape[0]) channel(s), values 0…1"])
-        let files = [(o.string("model"), Safetensors.encode(net.stateDict(), metadata: model.metadata))]
-            + report.files(metrics: o.optionalString("metrics"), html: o.optionalString("report"))
-        do {
-            for f in files { try makeParentFolder(f.0) }
-            try writeFilesTogether(files)
-        } catch { throw StageError("vision.train", "\(error)") }
-        ctx.progress.info("wrote " + files.map { $0.0 }.joined(separator: ", "))
+        try model.writeTogether(net, to: o.string("model"), report: report, metrics: o.optionalString("metrics"), html: o.optionalString("report"),
+                                stage: "vision.train", ctx: ctx)
     }
 }

@@ -1,0 +1,34 @@
+// What every training stage writes at the end, committed together (all of them or none): the model
+// file, and the report's metrics.json and report.html when asked for.
+import Foundation
+import Tensor
+import NN
+import Pipeline
+
+extension ModelFile {
+    /// Writes `net` with this description to `path`, with the report's files beside it, atomically as a set.
+    public func writeTogether(_ net: Network, to path: String, report: TrainingReport, metrics: String?, html: String?,
+                              stage: String, ctx: RunContext) throws {
+        let files = [(path, Safetensors.encode(net.stateDict(), metadata: metadata))] + report.files(metrics: metrics, html: html)
+        do {
+            for f in files { try makeParentFolder(f.0) }
+            try writeFilesTogether(files)
+        } catch { throw StageError(stage, "\(error)") }
+        ctx.progress.info("wrote " + files.map { $0.0 }.joined(separator: ", "))
+    }
+}
+
+extension Prediction {
+    /// Each row of `logits` [N, C] as a prediction: the `topK` most likely of `classes` with their softmax
+    /// probabilities, and the raw logits.
+    public static func ranked(_ logits: Tensor, classes: [String], topK: Int) -> [Prediction] {
+        let probs = Autograd.noGrad { logits.softmax() }
+        let c = classes.count
+        return (0..<logits.shape[0]).map { i in
+            let row = Array(UnsafeBufferPointer(start: probs.data + i * c, count: c))
+            let top = row.enumerated().sorted { $0.element > $1.element }.prefix(topK).map { (label: classes[$0.offset], probability: $0.element) }
+            return Prediction(label: top[0].label, confidence: top[0].probability, top: top,
+                              logits: Array(UnsafeBufferPointer(start: logits.data + i * c, count: c)))
+        }
+    }
+}
