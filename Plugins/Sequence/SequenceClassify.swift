@@ -17,11 +17,7 @@ final class SequenceClassify: Stage {
     init(_ o: StageOptions) throws {
         let path = o.string("model")
         let model: ModelFile
-        do { (net, model) = try ModelFile.load(path) }
-        catch {
-            let hint = FileManager.default.fileExists(atPath: path) ? "" : " (train one first with a sequence.train pipeline)"
-            throw StageError("sequence.classify", "\(error)\(hint)")
-        }
+        (net, model) = try ModelFile.load(path, for: "sequence.classify", trainer: "sequence.train")
         guard model.inputShape.count == 2, !model.labels.isEmpty, net.outputShape == [model.labels.count] else {
             throw StageError("sequence.classify", "\(path): a \(model.task) model with input \(model.inputShape), not a sequence classifier")
         }

@@ -16,11 +16,7 @@ final class TextGenerate: Stage {
         self.o = o
         let path = o.string("model")
         let model: ModelFile
-        do { (net, model) = try ModelFile.load(path) }
-        catch {
-            let hint = FileManager.default.fileExists(atPath: path) ? "" : " (train one first with a text.train pipeline)"
-            throw StageError("text.generate", "\(error)\(hint)")
-        }
+        (net, model) = try ModelFile.load(path, for: "text.generate", trainer: "text.train")
         guard model.task == "text.train", let v = Vocabulary(labels: model.labels), model.inputShape.count == 1,
               net.outputShape.count == 2, net.outputShape[1] == v.count else {
             throw StageError("text.generate", "\(path): a \(model.task) model, not a character model from text.train")

@@ -14,11 +14,7 @@ final class VisionClassify: Stage {
 
     init(_ o: StageOptions) throws {
         let model: ModelFile
-        do { (net, model) = try ModelFile.load(o.string("model")) }
-        catch {
-            let hint = FileManager.default.fileExists(atPath: o.string("model")) ? "" : " (train one first with a vision.train pipeline)"
-            throw StageError("vision.classify", "\(error)\(hint)")
-        }
+        (net, model) = try ModelFile.load(o.string("model"), for: "vision.classify", trainer: "vision.train")
         guard model.inputShape.count == 3, !model.labels.isEmpty else {
             throw StageError("vision.classify", "\(o.string("model")): a \(model.task) model, not an image classifier")
         }

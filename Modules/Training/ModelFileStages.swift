@@ -1,5 +1,6 @@
-// What every training stage writes at the end, committed together (all of them or none): the model
-// file, and the report's metrics.json and report.html when asked for.
+// What the stages do with model files, once for every plugin: a training stage writes its model with the
+// report's metrics.json and report.html, committed together (all or none); a using stage loads one, with a
+// hint when it does not exist yet, and turns its logits into ranked predictions.
 import Foundation
 import Tensor
 import NN
@@ -15,6 +16,18 @@ extension ModelFile {
             try writeFilesTogether(files)
         } catch { throw StageError(stage, "\(error)") }
         ctx.progress.info("wrote " + files.map { $0.0 }.joined(separator: ", "))
+    }
+}
+
+extension ModelFile {
+    /// The model a using stage (classify, generate) names, or an error for that stage, with a hint to train
+    /// one with `trainer` when the file does not exist.
+    public static func load(_ path: String, for stage: String, trainer: String) throws -> (Network, ModelFile) {
+        do { return try load(path) }
+        catch {
+            let hint = FileManager.default.fileExists(atPath: path) ? "" : " (train one first with a \(trainer) pipeline)"
+            throw StageError(stage, "\(error)\(hint)")
+        }
     }
 }
 
