@@ -43,7 +43,6 @@ public struct PackedB: @unchecked Sendable {
     /// buffer for all of them, since taking one from the shared pool each step made the cores queue on its lock.
     public func multiply(transA: Bool = false, m: Int, a: UnsafePointer<Float>, lda: Int,
                          beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, scratch: UnsafeMutablePointer<Float>? = nil) {
-        typealias G = GemmBlocking
         precondition(beta == 0 || beta == 1, "PackedB.multiply: beta must be 0 or 1")
         if m == 0 { return }
         if k == 0 {
@@ -62,24 +61,22 @@ public struct PackedB: @unchecked Sendable {
     func multiplyPacked(_ transA: Bool, _ m: Int, _ A: UnsafeMutablePointer<Float>, _ lda: Int, _ beta: Float,
                         _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ ap: UnsafeMutablePointer<Float>) {
         typealias G = GemmBlocking
-        do {
-            var pc = 0
-            while pc < k {
-                let kc = min(G.kc, k - pc)
-                var ic = 0
-                while ic < m {
-                    let mc = min(G.mc, m - ic)
-                    packA(transA, A, lda, ic, mc, pc, kc, 1, ap)
-                    var jc = 0
-                    while jc < n {
-                        let nc = min(G.nc, n - jc)
-                        macroKernel(mc, nc, kc, ap, p + pc * nPad + jc * kc, c + ic * ldc + jc, ldc, pc == 0 && beta == 0)
-                        jc += G.nc
-                    }
-                    ic += G.mc
+        var pc = 0
+        while pc < k {
+            let kc = min(G.kc, k - pc)
+            var ic = 0
+            while ic < m {
+                let mc = min(G.mc, m - ic)
+                packA(transA, A, lda, ic, mc, pc, kc, 1, ap)
+                var jc = 0
+                while jc < n {
+                    let nc = min(G.nc, n - jc)
+                    macroKernel(mc, nc, kc, ap, p + pc * nPad + jc * kc, c + ic * ldc + jc, ldc, pc == 0 && beta == 0)
+                    jc += G.nc
                 }
-                pc += G.kc
+                ic += G.mc
             }
+            pc += G.kc
         }
     }
 
