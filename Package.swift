@@ -35,7 +35,9 @@ let package = Package(
         .systemLibrary(name: "CSndFile", path: "Modules/CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
         .target(name: "Media", dependencies: ["Tensor", "CPNG", "CZlib", "CSndFile"], path: "Modules/Media",
                 swiftSettings: fastSwift),
-        .target(name: "Pipeline", dependencies: ["Tensor", "NN", "Media"], path: "Modules/Pipeline",
+        // Linux calls Glibc's Swift module lacks (syncfs, renameat2) for the daemon's spool.
+        .target(name: "CSystem", path: "Modules/CSystem"),
+        .target(name: "Pipeline", dependencies: ["Tensor", "NN", "Media", "CSystem"], path: "Modules/Pipeline",
                 swiftSettings: fastSwift),
         // Shared by every plugin: layer list and network builder, model files, training options and
         // optimizers, the epoch loop, checkpoints, batching and the training report.

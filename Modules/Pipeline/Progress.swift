@@ -6,14 +6,17 @@ import Foundation
 public final class ProgressReporter: @unchecked Sendable {
     public let quiet: Bool, verbose: Bool
     let isTTY: Bool
+    /// Prints nothing at all, errors included (their owner reports them another way).
+    let silent: Bool
     let lock = NSLock()
     var liveLine = false
 
-    public init(quiet: Bool = false, verbose: Bool = false, isTTY: Bool = isatty(2) != 0) {
-        self.quiet = quiet; self.verbose = verbose; self.isTTY = isTTY
+    public init(quiet: Bool = false, verbose: Bool = false, isTTY: Bool = isatty(2) != 0, silent: Bool = false) {
+        self.quiet = quiet || silent; self.verbose = verbose && !silent; self.isTTY = isTTY; self.silent = silent
     }
 
     func write(_ s: String) {
+        if silent { return }
         lock.lock(); defer { lock.unlock() }
         var out = s
         if liveLine { out = "\r\u{1B}[K" + out; liveLine = false }

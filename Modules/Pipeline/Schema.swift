@@ -86,6 +86,22 @@ public struct ItemKind: RawRepresentable, Hashable, Sendable {
     public static let prediction = ItemKind("predictions")
 }
 
+/// What `dlpipe serve` does with a stage: it builds the stages once and runs every batch of spool inputs
+/// through them, calling `finish` after each batch to flush it.
+public enum Serving: Equatable, Sendable {
+    /// Reads files (a `FileSource`): given the spool's claimed inputs.
+    case source
+    /// Handles items one by one (finish only flushes a batch): run for every batch.
+    case perItem
+    /// Gathers a whole run's output into one file (write.csv): the spool's per-input results replace it.
+    case replacedByResults
+    /// Writes one file per item into the folder named by this option: run, with that folder set to
+    /// the spool's results/.
+    case writesInto(option: String)
+    /// Needs the whole run at once (training, generation): a pipeline with it cannot be served.
+    case wholeRun
+}
+
 /// The shape of one item a stage emits, from its options and the shape it receives: [C, H, W] for
 /// images, with 0 for a dimension not known before running (read.png's images have any size).
 public typealias ShapeRule = (_ options: StageOptions, _ input: [Int]?) -> [Int]?
@@ -99,10 +115,13 @@ public struct StageSpec {
     public let make: (StageOptions) throws -> Stage
     /// How the stage changes the item shape (default: it passes the input's shape on).
     public let shape: ShapeRule
+    /// What `dlpipe serve` does with the stage (default: it cannot be served).
+    public let serving: Serving
     public init(name: String, summary: String, consumes: [ItemKind], produces: ItemKind, options: [OptionSpec],
-                shape: @escaping ShapeRule = { _, input in input }, make: @escaping (StageOptions) throws -> Stage) {
+                shape: @escaping ShapeRule = { _, input in input }, serving: Serving = .wholeRun,
+                make: @escaping (StageOptions) throws -> Stage) {
         self.name = name; self.summary = summary; self.consumes = consumes; self.produces = produces
-        self.options = options; self.shape = shape; self.make = make
+        self.options = options; self.shape = shape; self.serving = serving; self.make = make
     }
 }
 
@@ -146,4 +165,14 @@ public struct StageOptions {
     public func strings(_ k: String) -> [String] { if case .list(let l)? = values[k] { return l.compactMap { if case .string(let s) = $0 { return s }; return nil } }; return [] }
     public func node(_ k: String) -> ConfigNode? { if case .node(let n)? = values[k] { return n }; return nil }
     public func has(_ k: String) -> Bool { values[k] != nil }
+
+    /// These options with `changes` applied (nil removes an option): how `dlpipe serve` points a
+    /// reader at the spool and a writer at its results folder.
+    public func with(_ changes: [String: OptionValue?]) -> StageOptions {
+        var v = values
+        for (k, value) in changes { v[k] = value }
+        var o = StageOptions(stage: stage, position: position, values: v, configDirectory: configDirectory)
+        o.inputShape = inputShape; o.memoryLimit = memoryLimit
+        return o
+    }
 }

@@ -71,6 +71,13 @@ extension Stage {
     public func finish(_ ctx: RunContext, emit: Emit) throws {}
 }
 
+/// A reading stage that `dlpipe serve` hands files to (the inputs it claimed from the spool).
+public protocol FileSource: Stage {
+    /// Reads `files` as unlabelled inputs to predict and emits their items in order; a bad file is
+    /// reported with `ctx.fail` and skipped.
+    func read(_ files: [String], _ ctx: RunContext, emit: Emit) throws
+}
+
 /// A run was interrupted (SIGINT/SIGTERM) or stopped at the first bad input (`on_error: stop`).
 public struct RunStopped: Error, CustomStringConvertible {
     public let reason: String

@@ -15,6 +15,9 @@ Commands:
   run FILE       run a pipeline (.conf); see `dlpipe help run`
   check FILE     validate a pipeline without running it (exit 0 valid, 2 invalid)
   stages [NAME]  list every stage with its options, types, defaults and docs
+  serve FILE --spool SPOOL
+                 run a pipeline as a daemon over a spool folder (`dlpipe help serve`)
+  status SPOOL   what a spool holds: queued, in work, done, failed, rate
   inspect FILE…  print facts about PNG and audio files
   convert …      turn dataset files into PNG folders (`dlpipe help convert`)
   bench KIND     micro-benchmarks (gemm, conv, train-cnn, infer-cnn, train-lstm, infer-lstm, train-text, mfcc)
@@ -59,6 +62,8 @@ func runMain(_ argv: [String]) -> Int32 {
         case "run": print(runUsage); return 0
         case "check": print(checkUsage); return 0
         case "stages": print(stagesUsage); return 0
+        case "serve": print(serveUsage); return 0
+        case "status": print(statusUsage); return 0
         case "inspect": print(inspectUsage); return 0
         case "convert": print(convertUsage); return 0
         case "bench": print(benchUsage); return 0
@@ -67,11 +72,13 @@ func runMain(_ argv: [String]) -> Int32 {
     case "run": return runCommand(rest)
     case "check": return checkCommand(rest)
     case "stages": return stagesCommand(rest)
+    case "serve": return serveCommand(rest)
+    case "status": return statusCommand(rest)
     case "inspect": return inspectCommand(rest)
     case "convert": return convertCommand(rest)
     case "bench": return runBench(rest)
     default:
-        let hint = closestMatch(cmd, in: ["run", "check", "stages", "inspect", "convert", "bench", "help"]).map { " (did you mean '\($0)'?)" } ?? ""
+        let hint = closestMatch(cmd, in: ["run", "check", "stages", "serve", "status", "inspect", "convert", "bench", "help"]).map { " (did you mean '\($0)'?)" } ?? ""
         return usageError("unknown command '\(cmd)'\(hint); try `dlpipe --help`")
     }
 }

@@ -39,6 +39,7 @@ final class SequenceClassify: Stage {
             OptionSpec("top_k", .int(1...1000), default: .int(3), doc: "how many most likely labels to report"),
             OptionSpec("batch_size", .int(1...4096), default: .int(64), doc: "sequences per forward pass"),
         ],
+        serving: .perItem,
         make: { try SequenceClassify($0) })
 
     var featureWidth: Int { net.inputShape[1] }

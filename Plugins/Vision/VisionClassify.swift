@@ -31,6 +31,7 @@ final class VisionClassify: Stage {
             OptionSpec("top_k", .int(1...1000), default: .int(3), doc: "how many most likely labels to report"),
             OptionSpec("batch_size", .int(1...4096), default: .int(256), doc: "images per forward pass"),
         ],
+        serving: .perItem,
         make: { try VisionClassify($0) })
 
     func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws {

@@ -45,7 +45,7 @@ final class CLITests: ScratchFolderTestCase {
         let h = try dlpipe(["--help"])
         XCTAssertEqual(h.status, 0)
         XCTAssertTrue(h.stdout.contains("run FILE"))
-        for cmd in ["run", "check", "stages", "inspect", "convert", "bench"] {
+        for cmd in ["run", "check", "stages", "serve", "status", "inspect", "convert", "bench"] {
             let r = try dlpipe([cmd, "--help"])
             XCTAssertEqual(r.status, 0, cmd)
             XCTAssertTrue(r.stdout.contains("usage: dlpipe \(cmd)"), cmd)

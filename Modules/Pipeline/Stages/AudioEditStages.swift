@@ -23,6 +23,7 @@ final class TrimAudio: Stage {
             OptionSpec("frame", .float(1...1000), default: .float(25), doc: "frame length in ms"),
             OptionSpec("hop", .float(1...1000), default: .float(10), doc: "frame step in ms"),
         ],
+        serving: .perItem,
         make: { TrimAudio($0) })
 
     func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws {
@@ -57,6 +58,7 @@ final class AugmentAudio: Stage {
             OptionSpec("shift", .float(0...10), default: .float(0.1), doc: "at most this many seconds of silence added before and after, at random"),
             OptionSpec("seed", .int(0...Int(Int32.max)), default: .int(1), doc: "random seed: the same seed gives the same copies"),
         ],
+        serving: .perItem,
         make: { try AugmentAudio($0) })
 
     func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws {

@@ -6,7 +6,7 @@ import Media
 import Tensor
 import NN
 
-final class ReadAudio: Stage {
+final class ReadAudio: FileSource {
     let o: StageOptions
     init(_ o: StageOptions) throws {
         self.o = o
@@ -28,10 +28,18 @@ final class ReadAudio: Stage {
             OptionSpec("max_seconds", .float(0.01...3600), default: .float(600), doc: "reject longer files before reading them"),
             OptionSpec("limit", .int(0...100_000_000), default: .int(0), doc: "read at most this many files per split (0 = all)"),
         ],
+        serving: .source,
         make: { try ReadAudio($0) })
 
     func start(_ ctx: RunContext, emit: Emit) throws {
-        let jobs = try inputFiles(o, stage: "read.audio", extensions: Self.extensions, shard: ctx.shard)
+        try read(try inputFiles(o, stage: "read.audio", extensions: Self.extensions, shard: ctx.shard), ctx, emit: emit)
+    }
+
+    func read(_ files: [String], _ ctx: RunContext, emit: Emit) throws {
+        try read(files.map { InputFile(path: $0, label: nil, split: .predict) }, ctx, emit: emit)
+    }
+
+    func read(_ jobs: [InputFile], _ ctx: RunContext, emit: Emit) throws {
         var limits = Audio.Limits()
         limits.maxSeconds = o.float("max_seconds")
         let rate = o.int("sample_rate"), duration = o.float("duration")
@@ -73,10 +81,10 @@ final class AudioFeatures: Stage {
     }
     static let mfccSpec = StageSpec(
         name: "audio.mfcc", summary: "MFCCs equal to librosa.feature.mfcc (log-mel with top_db 80, orthonormal DCT-II)",
-        consumes: [.audio], produces: .features, options: options(mfcc: true), make: { AudioFeatures($0, mfcc: true) })
+        consumes: [.audio], produces: .features, options: options(mfcc: true), serving: .perItem, make: { AudioFeatures($0, mfcc: true) })
     static let melSpec = StageSpec(
         name: "audio.melspec", summary: "Log-mel spectrogram in dB (librosa.power_to_db of melspectrogram, top_db 80)",
-        consumes: [.audio], produces: .features, options: options(mfcc: false), make: { AudioFeatures($0, mfcc: false) })
+        consumes: [.audio], produces: .features, options: options(mfcc: false), serving: .perItem, make: { AudioFeatures($0, mfcc: false) })
 
     /// librosa's coefficient-by-frame rows as a [T, F] sequence (one row of features per frame).
     static func sequence(_ rows: [[Double]]) -> Tensor {

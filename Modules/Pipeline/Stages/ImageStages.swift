@@ -11,6 +11,7 @@ final class ImageNormalize: Stage {
         consumes: [.image], produces: .image,
         options: [OptionSpec("size", .int(8...512), default: .int(28), doc: "output side length (the digit box is 20/28 of it)")],
         shape: { o, _ in [1, o.int("size"), o.int("size")] },
+        serving: .perItem,
         make: { ImageNormalize($0) })
     func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws {
         var it = item
@@ -32,6 +33,7 @@ final class ImageResize: Stage {
         options: [OptionSpec("width", .int(1...16384), required: true, doc: "output width in pixels"),
                   OptionSpec("height", .int(1...16384), required: true, doc: "output height in pixels")],
         shape: { o, input in [input?.first ?? 0, o.int("height"), o.int("width")] },
+        serving: .perItem,
         make: { ImageResize($0) })
     func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws {
         var it = item

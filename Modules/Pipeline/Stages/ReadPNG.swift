@@ -5,7 +5,7 @@ import Foundation
 import Media
 import Tensor
 
-final class ReadPNG: Stage {
+final class ReadPNG: FileSource {
     let opts: StageOptions
     init(_ o: StageOptions) throws {
         opts = o
@@ -32,11 +32,19 @@ final class ReadPNG: Stage {
                        doc: "refuse an image with more pixels than this before decoding it"),
         ],
         shape: { o, _ in [o.string("mode") == "rgb" ? 3 : 1, 0, 0] },
+        serving: .source,
         make: { try ReadPNG($0) })
 
     func start(_ ctx: RunContext, emit: Emit) throws {
+        try read(try inputFiles(opts, stage: "read.png", extensions: ["png"], shard: ctx.shard), ctx, emit: emit)
+    }
+
+    func read(_ files: [String], _ ctx: RunContext, emit: Emit) throws {
+        try read(files.map { InputFile(path: $0, label: nil, split: .predict) }, ctx, emit: emit)
+    }
+
+    func read(_ jobs: [InputFile], _ ctx: RunContext, emit: Emit) throws {
         let mode: PNG.Mode = opts.string("mode") == "rgb" ? .rgb : .gray
-        let jobs = try inputFiles(opts, stage: "read.png", extensions: ["png"], shard: ctx.shard)
         var limits = PNG.Limits()
         limits.maxPixels = opts.int("max_pixels")
         let channels = mode == .rgb ? 3 : 1

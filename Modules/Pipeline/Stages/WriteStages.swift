@@ -44,6 +44,7 @@ final class WriteCSV: Stage {
         name: "write.csv", summary: "Write predictions as CSV: file,label,confidence then the next most likely labels",
         consumes: [.prediction], produces: .none,
         options: [OptionSpec("path", .outputFile, required: true, doc: "output CSV file (written atomically)")],
+        serving: .replacedByResults,
         make: { WriteCSV($0) })
     func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws {
         guard let p = item.prediction else { return }
@@ -70,6 +71,7 @@ final class WriteJSONL: Stage {
         name: "write.jsonl", summary: "Write predictions as JSON lines {file, label, confidence, top:[{label, p}], logits:[…]}",
         consumes: [.prediction], produces: .none,
         options: [OptionSpec("path", .outputFile, required: true, doc: "output .jsonl file (written atomically)")],
+        serving: .replacedByResults,
         make: { WriteJSONL($0) })
     func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws {
         guard let p = item.prediction else { return }
@@ -98,6 +100,7 @@ final class WritePNG: Stage {
         consumes: [.image], produces: .image,
         options: [OptionSpec("folder", .outputFolder, required: true, doc: "output folder; files keep their base names, made unique within the run"),
                   OptionSpec("montage", .outputFile, doc: "also write one grid image of the first 100 images (at most 256×256 each) here")],
+        serving: .writesInto(option: "folder"),
         make: { WritePNG($0) })
 
     /// A file name no other image of this run has: the input's base name ("imgs.idx#7" → "imgs_7"),

@@ -42,46 +42,55 @@ public enum TemporaryFiles {
     public static func removeAll() { for p in active { unlink(p) } }
 }
 
-/// Removes temp files of `name` left in `dir` by processes that no longer run (killed with SIGKILL,
-/// or a machine that lost power): ".NAME.PID.RAND.tmp" whose PID is gone.
-func removeStaleTemporaries(of name: String, in dir: String) {
-    guard let entries = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return }
-    let prefix = "." + name + "."
-    for e in entries where e.hasPrefix(prefix) && e.hasSuffix(".tmp") {
-        let parts = e.dropFirst(prefix.count).dropLast(4).split(separator: ".")
-        guard parts.count == 2, let pid = Int32(parts[0]), pid != getpid() else { continue }
+/// Removes temp files left in `dir` by processes that no longer run (killed with SIGKILL, or a machine
+/// that lost power): ".NAME.PID.RAND.tmp" whose PID is gone. Once per folder per process: a folder
+/// receiving thousands of files is listed once, not once per file.
+func removeStaleTemporaries(in dir: String) {
+    staleScanLock.lock()
+    let first = staleScanned.insert(dir).inserted
+    staleScanLock.unlock()
+    guard first, let entries = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return }
+    for e in entries where e.hasPrefix(".") && e.hasSuffix(".tmp") {
+        let parts = e.dropLast(4).split(separator: ".")
+        guard parts.count >= 3, let pid = Int32(parts[parts.count - 2]), UInt32(parts[parts.count - 1]) != nil, pid != getpid() else { continue }
         if kill(pid, 0) != 0 && errno == ESRCH { unlink(dir + "/" + e) }
     }
 }
+private let staleScanLock = NSLock()
+nonisolated(unsafe) private var staleScanned = Set<String>()
 
 /// Writes and fsyncs `data` to a temp file in `path`'s folder; returns the temp file's path.
 private func writeTemporary(_ data: Data, beside path: String) throws -> String {
     let url = URL(fileURLWithPath: path)
     let dir = url.deletingLastPathComponent().path
-    removeStaleTemporaries(of: url.lastPathComponent, in: dir)
+    removeStaleTemporaries(in: dir)
     let tmp = dir + "/." + url.lastPathComponent + ".\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
     TemporaryFiles.add(tmp)
-    let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-    guard fd >= 0 else {
+    do { try writeNewFile(data, to: tmp, sync: true) } catch let e as FileWriteError {
         TemporaryFiles.remove(tmp)
-        throw FileWriteError(path: path, reason: String(cString: strerror(errno)))
+        throw FileWriteError(path: path, reason: e.reason)
     }
-    var ok = true
-    var err = ""
+    return tmp
+}
+
+/// Creates `path` (which must not exist), writes `data` and, with `sync`, fsyncs it; a failure removes
+/// the file. Unsynced writes are for callers that flush a whole batch at once (the spool's group commit).
+public func writeNewFile(_ data: Data, to path: String, sync: Bool) throws {
+    let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw FileWriteError(path: path, reason: String(cString: strerror(errno))) }
+    var err: String?
     data.withUnsafeBytes { raw in
         var off = 0
         while off < raw.count {
             let n = Foundation.write(fd, raw.baseAddress! + off, raw.count - off)
-            if n < 0 { if errno == EINTR { continue }; ok = false; err = String(cString: strerror(errno)); return }
+            if n < 0 { if errno == EINTR { continue }; err = String(cString: strerror(errno)); return }
             off += n
         }
     }
-    if ok && fsync(fd) != 0 { ok = false; err = String(cString: strerror(errno)) }
+    if err == nil && sync && fsync(fd) != 0 { err = String(cString: strerror(errno)) }
     close(fd)
-    if !ok {
-        unlink(tmp)
-        TemporaryFiles.remove(tmp)
+    if let err {
+        unlink(path)
         throw FileWriteError(path: path, reason: err)
     }
-    return tmp
 }

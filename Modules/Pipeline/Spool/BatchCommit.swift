@@ -1,0 +1,91 @@
+// Group commit of one batch's outcomes: every result (results/<name>.json) and error file
+// (failed/<name>.error.txt) is written to a temp name, one flush makes them durable, they are renamed
+// into place, a second flush makes the names durable, and only then do the inputs leave work/ for done/
+// or failed/. Two flushes per batch instead of one fsync per file is what lets thousands of files a
+// second be durable. A crash at any point leaves each input either still in work/ with no result (it is
+// processed again) or with a whole result (recovery moves it on): never a half or a second result.
+import Foundation
+import Tensor
+import CSystem
+
+public struct BatchTally: Equatable {
+    public var done = 0
+    public var failed = 0
+}
+
+/// One claimed input's outcome, by the name it has in the worker's folder.
+struct ClaimedOutcome {
+    let name: String
+    let outcome: ServedOutcome
+}
+
+struct BatchCommit {
+    let spool: SpoolDirectory
+    let worker: String
+    let model: String?
+
+    func commit(_ batch: [ClaimedOutcome], started: Date) throws -> BatchTally {
+        let time = Self.timestamp(Date())
+        let ms = Date().timeIntervalSince(started) * 1000
+        var renames: [(temp: String, folder: String, name: String)] = []
+        defer { for r in renames { unlink(r.temp) } }   // only temp names still there: a failed commit
+        for c in batch {
+            let (folder, name, text): (String, String, String)
+            switch c.outcome {
+            case .result(let item):
+                (folder, name, text) = (spool.results, c.name + ".json", resultJSON(c.name, item, time: time, ms: ms))
+            case .failed(let reason):
+                (folder, name, text) = (spool.failed, c.name + ".error.txt", "\(c.name): \(reason)\n(worker \(worker), \(time))\n")
+            }
+            let temp = folder + "/" + spool.temporaryPrefix(worker) + name
+            unlink(temp)
+            try writeNewFile(Data(text.utf8), to: temp, sync: false)
+            renames.append((temp, folder, name))
+        }
+        try flush()
+        for r in renames { try spool.move(r.temp, into: r.folder, as: r.name) }
+        renames.removeAll()
+        try flush()
+        var tally = BatchTally()
+        for c in batch {
+            let from = spool.workerFolder(worker) + "/" + c.name
+            if case .result = c.outcome {
+                try spool.move(from, into: spool.done, as: c.name); tally.done += 1
+            } else {
+                try spool.move(from, into: spool.failed, as: c.name); tally.failed += 1
+            }
+        }
+        return tally
+    }
+
+    /// One flush of the spool's file system (data and names of everything written so far).
+    func flush() throws {
+        let fd = open(spool.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileWriteError(path: spool.root, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        if dlp_syncfs(fd) != 0 { throw FileWriteError(path: spool.root, reason: "flush failed: \(String(cString: strerror(errno)))") }
+    }
+
+    /// {"file", "label", "confidence", "top": [{label, p}], "model", "worker", "time", "ms"}; the
+    /// prediction fields only for pipelines that predict.
+    func resultJSON(_ name: String, _ item: Item, time: String, ms: Double) -> String {
+        var s = "{\"file\":\(jsonQuoted(name))"
+        if let p = item.prediction {
+            let top = p.top.map { "{\"label\":\(jsonQuoted($0.label)),\"p\":\(jsonNumber(Double($0.probability), format: "%.6f"))}" }
+            s += ",\"label\":\(jsonQuoted(p.label)),\"confidence\":\(jsonNumber(Double(p.confidence), format: "%.6f")),\"top\":[\(top.joined(separator: ","))]"
+        }
+        if let model { s += ",\"model\":\(jsonQuoted(model))" }
+        s += ",\"worker\":\(jsonQuoted(worker)),\"time\":\"\(time)\",\"ms\":\(jsonNumber(ms, format: "%.1f"))}\n"
+        return s
+    }
+
+    /// UTC, millisecond precision: "2026-11-29T05:50:01.234Z".
+    static func timestamp(_ d: Date) -> String {
+        var t = time_t(d.timeIntervalSince1970)
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        let millis = Int((d.timeIntervalSince1970 - Double(t)) * 1000)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
+                      Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), millis)
+    }
+}

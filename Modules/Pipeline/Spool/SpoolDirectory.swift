@@ -1,0 +1,116 @@
+// The spool's folders, Maildir-style: writers rename files into inbox/; a worker claims one by renaming
+// it into work/<worker-id>/; its result goes to results/<name>.json, then the input to done/ (or, with
+// <name>.error.txt, to failed/). Every move is a rename within one file system, so on a shared POSIX
+// file system the rename is the claim: two workers can never both hold an input.
+import Foundation
+import Tensor
+import CSystem
+
+public struct SpoolDirectory: Sendable {
+    public let root: String
+    public var inbox: String { root + "/inbox" }
+    public var work: String { root + "/work" }
+    public var results: String { root + "/results" }
+    public var done: String { root + "/done" }
+    public var failed: String { root + "/failed" }
+
+    public init(_ root: String) {
+        var r = root
+        while r.count > 1 && r.hasSuffix("/") { r.removeLast() }
+        self.root = r
+    }
+
+    /// Creates the folders that are missing; a path that exists and is not a folder is an error.
+    public func create() throws {
+        for f in [root, inbox, work, results, done, failed] { try makeFolder(f) }
+    }
+
+    /// Whether this looks like a spool (for `dlpipe status`, which must not create one).
+    public var isSpool: Bool {
+        [inbox, work, results, done, failed].allSatisfy { isFolder($0) }
+    }
+
+    public func workerFolder(_ worker: String) -> String { work + "/" + worker }
+    public func workerLock(_ worker: String) -> String { work + "/" + worker + ".lock" }
+    public func resultPath(_ name: String) -> String { results + "/" + name + ".json" }
+    public func errorPath(_ name: String) -> String { failed + "/" + name + ".error.txt" }
+
+    /// Whether an earlier input of this name has left a result, an error or an input behind: a name
+    /// dropped again is claimed under a new name instead, so nothing earlier is overwritten.
+    func nameIsTaken(_ name: String) -> Bool {
+        pathExists(resultPath(name)) || pathExists(errorPath(name)) || pathExists(done + "/" + name) || pathExists(failed + "/" + name)
+    }
+
+    /// Claims the inbox file `name` for `worker`: moves it into the worker's folder, under `name` unless
+    /// that name has a result already (then "name~2", "name~3", … — the extension kept last). Returns the
+    /// claimed name, or nil when another worker got it first.
+    func claim(_ name: String, for worker: String) -> String? {
+        var target = name, k = 1
+        while nameIsTaken(target) || pathExists(workerFolder(worker) + "/" + target) {
+            k += 1
+            target = Self.numbered(name, k)
+        }
+        return dlp_rename_noreplace(inbox + "/" + name, workerFolder(worker) + "/" + target) == 0 ? target : nil
+    }
+
+    /// "a.png", 2 → "a~2.png"; "notes", 3 → "notes~3".
+    static func numbered(_ name: String, _ k: Int) -> String {
+        let ext = (name as NSString).pathExtension
+        guard !ext.isEmpty, name.count > ext.count + 1 else { return "\(name)~\(k)" }
+        return "\((name as NSString).deletingPathExtension)~\(k).\(ext)"
+    }
+
+    /// Moves `from` into `folder` as `name`, or "name~2", … when that exists (never over a file);
+    /// returns the name used.
+    @discardableResult
+    func move(_ from: String, into folder: String, as name: String) throws -> String {
+        var target = name, k = 1
+        while dlp_rename_noreplace(from, folder + "/" + target) != 0 {
+            guard errno == EEXIST || errno == ENOTEMPTY else {
+                throw FileWriteError(path: from, reason: "cannot move into \(folder): \(String(cString: strerror(errno)))")
+            }
+            k += 1
+            target = Self.numbered(name, k)
+        }
+        return target
+    }
+
+    /// Temp-file name prefix of one worker's unfinished writes in results/ and failed/.
+    func temporaryPrefix(_ worker: String) -> String { ".tmp." + worker + "." }
+
+    /// Files waiting in inbox/ (at most `limit`, in name order within one read); names starting with
+    /// "." are writers' temp files and are left alone.
+    func inboxNames(limit: Int) -> [String] {
+        var names = FolderListing.names(in: inbox, limit: limit)
+        names.sort()
+        return names
+    }
+}
+
+func pathExists(_ path: String) -> Bool {
+    var st = stat()
+    return lstat(path, &st) == 0
+}
+
+func isFolder(_ path: String) -> Bool {
+    var st = stat()
+    return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+}
+
+/// readdir without Foundation's per-entry cost: the spool lists folders of many thousands of files.
+enum FolderListing {
+    /// Entry names in `folder` that start with `prefix`; with the default "", every name except those
+    /// starting with "." ("." and "..", temp files).
+    static func names(in folder: String, prefix: String = "", limit: Int = Int.max) -> [String] {
+        guard let d = opendir(folder) else { return [] }
+        defer { closedir(d) }
+        var out: [String] = []
+        while out.count < limit, let e = readdir(d) {
+            let name = withUnsafePointer(to: e.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
+            }
+            if prefix.isEmpty ? !name.hasPrefix(".") : name.hasPrefix(prefix) { out.append(name) }
+        }
+        return out
+    }
+}
