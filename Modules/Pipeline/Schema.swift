@@ -100,6 +100,17 @@ public enum Serving: Equatable, Sendable {
     case writesInto(option: String)
     /// Needs the whole run at once (training, generation): a pipeline with it cannot be served.
     case wholeRun
+
+    /// One line for the stage reference.
+    public var summary: String {
+        switch self {
+        case .source: return "reads the files it claims from the spool"
+        case .perItem: return "runs on every batch"
+        case .replacedByResults: return "replaced by one result file per input in `results/`"
+        case .writesInto(let o): return "runs on every batch, with `\(o)` set to the spool's `results/`"
+        case .wholeRun: return "cannot be served (needs the whole run)"
+        }
+    }
 }
 
 /// The shape of one item a stage emits, from its options and the shape it receives: [C, H, W] for

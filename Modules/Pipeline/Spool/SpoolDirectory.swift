@@ -35,22 +35,26 @@ public struct SpoolDirectory: Sendable {
     public func resultPath(_ name: String) -> String { results + "/" + name + ".json" }
     public func errorPath(_ name: String) -> String { failed + "/" + name + ".error.txt" }
 
-    /// Whether an earlier input of this name has left a result, an error or an input behind: a name
-    /// dropped again is claimed under a new name instead, so nothing earlier is overwritten.
+    /// Whether an earlier input of this name has left a result or an error file: a name dropped again
+    /// is claimed under a new name instead, so nothing earlier is overwritten.
     func nameIsTaken(_ name: String) -> Bool {
-        pathExists(resultPath(name)) || pathExists(errorPath(name)) || pathExists(done + "/" + name) || pathExists(failed + "/" + name)
+        pathExists(resultPath(name)) || pathExists(errorPath(name))
     }
 
     /// Claims the inbox file `name` for `worker`: moves it into the worker's folder, under `name` unless
     /// that name has a result already (then "name~2", "name~3", … — the extension kept last). Returns the
     /// claimed name, or nil when another worker got it first.
     func claim(_ name: String, for worker: String) -> String? {
+        let from = inbox + "/" + name, folder = workerFolder(worker) + "/"
         var target = name, k = 1
-        while nameIsTaken(target) || pathExists(workerFolder(worker) + "/" + target) {
+        while true {
+            if !nameIsTaken(target) {
+                if dlp_rename_noreplace(from, folder + target) == 0 { return target }
+                if errno != EEXIST && errno != ENOTEMPTY { return nil }   // gone: another worker has it
+            }
             k += 1
             target = Self.numbered(name, k)
         }
-        return dlp_rename_noreplace(inbox + "/" + name, workerFolder(worker) + "/" + target) == 0 ? target : nil
     }
 
     /// "a.png", 2 → "a~2.png"; "notes", 3 → "notes~3".

@@ -35,6 +35,12 @@ public final class SpoolServer {
     private let lock: WorkerLock
     private let signals = ServeSignals()
     private var summary = ServeSummary()
+    private let summaryLock = NSLock()
+    /// A batch's commit (mostly waiting on the file system) runs here while the next batch is decoded
+    /// and classified; the slot allows one commit in flight.
+    private let committer = DispatchQueue(label: "dlpipe.serve.commit")
+    private let commitSlot = DispatchSemaphore(value: 1)
+    private var commitFailure: Error?
 
     /// Validates the config for serving, creates the spool's folders and takes the worker's lock; every
     /// problem is reported here, before any input is touched.
@@ -72,15 +78,20 @@ public final class SpoolServer {
             }
             try processBatch(rotated(names))
             if Date().timeIntervalSince(lastReport) > 5 {
-                reportRate(since: lastReport, before: reported)
-                lastReport = Date(); reported = summary.tally
+                let now = tally
+                reportRate(since: lastReport, before: reported, now: now)
+                lastReport = Date(); reported = now
             }
         }
+        try finishCommits()
         lock.remove()
         rmdir(spool.workerFolder(worker))
-        progress.info("dlpipe serve: stopped; \(summary.tally.done) done, \(summary.tally.failed) failed")
+        progress.info("dlpipe serve: stopped; \(tally.done) done, \(tally.failed) failed")
+        summaryLock.lock(); defer { summaryLock.unlock() }
         return summary
     }
+
+    private var tally: BatchTally { summaryLock.lock(); defer { summaryLock.unlock() }; return summary.tally }
 
     /// Claims up to a batch of `names`, runs them and commits the outcomes.
     func processBatch(_ names: [String]) throws {
@@ -93,12 +104,29 @@ public final class SpoolServer {
         let claimedAt = Date()
         let outcomes = outcomesOf(claimed)
         let ranAt = Date()
-        let commit = BatchCommit(spool: spool, worker: worker, model: pipeline.model)
-        let t = try commit.commit(claimed.map { ClaimedOutcome(name: $0, outcome: outcomes[$0]!) }, started: started)
-        summary.tally.done += t.done; summary.tally.failed += t.failed
         for name in claimed { if case .failed(let reason)? = outcomes[name] { progress.error("failed: \(name): \(reason)") } }
-        let ms = { (a: Date, b: Date) in String(format: "%.1f", b.timeIntervalSince(a) * 1000) }
-        progress.detail("batch of \(claimed.count): \(t.done) done, \(t.failed) failed in \(ms(started, Date())) ms (claim \(ms(started, claimedAt)), run \(ms(claimedAt, ranAt)), commit \(ms(ranAt, Date())))")
+        let commit = BatchCommit(spool: spool, worker: worker, model: pipeline.model)
+        let batch = claimed.map { ClaimedOutcome(name: $0, outcome: outcomes[$0]!) }
+        commitSlot.wait()
+        if let e = commitFailure { commitSlot.signal(); throw e }
+        committer.async { [self] in
+            defer { commitSlot.signal() }
+            do {
+                let waited = Date()
+                let t = try commit.commit(batch, started: started)
+                summaryLock.lock(); summary.tally.done += t.done; summary.tally.failed += t.failed; summaryLock.unlock()
+                let ms = { (a: Date, b: Date) in String(format: "%.1f", b.timeIntervalSince(a) * 1000) }
+                progress.detail("batch of \(batch.count): \(t.done) done, \(t.failed) failed in \(ms(started, Date())) ms (claim \(ms(started, claimedAt)), run \(ms(claimedAt, ranAt)), commit \(ms(waited, Date())))")
+            } catch {
+                commitFailure = error
+            }
+        }
+    }
+
+    /// Waits for the commit in flight; its failure (a full or failing disk) ends the daemon.
+    func finishCommits() throws {
+        commitSlot.wait(); commitSlot.signal()
+        if let e = commitFailure { throw e }
     }
 
     /// Each claimed input's outcome, by claimed name. Non-regular files are refused; a batch whose run
@@ -156,7 +184,7 @@ public final class SpoolServer {
         if r.finished + r.requeued > 0 {
             progress.info("recovered inputs of stopped workers: \(r.finished) already had results (moved on), \(r.requeued) back in inbox/")
         }
-        summary.recovered.finished += r.finished; summary.recovered.requeued += r.requeued
+        summaryLock.lock(); summary.recovered.finished += r.finished; summary.recovered.requeued += r.requeued; summaryLock.unlock()
     }
 
     /// SIGHUP: the config is read again; the old pipeline stays if the new one is not valid.
@@ -170,10 +198,10 @@ public final class SpoolServer {
         }
     }
 
-    func reportRate(since: Date, before: BatchTally) {
-        let n = summary.tally.done + summary.tally.failed - before.done - before.failed
+    func reportRate(since: Date, before: BatchTally, now: BatchTally) {
+        let n = now.done + now.failed - before.done - before.failed
         let rate = Double(n) / max(Date().timeIntervalSince(since), 1e-3)
-        progress.info("dlpipe serve: \(summary.tally.done) done, \(summary.tally.failed) failed, \(Int(rate)) files/s")
+        progress.info("dlpipe serve: \(now.done) done, \(now.failed) failed, \(Int(rate)) files/s")
     }
 
     /// Names in an order starting at a random place, so workers sharing an inbox mostly claim different files.
