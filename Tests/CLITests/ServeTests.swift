@@ -154,9 +154,22 @@ final class ServeTests: ScratchFolderTestCase {
         XCTAssertEqual(mkfifo(spool + "/inbox/fifo.png", 0o644), 0)
         try Data("half".utf8).write(to: URL(fileURLWithPath: spool + "/inbox/.partial.png"))   // a writer's temp name
         try drop("a.png", good)
+        // A name of 250 bytes (no room for ".error.txt" beside it) and one that is not UTF-8.
+        let long = String(repeating: "é", count: 123) + ".png"
+        try drop(long, good)
+        let raw = Array((spool + "/inbox/caf").utf8CString.dropLast()) + [CChar(bitPattern: 0xE9), 0x2E, 0x70, 0x6E, 0x67, 0]
+        let fd = open(raw, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        _ = good.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
         let p = try startServe(conf, ["--poll", "0.05"], log: dir + "/s.log")
-        waitUntil(20) { self.names("done").contains("a.png") && self.names("failed").count == 6 }
+        waitUntil(20) { self.names("done").count == 3 && self.names("failed").count == 6 }
         XCTAssertEqual(names("failed"), ["fifo.png", "fifo.png.error.txt", "folder.png", "folder.png.error.txt", "link.png", "link.png.error.txt"])
+        let done = names("done")
+        XCTAssertTrue(done.contains("a.png") && done.contains("caf_.png"), "\(done)")
+        let shortened = try XCTUnwrap(done.first { $0.hasPrefix("éé") })
+        XCTAssertTrue(shortened.hasSuffix(".png") && shortened.contains("~") && shortened.utf8.count < 240, shortened)
+        XCTAssertTrue(names("results").contains(shortened + ".json"))
         XCTAssertTrue(try String(contentsOfFile: spool + "/failed/link.png.error.txt", encoding: .utf8).contains("symbolic link"))
         XCTAssertEqual(names("inbox"), [".partial.png"], "temp names are left alone")
         XCTAssertTrue(FileManager.default.fileExists(atPath: spool + "/inbox/.partial.png"))

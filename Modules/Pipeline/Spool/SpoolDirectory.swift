@@ -41,11 +41,12 @@ public struct SpoolDirectory: Sendable {
         pathExists(resultPath(name)) || pathExists(errorPath(name))
     }
 
-    /// Claims the inbox file `name` for `worker`: moves it into the worker's folder, under `name` unless
+    /// Claims an inbox file for `worker`: moves it into the worker's folder under its spool name unless
     /// that name has a result already (then "name~2", "name~3", … — the extension kept last). Returns the
     /// claimed name, or nil when another worker got it first.
-    func claim(_ name: String, for worker: String) -> String? {
-        let from = inbox + "/" + name, folder = workerFolder(worker) + "/"
+    func claim(_ entry: InboxEntry, for worker: String) -> String? {
+        let from = Array(inbox.utf8CString.dropLast()) + [CChar(UInt8(ascii: "/"))] + entry.raw
+        let name = entry.spoolName(worker: worker), folder = workerFolder(worker) + "/"
         var target = name, k = 1
         while true {
             if !nameIsTaken(target) {
@@ -84,11 +85,46 @@ public struct SpoolDirectory: Sendable {
 
     /// Files waiting in inbox/ (at most `limit`, in name order within one read); names starting with
     /// "." are writers' temp files and are left alone.
-    func inboxNames(limit: Int) -> [String] {
-        var names = FolderListing.names(in: inbox, limit: limit)
-        names.sort()
-        return names
+    func inboxEntries(limit: Int) -> [InboxEntry] {
+        FolderListing.entries(in: inbox, limit: limit).sorted { $0.raw.lexicographicallyPrecedes($1.raw) }
     }
+}
+
+/// A file in inbox/ as the directory holds it: its name's bytes (any bytes but "/" and NUL) and the name
+/// it gets in the spool (valid UTF-8, short enough for the result and error files next to it).
+struct InboxEntry {
+    /// The name's bytes, NUL-terminated.
+    let raw: [CChar]
+
+    /// Invalid UTF-8 becomes "_"; a name too long to carry ".json" or ".error.txt" (and a worker's temp
+    /// prefix) within the file system's 255 bytes is shortened, keeping its extension and a hash of the
+    /// whole name so two long names stay apart.
+    func spoolName(worker: String) -> String {
+        let bytes = raw.dropLast().map { UInt8(bitPattern: $0) }
+        var name = String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "\u{FFFD}", with: "_")
+        let room = 255 - ".tmp.".utf8.count - worker.utf8.count - 1 - ".error.txt".utf8.count - 8
+        if name.utf8.count > room {
+            let ext = (name as NSString).pathExtension
+            let keepExt = !ext.isEmpty && ext.utf8.count <= 16
+            let suffix = "~" + String(fnv1a(bytes), radix: 16) + (keepExt ? "." + ext : "")
+            var stem = ""
+            for c in name.unicodeScalars {
+                if stem.utf8.count + String(c).utf8.count + suffix.utf8.count > room { break }
+                stem.unicodeScalars.append(c)
+            }
+            name = stem + suffix
+        }
+        return name
+    }
+
+    var name: String { String(decoding: raw.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+}
+
+/// 32-bit FNV-1a: a short, stable fingerprint of a name.
+func fnv1a(_ bytes: [UInt8]) -> UInt32 {
+    var h: UInt32 = 2166136261
+    for b in bytes { h = (h ^ UInt32(b)) &* 16777619 }
+    return h
 }
 
 func pathExists(_ path: String) -> Bool {
@@ -106,14 +142,22 @@ enum FolderListing {
     /// Entry names in `folder` that start with `prefix`; with the default "", every name except those
     /// starting with "." ("." and "..", temp files).
     static func names(in folder: String, prefix: String = "", limit: Int = Int.max) -> [String] {
+        entries(in: folder, prefix: prefix, limit: limit).map { $0.name }
+    }
+
+    static func entries(in folder: String, prefix: String = "", limit: Int = Int.max) -> [InboxEntry] {
         guard let d = opendir(folder) else { return [] }
         defer { closedir(d) }
-        var out: [String] = []
+        let want = Array(prefix.utf8).map { CChar(bitPattern: $0) }
+        var out: [InboxEntry] = []
         while out.count < limit, let e = readdir(d) {
-            let name = withUnsafePointer(to: e.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
+            let raw: [CChar] = withUnsafePointer(to: e.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { p in
+                    Array(UnsafeBufferPointer(start: p, count: strlen(p) + 1))
+                }
             }
-            if prefix.isEmpty ? !name.hasPrefix(".") : name.hasPrefix(prefix) { out.append(name) }
+            let keep = want.isEmpty ? raw[0] != CChar(UInt8(ascii: ".")) : raw.starts(with: want)
+            if keep { out.append(InboxEntry(raw: raw)) }
         }
         return out
     }

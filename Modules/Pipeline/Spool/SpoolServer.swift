@@ -70,13 +70,16 @@ public final class SpoolServer {
         while !signals.stop {
             if signals.takeReload() { reload() }
             if Date().timeIntervalSince(lastRecovery) > 5 { try recover(own: false); lastRecovery = Date() }
-            let names = spool.inboxNames(limit: options.batchSize * 4)
-            if names.isEmpty {
+            let entries = spool.inboxEntries(limit: options.batchSize * 4)
+            if entries.isEmpty {
                 if options.once { break }
                 watcher.wait { signals.stop || signals.reloadPending }
                 continue
             }
-            try processBatch(rotated(names))
+            if try processBatch(rotated(entries)) == 0 {
+                // Everything listed was taken by other workers meanwhile: wait rather than spin.
+                watcher.wait { signals.stop || signals.reloadPending }
+            }
             if Date().timeIntervalSince(lastReport) > 5 {
                 let now = tally
                 reportRate(since: lastReport, before: reported, now: now)
@@ -93,14 +96,15 @@ public final class SpoolServer {
 
     private var tally: BatchTally { summaryLock.lock(); defer { summaryLock.unlock() }; return summary.tally }
 
-    /// Claims up to a batch of `names`, runs them and commits the outcomes.
-    func processBatch(_ names: [String]) throws {
+    /// Claims up to a batch of `entries`, runs them and hands the outcomes to the committer; returns
+    /// how many it claimed.
+    func processBatch(_ entries: [InboxEntry]) throws -> Int {
         let started = Date()
         var claimed: [String] = []
-        for name in names where claimed.count < options.batchSize {
-            if let c = spool.claim(name, for: worker) { claimed.append(c) }
+        for e in entries where claimed.count < options.batchSize {
+            if let c = spool.claim(e, for: worker) { claimed.append(c) }
         }
-        guard !claimed.isEmpty else { return }
+        guard !claimed.isEmpty else { return 0 }
         let claimedAt = Date()
         let outcomes = outcomesOf(claimed)
         let ranAt = Date()
@@ -121,6 +125,7 @@ public final class SpoolServer {
                 commitFailure = error
             }
         }
+        return claimed.count
     }
 
     /// Waits for the commit in flight; its failure (a full or failing disk) ends the daemon.
@@ -205,7 +210,7 @@ public final class SpoolServer {
     }
 
     /// Names in an order starting at a random place, so workers sharing an inbox mostly claim different files.
-    func rotated(_ names: [String]) -> [String] {
+    func rotated<T>(_ names: [T]) -> [T] {
         guard names.count > 1 else { return names }
         let k = Int.random(in: 0..<names.count)
         return Array(names[k...] + names[..<k])
