@@ -47,10 +47,12 @@ let package = Package(
                 swiftSettings: fastSwift),
         .target(name: "Sequence", dependencies: ["Tensor", "NN", "Media", "Pipeline", "Training"], path: "Plugins/Sequence",
                 swiftSettings: fastSwift),
+        .target(name: "Generative", dependencies: ["Tensor", "NN", "Media", "Pipeline", "Training"], path: "Plugins/Generative",
+                swiftSettings: fastSwift),
         // Fuzz targets for every reader of outside data (scripts/fuzz.sh builds them with libFuzzer).
         .executableTarget(name: "dlpipe-fuzz", dependencies: ["Tensor", "NN", "Media", "Pipeline", "Training"], path: "Modules/Fuzz",
                           swiftSettings: fastSwift),
-        .executableTarget(name: "dlpipe", dependencies: ["Tensor", "NN", "Media", "Pipeline", "Training", "Vision", "Sequence"], path: "Modules/dlpipe",
+        .executableTarget(name: "dlpipe", dependencies: ["Tensor", "NN", "Media", "Pipeline", "Training", "Vision", "Sequence", "Generative"], path: "Modules/dlpipe",
                           swiftSettings: fastSwift),
         .target(name: "TestSupport", dependencies: ["Pipeline"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], path: "Tests/TensorTests",

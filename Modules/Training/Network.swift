@@ -185,7 +185,13 @@ public final class Network: Layer {
 
     /// The same for padded sequences: `lengths` gives each example's true number of steps, so recurrent
     /// layers read each sequence's state at its own last frame.
-    public func callAsFunction(_ x: Tensor, lengths: [Int]?) -> Tensor {
+    public func callAsFunction(_ x: Tensor, lengths: [Int]?) -> Tensor { run(x, lengths: lengths, steps: steps[...]) }
+
+    /// What the last layer receives: a classifier's penultimate features (Fréchet distances are measured
+    /// on them).
+    public func penultimate(_ x: Tensor) -> Tensor { run(x, lengths: nil, steps: steps.dropLast()) }
+
+    func run(_ x: Tensor, lengths: [Int]?, steps: ArraySlice<Step>) -> Tensor {
         var h = x
         for s in steps {
             switch s {

@@ -22,6 +22,7 @@ Kinds:
   infer-lstm the same network on one 50-step sequence: median latency
   train-text character LSTM (embedding 64, 2 × 256, 80 characters), 32 streams × 100 characters, Adam: characters/s
   mfcc       MFCCs of a 1-s 16 kHz clip: first call, one at a time, and 64 clips over the threads (µs per clip)
+  train-gan  the DCGAN's training step at batch 64 (discriminator on real and generated, then generator): ms
 
 Options:
   --json            one JSON object per line, e.g. {"bench":"gemm","m":1024,...,"gflops":183.1}
@@ -74,8 +75,9 @@ func runBench(_ args: [String]) -> Int32 {
     case "infer-lstm": benchInferLSTM(opts)
     case "train-text": benchTrainText(opts)
     case "mfcc": benchMFCC(opts)
-    case nil: return usageError("bench: which benchmark? (gemm, conv, train-cnn, infer-cnn, train-lstm, infer-lstm, train-text, mfcc)\n\n" + benchUsage)
-    case let k?: return usageError("bench: unknown benchmark '\(k)' (known: gemm, conv, train-cnn, infer-cnn, train-lstm, infer-lstm, train-text, mfcc)")
+    case "train-gan": benchTrainGAN(opts)
+    case nil: return usageError("bench: which benchmark? (gemm, conv, train-cnn, infer-cnn, train-lstm, infer-lstm, train-text, mfcc, train-gan)\n\n" + benchUsage)
+    case let k?: return usageError("bench: unknown benchmark '\(k)' (known: gemm, conv, train-cnn, infer-cnn, train-lstm, infer-lstm, train-text, mfcc, train-gan)")
     }
     return 0
 }

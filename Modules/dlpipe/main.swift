@@ -3,6 +3,7 @@ import Foundation
 import Pipeline
 import Vision
 import Sequence
+import Generative
 
 let dlpipeVersion = "0.1.0"
 
@@ -20,7 +21,7 @@ Commands:
   status SPOOL   what a spool holds: queued, in work, done, failed, rate
   inspect FILE…  print facts about PNG and audio files
   convert …      turn dataset files into PNG folders (`dlpipe help convert`)
-  bench KIND     micro-benchmarks (gemm, conv, train-cnn, infer-cnn, train-lstm, infer-lstm, train-text, mfcc)
+  bench KIND     micro-benchmarks (gemm, conv, train-cnn, infer-cnn, train-lstm, infer-lstm, train-text, mfcc, train-gan)
   help COMMAND   show help for a command
 
 Options:
@@ -46,6 +47,7 @@ func makeRegistry() -> StageRegistry {
         registerBuiltinStages(r)
         registerVisionStages(r)
         registerSequenceStages(r)
+        registerGenerativeStages(r)
     }
     return r
 }

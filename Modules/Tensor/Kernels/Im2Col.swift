@@ -64,9 +64,13 @@ public func col2im(_ g: ConvGeometry, _ col: UnsafePointer<Float>, ldc: Int, _ x
                         let lo = max(0, g.pad - kx), hi = min(g.ow, g.w + g.pad - kx)
                         if hi > lo { addInPlace(dst + lo - g.pad + kx, s + lo, hi - lo) }
                     } else {
-                        for ox in 0..<g.ow {
-                            let ix = ox * g.stride - g.pad + kx
-                            if ix >= 0 && ix < g.w { dst[ix] += s[ox] }
+                        // ix = ox·stride − pad + kx must lie in 0..<w: the ox range, so the loop has no branch.
+                        let lo = max(0, (g.pad - kx + g.stride - 1) / g.stride)
+                        let top = g.w - 1 + g.pad - kx
+                        let hi = top < 0 ? 0 : min(g.ow, top / g.stride + 1)
+                        if hi > lo {
+                            let d = dst + lo * g.stride - g.pad + kx
+                            for j in 0..<(hi - lo) { d[j * g.stride] += s[lo + j] }
                         }
                     }
                 }

@@ -1,0 +1,56 @@
+// One step of GAN training, as in the DCGAN tutorial: the discriminator learns from a real batch and a
+// generated one (BCE with logits), then the generator learns through the updated discriminator to
+// make it answer "real". During the generator's backward pass the discriminator's weights are frozen,
+// so their gradients, which nobody uses, are never computed.
+import Foundation
+import Tensor
+import NN
+import Training
+
+struct AdversarialStep {
+    let shape: GANShape
+    let generator: Network, discriminator: Network
+    let generatorGroup: ParameterGroup, discriminatorGroup: ParameterGroup
+    /// Target for real images in the discriminator's loss: 1, or less with one-sided label smoothing.
+    let realTarget: Float
+
+    struct Losses {
+        var discriminator: Float
+        var generator: Float
+        /// Mean probability the discriminator gives real and generated images (before its update).
+        var realScore: Float
+        var fakeScore: Float
+    }
+
+    /// Trains on one batch of real images [N, C, H, W] in −1…1 (with their classes when conditional).
+    func run(real: Tensor, labels: [Int]?, random: inout SeededRandom) -> Losses {
+        let n = real.shape[0]
+        let fakeLabels: [Int]? = shape.conditional ? (0..<n).map { _ in random.nextInt(shape.classes.count) } : nil
+        let fake = generator(shape.generatorInput(count: n, classes: fakeLabels, random: &random))
+
+        discriminatorGroup.zeroGrad()
+        let onReal = discriminator(shape.discriminatorInput(real, labels: labels))
+        let onFake = discriminator(shape.discriminatorInput(fake.detached(), labels: fakeLabels))
+        let lossD = Loss.bceWithLogits(onReal, Tensor.full(onReal.shape, realTarget))
+            + Loss.bceWithLogits(onFake, Tensor.zeros(onFake.shape))
+        lossD.backward()
+        discriminatorGroup.step()
+
+        generatorGroup.zeroGrad()
+        let weights = discriminator.parameters
+        for p in weights { p.requiresGrad = false }
+        defer { for p in weights { p.requiresGrad = true } }
+        let judged = discriminator(shape.discriminatorInput(fake, labels: fakeLabels))
+        let lossG = Loss.bceWithLogits(judged, Tensor.full(judged.shape, 1))
+        lossG.backward()
+        generatorGroup.step()
+
+        return Losses(discriminator: lossD.item, generator: lossG.item, realScore: meanProbability(onReal), fakeScore: meanProbability(onFake))
+    }
+
+    func meanProbability(_ logits: Tensor) -> Float {
+        var s: Float = 0
+        for i in 0..<logits.count { s += 1 / (1 + Foundation.exp(-logits.data[i])) }
+        return s / Float(max(logits.count, 1))
+    }
+}

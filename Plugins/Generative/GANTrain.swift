@@ -1,0 +1,188 @@
+// gan.train: trains a generator and a discriminator on the image items it receives (labels from the
+// sub-folder names when conditional), with a sample grid from a fixed noise batch after every epoch;
+// writes both networks, metrics.json (both losses per epoch) and report.html (loss curves and the grids
+// over time) together. The networks, optimizers, epoch loop, checkpoints and report are the shared
+// Training module's; this stage gathers images and runs adversarial steps.
+import Foundation
+import Tensor
+import NN
+import Media
+import Pipeline
+import Training
+
+final class GANTrain: Stage {
+    let o: StageOptions
+    let generatorLayers: [LayerSpec], discriminatorLayers: [LayerSpec]
+    let loop: LoopSettings
+    let generatorSettings: OptimizerSettings, discriminatorSettings: OptimizerSettings
+    var items: [(image: Image, label: String, file: String)] = []
+
+    init(_ o: StageOptions) throws {
+        self.o = o
+        generatorLayers = try o.node("generator").map(LayerListParser.parse) ?? DCGAN.generator
+        discriminatorLayers = try o.node("discriminator").map(LayerListParser.parse) ?? DCGAN.discriminator
+        loop = LoopSettings(o, model: o.string("model"))
+        generatorSettings = OptimizerSettings(o, prefix: "generator_")
+        discriminatorSettings = OptimizerSettings(o, prefix: "discriminator_")
+        if let s = o.inputShape, s.count == 3, s.allSatisfy({ $0 > 0 }) {
+            // The shapes are known before running (after image.normalize): a mismatch is a config error now.
+            do { _ = try GANShape(noise: o.int("noise"), image: s, classes: o.bool("conditional") ? ["a", "b"] : [])
+                    .build(generator: generatorLayers, discriminator: discriminatorLayers, seed: 0) }
+            catch let e as NetworkError { throw ConfigError(o.node("generator")?.position ?? o.position, "gan.train: \(e.message)") }
+        }
+    }
+
+    static let optimizerDefaults: OptimizerSettings = {
+        var s = OptimizerSettings()
+        s.kind = .adam; s.learningRate = 2e-4; s.beta1 = 0.5; s.schedule = .constant
+        return s
+    }()
+
+    static let spec = StageSpec(
+        name: "gan.train", summary: "Train a DCGAN (generator and discriminator) on images; sample grids per epoch; write both models, metrics, report",
+        consumes: [.image], produces: .none,
+        options: [
+            OptionSpec("model", .outputFile, required: true, doc: "where to write the generator (.safetensors)"),
+            OptionSpec("discriminator_model", .outputFile, doc: "where to write the discriminator (default: the model path with '-discriminator')"),
+            OptionSpec("generator", .custom(summary: "layer list", validate: { _ = try LayerListParser.parse($0) }),
+                       doc: "generator layers from the noise to the image (default: the DCGAN tutorial's)"),
+            OptionSpec("discriminator", .custom(summary: "layer list", validate: { _ = try LayerListParser.parse($0) }),
+                       doc: "discriminator layers from the image to one logit (default: the DCGAN tutorial's)"),
+            OptionSpec("noise", .int(1...4096), default: .int(100), doc: "noise values per sample (the generator's input)"),
+            OptionSpec("conditional", .bool, default: .bool(false), doc: "both networks also see the class (the image's sub-folder name), so gan.sample can ask for one"),
+            OptionSpec("label_smoothing", .float(0...0.5), default: .float(0), doc: "one-sided: the discriminator's target for real images is 1 − this"),
+        ] + LoopSettings.options(defaults: { var l = LoopSettings(); l.epochs = 30; l.batchSize = 64; return l }())
+          + OptimizerSettings.options(prefix: "generator_", defaults: optimizerDefaults)
+          + OptimizerSettings.options(prefix: "discriminator_", defaults: optimizerDefaults) + [
+            OptionSpec("grids", .outputFolder, doc: "also write each epoch's sample grid here as epoch-NNN.png"),
+            OptionSpec("grid", .outputFile, doc: "write the last epoch's sample grid here (.png)"),
+            OptionSpec("metrics", .outputFile, doc: "write metrics.json here"),
+            OptionSpec("report", .outputFile, doc: "write report.html here"),
+        ],
+        make: { try GANTrain($0) })
+
+    var discriminatorPath: String {
+        o.optionalString("discriminator_model") ?? {
+            let m = o.string("model")
+            return m.hasSuffix(".safetensors") ? String(m.dropLast(12)) + "-discriminator.safetensors" : m + "-discriminator"
+        }()
+    }
+
+    func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws {
+        guard let img = item.image else { return }
+        if o.bool("conditional") && item.label == nil {
+            try ctx.fail(item.file, "a conditional GAN needs labelled images (read them with read.png train: — one sub-folder per class)")
+            return
+        }
+        items.append((img, item.label ?? "", item.file))
+        ctx.countSuccess(item.file)
+    }
+
+    func finish(_ ctx: RunContext, emit: Emit) throws {
+        let conditional = o.bool("conditional")
+        let data = try TrainingImages(items, stage: "gan.train", minimumClasses: conditional ? 2 : 0)
+        let shape = GANShape(noise: o.int("noise"), image: data.shape, classes: conditional ? data.classes : [])
+        let (g, d): (Network, Network)
+        do { (g, d) = try shape.build(generator: generatorLayers, discriminator: discriminatorLayers, seed: UInt64(loop.seed)) }
+        catch let e as NetworkError { throw StageError("gan.train", e.message) }
+        guard data.images.count >= loop.batchSize, loop.batchSize >= max(g.minimumTrainingBatch, d.minimumTrainingBatch) else {
+            throw StageError("gan.train", "\(data.images.count) images for batches of \(loop.batchSize): need at least one full batch (and batch_size ≥ 2 with batchnorm)")
+        }
+        ctx.progress.info("gan.train: \(data.images.count) images \(data.shape.map(String.init).joined(separator: "×"))\(conditional ? ", \(data.classes.count) classes" : "")")
+        ctx.progress.info("generator:\n" + g.summaryTable() + "\ndiscriminator:\n" + d.summaryTable())
+
+        let gGroup = ParameterGroup("generator", parameters: g.parameters, settings: generatorSettings)
+        let dGroup = ParameterGroup("discriminator", parameters: d.parameters, settings: discriminatorSettings)
+        let training = TrainingLoop(stage: "gan.train", settings: loop, networks: [("generator", g), ("discriminator", d)], groups: [gGroup, dGroup],
+                                    fingerprint: fingerprint(g, d, data), random: SeededRandom(seed: UInt64(loop.seed) &+ 7),
+                                    report: newReport(g, d), ctx: ctx)
+        try training.resumeIfAsked()
+        let step = AdversarialStep(shape: shape, generator: g, discriminator: d, generatorGroup: gGroup, discriminatorGroup: dGroup,
+                                   realTarget: Float(1 - o.float("label_smoothing")))
+        let real = try ImagePacker.pack(data.images, shape: data.shape) * 2 - 1
+        let labels = data.labels.map { data.index[$0]! }
+        let grids = SampleGrid(shape: shape, seed: UInt64(loop.seed))
+        var gridImages: [ReportImage] = []
+        try training.run { e in
+            let metrics = try self.epoch(e, step: step, real: real, labels: conditional ? labels : nil, random: &training.random, ctx: ctx)
+            let grid = grids.render(g)
+            try writeGrid(grid, epoch: e + 1)
+            gridImages.append(ReportImage(png: (try? PNG.encode(grid)) ?? Data(), caption: "epoch \(e + 1)"))
+            return metrics
+        }
+        var report = training.report
+        report.sections.append(.images(title: "Samples from one fixed noise batch, epoch by epoch", gridImages))
+        report.headline = String(format: "%d images · %d epochs · training %.1f s", data.images.count, report.epochs.count, report.trainSeconds)
+        try writeOutputs(g, d, shape, report, lastGrid: grids.render(g), ctx: ctx)
+    }
+
+    /// One pass over the images in random order, in full batches; returns the epoch's mean losses.
+    func epoch(_ e: Int, step: AdversarialStep, real: Tensor, labels: [Int]?, random: inout SeededRandom, ctx: RunContext) throws -> [Metric] {
+        let n = real.shape[0], b = loop.batchSize, per = real.count / n
+        var order = Array(0..<n)
+        random.shuffle(&order)
+        let batches = n / b
+        let task = ctx.progress.task("epoch \(e + 1)/\(loop.epochs)", total: batches, unit: "batches")
+        var sum = AdversarialStep.Losses(discriminator: 0, generator: 0, realScore: 0, fakeScore: 0)
+        let t0 = Date()
+        let x = Tensor(uninitialized: [b] + Array(real.shape.dropFirst()))
+        for k in 0..<batches {
+            try ctx.checkCancelled()
+            let idx = order[(k * b)..<((k + 1) * b)]
+            for (j, i) in idx.enumerated() { (x.data + j * per).update(from: real.data + i * per, count: per) }
+            let l = step.run(real: x, labels: labels.map { ls in idx.map { ls[$0] } }, random: &random)
+            guard l.discriminator.isFinite && l.generator.isFinite else {
+                throw StageError("gan.train", "the losses became NaN or infinite in epoch \(e + 1); try lower learning rates")
+            }
+            sum.discriminator += l.discriminator; sum.generator += l.generator; sum.realScore += l.realScore; sum.fakeScore += l.fakeScore
+            task.update(k + 1, [("d_loss", String(format: "%.3f", sum.discriminator / Float(k + 1))), ("g_loss", String(format: "%.3f", sum.generator / Float(k + 1)))])
+        }
+        task.finish(batches)
+        let m = Float(max(batches, 1))
+        return [Metric("d_loss", Double(sum.discriminator / m)), Metric("g_loss", Double(sum.generator / m)),
+                Metric("d_real", Double(sum.realScore / m)), Metric("d_fake", Double(sum.fakeScore / m)),
+                Metric("images_per_s", Double(batches * b) / max(Date().timeIntervalSince(t0), 1e-9))]
+    }
+
+    func writeGrid(_ grid: Image, epoch: Int) throws {
+        guard let folder = o.optionalString("grids") else { return }
+        let path = folder + String(format: "/epoch-%03d.png", epoch)
+        do { try makeFolder(folder); try PNG.write(grid, to: path) } catch { throw writeFailure("gan.train", path, error) }
+    }
+
+    /// What a checkpoint must match: both networks, the images, and the settings that steer training.
+    func fingerprint(_ g: Network, _ d: Network, _ data: TrainingImages) -> TrainingFingerprint {
+        let settings = ["\(generatorSettings)", "\(discriminatorSettings)", "batch \(loop.batchSize)", "seed \(loop.seed)",
+                        "noise \(o.int("noise"))", "conditional \(o.bool("conditional"))", "smoothing \(o.float("label_smoothing"))"]
+        return TrainingFingerprint(network: LayerSpec.json(g.layers) + LayerSpec.json(d.layers) + "\(data.shape)",
+                                   data: data.identity, settings: settings.joined(separator: "\n"))
+    }
+
+    func newReport(_ g: Network, _ d: Network) -> TrainingReport {
+        var r = TrainingReport(title: "dlpipe gan.train — \(URL(fileURLWithPath: o.string("model")).lastPathComponent)")
+        r.networks = [("generator", g.summary), ("discriminator", d.summary)]
+        r.settings = [("batch size", "\(loop.batchSize)"), ("seed", "\(loop.seed)"), ("noise", "\(o.int("noise"))"),
+                      ("conditional", "\(o.bool("conditional"))"), ("label smoothing", "\(o.float("label_smoothing"))")]
+            + generatorSettings.summary.map { ("generator \($0.0)", $0.1) } + discriminatorSettings.summary.map { ("discriminator \($0.0)", $0.1) }
+            + [("threads", "\(Parallel.threads)")]
+        return r
+    }
+
+    /// Generator, discriminator, metrics, report and last grid, committed together.
+    func writeOutputs(_ g: Network, _ d: Network, _ shape: GANShape, _ report: TrainingReport, lastGrid: Image, ctx: RunContext) throws {
+        let preprocessing = ["input": "noise \(shape.noise) standard normals\(shape.conditional ? " then a one-hot class" : "")",
+                             "output": "image \(shape.image[2])×\(shape.image[1]), \(shape.image[0]) channel(s), values −1…1 (tanh)"]
+        let gModel = ModelFile(task: "gan.train", layers: g.layers, inputShape: shape.generatorInput, labels: [], preprocessing: preprocessing
+                               .merging(["noise": "\(shape.noise)", "classes": GANShape.classesJSON(shape.classes)]) { a, _ in a })
+        let dModel = ModelFile(task: "gan.train.discriminator", layers: d.layers, inputShape: shape.discriminatorInput, labels: [])
+        var files = [(o.string("model"), Safetensors.encode(g.stateDict(), metadata: gModel.metadata)),
+                     (discriminatorPath, Safetensors.encode(d.stateDict(), metadata: dModel.metadata))]
+        files += report.files(metrics: o.optionalString("metrics"), html: o.optionalString("report"))
+        if let p = o.optionalString("grid") { files.append((p, try PNG.encode(lastGrid))) }
+        do {
+            for f in files { try makeParentFolder(f.0) }
+            try writeFilesTogether(files)
+        } catch { throw StageError("gan.train", "\(error)") }
+        ctx.progress.info("wrote " + files.map { $0.0 }.joined(separator: ", "))
+    }
+}

@@ -1,0 +1,6 @@
+// The Generative plugin's stages.
+import Pipeline
+
+public func registerGenerativeStages(_ r: StageRegistry) {
+    for s in [GANTrain.spec] { r.register(s) }
+}
