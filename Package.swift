@@ -67,6 +67,8 @@ let package = Package(
                     exclude: ["Fixtures"], swiftSettings: fastSwift),
         .testTarget(name: "SequenceTests", dependencies: ["TestSupport", "Tensor", "NN", "Media", "Pipeline", "Training", "Sequence"],
                     path: "Tests/SequenceTests", swiftSettings: fastSwift),
+        .testTarget(name: "GenerativeTests", dependencies: ["TestSupport", "Tensor", "NN", "Media", "Pipeline", "Training", "Vision", "Generative"],
+                    path: "Tests/GenerativeTests", swiftSettings: fastSwift),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "Tensor", "Media"], path: "Tests/CLITests", swiftSettings: fastSwift),
         .testTarget(name: "MediaTests", dependencies: ["TestSupport", "Tensor", "NN", "Media"], path: "Tests/MediaTests",
                     exclude: ["Fixtures"], swiftSettings: fastSwift),

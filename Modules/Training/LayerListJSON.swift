@@ -41,7 +41,7 @@ extension LayerSpec {
 
 
 /// A JSON value decoded without losing the text of its numbers.
-indirect enum JSONValue: Decodable {
+public indirect enum JSONValue: Decodable {
     case null, bool(Bool), number(String), string(String), array([JSONValue]), object([(String, JSONValue)])
 
     struct Key: CodingKey {
@@ -51,7 +51,7 @@ indirect enum JSONValue: Decodable {
         init?(intValue: Int) { nil }
     }
 
-    init(from decoder: Decoder) throws {
+    public init(from decoder: Decoder) throws {
         if let o = try? decoder.container(keyedBy: Key.self) {
             self = .object(try o.allKeys.sorted { $0.stringValue < $1.stringValue }.map { ($0.stringValue, try o.decode(JSONValue.self, forKey: $0)) })
             return
@@ -71,7 +71,7 @@ indirect enum JSONValue: Decodable {
     }
 
     /// Parses `text`; nil when it is not JSON.
-    static func parse(_ text: String) -> JSONValue? { try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) }
+    public static func parse(_ text: String) -> JSONValue? { try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) }
 
     /// The config tree this value stands for; every node is placed at `position`.
     func configNode(at position: SourcePosition) -> ConfigNode {

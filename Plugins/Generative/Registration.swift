@@ -2,5 +2,5 @@
 import Pipeline
 
 public func registerGenerativeStages(_ r: StageRegistry) {
-    for s in [GANTrain.spec] { r.register(s) }
+    for s in [GANTrain.spec, GANSample.spec, GANEvaluate.spec] { r.register(s) }
 }

@@ -156,6 +156,13 @@ final class OpGradientTests: XCTestCase {
         checkGradients("convTranspose2d s1 4x4", [rnd([1, 2, 3, 3], seed: 71), rnd([2, 3, 4, 4], seed: 72)]) {
             $0[0].convTranspose2d($0[1])
         }
+        // The DCGAN's geometries: 5×5, stride 2, padding 2 (output padding 1 for the transposed one).
+        checkGradients("convTranspose2d 5x5 s2 p2 op1", [rnd([2, 3, 4, 4], seed: 73), rnd([3, 2, 5, 5], seed: 74)]) {
+            $0[0].convTranspose2d($0[1], stride: 2, padding: 2, outputPadding: 1)
+        }
+        checkGradients("conv2d 5x5 s2 p2", [rnd([2, 2, 7, 6], seed: 75), rnd([3, 2, 5, 5], seed: 76), rnd([3], seed: 77)]) {
+            $0[0].conv2d($0[1], bias: $0[2], stride: 2, padding: 2)
+        }
     }
 
     func testPooling() {

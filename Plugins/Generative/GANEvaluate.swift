@@ -1,0 +1,130 @@
+// gan.evaluate: judges a generator with a digit classifier (from vision.train) instead of by eye. It
+// draws `count` samples and reports the classifier's mean max-probability, the class histogram, and
+// the Fréchet distance between the classifier's penultimate features of the samples and of the real
+// held-out images it receives (the images of the test split, or all images without labels). Real
+// training images, when they arrive too, give the floor: their own distance to the held-out ones.
+// For a conditional generator, how often the classifier names the class that was asked for.
+import Foundation
+import Tensor
+import Media
+import Pipeline
+import Training
+
+final class GANEvaluate: Stage {
+    let o: StageOptions
+    let generator: Network, shape: GANShape
+    let classifier: Network, classes: [String]
+    var heldOut: [Image] = [], training: [Image] = []
+
+    init(_ o: StageOptions) throws {
+        self.o = o
+        (generator, shape) = try GeneratorFile.load(o.string("generator"), for: "gan.evaluate")
+        let model: ModelFile
+        (classifier, model) = try ModelFile.load(o.string("classifier"), for: "gan.evaluate", trainer: "vision.train")
+        guard !model.labels.isEmpty, model.inputShape == shape.image else {
+            throw StageError("gan.evaluate", "\(o.string("classifier")): needs an image classifier of \(shape.image) images (it takes \(model.inputShape)\(model.labels.isEmpty ? " and has no classes" : ""))")
+        }
+        classes = model.labels
+        if shape.conditional, let missing = shape.classes.first(where: { !classes.contains($0) }) {
+            throw StageError("gan.evaluate", "the generator's class '\(missing)' is not one of the classifier's (\(classes.joined(separator: ", ")))")
+        }
+    }
+
+    static let spec = StageSpec(
+        name: "gan.evaluate", summary: "Judge a gan.train generator with a vision.train classifier: confidence, class histogram, Fréchet distance to real held-out images",
+        consumes: [.image], produces: .none,
+        options: [
+            OptionSpec("generator", .path, required: true, doc: "generator written by gan.train"),
+            OptionSpec("classifier", .path, required: true, doc: "image classifier written by vision.train (its penultimate layer gives the features)"),
+            OptionSpec("count", .int(2...100_000), default: .int(1000), doc: "how many samples to draw and judge"),
+            OptionSpec("seed", .int(0...Int(Int32.max)), default: .int(1), doc: "noise seed"),
+            OptionSpec("metrics", .outputFile, doc: "write the figures here as JSON"),
+        ],
+        make: { try GANEvaluate($0) })
+
+    func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws {
+        guard let img = item.image else { return }
+        if let problem = ImagePacker.problem(img, shape: shape.image) { try ctx.fail(item.file, problem); return }
+        if item.split == .train { training.append(img) } else { heldOut.append(img) }
+        ctx.countSuccess(item.file)
+    }
+
+    func finish(_ ctx: RunContext, emit: Emit) throws {
+        guard heldOut.count >= 2 else { throw StageError("gan.evaluate", "needs real held-out images to compare with (read.png test: or path:), got \(heldOut.count)") }
+        let count = o.int("count")
+        var random = SeededRandom(seed: UInt64(o.int("seed")))
+        let asked: [Int]? = shape.conditional ? (0..<count).map { $0 % shape.classes.count } : nil
+        var samples: [Image] = []
+        while samples.count < count {
+            try ctx.checkCancelled()
+            let n = min(256, count - samples.count)
+            samples += GeneratedImages.generate(generator, shape.generatorInput(count: n, classes: asked.map { Array($0[samples.count..<(samples.count + n)]) }, random: &random))
+        }
+        let x = try ImagePacker.pack(samples, shape: shape.image)
+        let judged = judge(x)
+        let fakeFeatures = features(x), realFeatures = features(try ImagePacker.pack(heldOut, shape: shape.image))
+        let dim = realFeatures.count / heldOut.count
+        let fid = FrechetDistance.between(fakeFeatures, realFeatures, dim: dim)
+        var floor: Double?
+        if training.count >= 2 {
+            floor = FrechetDistance.between(features(try ImagePacker.pack(Array(training.prefix(count)), shape: shape.image)), realFeatures, dim: dim)
+        }
+        var agreement: Double?
+        if let asked { agreement = Double(zip(asked, judged.labels).filter { shape.classes[$0] == classes[$1] }.count) / Double(count) }
+        try report(judged, fid: fid, floor: floor, agreement: agreement, ctx: ctx)
+    }
+
+    struct Judgement { var labels: [Int]; var meanMaxProbability: Double; var histogram: [Int] }
+
+    /// The classifier's most likely class for each sample, and its mean probability.
+    func judge(_ x: Tensor) -> Judgement {
+        let logits = Autograd.noGrad { Inference.run(classifier, x) }
+        let k = classes.count, n = x.shape[0]
+        var labels: [Int] = [], total = 0.0, histogram = [Int](repeating: 0, count: k)
+        for i in 0..<n {
+            let row = Array(UnsafeBufferPointer(start: logits.data + i * k, count: k))
+            let m = row.max()!, best = row.firstIndex(of: m)!
+            let sum = row.reduce(0.0) { $0 + Foundation.exp(Double($1 - m)) }
+            total += 1 / sum
+            labels.append(best); histogram[best] += 1
+        }
+        return Judgement(labels: labels, meanMaxProbability: total / Double(n), histogram: histogram)
+    }
+
+    /// The classifier's penultimate features, in evaluation mode, 256 images at a time.
+    func features(_ x: Tensor) -> [Float] {
+        classifier.eval()
+        let n = x.shape[0], per = x.count / max(n, 1)
+        var out: [Float] = []
+        var i = 0
+        while i < n {
+            let b = min(256, n - i)
+            let part = Tensor(Array(UnsafeBufferPointer(start: x.data + i * per, count: b * per)), shape: [b] + Array(x.shape.dropFirst()))
+            out += Autograd.noGrad { classifier.penultimate(part) }.scalars
+            i += b
+        }
+        return out
+    }
+
+    func report(_ j: Judgement, fid: Double, floor: Double?, agreement: Double?, ctx: RunContext) throws {
+        let n = Double(j.labels.count)
+        let hist = zip(classes, j.histogram).map { "\(jsonQuoted($0)):\(jsonNumber(Double($1) / n, format: "%.4f"))" }.joined(separator: ",")
+        var fields = ["\"samples\":\(j.labels.count)", "\"mean_max_probability\":\(jsonNumber(j.meanMaxProbability, format: "%.4f"))",
+                      "\"class_fractions\":{\(hist)}", "\"frechet_distance\":\(jsonNumber(fid, format: "%.3f"))",
+                      "\"real_held_out\":\(heldOut.count)"]
+        if let floor { fields.append("\"frechet_distance_real_training\":\(jsonNumber(floor, format: "%.3f"))") }
+        if let agreement { fields.append("\"conditional_agreement\":\(jsonNumber(agreement, format: "%.4f"))") }
+        fields.append("\"generator\":\(jsonQuoted(o.string("generator")))")
+        fields.append("\"classifier\":\(jsonQuoted(o.string("classifier")))")
+        let json = "{" + fields.joined(separator: ",") + "}\n"
+        if let path = o.optionalString("metrics") {
+            do { try makeParentFolder(path); try writeFileAtomically(Data(json.utf8), to: path) }
+            catch { throw writeFailure("gan.evaluate", path, error) }
+        }
+        let fractions = zip(classes, j.histogram).map { "\($0) \(String(format: "%.1f", 100 * Double($1) / n))%" }.joined(separator: ", ")
+        ctx.progress.info(String(format: "gan.evaluate: %d samples, mean max-probability %.3f, Fréchet distance %.2f", j.labels.count, j.meanMaxProbability, fid)
+                          + (floor.map { String(format: " (real training digits: %.2f)", $0) } ?? "")
+                          + (agreement.map { String(format: ", classifier agrees with the asked class on %.1f %%", 100 * $0) } ?? ""))
+        ctx.progress.info("gan.evaluate: classes: \(fractions)")
+    }
+}

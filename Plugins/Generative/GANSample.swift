@@ -1,0 +1,93 @@
+// gan.sample: writes images from a generator into a folder — N samples (seeded: the same seed writes
+// the same bytes) and one grid, or with `interpolate` a strip walking the noise from one seed's point to
+// another's. A conditional generator is asked for one class. Every file is written atomically, and an
+// unwritable folder is refused before any work (the folder is an output option). The images are also
+// emitted, so a classifier or write stage can follow.
+import Foundation
+import Tensor
+import Media
+import Pipeline
+import Training
+
+final class GANSample: Stage {
+    let o: StageOptions
+    let net: Network
+    let shape: GANShape
+    let classIndex: Int?
+
+    init(_ o: StageOptions) throws {
+        self.o = o
+        (net, shape) = try GeneratorFile.load(o.string("model"), for: "gan.sample")
+        if let c = o.optionalString("class") {
+            guard let i = shape.classes.firstIndex(of: c) else {
+                throw ConfigError(o.position, shape.conditional
+                    ? "gan.sample: class '\(c)' is not one of the generator's: \(shape.classes.joined(separator: ", "))"
+                    : "gan.sample: class '\(c)' asked of a generator that was not trained conditional")
+            }
+            classIndex = i
+        } else { classIndex = nil }
+    }
+
+    static let spec = StageSpec(
+        name: "gan.sample", summary: "Write images from a gan.train generator: seeded samples and a grid, or an interpolation strip",
+        consumes: [.none], produces: .image,
+        options: [
+            OptionSpec("model", .path, required: true, doc: "generator written by gan.train"),
+            OptionSpec("folder", .outputFolder, required: true, doc: "where the PNGs go (sample-0001.png …, grid.png)"),
+            OptionSpec("count", .int(1...100_000), default: .int(100), doc: "how many samples (interpolate: how many steps)"),
+            OptionSpec("seed", .int(0...Int(Int32.max)), default: .int(1), doc: "noise seed: the same seed writes the same images"),
+            OptionSpec("class", .string, doc: "conditional generators: the class to draw (default: every class in turn)"),
+            OptionSpec("interpolate", .bool, default: .bool(false), doc: "write a strip from seed's noise to seed_to's instead of samples"),
+            OptionSpec("seed_to", .int(0...Int(Int32.max)), default: .int(2), doc: "interpolate: the seed of the strip's last image"),
+        ],
+        make: { try GANSample($0) })
+
+    func start(_ ctx: RunContext, emit: Emit) throws {
+        let folder = o.string("folder"), count = o.int("count")
+        let images: [Image]
+        if o.bool("interpolate") {
+            images = GeneratedImages.generate(net, interpolation(count))
+        } else {
+            var random = SeededRandom(seed: UInt64(o.int("seed")))
+            let labels: [Int]? = shape.conditional ? (0..<count).map { classIndex ?? $0 % shape.classes.count } : nil
+            // In chunks, so a large count never holds one huge batch.
+            var out: [Image] = []
+            var done = 0
+            while done < count {
+                try ctx.checkCancelled()
+                let n = min(256, count - done)
+                out += GeneratedImages.generate(net, shape.generatorInput(count: n, classes: labels.map { Array($0[done..<(done + n)]) }, random: &random))
+                done += n
+            }
+            images = out
+        }
+        let width = max(4, String(images.count).count)
+        do {
+            try makeFolder(folder)
+            for (i, img) in images.enumerated() {
+                let path = folder + "/" + (o.bool("interpolate") ? "step-" : "sample-") + String(repeating: "0", count: width - String(i + 1).count) + "\(i + 1).png"
+                try PNG.write(img, to: path)
+                var item = Item(file: path, split: .predict)
+                item.image = img
+                try emit(item)
+            }
+            let grid = Image.montage(Array(images.prefix(o.bool("interpolate") ? images.count : 100)), columns: o.bool("interpolate") ? images.count : 10)
+            try PNG.write(grid, to: folder + "/grid.png")
+        } catch let e as RunStopped { throw e } catch { throw writeFailure("gan.sample", folder, error) }
+        ctx.progress.info("gan.sample: wrote \(images.count) images and grid.png to \(folder)")
+    }
+
+    /// Noise points on the straight line between seed's and seed_to's (one class throughout).
+    func interpolation(_ steps: Int) -> Tensor {
+        var ra = SeededRandom(seed: UInt64(o.int("seed"))), rb = SeededRandom(seed: UInt64(o.int("seed_to")))
+        let label = shape.conditional ? [classIndex ?? 0] : nil
+        let a = shape.generatorInput(count: 1, classes: label, random: &ra), b = shape.generatorInput(count: 1, classes: label, random: &rb)
+        let w = a.count
+        var v = [Float](repeating: 0, count: steps * w)
+        for s in 0..<steps {
+            let t = steps == 1 ? 0 : Float(s) / Float(steps - 1)
+            for j in 0..<w { v[s * w + j] = (1 - t) * a.data[j] + t * b.data[j] }
+        }
+        return Tensor(v, shape: [steps, w])
+    }
+}

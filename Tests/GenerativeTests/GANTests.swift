@@ -1,0 +1,175 @@
+// The Generative plugin at a small scale: a tiny GAN moves toward a toy distribution; gan.train,
+// gan.sample and gan.evaluate through pipelines on the fixture digits; reproducible samples; the
+// conditional option; and what is refused before any work.
+import XCTest
+import TestSupport
+import Tensor
+import NN
+import Pipeline
+import Training
+import Vision
+@testable import Generative
+
+let fixtureDigits = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../VisionTests/Fixtures/digits").standardized.path
+
+let registry: StageRegistry = {
+    let r = StageRegistry()
+    registerBuiltinStages(r)
+    registerVisionStages(r)
+    registerGenerativeStages(r)
+    return r
+}()
+
+final class GANTests: ScratchFolderTestCase {
+    /// Real "images" are 1×4×4 with a bright left half and a dark right half (plus a little noise). After
+    /// training, the generator's samples are much closer to that than at the start.
+    func testTinyGANMovesTowardAToyDistribution() throws {
+        let shape = GANShape(noise: 8, image: [1, 4, 4], classes: [])
+        let (g, d) = try shape.build(generator: [.dense(units: 32, activation: ActivationSpec(.leakyReLU, slope: 0.2), bias: true),
+                                                 .dense(units: 16, activation: ActivationSpec(.tanh), bias: true), .reshape([1, 4, 4])],
+                                     discriminator: [.flatten, .dense(units: 32, activation: ActivationSpec(.leakyReLU, slope: 0.2), bias: true),
+                                                     .dense(units: 1, activation: .none, bias: true)], seed: 3)
+        var settings = OptimizerSettings()
+        settings.learningRate = 2e-3; settings.beta1 = 0.5
+        let step = AdversarialStep(shape: shape, generator: g, discriminator: d,
+                                   generatorGroup: ParameterGroup("g", parameters: g.parameters, settings: settings),
+                                   discriminatorGroup: ParameterGroup("d", parameters: d.parameters, settings: settings), realTarget: 1)
+        var random = SeededRandom(seed: 9)
+        let target: [Float] = (0..<16).map { $0 % 4 < 2 ? 0.8 : -0.8 }
+        func distance() -> Float {
+            g.eval()
+            let out = Autograd.noGrad { g(shape.generatorInput(count: 256, classes: nil, random: &random)) }
+            g.train()
+            var mean = [Float](repeating: 0, count: 16)
+            for i in 0..<256 { for j in 0..<16 { mean[j] += out.data[i * 16 + j] / 256 } }
+            return zip(mean, target).map { abs($0 - $1) }.reduce(0, +) / 16
+        }
+        let before = distance()
+        g.train(); d.train()
+        for _ in 0..<400 {
+            var v = [Float](repeating: 0, count: 32 * 16)
+            for i in 0..<32 { for j in 0..<16 { v[i * 16 + j] = target[j] + 0.05 * random.nextNormal() } }
+            let l = step.run(real: Tensor(v, shape: [32, 1, 4, 4]), labels: nil, random: &random)
+            XCTAssertTrue(l.discriminator.isFinite && l.generator.isFinite)
+        }
+        let after = distance()
+        print("toy GAN: mean |sample − target| per pixel \(before) → \(after)")
+        XCTAssertGreaterThan(before, 0.4)
+        XCTAssertLessThan(after, 0.2)
+        XCTAssertLessThan(after, before / 3)
+    }
+
+    /// A small generator (and a small digit classifier) trained on the fixture digits.
+    func trainSmallModels(conditional: Bool = false) throws {
+        let small = """
+              generator:
+                - dense: {units: 392, bias: false}
+                - batchnorm:
+                - activation: {kind: leaky_relu, slope: 0.2}
+                - reshape: [8, 7, 7]
+                - conv_transpose: {filters: 4, size: 4, stride: 2, padding: 1, bias: false}
+                - batchnorm:
+                - activation: {kind: leaky_relu, slope: 0.2}
+                - conv_transpose: {filters: 1, size: 4, stride: 2, padding: 1, bias: false, activation: tanh}
+              discriminator:
+                - conv: {filters: 4, size: 4, stride: 2, padding: 1, activation: leaky_relu, slope: 0.2}
+                - flatten:
+                - dense: 1
+        """
+        _ = try runPipeline("""
+        stages:
+          - read.png: {train: \(fixtureDigits)/train}
+          - image.normalize:
+          - gan.train:
+              model: out/g.safetensors
+              noise: 16
+              conditional: \(conditional)
+              epochs: 2
+              batch_size: 16
+        \(small)
+              grids: out/grids
+              grid: out/grid.png
+              metrics: out/metrics.json
+              report: out/report.html
+        """, name: "gan.conf", registry: registry)
+    }
+
+    func testTrainSampleReproduciblyAndEvaluate() throws {
+        try trainSmallModels()
+        for f in ["g.safetensors", "g-discriminator.safetensors", "grid.png", "metrics.json", "report.html", "grids/epoch-001.png", "grids/epoch-002.png"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/out/" + f), f)
+        }
+        let metrics = try String(contentsOfFile: dir + "/out/metrics.json", encoding: .utf8)
+        XCTAssertTrue(metrics.contains("\"d_loss\"") && metrics.contains("\"g_loss\""), metrics)
+        XCTAssertTrue(try String(contentsOfFile: dir + "/out/report.html", encoding: .utf8).contains("epoch 2"))
+
+        func sample(_ folder: String, seed: Int) throws -> Data {
+            _ = try runPipeline("stages:\n  - gan.sample: {model: out/g.safetensors, folder: \(folder), count: 12, seed: \(seed)}\n", name: "s.conf", registry: registry)
+            return try Data(contentsOf: URL(fileURLWithPath: dir + "/" + folder + "/sample-0007.png"))
+        }
+        let a = try sample("s1", seed: 5), b = try sample("s2", seed: 5), c = try sample("s3", seed: 6)
+        XCTAssertEqual(a, b, "the same seed writes the same bytes")
+        XCTAssertNotEqual(a, c)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/s1").count, 13, "12 samples and the grid")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/s1").filter { $0.hasPrefix(".") }, [], "no temp files")
+        _ = try runPipeline("stages:\n  - gan.sample: {model: out/g.safetensors, folder: strip, count: 6, interpolate: true, seed: 1, seed_to: 2}\n", name: "i.conf", registry: registry)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/strip/step-0006.png"))
+
+        // A classifier for the evaluation, trained on the same fixture digits.
+        _ = try runPipeline("""
+        stages:
+          - read.png: {train: \(fixtureDigits)/train}
+          - image.normalize:
+          - vision.train: {model: out/c.safetensors, layers: [{dense: 16}], epochs: 3}
+        """, name: "c.conf", registry: registry)
+        _ = try runPipeline("""
+        stages:
+          - read.png: {train: \(fixtureDigits)/train, test: \(fixtureDigits)/test}
+          - image.normalize:
+          - gan.evaluate: {generator: out/g.safetensors, classifier: out/c.safetensors, count: 200, metrics: out/eval.json}
+        """, name: "e.conf", registry: registry)
+        let e = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/out/eval.json"))) as? [String: Any])
+        XCTAssertEqual(e["samples"] as? Int, 200)
+        let p = try XCTUnwrap(e["mean_max_probability"] as? Double)
+        XCTAssertTrue(p > 0.1 && p <= 1, "\(p)")
+        let fractions = try XCTUnwrap(e["class_fractions"] as? [String: Double])
+        XCTAssertEqual(fractions.count, 10)
+        XCTAssertEqual(fractions.values.reduce(0, +), 1, accuracy: 1e-3)
+        let fid = try XCTUnwrap(e["frechet_distance"] as? Double), floor = try XCTUnwrap(e["frechet_distance_real_training"] as? Double)
+        XCTAssertGreaterThan(fid, floor, "two epochs of a tiny generator are further from real digits than real digits are")
+        XCTAssertNil(e["conditional_agreement"])
+    }
+
+    func testConditionalGeneratorTakesAClassAndRefusesOthers() throws {
+        try trainSmallModels(conditional: true)
+        _ = try runPipeline("stages:\n  - gan.sample: {model: out/g.safetensors, folder: sevens, count: 5, class: '7'}\n", name: "s.conf", registry: registry)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/sevens/sample-0005.png"))
+        XCTAssertThrowsError(try runPipeline("stages:\n  - gan.sample: {model: out/g.safetensors, folder: x, class: 'seven'}\n", name: "s.conf", registry: registry)) { e in
+            XCTAssertTrue("\(e)".contains("class 'seven' is not one of the generator's: 0, 1, 2"), "\(e)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/x"))
+    }
+
+    func testUnwritableSampleFolderAndWrongModelsAreRefusedBeforeAnyWork() throws {
+        try trainSmallModels()
+        try Data().write(to: URL(fileURLWithPath: dir + "/file"))
+        XCTAssertThrowsError(try runPipeline("stages:\n  - gan.sample: {model: out/g.safetensors, folder: file/samples}\n", name: "s.conf", registry: registry)) { e in
+            XCTAssertTrue("\(e)".contains("gan.sample.folder: cannot write") && "\(e)".contains("file: exists and is not a folder"), "\(e)")
+        }
+        XCTAssertThrowsError(try runPipeline("stages:\n  - gan.sample: {model: out/g-discriminator.safetensors, folder: s}\n", name: "s.conf", registry: registry)) { e in
+            XCTAssertTrue("\(e)".contains("not a generator from gan.train"), "\(e)")
+        }
+        XCTAssertThrowsError(try runPipeline("stages:\n  - gan.sample: {model: nothing.safetensors, folder: s}\n", name: "s.conf", registry: registry)) { e in
+            XCTAssertTrue("\(e)".contains("train one first with a gan.train pipeline"), "\(e)")
+        }
+        // A generator whose last layer does not make the images: a config error naming the layer list.
+        XCTAssertThrowsError(try runPipeline("""
+        stages:
+          - read.png: {train: \(fixtureDigits)/train}
+          - image.normalize:
+          - gan.train: {model: out/bad.safetensors, generator: [{dense: 10}]}
+        """, name: "b.conf", registry: registry)) { e in
+            XCTAssertTrue("\(e)".contains("the generator makes 10 but the images are 1×28×28"), "\(e)")
+        }
+    }
+}
