@@ -13,6 +13,7 @@ Usage (Debian: apt-get install python3-torch; run with /usr/bin/python3):
     scripts/compare-torch.py [models/digits.safetensors] [data/mnist/test] [--count 100]
     scripts/compare-torch.py models/speech.safetensors data/speech/test --features "sample_rate: 8000 | audio.trim: {top_db: 30} | audio.mfcc: {n_mfcc: 20, n_fft: 256, hop_length: 80, n_mels: 40}"
     scripts/compare-torch.py models/austen.safetensors data/austen/test/northangerabbey.txt.gz
+    scripts/compare-torch.py models/gan.safetensors      # generator and discriminator (gan.sample's tensors output)
 Exit 0 when max |logit difference| <= 1e-4."""
 import argparse, gzip, json, os, struct, subprocess, sys, tempfile, zlib
 import numpy as np
@@ -173,6 +174,28 @@ def compare_text(a, net, meta):
     with torch.no_grad(): theirs = net(x)[0].numpy()
     compare(mine, theirs, f"{len(text)} characters")
 
+def compare_gan(a, g, meta):
+    """A generator from gan.train (and the discriminator beside it): gan.sample writes its inputs, raw
+    outputs and the discriminator's logits on them; the twins compute the same from the same inputs."""
+    disc = a.discriminator or a.model.replace(".safetensors", "-discriminator.safetensors")
+    dt, dmeta = read_safetensors(disc)
+    d = Twin(json.loads(dmeta["layers"]), json.loads(dmeta["input"])); d.load_state_dict(dt, strict=True); d.eval()
+    with tempfile.TemporaryDirectory() as tmp:
+        run(a.dlpipe, "stages:\n  - gan.sample:\n" + f"      model: {os.path.abspath(a.model)}\n      folder: out\n      count: {a.count}\n"
+            f"      tensors: t.safetensors\n      discriminator: {os.path.abspath(disc)}\n", tmp)
+        t, _ = read_safetensors(f"{tmp}/t.safetensors")
+    with torch.no_grad():
+        images = g(t["input"])
+        planes = t["input"].shape[1] - int(json.loads(meta["preprocessing"])["noise"])
+        x = t["output"]
+        if planes:   # conditional: the class one-hot as constant planes after the image channels
+            onehot = t["input"][:, -planes:]
+            x = torch.cat([x, onehot[:, :, None, None].expand(-1, -1, x.shape[2], x.shape[3])], 1)
+        logits = d(x)
+    gdiff = float((images - t["output"]).abs().max())
+    print(f"torch {torch.__version__}: generator load_state_dict(strict=True) ok; {a.count} samples; max |image diff| = {gdiff:.2e}")
+    compare(t["discriminator_logits"].numpy(), logits.numpy(), f"discriminator on the same {a.count} samples") if gdiff <= 1e-4 else sys.exit(1)
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("model", nargs="?", default="models/digits.safetensors")
@@ -182,6 +205,7 @@ def main():
     ap.add_argument("--features", default="sample_rate: 8000 | audio.trim: {top_db: 30} | audio.mfcc: {n_mfcc: 20, n_fft: 256, hop_length: 80, n_mels: 40}",
                     help="read.audio options, then the feature stages, separated by |")
     ap.add_argument("--dlpipe", default=".build/release/dlpipe")
+    ap.add_argument("--discriminator", help="gan.train models: the discriminator (default: beside the generator)")
     a = ap.parse_args()
     a.dlpipe = os.path.abspath(a.dlpipe)
     tensors, meta = read_safetensors(a.model)
@@ -193,6 +217,7 @@ def main():
     net.eval()
     if meta.get("task") == "sequence.train": return compare_sequences(a, net, meta)
     if meta.get("task") == "text.train": return compare_text(a, net, meta)
+    if meta.get("task") == "gan.train": return compare_gan(a, net, meta)
     a.images = a.inputs
     files = sorted(os.path.join(d, f) for d, _, fs in os.walk(a.images) for f in fs if f.endswith(".png"))
     files = files[::max(1, len(files) // a.count)][:a.count]

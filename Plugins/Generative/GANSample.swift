@@ -8,6 +8,7 @@ import Tensor
 import Media
 import Pipeline
 import Training
+import NN
 
 final class GANSample: Stage {
     let o: StageOptions
@@ -39,28 +40,35 @@ final class GANSample: Stage {
             OptionSpec("class", .string, doc: "conditional generators: the class to draw (default: every class in turn)"),
             OptionSpec("interpolate", .bool, default: .bool(false), doc: "write a strip from seed's noise to seed_to's instead of samples"),
             OptionSpec("seed_to", .int(0...Int(Int32.max)), default: .int(2), doc: "interpolate: the seed of the strip's last image"),
+            OptionSpec("tensors", .outputFile, doc: "also write the generator's inputs and raw outputs (and the discriminator's logits on them) as safetensors, for checking against other frameworks"),
+            OptionSpec("discriminator", .path, doc: "with tensors: a discriminator from gan.train to judge the samples"),
         ],
         make: { try GANSample($0) })
 
     func start(_ ctx: RunContext, emit: Emit) throws {
         let folder = o.string("folder"), count = o.int("count")
         let images: [Image]
+        var inputs: [Tensor] = []
         if o.bool("interpolate") {
-            images = GeneratedImages.generate(net, interpolation(count))
+            inputs = [interpolation(count)]
         } else {
             var random = SeededRandom(seed: UInt64(o.int("seed")))
             let labels: [Int]? = shape.conditional ? (0..<count).map { classIndex ?? $0 % shape.classes.count } : nil
             // In chunks, so a large count never holds one huge batch.
-            var out: [Image] = []
             var done = 0
             while done < count {
-                try ctx.checkCancelled()
                 let n = min(256, count - done)
-                out += GeneratedImages.generate(net, shape.generatorInput(count: n, classes: labels.map { Array($0[done..<(done + n)]) }, random: &random))
+                inputs.append(shape.generatorInput(count: n, classes: labels.map { Array($0[done..<(done + n)]) }, random: &random))
                 done += n
             }
-            images = out
         }
+        var out: [Image] = []
+        for x in inputs {
+            try ctx.checkCancelled()
+            out += GeneratedImages.generate(net, x)
+        }
+        images = out
+        if let path = o.optionalString("tensors") { try writeTensors(Tensor.concat(inputs, axis: 0), to: path) }
         let width = max(4, String(images.count).count)
         do {
             try makeFolder(folder)
@@ -75,6 +83,23 @@ final class GANSample: Stage {
             try PNG.write(grid, to: folder + "/grid.png")
         } catch let e as RunStopped { throw e } catch { throw writeFailure("gan.sample", folder, error) }
         ctx.progress.info("gan.sample: wrote \(images.count) images and grid.png to \(folder)")
+    }
+
+    /// The inputs, the generator's raw outputs and (with `discriminator`) its logits on them.
+    func writeTensors(_ input: Tensor, to path: String) throws {
+        net.eval()
+        let output = Autograd.noGrad { Inference.run(net, input) }
+        var tensors: [(String, Tensor)] = [("input", input), ("output", output)]
+        if let dPath = o.optionalString("discriminator") {
+            let (d, model) = try ModelFile.load(dPath, for: "gan.sample", trainer: "gan.train")
+            guard model.task == "gan.train.discriminator", model.inputShape == shape.discriminatorInput else {
+                throw StageError("gan.sample", "\(dPath): not the discriminator of this generator (a \(model.task) model taking \(model.inputShape))")
+            }
+            let labels: [Int]? = shape.conditional ? (0..<input.shape[0]).map { i in (0..<shape.classes.count).first { input.data[i * input.shape[1] + shape.noise + $0] == 1 } ?? 0 } : nil
+            tensors.append(("discriminator_logits", Autograd.noGrad { Inference.run(d, shape.discriminatorInput(output, labels: labels)) }))
+        }
+        do { try makeParentFolder(path); try writeFileAtomically(Safetensors.encode(tensors, metadata: [:]), to: path) }
+        catch { throw writeFailure("gan.sample", path, error) }
     }
 
     /// Noise points on the straight line between seed's and seed_to's (one class throughout).
