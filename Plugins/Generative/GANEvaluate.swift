@@ -3,7 +3,8 @@
 // the Fréchet distance between the classifier's penultimate features of the samples and of the real
 // held-out images it receives (the images of the test split, or all images without labels). Real
 // training images, when they arrive too, give the floor: their own distance to the held-out ones.
-// For a conditional generator, how often the classifier names the class that was asked for.
+// For a conditional generator, how often the classifier names the class that was asked for. Instead of
+// a generator it can judge a folder of sample PNGs (another framework's, for a side-by-side figure).
 import Foundation
 import Tensor
 import Media
@@ -12,15 +13,28 @@ import Training
 
 final class GANEvaluate: Stage {
     let o: StageOptions
-    let generator: Network, shape: GANShape
+    let generator: Network?, shape: GANShape
+    /// PNGs to judge instead of a generator's samples.
+    let sampleFiles: [String]
     let classifier: Network, classes: [String]
     var heldOut: [Image] = [], training: [Image] = []
 
     init(_ o: StageOptions) throws {
         self.o = o
-        (generator, shape) = try GeneratorFile.load(o.string("generator"), for: "gan.evaluate")
         let model: ModelFile
         (classifier, model) = try ModelFile.load(o.string("classifier"), for: "gan.evaluate", trainer: "vision.train")
+        switch (o.optionalString("generator"), o.optionalString("samples")) {
+        case (let g?, nil):
+            (generator, shape) = try GeneratorFile.load(g, for: "gan.evaluate")
+            sampleFiles = []
+        case (nil, let folder?):
+            generator = nil
+            shape = GANShape(noise: 0, image: model.inputShape, classes: [])
+            do { sampleFiles = try FileList.files(folder, extensions: ["png"]) } catch { throw StageError("gan.evaluate", "\(error)") }
+            guard sampleFiles.count >= 2 else { throw StageError("gan.evaluate", "\(folder): needs at least 2 sample PNGs, found \(sampleFiles.count)") }
+        default:
+            throw ConfigError(o.position, "gan.evaluate needs either 'generator' (a gan.train model) or 'samples' (a folder of PNGs), not both")
+        }
         guard !model.labels.isEmpty, model.inputShape == shape.image else {
             throw StageError("gan.evaluate", "\(o.string("classifier")): needs an image classifier of \(shape.image) images (it takes \(model.inputShape)\(model.labels.isEmpty ? " and has no classes" : ""))")
         }
@@ -34,7 +48,8 @@ final class GANEvaluate: Stage {
         name: "gan.evaluate", summary: "Judge a gan.train generator with a vision.train classifier: confidence, class histogram, Fréchet distance to real held-out images",
         consumes: [.image], produces: .none,
         options: [
-            OptionSpec("generator", .path, required: true, doc: "generator written by gan.train"),
+            OptionSpec("generator", .path, doc: "generator written by gan.train"),
+            OptionSpec("samples", .path, doc: "instead of a generator: a folder of sample PNGs to judge (all of them)"),
             OptionSpec("classifier", .path, required: true, doc: "image classifier written by vision.train (its penultimate layer gives the features)"),
             OptionSpec("count", .int(2...100_000), default: .int(1000), doc: "how many samples to draw and judge"),
             OptionSpec("seed", .int(0...Int(Int32.max)), default: .int(1), doc: "noise seed"),
@@ -51,14 +66,23 @@ final class GANEvaluate: Stage {
 
     func finish(_ ctx: RunContext, emit: Emit) throws {
         guard heldOut.count >= 2 else { throw StageError("gan.evaluate", "needs real held-out images to compare with (read.png test: or path:), got \(heldOut.count)") }
-        let count = o.int("count")
+        let count = generator == nil ? sampleFiles.count : o.int("count")
         var random = SeededRandom(seed: UInt64(o.int("seed")))
         let asked: [Int]? = shape.conditional ? (0..<count).map { $0 % shape.classes.count } : nil
         var samples: [Image] = []
-        while samples.count < count {
-            try ctx.checkCancelled()
-            let n = min(256, count - samples.count)
-            samples += GeneratedImages.generate(generator, shape.generatorInput(count: n, classes: asked.map { Array($0[samples.count..<(samples.count + n)]) }, random: &random))
+        if let generator {
+            while samples.count < count {
+                try ctx.checkCancelled()
+                let n = min(256, count - samples.count)
+                samples += GeneratedImages.generate(generator, shape.generatorInput(count: n, classes: asked.map { Array($0[samples.count..<(samples.count + n)]) }, random: &random))
+            }
+        } else {
+            for f in sampleFiles {
+                let img: Image
+                do { img = try PNG.read(f, as: shape.image[0] == 3 ? .rgb : .gray) } catch { throw StageError("gan.evaluate", "\(error)") }
+                if let problem = ImagePacker.problem(img, shape: shape.image) { throw StageError("gan.evaluate", "\(f): \(problem)") }
+                samples.append(img)
+            }
         }
         let x = try ImagePacker.pack(samples, shape: shape.image)
         let judged = judge(x)
@@ -114,7 +138,7 @@ final class GANEvaluate: Stage {
                       "\"real_held_out\":\(heldOut.count)"]
         if let floor { fields.append("\"frechet_distance_real_training\":\(jsonNumber(floor, format: "%.3f"))") }
         if let agreement { fields.append("\"conditional_agreement\":\(jsonNumber(agreement, format: "%.4f"))") }
-        fields.append("\"generator\":\(jsonQuoted(o.string("generator")))")
+        fields.append(o.optionalString("generator").map { "\"generator\":\(jsonQuoted($0))" } ?? "\"samples_folder\":\(jsonQuoted(o.string("samples")))")
         fields.append("\"classifier\":\(jsonQuoted(o.string("classifier")))")
         let json = "{" + fields.joined(separator: ",") + "}\n"
         if let path = o.optionalString("metrics") {
