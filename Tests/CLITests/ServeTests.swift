@@ -98,7 +98,7 @@ final class ServeTests: ScratchFolderTestCase {
         // A writer keeps dropping files while workers are killed and restarted.
         let writer = Thread { for f in files { try? self.drop(f.name, f.data); usleep(2000) } }
         writer.start()
-        var heldWhenKilled = 0
+        var heldWhenKilled = 0, heldByLast = 0
         for k in 0..<3 {
             let p = try startServe(conf, ["--batch", "8", "--poll", "0.02", "--worker", "K\(k)"], log: dir + "/serve\(k).log")
             // Killed while it holds claimed inputs: between a claim and the end of its commit.
@@ -109,13 +109,15 @@ final class ServeTests: ScratchFolderTestCase {
             p.waitUntilExit()
             XCTAssertEqual(p.terminationReason, .uncaughtSignal)
             heldWhenKilled += names("work/K\(k)").count
+            heldByLast = names("work/K\(k)").count
         }
         while !writer.isFinished { Thread.sleep(forTimeInterval: 0.01) }
         XCTAssertGreaterThan(heldWhenKilled, 0, "the killed workers left inputs in work/")
         // The next worker recovers the dead workers' inputs and processes the rest.
         let last = try dlpipe(["serve", conf, "--spool", spool, "--once"])
         XCTAssertEqual(last.status, 0, last.stderr)
-        XCTAssertTrue(last.stderr.contains("recovered inputs of stopped workers"), last.stderr)
+        // The last killed worker's inputs are recovered by this one (the earlier ones' by the next to start).
+        if heldByLast > 0 { XCTAssertTrue(last.stderr.contains("recovered inputs of stopped workers"), last.stderr) }
         let workers = try assertEachInputOnce(files.map { $0.name }, corrupt: corrupt)
         print("serve kill test: \(heldWhenKilled) inputs held by killed workers; results by \(Dictionary(grouping: workers, by: { $0 }).mapValues { $0.count }); "
               + "\(last.stderr.split(separator: "\n").filter { $0.contains("recovered") })")

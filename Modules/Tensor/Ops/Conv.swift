@@ -122,20 +122,30 @@ extension Tensor {
         let split = BatchSplit(n), gt = split.gemmThreads
         let X = SendablePointer(x.data), W = SendablePointer(weight.data), O = SendablePointer(out.data)
         let B = bias.map { SendablePointer($0.data) }
-        split.forEach { ci, i0, nb in
-            withScratch(cin * nb * s + k * nb * s) { xc in
-                let col = xc + cin * nb * s
-                gatherChannels(X.p + i0 * cin * s, xc, nb: nb, c: cin, s: s)
-                sgemm(transA: true, transB: false, m: k, n: nb * s, k: cin, a: W.p, lda: k, b: xc, ldb: nb * s,
-                      beta: 0, c: col, ldc: nb * s, threads: gt)
-                for i in 0..<nb {
-                    let dst = O.p + (i0 + i) * cout * oh * ow
-                    col2im(g, col + i * s, ldc: nb * s, dst)
-                    if let B {
-                        for o in 0..<cout {
-                            let bv = B.p[o], d = dst + o * oh * ow
-                            map8(d, d, oh * ow, { $0 + F8(repeating: bv) }, { $0 + bv })
+        // Wᵀ is packed once; each core walks its images in sub-chunks whose column matrix stays in L2, as
+        // conv2d does (a DCGAN layer's whole-chunk columns were 20 MB, written out and read back by col2im).
+        let sub = Swift.max(1, Swift.min(split.per, convColumnBudget / Swift.max(k * s, 1)))
+        PackedA.with(transA: true, m: k, k: cin, a: W.p, lda: k, threads: Parallel.threads) { pa in
+            split.forEach { ci, i0, nb in
+                let sb = Swift.min(sub, nb)
+                withScratch(cin * sb * s + k * sb * s) { xc in
+                    let col = xc + cin * sb * s
+                    var j = 0
+                    while j < nb {
+                        let cnt = Swift.min(sb, nb - j), cols = cnt * s
+                        gatherChannels(X.p + (i0 + j) * cin * s, xc, nb: cnt, c: cin, s: s)
+                        pa.multiply(transB: false, n: cols, b: xc, ldb: cols, beta: 0, c: col, ldc: cols, threads: gt)
+                        for i in 0..<cnt {
+                            let dst = O.p + (i0 + j + i) * cout * oh * ow
+                            col2im(g, col + i * s, ldc: cols, dst)
+                            if let B {
+                                for o in 0..<cout {
+                                    let bv = B.p[o], d = dst + o * oh * ow
+                                    map8(d, d, oh * ow, { $0 + F8(repeating: bv) }, { $0 + bv })
+                                }
+                            }
                         }
+                        j += cnt
                     }
                 }
             }
@@ -284,22 +294,33 @@ func convTransposeBackward(x: Tensor, weight: Tensor, bias: Tensor?, gOut: Tenso
     let partials = Tensor.zeros([chunks, cin, k])
     let X = SendablePointer(x.data), W = SendablePointer(weight.data), G = SendablePointer(gOut.data)
     let GX = gx.map { SendablePointer($0.data) }, P = SendablePointer(partials.data)
-    split.forEach { ci, i0, nb in
-        withScratch(k * nb * s + 2 * cin * nb * s) { col in
-            let xc = col + k * nb * s, dxc = xc + cin * nb * s
-            for i in 0..<nb { im2col(g, G.p + (i0 + i) * outSize, col + i * s, ldc: nb * s) }
-            if wantW {
-                gatherChannels(X.p + i0 * cin * s, xc, nb: nb, c: cin, s: s)
-                sgemm(transA: false, transB: true, m: cin, n: k, k: nb * s, a: xc, lda: nb * s, b: col, ldb: nb * s,
-                      beta: 0, c: P.p + ci * cin * k, ldc: k, threads: gt)
-            }
-            if let GX {
-                sgemm(transA: false, transB: false, m: cin, n: nb * s, k: k, a: W.p, lda: k, b: col, ldb: nb * s,
-                      beta: 0, c: dxc, ldc: nb * s, threads: gt)
-                scatterChannels(dxc, GX.p + i0 * cin * s, nb: nb, c: cin, s: s)
+    // Like the forward: W is packed once (for dx) and each core walks its images in L2-sized sub-chunks,
+    // its dW partial accumulating over them.
+    let sub = Swift.max(1, Swift.min(split.per, convColumnBudget / Swift.max(k * s, 1)))
+    func walk(_ pa: PackedA?) {
+        split.forEach { ci, i0, nb in
+            let sb = Swift.min(sub, nb)
+            withScratch(k * sb * s + 2 * cin * sb * s) { col in
+                let xc = col + k * sb * s, dxc = xc + cin * sb * s
+                var j = 0
+                while j < nb {
+                    let cnt = Swift.min(sb, nb - j), cols = cnt * s
+                    for i in 0..<cnt { im2col(g, G.p + (i0 + j + i) * outSize, col + i * s, ldc: cols) }
+                    if wantW {
+                        gatherChannels(X.p + (i0 + j) * cin * s, xc, nb: cnt, c: cin, s: s)
+                        sgemm(transA: false, transB: true, m: cin, n: k, k: cols, a: xc, lda: cols, b: col, ldb: cols,
+                              beta: j == 0 ? 0 : 1, c: P.p + ci * cin * k, ldc: k, threads: gt)
+                    }
+                    if let GX, let pa {
+                        pa.multiply(transB: false, n: cols, b: col, ldb: cols, beta: 0, c: dxc, ldc: cols, threads: gt)
+                        scatterChannels(dxc, GX.p + (i0 + j) * cin * s, nb: cnt, c: cin, s: s)
+                    }
+                    j += cnt
+                }
             }
         }
     }
+    if gx != nil { PackedA.with(transA: false, m: cin, k: k, a: W.p, lda: k, threads: Parallel.threads) { walk($0) } } else { walk(nil) }
     var gw: Tensor?
     if wantW {
         let t = Tensor(uninitialized: weight.shape)
