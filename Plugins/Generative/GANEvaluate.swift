@@ -91,7 +91,12 @@ final class GANEvaluate: Stage {
         let fid = FrechetDistance.between(fakeFeatures, realFeatures, dim: dim)
         var floor: Double?
         if training.count >= 2 {
-            floor = FrechetDistance.between(features(try ImagePacker.pack(Array(training.prefix(count)), shape: shape.image)), realFeatures, dim: dim)
+            // A random `count` of them (readers deliver them class by class, so a prefix would be a few classes).
+            var order = Array(training.indices)
+            var r = SeededRandom(seed: UInt64(o.int("seed")) &+ 11)
+            r.shuffle(&order)
+            let reference = order.prefix(count).map { training[$0] }
+            floor = FrechetDistance.between(features(try ImagePacker.pack(reference, shape: shape.image)), realFeatures, dim: dim)
         }
         var agreement: Double?
         if let asked { agreement = Double(zip(asked, judged.labels).filter { shape.classes[$0] == classes[$1] }.count) / Double(count) }
