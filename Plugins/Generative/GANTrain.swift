@@ -170,10 +170,11 @@ final class GANTrain: Stage {
 
     /// Generator, discriminator, metrics, report and last grid, committed together.
     func writeOutputs(_ g: Network, _ d: Network, _ shape: GANShape, _ report: TrainingReport, lastGrid: Image, ctx: RunContext) throws {
+        // gan.sample and gan.evaluate read "noise" and "classes" back (GeneratorFile.swift); the rest is for people.
         let preprocessing = ["input": "noise \(shape.noise) standard normals\(shape.conditional ? " then a one-hot class" : "")",
-                             "output": "image \(shape.image[2])×\(shape.image[1]), \(shape.image[0]) channel(s), values −1…1 (tanh)"]
-        let gModel = ModelFile(task: "gan.train", layers: g.layers, inputShape: shape.generatorInput, labels: [], preprocessing: preprocessing
-                               .merging(["noise": "\(shape.noise)", "classes": GANShape.classesJSON(shape.classes)]) { a, _ in a })
+                             "output": "image \(shape.image[2])×\(shape.image[1]), \(shape.image[0]) channel(s), values −1…1 (tanh)",
+                             "noise": "\(shape.noise)", "classes": GANShape.classesJSON(shape.classes)]
+        let gModel = ModelFile(task: "gan.train", layers: g.layers, inputShape: shape.generatorInput, labels: [], preprocessing: preprocessing)
         let dModel = ModelFile(task: "gan.train.discriminator", layers: d.layers, inputShape: shape.discriminatorInput, labels: [])
         var files = [(o.string("model"), Safetensors.encode(g.stateDict(), metadata: gModel.metadata)),
                      (discriminatorPath, Safetensors.encode(d.stateDict(), metadata: dModel.metadata))]

@@ -162,6 +162,19 @@ final class GANTests: ScratchFolderTestCase {
         XCTAssertThrowsError(try runPipeline("stages:\n  - gan.sample: {model: nothing.safetensors, folder: s}\n", name: "s.conf", registry: registry)) { e in
             XCTAssertTrue("\(e)".contains("train one first with a gan.train pipeline"), "\(e)")
         }
+        // Metadata is validated like config input: a lying noise size or class list is refused by name.
+        let (tensors, meta) = try Safetensors.read(dir + "/out/g.safetensors")
+        for (field, value, expected) in [("noise", "99999", "lacks a noise size 1…4096"), ("classes", "[\"a\"", "is not a JSON list"),
+                                         ("classes", "[\"a\",\"a\"]", "names a class twice")] {
+            var p = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(meta["preprocessing"]!.utf8)) as? [String: String])
+            p[field] = value
+            var m = meta
+            m["preprocessing"] = String(decoding: try JSONSerialization.data(withJSONObject: p), as: UTF8.self)
+            try Safetensors.encode(tensors.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, metadata: m).write(to: URL(fileURLWithPath: dir + "/lying.safetensors"))
+            XCTAssertThrowsError(try runPipeline("stages:\n  - gan.sample: {model: lying.safetensors, folder: s}\n", name: "s.conf", registry: registry)) { e in
+                XCTAssertTrue("\(e)".contains(expected), "\(field)=\(value): \(e)")
+            }
+        }
         // A generator whose last layer does not make the images: a config error naming the layer list.
         XCTAssertThrowsError(try runPipeline("""
         stages:
