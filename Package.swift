@@ -59,7 +59,7 @@ let package = Package(
                     swiftSettings: fastSwift),
         .testTarget(name: "NNTests", dependencies: ["TestSupport", "Tensor", "NN"], path: "Tests/NNTests",
                     exclude: ["Fixtures"], swiftSettings: fastSwift),
-        .testTarget(name: "PipelineTests", dependencies: ["TestSupport", "Tensor", "NN", "Media", "Pipeline", "Vision", "Sequence"], path: "Tests/PipelineTests",
+        .testTarget(name: "PipelineTests", dependencies: ["TestSupport", "Tensor", "NN", "Media", "Pipeline", "Vision", "Sequence", "Generative"], path: "Tests/PipelineTests",
                     swiftSettings: fastSwift),
         .testTarget(name: "TrainingTests", dependencies: ["TestSupport", "Tensor", "NN", "Media", "Pipeline", "Training"], path: "Tests/TrainingTests",
                     swiftSettings: fastSwift),

@@ -5,12 +5,14 @@ import XCTest
 import NN
 import Vision
 import Sequence
+import Generative
 
 let registry: StageRegistry = {
     let r = StageRegistry()
     registerBuiltinStages(r)
     registerVisionStages(r)
     registerSequenceStages(r)
+    registerGenerativeStages(r)
     return r
 }()
 
