@@ -75,6 +75,7 @@ final class GANSample: Stage {
             for (i, img) in images.enumerated() {
                 let path = folder + "/" + (o.bool("interpolate") ? "step-" : "sample-") + String(repeating: "0", count: width - String(i + 1).count) + "\(i + 1).png"
                 try PNG.write(img, to: path)
+                ctx.countSuccess(path)
                 var item = Item(file: path, split: .predict)
                 item.image = img
                 try emit(item)
