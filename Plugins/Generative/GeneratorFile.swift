@@ -4,7 +4,6 @@ import Foundation
 import Tensor
 import Pipeline
 import Training
-import NN
 
 enum GeneratorFile {
     static func load(_ path: String, for stage: String) throws -> (net: Network, shape: GANShape) {

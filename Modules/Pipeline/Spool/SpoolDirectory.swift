@@ -100,13 +100,12 @@ struct InboxEntry {
     /// prefix) within the file system's 255 bytes is shortened, keeping its extension and a hash of the
     /// whole name so two long names stay apart.
     func spoolName(worker: String) -> String {
-        let bytes = raw.dropLast().map { UInt8(bitPattern: $0) }
-        var name = String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "\u{FFFD}", with: "_")
+        var name = self.name.replacingOccurrences(of: "\u{FFFD}", with: "_")
         let room = 255 - ".tmp.".utf8.count - worker.utf8.count - 1 - ".error.txt".utf8.count - 8
         if name.utf8.count > room {
             let ext = (name as NSString).pathExtension
             let keepExt = !ext.isEmpty && ext.utf8.count <= 16
-            let suffix = "~" + String(fnv1a(bytes), radix: 16) + (keepExt ? "." + ext : "")
+            let suffix = "~" + String(fnv1a(raw.dropLast().map { UInt8(bitPattern: $0) }), radix: 16) + (keepExt ? "." + ext : "")
             var stem = ""
             for c in name.unicodeScalars {
                 if stem.utf8.count + String(c).utf8.count + suffix.utf8.count > room { break }
@@ -117,6 +116,7 @@ struct InboxEntry {
         return name
     }
 
+    /// The name as text (invalid UTF-8 shown as U+FFFD).
     var name: String { String(decoding: raw.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self) }
 }
 
