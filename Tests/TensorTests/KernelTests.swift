@@ -36,6 +36,50 @@ final class KernelTests: XCTestCase {
         XCTAssertLessThan(maxDiff, 1e-3)
     }
 
+    /// The recurrent layers' products: rows by pointer (strided, out of order, starting from zero, from C or
+    /// from other rows), whole batches with a start row, and Aᵀ·B read in place — all against the reference,
+    /// on sizes that leave partial tiles and panels and k beyond one packed block.
+    func testRecurrentProductsMatchReference() {
+        for (m, n, k) in [(1, 5, 3), (9, 70, 64), (17, 33, 600), (3, 256, 13)] {
+            let a = Tensor.uniform([m * k], low: -1, high: 1, seed: 11), w = Tensor.uniform([k * n], low: -1, high: 1, seed: 12)
+            let start = Tensor.uniform([m * n], low: -1, high: 1, seed: 13), bias = Tensor.uniform([n], seed: 14)
+            let ref = Tensor.zeros([m * n])
+            sgemmReference(transA: false, transB: false, m: m, n: n, k: k, a: a.data, lda: k, b: w.data, ldb: n, beta: 0,
+                           c: ref.data, ldc: n)
+            func check(_ got: Tensor, _ expected: (Int, Int) -> Float, _ what: String) {
+                var worst: Float = 0
+                for i in 0..<m { for j in 0..<n { worst = max(worst, abs(got.data[i * n + j] - expected(i, j))) } }
+                XCTAssertLessThan(worst, 1e-4 * Float(k), "\(what) \(m)x\(n)x\(k)")
+            }
+            PackedB.with(transB: false, n: n, k: k, b: w.data, ldb: n) { pb in
+                // Rows in reverse order: row i of A goes to row m−1−i of C.
+                for mode in 0..<3 {
+                    let c = start.copy()
+                    withScratch(pb.rowScratchCount(m: m)) { scratch in RowPointers.with(count: m) { ptr in
+                        for i in 0..<m {
+                            ptr.a[i] = UnsafePointer(a.data + i * k); ptr.c[i] = c.data + (m - 1 - i) * n
+                            ptr.start[i] = UnsafePointer(bias.data)
+                        }
+                        pb.multiplyRows(m: m, a: ptr.a, c: ptr.c, start: [RowStart.zero, .accumulate, .from(ptr.start)][mode], scratch: scratch)
+                    } }
+                    check(c, { i, j in
+                        let r = m - 1 - i, base: Float = [0, start.data[i * n + j], bias.data[j]][mode]
+                        return base + ref.data[r * n + j]
+                    }, "multiplyRows mode \(mode)")
+                }
+                let all = Tensor.zeros([m * n])
+                pb.multiplyAll(m: m, a: a.data, lda: k, c: all.data, ldc: n, startRow: bias.data)
+                check(all, { i, j in bias.data[j] + ref.data[i * n + j] }, "multiplyAll")
+            }
+            // Aᵀ·B with A stored [k × m]: the transpose of a, laid out by rows of k.
+            let at = Tensor.zeros([k * m])
+            for i in 0..<m { for p in 0..<k { at.data[p * m + i] = a.data[i * k + p] } }
+            let outer = Tensor.uniform([m * n], seed: 15)
+            sumOfOuterProducts(m: m, n: n, k: k, a: at.data, lda: m, b: w.data, ldb: n, c: outer.data, ldc: n)
+            check(outer, { i, j in ref.data[i * n + j] }, "sumOfOuterProducts")
+        }
+    }
+
     func testExp8MatchesExpf() {
         var worst: Float = 0
         var x: Float = -87

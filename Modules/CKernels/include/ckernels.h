@@ -31,4 +31,26 @@ int dlp_serial_active(void);
 void dlp_adam_update(long n, float *w, const float *g, float *m, float *v, float b1, float b2, float l2,
                      float decay, float step_size, float inv_bc2_sqrt, float eps);
 
+/// Rows of C (+)= rows of A · one packed B panel (k×32, as PackedB lays it out), the rows addressed by
+/// pointer: row i reads a[i] + aoff (k floats) and writes c[i] + coff (nr ≤ 32 columns), i < mr ≤ 8.
+/// mode 0 stores the product, 1 adds it to C, 2 adds it to init[i] + coff and stores that in C.
+/// AVX-512 only: call it when dlp_cpu_prefers_avx512() is 1.
+void dlp_sgemm_rows_8x32(long k, const float *const *a, long aoff, const float *b, float *const *c, long coff,
+                         const float *const *init, long mr, long nr, int mode);
+
+/// C[0..mr, 0..nr] (+)= Σ_p a[p·lda + i] · b[p·ldb + j], i < mr ≤ 12, j < nr ≤ 32: the product Aᵀ·B of two
+/// matrices stored with k as their rows, read in place (no packing) — a weight gradient Σ_t dA_tᵀ·x_t.
+/// accumulate != 0 adds to C. AVX-512 only: call it when dlp_cpu_prefers_avx512() is 1.
+void dlp_sgemm_tn_12x32(long k, const float *a, long lda, const float *b, long ldb, float *c, long ldc, long mr, long nr,
+                        int accumulate);
+
+/// One sequence's LSTM cell at one step: g holds the pre-activations i, f, g, o (4h floats) and is
+/// overwritten with the activated gates; c' = f·c + i·g, h' = o·tanh(c').
+void dlp_lstm_cell_forward(float *g, const float *c, float *c_next, float *h_next, long h);
+
+/// The same cell backwards: from dh and dc (in: from the next step; out: to the previous one) and the
+/// kept gates, the pre-activation gradients da (4h floats).
+void dlp_lstm_cell_backward(const float *g, const float *c_prev, const float *c_cur, const float *dh, float *dc,
+                            float *da, long h);
+
 #endif

@@ -27,8 +27,11 @@ struct RecurrentShape {
     func inputProjection(_ x: Tensor, _ wIH: Tensor, bias: [Float]) -> Tensor {
         let w = width
         let pre = Tensor(uninitialized: [b, t, w])
-        sgemm(transA: false, transB: true, m: b * t, n: w, k: i, a: x.data, lda: i, b: wIH.data, ldb: i, beta: 0, c: pre.data, ldc: w)
-        bias.withUnsafeBufferPointer { bp in for r in 0..<(b * t) { addInPlace(pre.data + r * w, bp.baseAddress!, w) } }
+        bias.withUnsafeBufferPointer { bp in
+            PackedB.with(transB: true, n: w, k: i, b: wIH.data, ldb: i) { pw in
+                pw.multiplyAll(m: b * t, a: x.data, lda: i, c: pre.data, ldc: w, startRow: bp.baseAddress!)
+            }
+        }
         return pre
     }
 
@@ -61,27 +64,20 @@ struct RecurrentShape {
         var gx: Tensor?
         if x.requiresGrad {
             let t0 = Tensor(uninitialized: x.shape)
-            sgemm(transA: false, transB: false, m: b * t, n: i, k: w, a: dInput.data, lda: w, b: wIH.data, ldb: i, beta: 0, c: t0.data, ldc: i)
+            PackedB.with(transB: false, n: i, k: w, b: wIH.data, ldb: i) { pw in
+                pw.multiplyAll(m: b * t, a: dInput.data, lda: w, c: t0.data, ldc: i, startRow: nil)
+            }
             gx = t0
         }
-        // dW_ihᵀ = xᵀ·dA and dW_hhᵀ = h_{t−1}ᵀ·dA, then transposed: packing dA [B·T, G·H] as the right
-        // operand is a straight copy, where dAᵀ as the left one was a transposing gather of the largest
-        // matrix in the step (it took 15 % of a training step).
-        let wi = transposedProduct(x.data, columns: i, dInput, rows: b * t), wh = transposedProduct(hPrev.data, columns: h, dRecurrent, rows: b * t)
+        // dW_ih = dAᵀ·x and dW_hh = dAᵀ·h_{t−1}, every (sequence, step) at once.
+        let wi = Tensor(uninitialized: [w, i]), wh = Tensor(uninitialized: [w, h])
+        sumOfOuterProducts(m: w, n: i, k: b * t, a: dInput.data, lda: w, b: x.data, ldb: i, c: wi.data, ldc: i)
+        sumOfOuterProducts(m: w, n: h, k: b * t, a: dRecurrent.data, lda: w, b: hPrev.data, ldb: h, c: wh.data, ldc: h)
         let bi = Tensor.zeros([w]), bh = Tensor.zeros([w])
         for r in 0..<(b * t) { addInPlace(bi.data, dInput.data + r * w, w) }
         if dRecurrent === dInput { bh.data.update(from: bi.data, count: w) }
         else { for r in 0..<(b * t) { addInPlace(bh.data, dRecurrent.data + r * w, w) } }
         return [gx, wi, wh, bi, bh]
-    }
-
-    /// (aᵀ·d)ᵀ = dᵀ·a for a [rows, columns] and d [rows, G·H]: [G·H, columns].
-    func transposedProduct(_ a: UnsafeMutablePointer<Float>, columns: Int, _ d: Tensor, rows: Int) -> Tensor {
-        let w = width
-        let t = Tensor(uninitialized: [columns, w]), out = Tensor(uninitialized: [w, columns])
-        sgemm(transA: true, transB: false, m: columns, n: w, k: rows, a: a, lda: columns, b: d.data, ldb: w, beta: 0, c: t.data, ldc: w)
-        for c in 0..<columns { for j in 0..<w { out.data[j * columns + c] = t.data[c * w + j] } }
-        return out
     }
 
     /// Adds the gradient arriving for sequence r's state at step s (gOut is [B, T, H]; a [B, H] gOut
