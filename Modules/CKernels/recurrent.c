@@ -3,6 +3,7 @@
 // rows of one step are strided, and BPTT skips finished sequences), and the LSTM cell's fused passes.
 #include "ckernels.h"
 #include <math.h>
+#include <stdlib.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
 
@@ -85,6 +86,77 @@ static inline __m256 tanh_ps(__m256 x) {
     return _mm256_sub_ps(s, one);
 }
 #define VEC_UNITS 8
+
+// The same on 16 lanes for AVX-512 CPUs: 2^n by scalef, 1/x by rcp14 and one Newton step (≈ 2^-28 relative,
+// below float rounding) — a division is as slow on 16 lanes as on 8.
+__attribute__((target("avx512f"))) static inline __m512 exp16(__m512 x) {
+    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.3f)), _mm512_set1_ps(88.3f));
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 p = _mm512_set1_ps(1.98756915e-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.39819995e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.33345190e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.16657960e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.66666655e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.00000010e-1f));
+    p = _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), _mm512_set1_ps(1.0f));
+    return _mm512_scalef_ps(p, n);
+}
+__attribute__((target("avx512f"))) static inline __m512 reciprocal16(__m512 d) {
+    __m512 y = _mm512_rcp14_ps(d);
+    return _mm512_mul_ps(y, _mm512_fnmadd_ps(d, y, _mm512_set1_ps(2.0f)));
+}
+__attribute__((target("avx512f"))) static inline __m512 sigmoid16(__m512 x) {
+    return reciprocal16(_mm512_add_ps(_mm512_set1_ps(1.0f), exp16(_mm512_sub_ps(_mm512_setzero_ps(), x))));
+}
+__attribute__((target("avx512f"))) static inline __m512 tanh16(__m512 x) {
+    __m512 s = reciprocal16(_mm512_add_ps(_mm512_set1_ps(1.0f), exp16(_mm512_mul_ps(_mm512_set1_ps(-2.0f), x))));
+    return _mm512_fmsub_ps(_mm512_set1_ps(2.0f), s, _mm512_set1_ps(1.0f));
+}
+
+__attribute__((target("avx512f")))
+static long lstm_cell_forward16(float *g, const float *c, float *c_next, float *h_next, long h) {
+    long j = 0;
+    for (; j + 16 <= h; j += 16) {
+        __m512 ig = sigmoid16(_mm512_loadu_ps(g + j)), fg = sigmoid16(_mm512_loadu_ps(g + h + j));
+        __m512 gg = tanh16(_mm512_loadu_ps(g + 2 * h + j)), og = sigmoid16(_mm512_loadu_ps(g + 3 * h + j));
+        _mm512_storeu_ps(g + j, ig); _mm512_storeu_ps(g + h + j, fg);
+        _mm512_storeu_ps(g + 2 * h + j, gg); _mm512_storeu_ps(g + 3 * h + j, og);
+        __m512 cn = _mm512_fmadd_ps(fg, _mm512_loadu_ps(c + j), _mm512_mul_ps(ig, gg));
+        _mm512_storeu_ps(c_next + j, cn);
+        _mm512_storeu_ps(h_next + j, _mm512_mul_ps(og, tanh16(cn)));
+    }
+    return j;
+}
+
+__attribute__((target("avx512f")))
+static long lstm_cell_backward16(const float *g, const float *c_prev, const float *c_cur, const float *dh, float *dc,
+                                 float *da, long h) {
+    const __m512 one = _mm512_set1_ps(1.0f);
+    long j = 0;
+    for (; j + 16 <= h; j += 16) {
+        __m512 ig = _mm512_loadu_ps(g + j), fg = _mm512_loadu_ps(g + h + j);
+        __m512 gg = _mm512_loadu_ps(g + 2 * h + j), og = _mm512_loadu_ps(g + 3 * h + j);
+        __m512 tc = tanh16(_mm512_loadu_ps(c_cur + j)), dhj = _mm512_loadu_ps(dh + j);
+        __m512 dcj = _mm512_fmadd_ps(_mm512_mul_ps(dhj, og), _mm512_fnmadd_ps(tc, tc, one), _mm512_loadu_ps(dc + j));
+        _mm512_storeu_ps(da + j, _mm512_mul_ps(_mm512_mul_ps(dcj, gg), _mm512_mul_ps(ig, _mm512_sub_ps(one, ig))));
+        _mm512_storeu_ps(da + h + j, _mm512_mul_ps(_mm512_mul_ps(dcj, _mm512_loadu_ps(c_prev + j)),
+                                                   _mm512_mul_ps(fg, _mm512_sub_ps(one, fg))));
+        _mm512_storeu_ps(da + 2 * h + j, _mm512_mul_ps(_mm512_mul_ps(dcj, ig), _mm512_fnmadd_ps(gg, gg, one)));
+        _mm512_storeu_ps(da + 3 * h + j, _mm512_mul_ps(_mm512_mul_ps(dhj, tc), _mm512_mul_ps(og, _mm512_sub_ps(one, og))));
+        _mm512_storeu_ps(dc + j, _mm512_mul_ps(dcj, fg));
+    }
+    return j;
+}
+
+// Whether to take the 16-lane paths, as GemmBlocking.useWide decides: the CPU (and DLPIPE_NO_AVX512)
+// checked once (a benign race: every thread computes the same).
+static int wide_cells(void) {
+    static int wide = -1;
+    if (wide < 0) wide = getenv("DLPIPE_NO_AVX512") == 0 && dlp_cpu_prefers_avx512();
+    return wide;
+}
 #else
 void dlp_sgemm_rows_8x32(long k, const float *const *a, long aoff, const float *b, float *const *c, long coff,
                          const float *const *init, long mr, long nr, int mode) {
@@ -102,6 +174,7 @@ static inline float sigmoidf1(float x) { return 1.0f / (1.0f + expf(-x)); }
 void dlp_lstm_cell_forward(float *g, const float *c, float *c_next, float *h_next, long h) {
     long j = 0;
 #if VEC_UNITS
+    if (wide_cells()) j = lstm_cell_forward16(g, c, c_next, h_next, h);
     for (; j + 8 <= h; j += 8) {
         __m256 ig = sigmoid_ps(_mm256_loadu_ps(g + j)), fg = sigmoid_ps(_mm256_loadu_ps(g + h + j));
         __m256 gg = tanh_ps(_mm256_loadu_ps(g + 2 * h + j)), og = sigmoid_ps(_mm256_loadu_ps(g + 3 * h + j));
@@ -125,6 +198,7 @@ void dlp_lstm_cell_backward(const float *g, const float *c_prev, const float *c_
                             float *da, long h) {
     long j = 0;
 #if VEC_UNITS
+    if (wide_cells()) j = lstm_cell_backward16(g, c_prev, c_cur, dh, dc, da, h);
     const __m256 one = _mm256_set1_ps(1.0f);
     for (; j + 8 <= h; j += 8) {
         __m256 ig = _mm256_loadu_ps(g + j), fg = _mm256_loadu_ps(g + h + j);

@@ -4,14 +4,19 @@
 // whole matrices, then a transpose of the result) only moved memory — it took as long as the FMAs.
 import CKernels
 
-/// C[m×n] = Aᵀ·B for A [k×m] (row stride lda) and B [k×n] (row stride ldb); C row stride ldc.
+/// C[m×n] = Aᵀ·B for A [k×m] (row stride lda) and B [k×n] (row stride ldb); C row stride ldc. With
+/// `columnSums` ([m]), also the sums of A's columns over k — the bias gradient that goes with the weights',
+/// summed by the same cores while A is at hand.
 ///
 ///     sumOfOuterProducts(m: 4 * h, n: h, k: b * t, a: dA, lda: 4 * h, b: hPrev, ldb: h, c: dW, ldc: h)
 public func sumOfOuterProducts(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                               c: UnsafeMutablePointer<Float>, ldc: Int) {
+                               c: UnsafeMutablePointer<Float>, ldc: Int, columnSums: UnsafeMutablePointer<Float>? = nil) {
     if m == 0 || n == 0 { return }
+    let S = columnSums.map(SendablePointer.init)
     guard GemmBlocking.useWide, k > 0 else {
-        return sgemm(transA: true, transB: false, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: 0, c: c, ldc: ldc)
+        sgemm(transA: true, transB: false, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: 0, c: c, ldc: ldc)
+        if let S { sumRows(a, lda, k, 0..<m, into: S.p) }
+        return
     }
     // k in blocks of 128: one 32-column panel of B's block (16 KB) stays in L1 while every row tile uses it.
     let kb = 128
@@ -35,5 +40,13 @@ public func sumOfOuterProducts(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, 
             }
             p0 += kb
         }
+        if let S { sumRows(A.p, lda, k, rows, into: S.p) }
     }
+}
+
+/// sums[j] = Σ_p a[p·lda + j] for j in `columns`.
+func sumRows(_ a: UnsafePointer<Float>, _ lda: Int, _ k: Int, _ columns: Range<Int>, into sums: UnsafeMutablePointer<Float>) {
+    let s = sums + columns.lowerBound
+    s.update(repeating: 0, count: columns.count)
+    for p in 0..<k { addInPlace(s, a + p * lda + columns.lowerBound, columns.count) }
 }

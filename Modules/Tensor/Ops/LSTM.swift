@@ -24,7 +24,9 @@ extension Tensor {
 
         // Gates after their nonlinearity, per step: [T, B, 4H]; states c_t and h_t: [T + 1, B, H] (row 0 is zero).
         let gates = Tensor(uninitialized: [t, b, h4])
-        let cs = Tensor.zeros([t + 1, b, h]), hs = Tensor.zeros([t + 1, b, h])
+        // Every later row is written by its step (a finished sequence's state is copied on).
+        let cs = Tensor(uninitialized: [t + 1, b, h]), hs = Tensor(uninitialized: [t + 1, b, h])
+        cs.data.update(repeating: 0, count: b * h); hs.data.update(repeating: 0, count: b * h)
         state?.start(hs, cs)
         let pre = shape.inputProjection(x, wIH, bias: (0..<h4).map { bIH.data[$0] + bHH.data[$0] })
 

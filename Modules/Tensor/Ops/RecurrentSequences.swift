@@ -39,8 +39,11 @@ struct RecurrentShape {
     /// length, or each sequence's last state [B, H] (kept unchanged past its length).
     func output(_ hs: Tensor, sequence: Bool) -> Tensor {
         if sequence {
-            let out = Tensor.zeros([b, t, h])
-            for r in 0..<b { for s in 0..<lengths[r] { (out.data + (r * t + s) * h).update(from: hs.data + ((s + 1) * b + r) * h, count: h) } }
+            let out = Tensor(uninitialized: [b, t, h])
+            for r in 0..<b {
+                for s in 0..<lengths[r] { (out.data + (r * t + s) * h).update(from: hs.data + ((s + 1) * b + r) * h, count: h) }
+                (out.data + (r * t + lengths[r]) * h).update(repeating: 0, count: (t - lengths[r]) * h)
+            }
             return out
         }
         let out = Tensor(uninitialized: [b, h])
@@ -69,14 +72,15 @@ struct RecurrentShape {
             }
             gx = t0
         }
-        // dW_ih = dAᵀ·x and dW_hh = dAᵀ·h_{t−1}, every (sequence, step) at once.
+        // dW_ih = dAᵀ·x and dW_hh = dAᵀ·h_{t−1}, every (sequence, step) at once; the bias gradients are
+        // the same products' column sums of dA.
         let wi = Tensor(uninitialized: [w, i]), wh = Tensor(uninitialized: [w, h])
-        sumOfOuterProducts(m: w, n: i, k: b * t, a: dInput.data, lda: w, b: x.data, ldb: i, c: wi.data, ldc: i)
-        sumOfOuterProducts(m: w, n: h, k: b * t, a: dRecurrent.data, lda: w, b: hPrev.data, ldb: h, c: wh.data, ldc: h)
-        let bi = Tensor.zeros([w]), bh = Tensor.zeros([w])
-        for r in 0..<(b * t) { addInPlace(bi.data, dInput.data + r * w, w) }
-        if dRecurrent === dInput { bh.data.update(from: bi.data, count: w) }
-        else { for r in 0..<(b * t) { addInPlace(bh.data, dRecurrent.data + r * w, w) } }
+        let bi = Tensor(uninitialized: [w]), bh = Tensor(uninitialized: [w])
+        let shared = dRecurrent === dInput
+        sumOfOuterProducts(m: w, n: i, k: b * t, a: dInput.data, lda: w, b: x.data, ldb: i, c: wi.data, ldc: i, columnSums: bi.data)
+        sumOfOuterProducts(m: w, n: h, k: b * t, a: dRecurrent.data, lda: w, b: hPrev.data, ldb: h, c: wh.data, ldc: h,
+                           columnSums: shared ? nil : bh.data)
+        if shared { bh.data.update(from: bi.data, count: w) }
         return [gx, wi, wh, bi, bh]
     }
 
