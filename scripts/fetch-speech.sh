@@ -12,7 +12,7 @@ out=data/speech
 [ -f "$out/.done" ] && { echo "speech: already in $out"; exit 0; }
 held_out=${FSDD_TEST_SPEAKERS:-theo}
 need=()
-for p in espeak-ng flite festival festvox-kallpc16k sox; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
+for p in espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k sox; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
@@ -38,8 +38,8 @@ done
 words=(zero one two three four five six seven eight nine)
 jobs="$tmp/jobs"; : > "$jobs"
 # Training voices: five espeak-ng accents × 48 voice variants (one clip each, speed and pitch drawn per
-# clip), three flite voices and festival's kal. Test voices: two other accents with four variants that no
-# training clip uses, and flite's slt. More distinct voices helped most: without the synthetic ones,
+# clip), four flite voices at three speeds and up to three pitches, festival's kal and ked. Test voices: two
+# other accents with four variants that no training clip uses, and flite's slt. More distinct voices helped most: without the synthetic ones,
 # validation on a held-out FSDD speaker fell from ~0.80 to ~0.62.
 train_variants=(m1 m3 m4 m6 m7 m8 f1 f2 f4 klatt klatt2 klatt3 klatt4 Andy Annie Alicia Andrea Denis Diogo Gene Hugo
                 Jacky Lee Marco Mario Michael Mike adam anika antonio aunty belinda benjamin boris caleb david ed edward
@@ -54,7 +54,20 @@ for d in 0 1 2 3 4 5 6 7 8 9; do
     done
   done
   for v in kal awb rms; do echo "train $d flite-$v 1 flite -voice $v -t $w" >> "$jobs"; done
-  echo "train $d festival-kal 1 festival $w" >> "$jobs"
+  # flite's voices again, slower and faster and (where the voice takes it) at a higher pitch: the only
+  # female test voice is a flite one, and all of flite's training voices are male.
+  for v in kal kal16 awb rms; do
+    for stretch in 0.8 1.0 1.3; do
+      for f0 in base 180 230; do
+        [ "$v $stretch $f0" = "kal 1.0 base" ] || [ "$v $stretch $f0" = "awb 1.0 base" ] || [ "$v $stretch $f0" = "rms 1.0 base" ] && continue
+        [ "$v" = rms ] && [ "$f0" != base ] && continue    # rms ignores int_f0_target_mean
+        pitch=(); [ "$f0" = base ] || pitch=(--setf "int_f0_target_mean=$f0")
+        echo "train $d flite-$v s$stretch-f$f0 flite -voice $v --setf duration_stretch=$stretch ${pitch[*]} -t $w" >> "$jobs"
+      done
+    done
+  done
+  echo "train $d festival-kal 1 festival kal $w" >> "$jobs"
+  echo "train $d festival-ked 1 festival ked $w" >> "$jobs"
   for v in en-gb-x-rp en-gb-x-gbcwmd; do
     for var in m2 m5 f3 f5; do
       for s in 135 170; do echo "test $d espeak-$v-$var $s espeak -v $v+$var -s $s -p 50 $w" >> "$jobs"; done
@@ -71,7 +84,7 @@ make_clip() {
   case $engine in
     espeak) espeak-ng "${@:1:$#-1}" -w "$raw" "${@: -1}" ;;
     flite) flite "$@" -o "$raw" ;;
-    festival) echo "${@: -1}" | text2wave -eval '(voice_kal_diphone)' -o "$raw" ;;
+    festival) echo "$2" | text2wave -eval "(voice_$1_diphone)" -o "$raw" ;;
   esac
   sox -V1 "$raw" -r 16000 -c 1 -b 16 "$dir/${d}_${speaker}_${take}.wav" gain -n -3
   rm -f "$raw"
