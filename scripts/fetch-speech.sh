@@ -15,7 +15,8 @@ need=()
 for p in espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k sox; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 rm -rf "$out"; tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
