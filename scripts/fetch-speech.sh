@@ -40,8 +40,8 @@ words=(zero one two three four five six seven eight nine)
 jobs="$tmp/jobs"; : > "$jobs"
 # Training voices: five espeak-ng accents × 48 voice variants (one clip each, speed and pitch drawn per
 # clip), four flite voices at three speeds and up to three pitches, festival's kal and ked. Test voices: two
-# other accents with four variants that no training clip uses, and flite's slt. More distinct voices helped most: without the synthetic ones,
-# validation on a held-out FSDD speaker fell from ~0.80 to ~0.62.
+# other accents with four variants that no training clip uses, and flite's slt. More distinct voices helped
+# most: without the synthetic ones, validation on a held-out FSDD speaker fell from ~0.80 to ~0.62.
 train_variants=(m1 m3 m4 m6 m7 m8 f1 f2 f4 klatt klatt2 klatt3 klatt4 Andy Annie Alicia Andrea Denis Diogo Gene Hugo
                 Jacky Lee Marco Mario Michael Mike adam anika antonio aunty belinda benjamin boris caleb david ed edward
                 grandma grandpa gustave iven john linda max michel norbert steph)
@@ -60,7 +60,7 @@ for d in 0 1 2 3 4 5 6 7 8 9; do
   for v in kal kal16 awb rms; do
     for stretch in 0.8 1.0 1.3; do
       for f0 in base 180 230; do
-        [ "$v $stretch $f0" = "kal 1.0 base" ] || [ "$v $stretch $f0" = "awb 1.0 base" ] || [ "$v $stretch $f0" = "rms 1.0 base" ] && continue
+        case "$v $stretch $f0" in "kal 1.0 base" | "awb 1.0 base" | "rms 1.0 base") continue ;; esac   # take 1 above
         [ "$v" = rms ] && [ "$f0" != base ] && continue    # rms ignores int_f0_target_mean
         pitch=(); [ "$f0" = base ] || pitch=(--setf "int_f0_target_mean=$f0")
         echo "train $d flite-$v s$stretch-f$f0 flite -voice $v --setf duration_stretch=$stretch ${pitch[*]} -t $w" >> "$jobs"

@@ -22,9 +22,8 @@ public func sumOfOuterProducts(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, 
     let kb = 128
     let A = SendablePointer(UnsafeMutablePointer(mutating: a)), B = SendablePointer(UnsafeMutablePointer(mutating: b))
     let C = SendablePointer(c)
-    let threads = 2 * m * n * k < GemmBlocking.minThreadedFlops ? 1 : Parallel.threads
-    let parts = max(1, min(threads, (m + 11) / 12))
-    Parallel.forRanges(m, minChunk: (m + parts - 1) / parts, align: 12) { rows in
+    let serial = 2 * m * n * k < GemmBlocking.minThreadedFlops
+    Parallel.forRanges(m, minChunk: serial ? m : 12, align: 12) { rows in
         var p0 = 0
         while p0 < k {
             let kc = min(kb, k - p0)
