@@ -186,12 +186,7 @@ def compare_gan(a, g, meta):
         t, _ = read_safetensors(f"{tmp}/t.safetensors")
     with torch.no_grad():
         images = g(t["input"])
-        planes = t["input"].shape[1] - int(json.loads(meta["preprocessing"])["noise"])
-        x = t["output"]
-        if planes:   # conditional: the class one-hot as constant planes after the image channels
-            onehot = t["input"][:, -planes:]
-            x = torch.cat([x, onehot[:, :, None, None].expand(-1, -1, x.shape[2], x.shape[3])], 1)
-        logits = d(x)
+        logits = d(t["output"])   # conditional: the real/fake output, then one per class
     gdiff = float((images - t["output"]).abs().max())
     print(f"torch {torch.__version__}: generator load_state_dict(strict=True) ok; {a.count} samples; max |image diff| = {gdiff:.2e}")
     compare(t["discriminator_logits"].numpy(), logits.numpy(), f"discriminator on the same {a.count} samples") if gdiff <= 1e-4 else sys.exit(1)

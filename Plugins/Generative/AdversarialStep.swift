@@ -1,6 +1,7 @@
 // One step of GAN training, as in the DCGAN tutorial: the discriminator learns from a real batch and a
 // generated one (BCE with logits), then the generator learns through the updated discriminator to
-// make it answer "real". During the generator's backward pass the discriminator's weights are frozen,
+// make it answer "real" (conditional: also to have its samples named as the class asked for, see
+// DiscriminatorHead.swift). During the generator's backward pass the discriminator's weights are frozen,
 // so their gradients, which nobody uses, are never computed.
 import Foundation
 import Tensor
@@ -11,6 +12,7 @@ struct AdversarialStep {
     let shape: GANShape
     let generator: Network, discriminator: Network
     let generatorGroup: ParameterGroup, discriminatorGroup: ParameterGroup
+    let head: DiscriminatorHead
     /// Target for real images in the discriminator's loss: 1, or less with one-sided label smoothing.
     let realTarget: Float
 
@@ -29,10 +31,10 @@ struct AdversarialStep {
         let fake = generator(shape.generatorInput(count: n, classes: fakeLabels, random: &random))
 
         discriminatorGroup.zeroGrad()
-        let onReal = discriminator(shape.discriminatorInput(real, labels: labels))
-        let onFake = discriminator(shape.discriminatorInput(fake.detached(), labels: fakeLabels))
-        let lossD = Loss.bceWithLogits(onReal, Tensor.full(onReal.shape, realTarget))
-            + Loss.bceWithLogits(onFake, Tensor.zeros(onFake.shape))
+        // The discriminator learns to name real images only: naming a poor sample's class teaches nothing.
+        let onReal = discriminator(real), onFake = discriminator(fake.detached())
+        let lossD = head.loss(onReal, labels: labels, target: realTarget, naming: true)
+            + head.loss(onFake, labels: fakeLabels, target: 0, naming: false)
         lossD.backward()
         discriminatorGroup.step()
 
@@ -40,12 +42,12 @@ struct AdversarialStep {
         let weights = discriminator.parameters
         for p in weights { p.requiresGrad = false }
         defer { for p in weights { p.requiresGrad = true } }
-        let judged = discriminator(shape.discriminatorInput(fake, labels: fakeLabels))
-        let lossG = Loss.bceWithLogits(judged, Tensor.full(judged.shape, 1))
+        let lossG = head.loss(discriminator(fake), labels: fakeLabels, target: 1, naming: true)
         lossG.backward()
         generatorGroup.step()
 
-        return Losses(discriminator: lossD.item, generator: lossG.item, realScore: meanProbability(onReal), fakeScore: meanProbability(onFake))
+        return Losses(discriminator: lossD.item, generator: lossG.item, realScore: meanProbability(head.logits(onReal, labels: labels)),
+                      fakeScore: meanProbability(head.logits(onFake, labels: fakeLabels)))
     }
 
     func meanProbability(_ logits: Tensor) -> Float {

@@ -1,7 +1,7 @@
 // The DCGAN of the TensorFlow tutorial as two layer lists (the defaults of gan.train's `generator` and
 // `discriminator` options). Images are 1×28×28 in −1…1 (tanh); noise is `noise` standard normals. A
-// class-conditional model also feeds each network its class: one-hot after the noise for the generator,
-// one-hot planes after the image channels for the discriminator.
+// class-conditional model feeds the generator its class as a one-hot after the noise; the discriminator's
+// last dense layer gets one more output per class (DiscriminatorHead.swift).
 import Foundation
 import Tensor
 import NN
@@ -39,16 +39,21 @@ struct GANShape: Equatable {
 
     var conditional: Bool { !classes.isEmpty }
     var generatorInput: [Int] { [noise + classes.count] }
-    var discriminatorInput: [Int] { [image[0] + classes.count, image[1], image[2]] }
+    var discriminatorInput: [Int] { image }
 
-    /// Checks that the layer lists fit: the generator makes exactly an image, the discriminator one logit.
+    /// Checks that the layer lists fit: the generator makes exactly an image, the discriminator one logit
+    /// (conditional: its last layer, dense: 1, is widened to one output more per class).
     func build(generator: [LayerSpec], discriminator: [LayerSpec], seed: UInt64) throws -> (g: Network, d: Network) {
         let g = try Network(layers: generator, inputShape: generatorInput, seed: seed)
         guard g.outputShape == image else {
             throw NetworkError("the generator makes \(g.outputShape.map(String.init).joined(separator: "×")) but the images are \(image.map(String.init).joined(separator: "×")); its last layer must produce the image")
         }
-        let d = try Network(layers: discriminator, inputShape: discriminatorInput, seed: seed &+ 1)
-        guard d.outputShape == [1] else {
+        var layers = discriminator
+        if conditional, case .dense(1, let activation, let bias)? = layers.last {
+            layers[layers.count - 1] = .dense(units: 1 + classes.count, activation: activation, bias: bias)
+        }
+        let d = try Network(layers: layers, inputShape: discriminatorInput, seed: seed &+ 1)
+        guard d.outputShape == [1 + classes.count] else {
             throw NetworkError("the discriminator ends in \(d.outputShape) values; it must end in one logit (dense: 1)")
         }
         return (g, d)
@@ -63,22 +68,5 @@ struct GANShape: Equatable {
             if let labels { v[i * width + noise + labels[i]] = 1 }
         }
         return Tensor(v, shape: [count, width])
-    }
-
-    /// One-hot planes [N, classes, H, W] for the discriminator's extra input channels.
-    func classPlanes(_ labels: [Int]) -> Tensor {
-        let plane = image[1] * image[2], k = classes.count
-        var v = [Float](repeating: 0, count: labels.count * k * plane)
-        for (i, c) in labels.enumerated() {
-            let base = (i * k + c) * plane
-            for p in 0..<plane { v[base + p] = 1 }
-        }
-        return Tensor(v, shape: [labels.count, k, image[1], image[2]])
-    }
-
-    /// The discriminator's input: images, with their class planes when conditional.
-    func discriminatorInput(_ images: Tensor, labels: [Int]?) -> Tensor {
-        guard let labels, conditional else { return images }
-        return Tensor.concat([images, classPlanes(labels)], axis: 1)
     }
 }

@@ -15,7 +15,7 @@ public enum GANBenchmark {
         let step = AdversarialStep(shape: shape, generator: g, discriminator: d,
                                    generatorGroup: ParameterGroup("generator", parameters: g.parameters, settings: settings),
                                    discriminatorGroup: ParameterGroup("discriminator", parameters: d.parameters, settings: settings),
-                                   realTarget: 1)
+                                   head: .unconditional, realTarget: 1)
         g.train(); d.train()
         return { real, random in _ = step.run(real: real, labels: nil, random: &random) }
     }

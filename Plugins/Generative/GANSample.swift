@@ -96,8 +96,7 @@ final class GANSample: Stage {
             guard model.task == "gan.train.discriminator", model.inputShape == shape.discriminatorInput else {
                 throw StageError("gan.sample", "\(dPath): not the discriminator of this generator (a \(model.task) model taking \(model.inputShape))")
             }
-            let labels: [Int]? = shape.conditional ? (0..<input.shape[0]).map { i in (0..<shape.classes.count).first { input.data[i * input.shape[1] + shape.noise + $0] == 1 } ?? 0 } : nil
-            tensors.append(("discriminator_logits", Autograd.noGrad { Inference.run(d, shape.discriminatorInput(output, labels: labels)) }))
+            tensors.append(("discriminator_logits", Autograd.noGrad { Inference.run(d, output) }))
         }
         do { try makeParentFolder(path); try writeFileAtomically(Safetensors.encode(tensors, metadata: [:]), to: path) }
         catch { throw writeFailure("gan.sample", path, error) }

@@ -50,6 +50,7 @@ final class GANTrain: Stage {
                        doc: "discriminator layers from the image to one logit (default: the DCGAN tutorial's)"),
             OptionSpec("noise", .int(1...4096), default: .int(100), doc: "noise values per sample (the generator's input)"),
             OptionSpec("conditional", .bool, default: .bool(false), doc: "both networks also see the class (the image's sub-folder name), so gan.sample can ask for one"),
+            OptionSpec("class_loss", .float(0...10), default: .float(1), doc: "conditional: weight of the class cross-entropy — the discriminator learns to name real images' classes, the generator to have its samples named as asked (0: the class only through the discriminator's projection)"),
             OptionSpec("label_smoothing", .float(0...0.5), default: .float(0), doc: "one-sided: the discriminator's target for real images is 1 − this"),
         ] + LoopSettings.options(defaults: { var l = LoopSettings(); l.epochs = 30; l.batchSize = 64; return l }())
           + OptimizerSettings.options(prefix: "generator_", defaults: optimizerDefaults)
@@ -98,6 +99,7 @@ final class GANTrain: Stage {
                                     report: newReport(g, d), ctx: ctx)
         try training.resumeIfAsked()
         let step = AdversarialStep(shape: shape, generator: g, discriminator: d, generatorGroup: gGroup, discriminatorGroup: dGroup,
+                                   head: DiscriminatorHead(classes: shape.classes.count, classWeight: Float(o.float("class_loss"))),
                                    realTarget: Float(1 - o.float("label_smoothing")))
         let real = try ImagePacker.pack(data.images, shape: data.shape) * 2 - 1
         let labels = data.labels.map { data.index[$0]! }
@@ -153,7 +155,7 @@ final class GANTrain: Stage {
     /// What a checkpoint must match: both networks, the images, and the settings that steer training.
     func fingerprint(_ g: Network, _ d: Network, _ data: TrainingImages) -> TrainingFingerprint {
         let settings = ["\(generatorSettings)", "\(discriminatorSettings)", "batch \(loop.batchSize)", "seed \(loop.seed)",
-                        "noise \(o.int("noise"))", "conditional \(o.bool("conditional"))", "smoothing \(o.float("label_smoothing"))"]
+                        "noise \(o.int("noise"))", "conditional \(o.bool("conditional"))", "class loss \(o.float("class_loss"))", "smoothing \(o.float("label_smoothing"))"]
         return TrainingFingerprint(network: LayerSpec.json(g.layers) + LayerSpec.json(d.layers) + "\(data.shape)",
                                    data: data.identity, settings: settings.joined(separator: "\n"))
     }
@@ -162,7 +164,7 @@ final class GANTrain: Stage {
         var r = TrainingReport(title: "dlpipe gan.train — \(URL(fileURLWithPath: o.string("model")).lastPathComponent)")
         r.networks = [("generator", g.summary), ("discriminator", d.summary)]
         r.settings = [("batch size", "\(loop.batchSize)"), ("seed", "\(loop.seed)"), ("noise", "\(o.int("noise"))"),
-                      ("conditional", "\(o.bool("conditional"))"), ("label smoothing", "\(o.float("label_smoothing"))")]
+                      ("conditional", "\(o.bool("conditional"))"), ("class loss", "\(o.float("class_loss"))"), ("label smoothing", "\(o.float("label_smoothing"))")]
             + generatorSettings.summary.map { ("generator \($0.0)", $0.1) } + discriminatorSettings.summary.map { ("discriminator \($0.0)", $0.1) }
             + [("threads", "\(Parallel.threads)")]
         return r

@@ -24,7 +24,29 @@ final class GANTests: ScratchFolderTestCase {
     /// Real "images" are 1×4×4 with a bright left half and a dark right half (plus a little noise). After
     /// training, the generator's samples are much closer to that than at the start.
     func testTinyGANMovesTowardAToyDistribution() throws {
-        let shape = GANShape(noise: 8, image: [1, 4, 4], classes: [])
+        let (before, after) = try trainToyGAN(classes: [])
+        print("toy GAN: mean |sample − target| per pixel \(before[0][0]) → \(after[0][0])")
+        XCTAssertGreaterThan(before[0][0], 0.4)
+        XCTAssertLessThan(after[0][0], 0.2)
+        XCTAssertLessThan(after[0][0], before[0][0] / 3)
+    }
+
+    /// Two classes with mirrored toy images (class b: bright right half). Through the discriminator's
+    /// projection and class outputs the generator learns to draw the class it is asked for: each class's
+    /// samples end near their own image and far from the other's.
+    func testConditionalToyGANDrawsTheClassAskedFor() throws {
+        let (_, after) = try trainToyGAN(classes: ["a", "b"])
+        print("conditional toy GAN: mean |sample − target| per pixel, asked × target: \(after)")
+        for c in 0..<2 {
+            XCTAssertLessThan(after[c][c], 0.25, "class \(c) samples near their own image")
+            XCTAssertGreaterThan(after[c][1 - c], 1.2, "class \(c) samples far from the other class's image")
+        }
+    }
+
+    /// Trains a tiny GAN on toy images (one per class; one image when unconditional). Returns, before and
+    /// after training, the mean |sample − target| per pixel for [asked class][target class].
+    func trainToyGAN(classes: [String]) throws -> (before: [[Float]], after: [[Float]]) {
+        let shape = GANShape(noise: 8, image: [1, 4, 4], classes: classes)
         let (g, d) = try shape.build(generator: [.dense(units: 32, activation: ActivationSpec(.leakyReLU, slope: 0.2), bias: true),
                                                  .dense(units: 16, activation: ActivationSpec(.tanh), bias: true), .reshape([1, 4, 4])],
                                      discriminator: [.flatten, .dense(units: 32, activation: ActivationSpec(.leakyReLU, slope: 0.2), bias: true),
@@ -33,30 +55,32 @@ final class GANTests: ScratchFolderTestCase {
         settings.learningRate = 2e-3; settings.beta1 = 0.5
         let step = AdversarialStep(shape: shape, generator: g, discriminator: d,
                                    generatorGroup: ParameterGroup("g", parameters: g.parameters, settings: settings),
-                                   discriminatorGroup: ParameterGroup("d", parameters: d.parameters, settings: settings), realTarget: 1)
+                                   discriminatorGroup: ParameterGroup("d", parameters: d.parameters, settings: settings),
+                                   head: DiscriminatorHead(classes: classes.count, classWeight: 1), realTarget: 1)
         var random = SeededRandom(seed: 9)
-        let target: [Float] = (0..<16).map { $0 % 4 < 2 ? 0.8 : -0.8 }
-        func distance() -> Float {
+        let kinds = max(classes.count, 1)
+        let targets: [[Float]] = (0..<kinds).map { c in (0..<16).map { ($0 % 4 < 2) == (c == 0) ? 0.8 : -0.8 } }
+        func distances() -> [[Float]] {
             g.eval()
-            let out = Autograd.noGrad { g(shape.generatorInput(count: 256, classes: nil, random: &random)) }
-            g.train()
-            var mean = [Float](repeating: 0, count: 16)
-            for i in 0..<256 { for j in 0..<16 { mean[j] += out.data[i * 16 + j] / 256 } }
-            return zip(mean, target).map { abs($0 - $1) }.reduce(0, +) / 16
+            defer { g.train() }
+            return (0..<kinds).map { asked in
+                let labels: [Int]? = classes.isEmpty ? nil : Array(repeating: asked, count: 256)
+                let out = Autograd.noGrad { g(shape.generatorInput(count: 256, classes: labels, random: &random)) }
+                var mean = [Float](repeating: 0, count: 16)
+                for i in 0..<256 { for j in 0..<16 { mean[j] += out.data[i * 16 + j] / 256 } }
+                return targets.map { t in zip(mean, t).map { abs($0 - $1) }.reduce(0, +) / 16 }
+            }
         }
-        let before = distance()
+        let before = distances()
         g.train(); d.train()
         for _ in 0..<400 {
+            let labels = (0..<32).map { _ in random.nextInt(kinds) }
             var v = [Float](repeating: 0, count: 32 * 16)
-            for i in 0..<32 { for j in 0..<16 { v[i * 16 + j] = target[j] + 0.05 * random.nextNormal() } }
-            let l = step.run(real: Tensor(v, shape: [32, 1, 4, 4]), labels: nil, random: &random)
+            for i in 0..<32 { for j in 0..<16 { v[i * 16 + j] = targets[labels[i]][j] + 0.05 * random.nextNormal() } }
+            let l = step.run(real: Tensor(v, shape: [32, 1, 4, 4]), labels: classes.isEmpty ? nil : labels, random: &random)
             XCTAssertTrue(l.discriminator.isFinite && l.generator.isFinite)
         }
-        let after = distance()
-        print("toy GAN: mean |sample − target| per pixel \(before) → \(after)")
-        XCTAssertGreaterThan(before, 0.4)
-        XCTAssertLessThan(after, 0.2)
-        XCTAssertLessThan(after, before / 3)
+        return (before, distances())
     }
 
     /// A small generator (and a small digit classifier) trained on the fixture digits.
