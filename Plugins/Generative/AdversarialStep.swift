@@ -46,8 +46,10 @@ struct AdversarialStep {
         lossG.backward()
         generatorGroup.step()
 
-        return Losses(discriminator: lossD.item, generator: lossG.item, realScore: meanProbability(head.logits(onReal, labels: labels)),
-                      fakeScore: meanProbability(head.logits(onFake, labels: fakeLabels)))
+        return Autograd.noGrad {
+            Losses(discriminator: lossD.item, generator: lossG.item, realScore: meanProbability(head.logits(onReal, labels: labels)),
+                   fakeScore: meanProbability(head.logits(onFake, labels: fakeLabels)))
+        }
     }
 
     func meanProbability(_ logits: Tensor) -> Float {

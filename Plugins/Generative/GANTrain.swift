@@ -47,7 +47,7 @@ final class GANTrain: Stage {
             OptionSpec("generator", .custom(summary: "layer list", validate: { _ = try LayerListParser.parse($0) }),
                        doc: "generator layers from the noise to the image (default: the DCGAN tutorial's)"),
             OptionSpec("discriminator", .custom(summary: "layer list", validate: { _ = try LayerListParser.parse($0) }),
-                       doc: "discriminator layers from the image to one logit (default: the DCGAN tutorial's)"),
+                       doc: "discriminator layers from the image to one logit (default: the DCGAN tutorial's); conditional: its last layer, dense: 1, gets one more output per class"),
             OptionSpec("noise", .int(1...4096), default: .int(100), doc: "noise values per sample (the generator's input)"),
             OptionSpec("conditional", .bool, default: .bool(false), doc: "both networks also see the class (the image's sub-folder name), so gan.sample can ask for one"),
             OptionSpec("class_loss", .float(0...10), default: .float(1), doc: "conditional: weight of the class cross-entropy — the discriminator learns to name real images' classes, the generator to have its samples named as asked (0: the class only through the discriminator's projection)"),
