@@ -95,11 +95,16 @@ class Twin(nn.Module):
                 m = nn.Linear(shape[0], s["units"], bias=s.get("bias", True)); setattr(self, name("fc"), m); shape = [s["units"]]
                 self.steps.append((m, act(s, "relu")))
             elif kind in ("lstm", "gru"):
-                cell = nn.LSTM if kind == "lstm" else nn.GRU
-                m = cell(shape[1], s["hidden"], num_layers=s.get("layers", 1), batch_first=True)
+                cell = nn.LSTM if kind == "lstm" else nn.GRU; bi = s.get("bidirectional", False)
+                m = cell(shape[1], s["hidden"], num_layers=s.get("layers", 1), batch_first=True, bidirectional=bi)
                 n = name(kind); setattr(self, kind if n == kind + "1" else n, m)
-                seq = s.get("sequence", False); shape = [shape[0], s["hidden"]] if seq else [s["hidden"]]
-                self.steps.append(((lambda x, m=m: m(x)[0]) if seq else (lambda x, m=m: m(x)[0][:, -1]), act({}, "none")))
+                seq = s.get("sequence", False); width = s["hidden"] * (2 if bi else 1)
+                shape = [shape[0], width] if seq else [width]
+                def last(x, m=m, bi=bi):
+                    # The final state: h_n of the last layer, forward then backward when bidirectional.
+                    hn = m(x)[1]; hn = hn[0] if isinstance(hn, tuple) else hn
+                    return torch.cat([hn[-2], hn[-1]], -1) if bi else hn[-1]
+                self.steps.append(((lambda x, m=m: m(x)[0]) if seq else last, act({}, "none")))
             elif kind == "dropout":
                 m = nn.Dropout(s["rate"]); setattr(self, name("dropout"), m)   # registered, so eval() turns it off
                 self.steps.append((m, act({}, "none")))

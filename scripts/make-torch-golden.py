@@ -11,7 +11,7 @@ torch.manual_seed(0)
 out = {}
 
 def put(name, t):
-    out[name] = t.detach().contiguous().float()
+    out[name] = t.detach().clone().contiguous().float()   # a copy: a later zero_grad() must not reach it
 
 def grads(name, fn, *inputs):
     xs = [t.clone().requires_grad_(True) for t in inputs]
@@ -66,6 +66,22 @@ for kernel, gates in (("lstm", 4), ("gru", 3)):
     inputs = (r(3, 5, 4), r(gates * 3, 4) * 0.5, r(gates * 3, 3) * 0.5, r(gates * 3) * 0.5, r(gates * 3) * 0.5)
     grads(f"{kernel}_seq", recurrent(kernel, True), *inputs)
     grads(f"{kernel}_last", recurrent(kernel, False), *inputs)
+
+# A two-layer bidirectional nn.LSTM over the same lengths (drawn after everything above, so the older
+# entries stay as they were): the padded output sequence, and h_n of the last layer (forward then
+# backward) — with the gradients of the input and of every named parameter.
+bi = torch.nn.LSTM(4, 3, num_layers=2, bidirectional=True, batch_first=True)
+bx = r(3, 5, 4)
+for sequence in (True, False):
+    name = "bilstm_seq" if sequence else "bilstm_last"
+    bi.zero_grad(); xx = bx.clone().requires_grad_(True)
+    y, (hn, _) = bi(torch.nn.utils.rnn.pack_padded_sequence(xx, lens, batch_first=True, enforce_sorted=False))
+    y = torch.nn.utils.rnn.pad_packed_sequence(y, batch_first=True, total_length=5)[0] if sequence else torch.cat([hn[-2], hn[-1]], -1)
+    w = torch.linspace(-1, 1, y.numel()).reshape(y.shape)
+    (y * w).sum().backward()
+    put(name + ".out", y); put(name + ".w", w); put(name + ".in", bx); put(name + ".grad", xx.grad)
+    for n, t in bi.named_parameters():
+        put(f"{name}.{n}", t); put(f"{name}.grad.{n}", t.grad)
 
 header, blobs, off = {}, [], 0
 for k in sorted(out):

@@ -122,45 +122,72 @@ public final class Embedding: Layer {
 /// parameters weight_ih_l{k} [G·H, in], weight_hh_l{k} [G·H, H], bias_ih_l{k}, bias_hh_l{k} [G·H] with
 /// G = 4 gates (i, f, g, o) or 3 (r, z, n), initialised U(−1/√H, 1/√H). Input [N, T, F] with optional
 /// lengths; output the last layer's sequence [N, T, H] or each sequence's final state [N, H].
+/// Bidirectional (bidirectional=True): each layer also runs over every sequence backwards (parameters
+/// …_l{k}_reverse), its outputs concatenated after the forward ones, [N, T, 2H]; the final state is
+/// PyTorch's h_n of the last layer, the forward state at each sequence's last frame then the backward
+/// one at its first, [N, 2H].
 public final class Recurrent: Layer {
     public enum Kind: String, Sendable { case lstm, gru
         public var gates: Int { self == .lstm ? 4 : 3 }
     }
-    public let kind: Kind, hidden: Int, layers: Int, sequence: Bool
+    public let kind: Kind, hidden: Int, layers: Int, sequence: Bool, bidirectional: Bool
+    /// One entry per layer and direction: layer k's forward weights at 2k (bidirectional) or k, its
+    /// backward ones at 2k + 1.
     public let weightsIH: [Tensor], weightsHH: [Tensor], biasesIH: [Tensor], biasesHH: [Tensor]
-    public init(_ kind: Kind, _ inputSize: Int, hidden: Int, layers: Int = 1, sequence: Bool = false, seed: UInt64 = 0) {
+    var directions: Int { bidirectional ? 2 : 1 }
+
+    public init(_ kind: Kind, _ inputSize: Int, hidden: Int, layers: Int = 1, sequence: Bool = false,
+                bidirectional: Bool = false, seed: UInt64 = 0) {
         var rng = SeededRandom(seed: seed)
-        let bound = 1 / Float(hidden).squareRoot(), g = kind.gates * hidden
+        let bound = 1 / Float(hidden).squareRoot(), g = kind.gates * hidden, directions = bidirectional ? 2 : 1
         func u(_ shape: [Int]) -> Tensor { parameter(Tensor.uniform(shape, low: -bound, high: bound, using: &rng)) }
         var wi: [Tensor] = [], wh: [Tensor] = [], bi: [Tensor] = [], bh: [Tensor] = []
         for k in 0..<layers {
-            wi.append(u([g, k == 0 ? inputSize : hidden])); wh.append(u([g, hidden]))
-            bi.append(u([g])); bh.append(u([g]))
+            for _ in 0..<directions {
+                wi.append(u([g, k == 0 ? inputSize : directions * hidden])); wh.append(u([g, hidden]))
+                bi.append(u([g])); bh.append(u([g]))
+            }
         }
         self.kind = kind; self.hidden = hidden; self.layers = layers; self.sequence = sequence
+        self.bidirectional = bidirectional
         weightsIH = wi; weightsHH = wh; biasesIH = bi; biasesHH = bh
     }
     public var ownParameters: [(String, Tensor)] {
-        (0..<layers).flatMap { k in [("weight_ih_l\(k)", weightsIH[k]), ("weight_hh_l\(k)", weightsHH[k]),
-                                     ("bias_ih_l\(k)", biasesIH[k]), ("bias_hh_l\(k)", biasesHH[k])] }
+        (0..<layers * directions).flatMap { j -> [(String, Tensor)] in
+            let suffix = "l\(j / directions)" + (j % directions == 1 ? "_reverse" : "")
+            return [("weight_ih_\(suffix)", weightsIH[j]), ("weight_hh_\(suffix)", weightsHH[j]),
+                    ("bias_ih_\(suffix)", biasesIH[j]), ("bias_hh_\(suffix)", biasesHH[j])]
+        }
     }
     public func callAsFunction(_ x: Tensor) -> Tensor { callAsFunction(x, lengths: nil) }
     /// When set (one per stacked layer), each call starts from the state the previous call ended with.
     public var carriedStates: [RecurrentState]?
 
-    /// Starts (or stops) carrying the state from call to call, from zeros.
-    public func carryState(_ on: Bool) { carriedStates = on ? (0..<layers).map { _ in RecurrentState() } : nil }
+    /// Starts (or stops) carrying the state from call to call, from zeros. Forward layers only: a
+    /// backward direction starts at the end of the sequence, so there is no earlier call to carry from.
+    public func carryState(_ on: Bool) {
+        precondition(!(on && bidirectional), "a bidirectional recurrent layer cannot carry its state from call to call")
+        carriedStates = on ? (0..<layers).map { _ in RecurrentState() } : nil
+    }
 
     public func callAsFunction(_ x: Tensor, lengths: [Int]?) -> Tensor {
         var h = x
         for k in 0..<layers {
-            let seq = k < layers - 1 || sequence, state = carriedStates?[k]
-            switch kind {
-            case .lstm: h = h.lstm(weightsIH[k], weightsHH[k], biasesIH[k], biasesHH[k], lengths: lengths, sequence: seq, state: state)
-            case .gru: h = h.gru(weightsIH[k], weightsHH[k], biasesIH[k], biasesHH[k], lengths: lengths, sequence: seq, state: state)
-            }
+            let seq = k < layers - 1 || sequence
+            let forward = run(h, weights: k * directions, lengths: lengths, sequence: seq, state: carriedStates?[k])
+            guard bidirectional else { h = forward; continue }
+            var backward = run(h.reversedInTime(lengths: lengths), weights: 2 * k + 1, lengths: lengths, sequence: seq, state: nil)
+            if seq { backward = backward.reversedInTime(lengths: lengths) }
+            h = Tensor.concat([forward, backward], axis: -1)
         }
         return h
+    }
+
+    private func run(_ x: Tensor, weights j: Int, lengths: [Int]?, sequence: Bool, state: RecurrentState?) -> Tensor {
+        switch kind {
+        case .lstm: return x.lstm(weightsIH[j], weightsHH[j], biasesIH[j], biasesHH[j], lengths: lengths, sequence: sequence, state: state)
+        case .gru: return x.gru(weightsIH[j], weightsHH[j], biasesIH[j], biasesHH[j], lengths: lengths, sequence: sequence, state: state)
+        }
     }
 }
 

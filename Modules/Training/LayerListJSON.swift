@@ -31,7 +31,10 @@ extension LayerSpec {
         case .activation(let a): return obj("activation", [("kind", jsonQuoted(a.kind.rawValue))] + (a.kind == .leakyReLU ? [("slope", jsonNumber(a.slope))] : []))
         case .reshape(let s): return obj("reshape", [("shape", "[" + s.map(String.init).joined(separator: ",") + "]")])
         case let .embedding(v, d): return obj("embedding", [("vocabulary", "\(v)"), ("size", "\(d)")])
-        case .recurrent(let r): return obj(r.kind.rawValue, [("hidden", "\(r.hidden)"), ("layers", "\(r.layers)"), ("sequence", "\(r.sequence)")])
+        case .recurrent(let r):
+            // "bidirectional" only when set, so a forward model's file is as before.
+            return obj(r.kind.rawValue, [("hidden", "\(r.hidden)"), ("layers", "\(r.layers)"), ("sequence", "\(r.sequence)")]
+                       + (r.bidirectional ? [("bidirectional", "true")] : []))
         }
     }
 

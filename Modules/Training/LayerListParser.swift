@@ -66,10 +66,11 @@ public enum LayerListParser {
             return .reshape(try dims.map { try s.integer($0, "shape", LayerLimits.reshapeDimension) })
         case "lstm", "gru":
             guard s.node.entries != nil else { throw ConfigError(s.node.position, "\(s.kind) needs settings, e.g. {hidden: 64, layers: 2}") }
-            try s.allow(["hidden", "layers", "sequence"])
+            try s.allow(["hidden", "layers", "sequence", "bidirectional"])
             return .recurrent(RecurrentSpec(s.kind == "lstm" ? .lstm : .gru, hidden: try s.int("hidden", LayerLimits.hidden),
                                             layers: try s.int("layers", LayerLimits.recurrentLayers, default: 1),
-                                            sequence: try s.bool("sequence", default: false)))
+                                            sequence: try s.bool("sequence", default: false),
+                                            bidirectional: try s.bool("bidirectional", default: false)))
         case "embedding":
             try s.allow(["vocabulary", "size"])
             return .embedding(vocabulary: try s.int("vocabulary", LayerLimits.vocabulary), size: try s.int("size", LayerLimits.embeddingSize))

@@ -61,9 +61,10 @@ extension LayerSpec {
             return LayerPlan(output: [s[0], d], parameters: count([v, d]), multiplyAdds: 0)
         case .recurrent(let r):
             guard s.count == 2 else { throw NetworkError("\(r.kind.rawValue) needs a sequence [T, F], got \(s)") }
-            let g = r.kind.gates * r.hidden
-            let params = g * (s[1] + r.hidden + 2) + (r.layers - 1) * g * (2 * r.hidden + 2)
-            return LayerPlan(output: r.sequence ? [s[0], r.hidden] : [r.hidden], parameters: params, multiplyAdds: count([s[0], params]))
+            let g = r.kind.gates * r.hidden, directions = r.bidirectional ? 2 : 1
+            let params = directions * (g * (s[1] + r.hidden + 2) + (r.layers - 1) * g * (r.outputSize + r.hidden + 2))
+            return LayerPlan(output: r.sequence ? [s[0], r.outputSize] : [r.outputSize], parameters: params,
+                             multiplyAdds: count([s[0], params]))
         }
     }
 }

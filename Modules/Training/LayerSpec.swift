@@ -39,10 +39,13 @@ public struct ConvSpec: Equatable, Sendable {
 
 /// Settings of an lstm or gru layer.
 public struct RecurrentSpec: Equatable, Sendable {
-    public var kind: Recurrent.Kind, hidden: Int, layers: Int, sequence: Bool
-    public init(_ kind: Recurrent.Kind, hidden: Int, layers: Int = 1, sequence: Bool = false) {
+    public var kind: Recurrent.Kind, hidden: Int, layers: Int, sequence: Bool, bidirectional: Bool
+    public init(_ kind: Recurrent.Kind, hidden: Int, layers: Int = 1, sequence: Bool = false, bidirectional: Bool = false) {
         self.kind = kind; self.hidden = hidden; self.layers = layers; self.sequence = sequence
+        self.bidirectional = bidirectional
     }
+    /// Values per step out of the layer: the hidden size, twice over when bidirectional.
+    public var outputSize: Int { bidirectional ? 2 * hidden : hidden }
 }
 
 public enum LayerSpec: Equatable, Sendable {

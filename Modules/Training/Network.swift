@@ -149,13 +149,14 @@ public final class Network: Layer {
             label = b.name("emb")
             steps.append(.embedding(e)); named.append((label, e)); module = e
         case .recurrent(let r):
-            let l = Recurrent(r.kind, inShape[1], hidden: r.hidden, layers: r.layers, sequence: r.sequence, seed: b.nextSeed())
+            let l = Recurrent(r.kind, inShape[1], hidden: r.hidden, layers: r.layers, sequence: r.sequence,
+                              bidirectional: r.bidirectional, seed: b.nextSeed())
             // Named as a module holding an nn.LSTM / nn.GRU would be: the first "lstm" (lstm.weight_ih_l0, …),
             // then lstm2, lstm3.
             label = b.name(r.kind.rawValue)
             if label == r.kind.rawValue + "1" { label = r.kind.rawValue }
             steps.append(.recurrent(l)); named.append((label, l)); module = l
-            label += " \(r.layers)×\(r.hidden)"
+            label += " \(r.layers)×\(r.hidden)" + (r.bidirectional ? " bidirectional" : "")
         }
         b.shape = p.output
         summary.append(LayerSummary(name: label, outputShape: p.output, parameters: module?.parameterCount ?? 0, multiplyAdds: p.multiplyAdds))

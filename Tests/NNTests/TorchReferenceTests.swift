@@ -42,6 +42,22 @@ final class TorchReferenceTests: XCTestCase {
         check("gru_last", inputs: 5) { $0[0].gru($0[1], $0[2], $0[3], $0[4], lengths: [5, 2, 1], sequence: false) }
     }
 
+    func testBidirectionalLSTMMatchesPyTorch() {
+        // nn.LSTM(4, 3, num_layers=2, bidirectional=True) on lengths 5, 2, 1: our layer, given its state_dict
+        // under the same names, gives the same padded sequence and h_n, input and parameter gradients.
+        for (name, sequence) in [("bilstm_seq", true), ("bilstm_last", false)] {
+            let layer = Recurrent(.lstm, 4, hidden: 3, layers: 2, sequence: sequence, bidirectional: true)
+            XCTAssertEqual(layer.ownParameters.map { $0.0 }.filter { Self.golden["\(name).\($0)"] == nil }, [], "names PyTorch does not have")
+            for (key, p) in layer.ownParameters { p.data.update(from: g("\(name).\(key)").data, count: p.count) }
+            let x = g("\(name).in"); x.requiresGrad = true
+            let y = layer(x, lengths: [5, 2, 1])
+            assertClose("\(name) output", y, g("\(name).out"))
+            (y * g("\(name).w")).sum().backward()
+            assertClose("\(name) input grad", x.grad!, g("\(name).grad"))
+            for (key, p) in layer.ownParameters { assertClose("\(name) grad \(key)", p.grad!, g("\(name).grad.\(key)")) }
+        }
+    }
+
     func testLayersMatchPyTorch() {
         check("linear", inputs: 3) { $0[0].linear($0[1], bias: $0[2]) }
         check("conv_s1p1", inputs: 3) { $0[0].conv2d($0[1], bias: $0[2], stride: 1, padding: 1) }

@@ -75,6 +75,12 @@ final class OpGradientTests: XCTestCase {
                        [(x.scalars[0] + x.scalars[2]) / 2, (x.scalars[1] + x.scalars[3]) / 2], "padding is not counted")
     }
 
+    func testReversedInTime() {
+        checkGradients("reversed in time, lengths [3, 1, 2]", [rnd([3, 3, 2], seed: 92)]) { $0[0].reversedInTime(lengths: [3, 1, 2]) }
+        let x = Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3, 1])
+        XCTAssertEqual(Autograd.noGrad { x.reversedInTime(lengths: [3, 2]) }.scalars, [3, 2, 1, 5, 4, 6], "padding stays in place")
+    }
+
     func testCarriedStateContinuesASequence() {
         // Four steps at once equal two steps, then two more from the carried state (LSTM and GRU).
         let x = rnd([5, 4, 2], seed: 80)

@@ -37,6 +37,26 @@ final class LayerListTests: XCTestCase {
         XCTAssertEqual(net(Tensor.uniform([2, 16], seed: 3)).shape, [2, 54])
     }
 
+    func testBidirectionalRecurrentLayerRoundTripsAndDoublesItsWidth() throws {
+        let root = try configTree("""
+        layers:
+          - lstm: {hidden: 5, layers: 2, sequence: true, bidirectional: true}
+          - mean_over_time:
+        """)
+        let layers = try LayerListParser.parse(root["layers"]!)
+        XCTAssertEqual(layers[0], .recurrent(RecurrentSpec(.lstm, hidden: 5, layers: 2, sequence: true, bidirectional: true)))
+        let back = try LayerListParser.parse(JSONValue.parse(LayerSpec.json(layers))!.configNode(at: SourcePosition(file: "j", line: 0, column: 0)))
+        XCTAssertEqual(back, layers)
+        XCTAssertFalse(LayerSpec.json([.recurrent(RecurrentSpec(.gru, hidden: 5))]).contains("bidirectional"), "forward models' files unchanged")
+        let net = try Network(layers: layers, inputShape: [7, 3], seed: 1)
+        XCTAssertEqual(net.outputShape, [10])
+        // Layer 1 reads both directions of layer 0: [4·5, 2·5] input weights; the plan counts what is built.
+        let named = Dictionary(uniqueKeysWithValues: net.namedParameters().map { ($0.0, $0.1.shape) })
+        XCTAssertEqual(named["lstm.weight_ih_l1_reverse"], [20, 10])
+        XCTAssertEqual(named.count, 16)
+        XCTAssertEqual(try layers[0].plan(input: [7, 3]).parameters, net.namedParameters().map { $0.1.count }.reduce(0, +))
+    }
+
     func testErrorsNameThePositionAndTheProblem() throws {
         func error(_ yaml: String) throws -> String {
             do { _ = try LayerListParser.parse(try configTree(yaml)["layers"]!); return "no error" } catch let e as ConfigError { return e.description }
