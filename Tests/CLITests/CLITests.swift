@@ -56,6 +56,15 @@ final class CLITests: ScratchFolderTestCase {
         XCTAssertTrue(bad.stderr.contains("unknown command 'rnu' (did you mean 'run'?)"), bad.stderr)
     }
 
+    func testBenchPeakPrintsOneFigurePerThreadCount() throws {
+        // Only the output's form: figures belong to benchmark runs, not to tests.
+        let r = try dlpipe(["bench", "peak", "--json", "--threads", "1,2", "--seconds", "0.01"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let rows = r.stdout.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        XCTAssertEqual(rows.compactMap { $0?["threads"] as? Int }, [1, 2], r.stdout)
+        XCTAssertTrue(rows.allSatisfy { ($0?["gflops"] as? Double ?? 0) > 0 }, r.stdout)
+    }
+
     func testCheckReportsPositionAndExitCode() throws {
         let conf = dir + "/bad.conf"
         try "stages:\n  - read.png: {path: x}\n  - vision.train:\n      model: m.safetensors\n      lerning_rate: 0.1\n"

@@ -13,6 +13,10 @@ int dlp_cpu_prefers_avx512(void);
 void dlp_sgemm_kernel_12x32(long kc, const float *a, const float *b, float *c, long ldc, long mr, long nr,
                             int overwrite);
 
+/// Runs `iterations` rounds of independent register-only FMA chains (AVX-512 where the GEMM uses it, else
+/// AVX2) and returns the floating-point operations done; *sink receives a result so nothing is elided.
+double dlp_fma_peak_flops(long iterations, float *sink);
+
 /// A parallel-region body: called once per index.
 typedef void (*dlp_job_fn)(void *ctx, long index);
 
