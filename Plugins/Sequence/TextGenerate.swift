@@ -17,9 +17,12 @@ final class TextGenerate: Stage {
         let path = o.string("model")
         let model: ModelFile
         (net, model) = try ModelFile.load(path, for: "text.generate", trainer: "text.train")
+        // Generation carries each layer's state from character to character: a backward direction has none.
+        let bidirectional = model.layers.contains { if case .recurrent(let r) = $0 { r.bidirectional } else { false } }
         guard model.task == "text.train", let v = Vocabulary(labels: model.labels), model.inputShape.count == 1,
-              net.outputShape.count == 2, net.outputShape[1] == v.count else {
-            throw StageError("text.generate", "\(path): a \(model.task) model, not a character model from text.train")
+              net.outputShape.count == 2, net.outputShape[1] == v.count, !bidirectional else {
+            throw StageError("text.generate", "\(path): a \(model.task) model\(bidirectional ? " with a bidirectional layer" : ""), "
+                             + "not a character model from text.train")
         }
         vocabulary = v
         let text = o.optionalString("prompt") ?? ""

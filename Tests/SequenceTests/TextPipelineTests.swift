@@ -64,6 +64,21 @@ final class TextPipelineTests: ScratchFolderTestCase {
         """)) { XCTAssertTrue("\($0)".contains("never saw: 'Z'"), "\($0)") }
     }
 
+    func testABidirectionalModelFileIsRefusedForGeneration() throws {
+        // A hand-made file claiming to be a character model, with a backward direction generation cannot carry.
+        let layers: [LayerSpec] = [.embedding(vocabulary: 3, size: 4),
+                                   .recurrent(RecurrentSpec(.lstm, hidden: 5, sequence: true, bidirectional: true)),
+                                   .dense(units: 3, activation: ActivationSpec(.none), bias: true)]
+        let net = try Network(layers: layers, inputShape: [1], seed: 1)
+        try FileManager.default.createDirectory(atPath: dir + "/out", withIntermediateDirectories: true)
+        try ModelFile(task: "text.train", layers: layers, inputShape: [1], labels: ["a", "b", " "]).save(net, to: dir + "/out/bi.safetensors")
+        XCTAssertThrowsError(try run("""
+        stages:
+          - text.generate: {model: out/bi.safetensors, output: out/g.txt, length: 5}
+        """)) { XCTAssertTrue("\($0)".contains("bi.safetensors: a text.train model with a bidirectional layer, not a character model"), "\($0)") }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/out/g.txt"))
+    }
+
     func testInvalidUTF8IsReportedWithItsByteOffset() throws {
         var bytes = Array("hello, world".utf8)
         bytes.insert(0xC3, at: 7); bytes.insert(0x28, at: 8)   // a lead byte followed by an ASCII byte
