@@ -55,6 +55,13 @@ final class ServeTests: ScratchFolderTestCase {
         ((try? FileManager.default.contentsOfDirectory(atPath: spool + "/" + folder)) ?? []).sorted()
     }
 
+    /// Whether the kernel has stopped the process (SIGSTOP is delivered asynchronously).
+    func isStopped(_ pid: pid_t) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("T")
+    }
+
     func waitUntil(_ seconds: Double, _ condition: () -> Bool) {
         let deadline = Date().addingTimeInterval(seconds)
         while !condition() && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
@@ -101,10 +108,19 @@ final class ServeTests: ScratchFolderTestCase {
         var heldWhenKilled = 0, heldByLast = 0
         for k in 0..<3 {
             let p = try startServe(conf, ["--batch", "8", "--poll", "0.02", "--worker", "K\(k)"], log: dir + "/serve\(k).log")
-            // Killed while it holds claimed inputs: between a claim and the end of its commit.
-            waitUntil(20) { !self.names("work/K\(k)").isEmpty }
-            usleep(UInt32.random(in: 0...4000))
-            XCTAssertTrue(p.isRunning)
+            // Killed while it holds claimed inputs: between a claim and the end of its commit. A batch can
+            // be committed between seeing it claimed and the kill, so the worker is frozen first, and killed
+            // only once its folder is seen holding inputs while frozen.
+            let deadline = Date().addingTimeInterval(20)
+            while Date() < deadline {
+                waitUntil(1) { !self.names("work/K\(k)").isEmpty }
+                usleep(UInt32.random(in: 0...4000))
+                XCTAssertTrue(p.isRunning)
+                kill(p.processIdentifier, SIGSTOP)
+                waitUntil(5) { self.isStopped(p.processIdentifier) }
+                if !names("work/K\(k)").isEmpty { break }
+                kill(p.processIdentifier, SIGCONT)
+            }
             kill(p.processIdentifier, SIGKILL)
             p.waitUntilExit()
             XCTAssertEqual(p.terminationReason, .uncaughtSignal)
