@@ -27,8 +27,10 @@ final class SequencePipelineTests: ScratchFolderTestCase {
     /// clips/<split>/<word>/<word>_<speaker>_<take>.wav, 0.2–0.4 s at 8 kHz.
     func makeClips(takes: Int = 8) throws {
         var rng = SeededRandom(seed: 5)
-        for (word, f0) in words {
-            for (speaker, shift) in speakers {
+        // In name order: a dictionary's order changes from process to process, and with it which random
+        // numbers each clip gets.
+        for (word, f0) in words.sorted(by: { $0.key < $1.key }) {
+            for (speaker, shift) in speakers.sorted(by: { $0.key < $1.key }) {
                 let folder = "\(dir!)/clips/\(speaker == "carol" ? "test" : "train")/\(word)"
                 try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
                 for take in 0..<takes {
@@ -117,7 +119,7 @@ final class SequencePipelineTests: ScratchFolderTestCase {
         let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/out/metrics.json"))) as! [String: Any]
         let acc = try XCTUnwrap(metrics["test_accuracy"] as? Double)
         print("tiny bidirectional GRU, 3 tone words, held-out speaker: accuracy \(acc)")
-        XCTAssertGreaterThan(acc, 0.7)   // chance is 1/3; 0.83–1.0 measured across kernels and thread counts
+        XCTAssertGreaterThan(acc, 0.7)   // chance is 1/3; 0.917 measured with AVX-512 and AVX2 kernels, 1 and 2 threads
         let (net, _) = try ModelFile.load(dir + "/out/words.safetensors")
         XCTAssertTrue(net.namedParameters().contains { $0.0 == "gru.weight_hh_l1_reverse" })
         _ = try run("""
