@@ -23,6 +23,7 @@ Kinds:
   train-text character LSTM (embedding 64, 2 × 256, 80 characters), 32 streams × 100 characters, Adam: characters/s
   mfcc       MFCCs of a 1-s 16 kHz clip: first call, one at a time, and 64 clips over the threads (µs per clip)
   train-gan  the DCGAN's training step at batch 64 (discriminator on real and generated, then generator): ms
+  gan-conv   the DCGAN's five 5×5 convolutions at batch 64, forward and forward+backward: GFLOP/s per layer
   peak       the cores' fp32 FMA ceiling (register-only FMA chains per thread): GFLOP/s, the yardstick for the rest
 
 Options:
@@ -77,6 +78,7 @@ func runBench(_ args: [String]) -> Int32 {
     case "train-text": benchTrainText(opts)
     case "mfcc": benchMFCC(opts)
     case "train-gan": benchTrainGAN(opts)
+    case "gan-conv": benchGANConv(opts)
     case "peak": benchPeak(opts)
     case nil: return usageError("bench: which benchmark? (gemm, conv, train-cnn, infer-cnn, train-lstm, infer-lstm, train-text, mfcc, train-gan, peak)\n\n" + benchUsage)
     case let k?: return usageError("bench: unknown benchmark '\(k)' (known: gemm, conv, train-cnn, infer-cnn, train-lstm, infer-lstm, train-text, mfcc, train-gan, peak)")

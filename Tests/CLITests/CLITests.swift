@@ -65,6 +65,15 @@ final class CLITests: ScratchFolderTestCase {
         XCTAssertTrue(rows.allSatisfy { ($0?["gflops"] as? Double ?? 0) > 0 }, r.stdout)
     }
 
+    func testBenchGANConvPrintsEachLayersTwoPasses() throws {
+        let r = try dlpipe(["bench", "gan-conv", "--json", "--threads", "1", "--seconds", "0.01"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let rows = r.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let layers = ["G.convT1", "G.convT2", "G.convT3", "D.conv1", "D.conv2"]
+        XCTAssertEqual(rows.map { "\($0["layer"] ?? "") \($0["pass"] ?? "")" }, layers.flatMap { ["\($0) forward", "\($0) fwd+bwd"] }, r.stdout)
+        XCTAssertTrue(rows.allSatisfy { ($0["gflops"] as? Double ?? 0) > 0 && ($0["ms"] as? Double ?? 0) > 0 }, r.stdout)
+    }
+
     func testCheckReportsPositionAndExitCode() throws {
         let conf = dir + "/bad.conf"
         try "stages:\n  - read.png: {path: x}\n  - vision.train:\n      model: m.safetensors\n      lerning_rate: 0.1\n"
