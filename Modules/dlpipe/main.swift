@@ -21,7 +21,7 @@ Commands:
   status SPOOL   what a spool holds: queued, in work, done, failed, rate
   inspect FILE…  print facts about PNG and audio files
   convert …      turn dataset files into PNG folders (`dlpipe help convert`)
-  bench KIND     micro-benchmarks (gemm, conv, train-cnn, infer-cnn, train-lstm, infer-lstm, train-text, mfcc, train-gan)
+  bench KIND     micro-benchmarks of kernels, layers and training steps (`dlpipe help bench` lists them)
   help COMMAND   show help for a command
 
 Options:
@@ -60,7 +60,7 @@ func runMain(_ argv: [String]) -> Int32 {
     case "--version", "version": print("dlpipe \(dlpipeVersion)"); return 0
     case "help":
         switch rest.first {
-        case nil: print(mainUsage); return 0
+        case nil, "-h", "--help", "help": print(mainUsage); return 0
         case "run": print(runUsage); return 0
         case "check": print(checkUsage); return 0
         case "stages": print(stagesUsage); return 0

@@ -49,7 +49,9 @@ final class CLITests: ScratchFolderTestCase {
             let r = try dlpipe([cmd, "--help"])
             XCTAssertEqual(r.status, 0, cmd)
             XCTAssertTrue(r.stdout.contains("usage: dlpipe \(cmd)"), cmd)
+            XCTAssertEqual(try dlpipe(["help", cmd]).stdout, r.stdout, "help \(cmd)")
         }
+        XCTAssertEqual(try dlpipe(["help", "--help"]).stdout, h.stdout)
         XCTAssertEqual(try dlpipe(["--version"]).stdout, "dlpipe 0.1.0\n")
         let bad = try dlpipe(["rnu"])
         XCTAssertEqual(bad.status, 2)
