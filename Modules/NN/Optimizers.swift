@@ -92,6 +92,8 @@ public final class Adam: Optimizer {
     public let beta1: Float, beta2: Float, eps: Float, weightDecay: Float, decoupled: Bool
     let params: [Tensor]
     var m: [Tensor], v: [Tensor]
+    /// The most steps a restored state may claim: 2^40.
+    static let maxSteps = 1 << 40
     var t = 0
     public init(_ params: [Tensor], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
                 eps: Float = 1e-8, weightDecay: Float = 0, decoupled: Bool = false) {
@@ -105,7 +107,10 @@ public final class Adam: Optimizer {
     }
     public func restore(_ s: OptimizerState) throws {
         try restoreTensors(s.tensors, into: state.tensors)
-        guard s.steps >= 0 else { throw OptimizerStateError(message: "Adam state has a negative step count") }
+        // A count read from a file: bounded (far beyond any run) so the next step cannot overflow it.
+        guard (0...Self.maxSteps).contains(s.steps) else {
+            throw OptimizerStateError(message: "Adam state's step count \(s.steps) is out of range 0…\(Self.maxSteps)")
+        }
         t = s.steps
     }
     public func step() {

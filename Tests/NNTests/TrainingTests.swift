@@ -29,6 +29,27 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(u.item, 1.8, accuracy: 1e-5)
     }
 
+    /// A state read back from a checkpoint: a step count no run reaches (which would overflow at the
+    /// next step) or below zero is refused; a round trip restores the same next step.
+    func testAdamStateFromAFileIsChecked() throws {
+        let w = Tensor([1, -1], shape: [2]); w.requiresGrad = true
+        let adam = Adam([w], learningRate: 0.01)
+        w.grad = Tensor([0.5, -3], shape: [2]); adam.step()
+        let saved = adam.state
+        for steps in [Int.max, -1, (1 << 40) + 1] {
+            XCTAssertThrowsError(try adam.restore(OptimizerState(tensors: saved.tensors, steps: steps)), "\(steps)") { e in
+                XCTAssertTrue("\(e)".contains("step count \(steps) is out of range"), "\(e)")
+            }
+        }
+        let twin = Tensor([1, -1], shape: [2]); twin.requiresGrad = true
+        let copy = Adam([twin], learningRate: 0.01)
+        try copy.restore(saved)
+        twin.data.update(from: w.data, count: 2)
+        for t in [w, twin] { t.grad = Tensor([0.25, 1], shape: [2]) }
+        adam.step(); copy.step()
+        XCTAssertEqual(w.scalars, twin.scalars)
+    }
+
     /// Three Adam and AdamW steps on 37 parameters (vector body and scalar tail of the update kernel)
     /// against the update written out in Double.
     func testAdamMatchesTheFormulaOverSeveralSteps() {
