@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of one reader: scripts/fuzz.sh TARGET SECONDS [RUNS]
-#   TARGET: config, png, audio, safetensors, idx (or "all")
+#   TARGET: config, png, audio, safetensors, checkpoint, idx (or "all")
 # Builds Modules/Fuzz with libFuzzer and AddressSanitizer into .build-fuzz, seeds the corpus with the
 # test fixtures, and runs for SECONDS (or RUNS executions). A crash leaves fuzz/artifacts/TARGET/crash-*
 # and makes this script fail. The corpus grows in fuzz/corpus/TARGET (git-ignored).
@@ -23,6 +23,7 @@ seed() {   # seed TARGET: copy the fixtures that fit the target into fuzz/seeds/
     audio) cp Tests/MediaTests/Fixtures/audio/*.wav "$dir/"
            command -v sox >/dev/null && sox -n -r 8000 -b 16 "$dir/tone.flac" synth 0.05 sine 440 ;;
     safetensors) cp Tests/NNTests/Fixtures/*.safetensors "$dir/" ;;
+    checkpoint) "$bin" checkpoint --write-seed "$dir/one-step.ckpt" ;;
     idx) python3 - "$dir" <<'PY'
 import gzip, struct, sys
 d = sys.argv[1]
@@ -32,7 +33,7 @@ open(f"{d}/imgs.idx.gz", "wb").write(gzip.compress(imgs))
 open(f"{d}/labels.idx", "wb").write(struct.pack(">BBBBI", 0, 0, 8, 1, 2) + bytes([3, 7]))
 PY
     ;;
-    *) echo "fuzz.sh: unknown target '$t' (config, png, audio, safetensors, idx)" >&2; exit 2 ;;
+    *) echo "fuzz.sh: unknown target '$t' (config, png, audio, safetensors, checkpoint, idx)" >&2; exit 2 ;;
   esac
 }
 
@@ -49,7 +50,7 @@ run() {
 }
 
 if [ "$target" = all ]; then
-  for t in config png audio safetensors idx; do run "$t"; done
+  for t in config png audio safetensors checkpoint idx; do run "$t"; done
 else
   run "$target"
 fi

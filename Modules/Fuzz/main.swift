@@ -1,5 +1,5 @@
 // Coverage-guided fuzz targets for every reader of outside data: the config parser, PNG, audio
-// (libsndfile through our checks), safetensors (with model-file metadata), and IDX/gzip. Each input
+// (libsndfile through our checks), safetensors (with model-file metadata), training checkpoints, and IDX/gzip. Each input
 // must give a value or a typed error — a trap, a hang or runaway memory is a finding.
 // Built by scripts/fuzz.sh with -sanitize=fuzzer,address and -DFUZZING; a normal build only prints
 // how to run it. Usage: dlpipe-fuzz TARGET [libFuzzer arguments...]
@@ -47,7 +47,47 @@ let targets: [FuzzTarget] = [
         }
     },
     FuzzTarget(name: "idx") { d in viaFile(d, "idx.gz") { _ = try IDX.read($0) } },
+    // A checkpoint is restored into a fixed run (it must carry that run's fingerprint: the seed corpus holds
+    // one, written by `dlpipe-fuzz checkpoint --write-seed FILE`), then trained one step: what is accepted
+    // must also be usable.
+    FuzzTarget(name: "checkpoint") { d in
+        viaFile(d, "ckpt") { path in
+            let run = try CheckpointFixture()
+            _ = try TrainingCheckpoint.restore(from: path, stage: "fuzz", fingerprint: CheckpointFixture.fingerprint, epochs: 5,
+                                               networks: [("model", run.net)], groups: [run.group])
+            run.step()
+        }
+    },
 ]
+
+/// The tiny training run the checkpoint target restores into: dense layers with dropout (a random
+/// stream) and Adam (moments and a step count).
+struct CheckpointFixture {
+    static let fingerprint = TrainingFingerprint(network: "fuzz", data: "fuzz", settings: "fuzz")
+    let net: Network, group: ParameterGroup
+
+    init() throws {
+        let root = try ConfigParser.parse(Data("layers: [{dense: 3}, {dropout: 0.5}]".utf8), file: "fuzz.conf", environment: [:])
+        net = try Network(layers: LayerListParser.parse(root["layers"]!), inputShape: [4], seed: 0)
+        group = ParameterGroup("model", parameters: net.parameters, settings: OptimizerSettings())
+    }
+
+    func step() {
+        net.train()
+        net.zeroGrad()
+        net(Tensor.uniform([2, 4], seed: 1)).sum().backward()
+        group.optimizer.step()
+    }
+
+    /// A valid checkpoint of this run after one step: the seed the fuzzer mutates.
+    func writeSeed(_ path: String) throws {
+        step()
+        var report = TrainingReport(title: "fuzz")
+        report.epochs = [[Metric("loss", 1)]]
+        try TrainingCheckpoint.write(to: path, stage: "fuzz", fingerprint: Self.fingerprint, epochsDone: 1, networks: [("model", net)],
+                                     groups: [group], random: [("data", SeededRandom(seed: 1))], report: report)
+    }
+}
 
 #if FUZZING
 @_silgen_name("LLVMFuzzerRunDriver")
@@ -64,6 +104,9 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
 }
 
 var args = CommandLine.arguments
+if args.count == 4 && args[1] == "checkpoint" && args[2] == "--write-seed" {
+    do { try CheckpointFixture().writeSeed(args[3]); exit(0) } catch { FileHandle.standardError.write(Data("\(error)\n".utf8)); exit(1) }
+}
 guard args.count >= 2, let t = targets.first(where: { $0.name == args[1] }) else {
     FileHandle.standardError.write(Data("usage: dlpipe-fuzz TARGET [libFuzzer options] (targets: \(targets.map { $0.name }.joined(separator: ", ")))\n".utf8))
     exit(2)
@@ -76,7 +119,7 @@ let status = cargs.withUnsafeMutableBufferPointer { buf -> Int32 in
     var argv = buf.baseAddress
     return LLVMFuzzerRunDriver(&argc, &argv) { data, size in fuzzOne(data, size) }
 }
-for p in ["wav", "idx.gz"] { unlink(scratch + "." + p) }
+for p in ["wav", "idx.gz", "ckpt"] { unlink(scratch + "." + p) }
 exit(status)
 #else
 FileHandle.standardError.write(Data("dlpipe-fuzz is built by scripts/fuzz.sh (with -sanitize=fuzzer); targets: \(targets.map { $0.name }.joined(separator: ", "))\n".utf8))

@@ -53,6 +53,8 @@ public enum Safetensors {
         var st = stat()
         guard stat(path, &st) == 0 else { throw SafetensorsError(file: path, reason: String(cString: strerror(errno))) }
         guard (st.st_mode & S_IFMT) == S_IFREG else { throw SafetensorsError(file: path, reason: "not a regular file") }
+        // Refused before reading: Foundation leaks the buffer it reads an empty file into.
+        guard st.st_size >= 8 else { throw SafetensorsError(file: path, reason: "file is \(st.st_size) bytes, too short for a safetensors header") }
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe) } catch {
             throw SafetensorsError(file: path, reason: "cannot read: \((error as NSError).localizedDescription)")

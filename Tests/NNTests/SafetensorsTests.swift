@@ -96,6 +96,11 @@ final class SafetensorsTests: ScratchFolderTestCase {
         expectError(file(header: #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#), "not described")
         expectError(file(header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[8]}}"#), "data_offsets")
         expectError(file(header: #"{"__metadata__":{"k":3}}"#, data: []), "not a string")
+        // From a file: an empty one is refused by its size.
+        let empty = NSTemporaryDirectory() + "dlpipe-empty-\(getpid()).safetensors"
+        XCTAssertTrue(FileManager.default.createFile(atPath: empty, contents: Data()))
+        defer { unlink(empty) }
+        XCTAssertThrowsError(try Safetensors.read(empty)) { XCTAssertEqual("\($0)", "\(empty): file is 0 bytes, too short for a safetensors header") }
     }
 
     func testRandomlyDamagedFilesNeverCrash() throws {
