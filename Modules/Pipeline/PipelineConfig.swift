@@ -247,6 +247,13 @@ public struct PipelineConfig {
                 guard let t = i.text else { throw ConfigError(i.position, "\(stage).\(o.name): expected a string, found \(i.kindName)") }
                 return .string(t)
             })
+        case .pathList:
+            if let t = n.text, !t.isEmpty { return .list([.string(resolve(t, configDirectory))]) }
+            guard let items = n.items else { throw bad("a list of paths") }
+            return .list(try items.map { i in
+                guard let t = i.text, !t.isEmpty else { throw ConfigError(i.position, "\(stage).\(o.name): expected a path, found \(i.kindName)") }
+                return .string(resolve(t, configDirectory))
+            })
         case .custom(_, let validate):
             try validate(n)
             return .node(n)

@@ -18,6 +18,8 @@ public enum OptionType {
     case choice([String])
     case intList
     case stringList
+    /// Files or folders to read; each relative path resolves against the config file's folder.
+    case pathList
     /// Structured value checked by the stage itself (e.g. a layer list); `summary` names it in docs.
     case custom(summary: String, validate: (ConfigNode) throws -> Void)
 
@@ -36,6 +38,7 @@ public enum OptionType {
         case .choice(let c): return c.joined(separator: "|")
         case .intList: return "list of int"
         case .stringList: return "list of string"
+        case .pathList: return "list of path"
         case .custom(let s, _): return s
         }
     }

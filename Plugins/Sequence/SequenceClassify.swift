@@ -8,7 +8,7 @@ import Pipeline
 import Training
 
 final class SequenceClassify: Stage {
-    let net: Network
+    let ensemble: ClassifierEnsemble
     let classes: [String]
     let normalization: FeatureNormalization
     let topK: Int, batchSize: Int
@@ -16,9 +16,9 @@ final class SequenceClassify: Stage {
 
     init(_ o: StageOptions) throws {
         let path = o.string("model")
-        let model: ModelFile
-        (net, model) = try ModelFile.load(path, for: "sequence.classify", trainer: "sequence.train")
-        guard model.inputShape.count == 2, !model.labels.isEmpty, net.outputShape == [model.labels.count] else {
+        ensemble = try ClassifierEnsemble.load(model: path, others: o.strings("ensemble"), for: "sequence.classify", trainer: "sequence.train")
+        let model = ensemble.model
+        guard model.inputShape.count == 2, !model.labels.isEmpty, ensemble.members[0].outputShape == [model.labels.count] else {
             throw StageError("sequence.classify", "\(path): a \(model.task) model with input \(model.inputShape), not a sequence classifier")
         }
         let name = model.preprocessing[FeatureNormalization.key] ?? "none"
@@ -36,13 +36,14 @@ final class SequenceClassify: Stage {
         consumes: [.features], produces: .prediction,
         options: [
             OptionSpec("model", .path, required: true, doc: "model file written by sequence.train"),
+            ClassifierEnsemble.option(trainer: "sequence.train"),
             OptionSpec("top_k", .int(1...1000), default: .int(3), doc: "how many most likely labels to report"),
             OptionSpec("batch_size", .int(1...4096), default: .int(64), doc: "sequences per forward pass"),
         ],
         serving: .perItem,
         make: { try SequenceClassify($0) })
 
-    var featureWidth: Int { net.inputShape[1] }
+    var featureWidth: Int { ensemble.model.inputShape[1] }
 
     func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws {
         guard let f = item.features else { return }
@@ -58,7 +59,8 @@ final class SequenceClassify: Stage {
 
     func flush(_ ctx: RunContext, _ emit: Emit) throws {
         guard !pending.isEmpty else { return }
-        let logits = Inference.evaluate(net, sequences: pending.map { normalization.apply($0.features!) }, batch: batchSize)
+        let sequences = pending.map { normalization.apply($0.features!) }
+        let logits = ensemble.logits { Inference.evaluate($0, sequences: sequences, batch: batchSize) }
         for (var it, p) in zip(pending, Prediction.ranked(logits, classes: classes, topK: topK)) {
             it.prediction = p
             it.features = nil

@@ -134,6 +134,20 @@ final class SequencePipelineTests: ScratchFolderTestCase {
         }.count
         XCTAssertEqual(rows.count, 24)
         XCTAssertEqual(Double(correct) / 24, acc, accuracy: 1e-6, "classify agrees with the trainer's test figure")
+        // The model averaged with itself: the same labels and probabilities.
+        _ = try run("""
+        stages:
+          - read.audio: {path: clips/test, sample_rate: 8000}
+        \(features)  - sequence.classify: {model: out/words.safetensors, ensemble: [out/words.safetensors]}
+          - write.csv: {path: out/twice.csv}
+        """)
+        let twice = try String(contentsOfFile: dir + "/out/twice.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+        XCTAssertEqual(twice.count, 24)
+        for (one, two) in zip(rows, twice) {
+            let f = one.split(separator: ","), g = two.split(separator: ",")
+            XCTAssertEqual(f[0...1], g[0...1])
+            XCTAssertEqual(Double(f[2])!, Double(g[2])!, accuracy: 2e-6, "\(one) vs \(two)")
+        }
     }
 
     func testClassifyRefusesFeaturesOfAnotherWidth() throws {

@@ -116,6 +116,37 @@ final class VisionPipelineTests: ScratchFolderTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/out").filter { $0.hasSuffix(".tmp") }, [])
     }
 
+    func testEnsembleAveragesItsModelsProbabilities() throws {
+        _ = try trainTiny()
+        _ = try run(try String(contentsOfFile: dir + "/p.conf", encoding: .utf8).replacingOccurrences(of: "tiny.safetensors", with: "twin.safetensors")
+                        .replacingOccurrences(of: "seed: 3", with: "seed: 4"))
+        /// Each held-out digit's probability of every class, by file name.
+        func probabilities(_ options: String) throws -> [String: [String: Double]] {
+            let s = try run("""
+            stages:
+              - read.png: {path: \(fixtureDigits)/test}
+              - image.normalize:
+              - vision.classify: {\(options), top_k: 10}
+              - write.csv: {path: out/p.csv}
+            """, name: "classify.conf")
+            XCTAssertEqual(s.succeeded, 60)
+            var out: [String: [String: Double]] = [:]
+            for row in try String(contentsOfFile: dir + "/out/p.csv", encoding: .utf8).split(separator: "\n").dropFirst() {
+                let f = row.split(separator: ",").map(String.init)
+                out[f[0]] = Dictionary(uniqueKeysWithValues: stride(from: 1, to: f.count, by: 2).map { (f[$0], Double(f[$0 + 1])!) })
+            }
+            return out
+        }
+        let a = try probabilities("model: out/tiny.safetensors"), b = try probabilities("model: out/twin.safetensors")
+        let both = try probabilities("model: out/tiny.safetensors, ensemble: [out/twin.safetensors]")
+        XCTAssertEqual(both.count, 60)
+        XCTAssertNotEqual(a, b, "two seeds, two different models")
+        for (file, p) in both {
+            XCTAssertEqual(p.count, 10)
+            for (label, v) in p { XCTAssertEqual(v, (a[file]![label]! + b[file]![label]!) / 2, accuracy: 1e-5, "\(file) \(label)") }
+        }
+    }
+
     func testStopOnErrorStopsAtFirstBadFile() throws {
         try FileManager.default.createDirectory(atPath: dir + "/in", withIntermediateDirectories: true)
         try Data("junk".utf8).write(to: URL(fileURLWithPath: dir + "/in/a.png"))
