@@ -1,8 +1,8 @@
-// The classifier a classify stage runs: its `model`, and optionally more models trained the same way (other
-// seeds, say) named by `ensemble`, whose class probabilities are averaged with its own. Averaging models that
-// erred differently is the cheapest gain on inputs unlike the training data (speech folds: +1.5 points per
-// held-out speaker for two seeds). Every member must answer the same question: same trainer, classes,
-// input and preprocessing.
+// The classifier a classify stage runs: its `model`, and optionally more models for the same question (other
+// seeds, other layers) named by `ensemble`, whose class probabilities are averaged with its own. Averaging
+// models that err differently is the cheapest gain on inputs unlike the training data (speech folds: +1.5
+// points per held-out speaker for two seeds). Every member must come from the same trainer and take the same
+// input, prepared the same way, to the same classes.
 import Foundation
 import Tensor
 import NN
@@ -21,7 +21,7 @@ public struct ClassifierEnsemble {
         for other in others {
             let (net, m) = try ModelFile.load(other, for: stage, trainer: trainer)
             func differs(_ what: String) -> StageError {
-                StageError(stage, "\(other): its \(what) differ from those of \(path); an ensemble's models must be trained the same way")
+                StageError(stage, "\(other): its \(what) differ from those of \(path); an ensemble's models must take the same inputs, prepared the same way, to the same classes")
             }
             guard m.task == description.task else { throw StageError(stage, "\(other): a \(m.task) model, not a \(description.task) one like \(path)") }
             guard m.labels == description.labels else { throw differs("classes") }
