@@ -106,11 +106,11 @@ public final class Adam: Optimizer {
                        steps: t)
     }
     public func restore(_ s: OptimizerState) throws {
-        try restoreTensors(s.tensors, into: state.tensors)
         // A count read from a file: bounded (far beyond any run) so the next step cannot overflow it.
         guard (0...Self.maxSteps).contains(s.steps) else {
             throw OptimizerStateError(message: "Adam state's step count \(s.steps) is out of range 0…\(Self.maxSteps)")
         }
+        try restoreTensors(s.tensors, into: state.tensors)
         t = s.steps
     }
     public func step() {
