@@ -31,4 +31,15 @@ png.Writer(W, H, palette=palette[:4], bitdepth=2).write(open(f"{out}/palette2.pn
     [[pattern(4, x, y) for x in range(W)] for y in range(H)])
 rows = [[pattern(256, x, y) for x in range(W)] for y in range(H)]
 png.Writer(W, H, greyscale=True, bitdepth=8, interlace=True).write(open(f"{out}/gray8_interlaced.png", "wb"), rows)
+# Keyed transparency (a tRNS colour, no alpha channel): light strokes on a dark-blue (or dark-gray) background
+# whose colour is the key. A keyed colour is a real colour: readers show it as drawn.
+ink = [[pattern(3, x, y) == 0 for x in range(W)] for y in range(H)]
+png.Writer(W, H, greyscale=False, bitdepth=8, transparent=(0, 0, 96)).write(open(f"{out}/rgb8_key.png", "wb"),
+    [sum(([230, 230, 230] if ink[y][x] else [0, 0, 96] for x in range(W)), []) for y in range(H)])
+png.Writer(W, H, greyscale=False, bitdepth=16, transparent=(0, 0, 24672)).write(open(f"{out}/rgb16_key.png", "wb"),
+    [sum(([59110, 59110, 59110] if ink[y][x] else [0, 0, 24672] for x in range(W)), []) for y in range(H)])
+png.Writer(W, H, greyscale=True, bitdepth=16, transparent=8000).write(open(f"{out}/gray16_key.png", "wb"),
+    [[60000 if ink[y][x] else 8000 for x in range(W)] for y in range(H)])
+png.Writer(W, H, greyscale=True, bitdepth=2, transparent=1).write(open(f"{out}/gray2_key.png", "wb"),
+    [[3 if ink[y][x] else 1 for x in range(W)] for y in range(H)])
 print("wrote", len(os.listdir(out)), "fixtures to", out)

@@ -1,6 +1,7 @@
 // PNG reading and writing through libpng's simplified API.
-// Convention: raw sample values scaled to [0,1]; transparency composited over white behind dark content
-// and over black behind light content (as a viewer shows a drawing); gray = Rec.601
+// Convention: raw sample values scaled to [0,1]; alpha (an alpha channel or a palette's alpha table)
+// composited over white behind dark content and over black behind light content (as a viewer shows a
+// drawing); a keyed colour (tRNS of a gray or RGB image) shown as drawn (PNGColourKey.swift); gray = Rec.601
 // luminance 0.299R + 0.587G + 0.114B. 16-bit files are read through libpng's 16-bit linear format
 // (reading them as 8-bit would apply an sRGB encode) and scaled by 1/65535.
 // The IHDR is parsed by us first, so hostile sizes are rejected before any pixel buffer exists.
@@ -124,6 +125,7 @@ public enum PNG {
                     for c in 0..<3 { rgb[3 * i + c] = Float(buf[4 * i + c]) / 255 * alpha[i] }
                 }
             }
+            if let key = PNGColourKey.find(in: raw, info: hdr) { key.restore(&rgb, &alpha) }
             compositeOverContrastingBackground(&rgb, alpha)
             let image = Image(width: hdr.width, height: hdr.height, channels: 3, pixels: rgb)
             return (mode == .gray ? image.gray() : image, hdr)

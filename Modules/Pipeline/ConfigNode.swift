@@ -39,8 +39,8 @@ public struct ConfigNode: Equatable {
     public var kindName: String {
         switch value {
         case .scalar(let s, _): return "'\(s)'"
-        case .map: return "a mapping"
-        case .list: return "a list"
+        case .map(let entries): return entries.isEmpty ? "an empty mapping" : "a mapping"
+        case .list(let items): return items.isEmpty ? "an empty list" : "a list"
         case .null: return "nothing (null)"
         }
     }

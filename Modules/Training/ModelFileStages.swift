@@ -20,14 +20,16 @@ extension ModelFile {
 }
 
 extension ModelFile {
-    /// The model a using stage (classify, generate) names, or an error for that stage, with a hint to train
-    /// one with `trainer` when the file does not exist.
+    /// The model a using stage (classify, generate) names, or an error for that stage. A file that does not
+    /// exist yet gets one wording for every stage: what to run first.
     public static func load(_ path: String, for stage: String, trainer: String) throws -> (Network, ModelFile) {
-        do { return try load(path) }
-        catch {
-            let hint = FileManager.default.fileExists(atPath: path) ? "" : " (train one first with a \(trainer) pipeline)"
-            throw StageError(stage, "\(error)\(hint)")
-        }
+        guard FileManager.default.fileExists(atPath: path) else { throw missing(path, for: stage, trainer: trainer) }
+        do { return try load(path) } catch { throw StageError(stage, "\(error)") }
+    }
+
+    /// The error for a model file that does not exist yet.
+    public static func missing(_ path: String, for stage: String, trainer: String) -> StageError {
+        StageError(stage, "\(path): no model file there yet; train one first with a \(trainer) pipeline")
     }
 }
 

@@ -16,6 +16,23 @@ final class ModelFileCLITests: ScratchFolderTestCase {
         return path
     }
 
+    /// Every shipped pipeline that uses a model, checked before anything is trained: one wording, naming the
+    /// missing file and the stage to run first (never the system's "No such file or directory").
+    func testShippedPipelinesBeforeTrainingSayWhatToRunFirst() throws {
+        try FileManager.default.copyItem(atPath: repoRoot + "/pipelines", toPath: dir + "/pipelines")
+        let cases = [("text-generate", "models/austen.safetensors", "text.train"),
+                     ("digits-classify", "models/digits.safetensors", "vision.train"),
+                     ("speech-classify", "models/speech.safetensors", "sequence.train"),
+                     ("gan-sample", "models/gan.safetensors", "gan.train")]
+        for (pipeline, model, trainer) in cases {
+            let r = try dlpipe(["check", "pipelines/\(pipeline).conf"], cwd: dir)
+            XCTAssertEqual(r.status, 2, pipeline)
+            XCTAssertTrue(r.stderr.contains("\(model): no model file there yet; train one first with a \(trainer) pipeline"),
+                          "\(pipeline): \(r.stderr)")
+            XCTAssertFalse(r.stderr.contains("No such file"), "\(pipeline): \(r.stderr)")
+        }
+    }
+
     func testHandMadeModelMetadataIsAnErrorNotATrap() throws {
         try FileManager.default.createDirectory(atPath: dir + "/in", withIntermediateDirectories: true)
         let conf = dir + "/c.conf"

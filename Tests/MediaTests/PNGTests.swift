@@ -1,5 +1,6 @@
 // PNG decoding of every colour type / bit depth / interlace against recomputed pixel values, the
 // writer's round trip, and hostile files (each must give "file: reason", never a crash).
+// The fixtures are written by scripts/make-png-fixtures.py.
 import XCTest
 import Tensor
 @testable import Media
@@ -59,6 +60,20 @@ final class PNGTests: XCTestCase {
             let i = self.pattern(5, x, y); let c = pal[i]; return (self.lum(c.0, c.1, c.2), alpha[i])
         }
         try expectGray("gray8_interlaced") { x, y in Double(self.pattern(256, x, y)) / 255 }
+    }
+
+    /// A tRNS colour of a gray or RGB image is a real colour: light strokes on a dark background keyed
+    /// transparent read as drawn (dark background, light strokes), never composited over white.
+    func testKeyedColourIsShownAsDrawn() throws {
+        let ink: (Int, Int) -> Bool = { x, y in self.pattern(3, x, y) == 0 }
+        try expectGray("rgb8_key") { x, y in ink(x, y) ? 230.0 / 255 : self.lum(0, 0, 96.0 / 255) }
+        try expectGray("rgb16_key") { x, y in ink(x, y) ? 59110.0 / 65535 : self.lum(0, 0, 24672.0 / 65535) }
+        try expectGray("gray16_key") { x, y in ink(x, y) ? 60000.0 / 65535 : 8000.0 / 65535 }
+        try expectGray("gray2_key") { x, y in ink(x, y) ? 1 : 1.0 / 3 }
+        let rgb = try PNG.read("\(fixtures)/png/rgb8_key.png", as: .rgb)
+        for (c, expected) in [0, 0, 96.0 / 255].enumerated() {  // pixel (1, 0) is background
+            XCTAssertEqual(Double(rgb.pixels[3 + c]), expected, accuracy: 1e-6)
+        }
     }
 
     func testHeaderInfo() throws {
@@ -143,7 +158,11 @@ final class PNGTests: XCTestCase {
                 let at = [8, 33][rng.nextInt(2)]
                 for k in 0..<4 { d[at + k] = UInt8(rng.nextInt(256)) }
             }
-            if (try? PNG.decode(d, file: "m.png")) == nil { rejected += 1 }
+            do { _ = try PNG.decode(d, file: "m.png") } catch {
+                rejected += 1
+                let text = "\(error)"
+                XCTAssertTrue(text.hasPrefix("m.png: ") && text.count > "m.png: ".count, "case \(i): \(text)")
+            }
         }
         XCTAssertGreaterThan(rejected, cases / 2)
     }

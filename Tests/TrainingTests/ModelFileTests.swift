@@ -33,7 +33,7 @@ final class ModelFileTests: ScratchFolderTestCase {
         do { _ = try ModelFile.load(try handMade(meta, tensors: tensors)); return "loaded" } catch { return "\(error)" }
     }
 
-    /// The traps the training-layer issue lists, in the first format's metadata (as the 300-byte files were).
+    /// Hostile layer lists in the first format's metadata (hand-made files of a few hundred bytes).
     func testHandMadeVisionV1MetadataGetsClearErrors() throws {
         func v1(_ layers: String) -> [String: String] {
             ["format": "dlpipe.vision.v1", "layers": layers, "input": "[1,8,8]", "classes": "[\"a\",\"b\"]"]
@@ -74,6 +74,8 @@ final class ModelFileTests: ScratchFolderTestCase {
         XCTAssertTrue(try loadError(with("labels", "[\"a\",\"b\",\"c\"]"), tensors: tensors).contains("3 classes but the network has [2] outputs"))
         XCTAssertTrue(try loadError(with("labels", "[1,2]"), tensors: tensors).contains("metadata 'labels'"))
         XCTAssertTrue(try loadError(with("layers", nil), tensors: tensors).contains("no 'layers'"))
+        XCTAssertTrue(try loadError(with("layers", "[]"), tensors: tensors).contains("found an empty list"))
+        XCTAssertTrue(try loadError(with("layers", "{}"), tensors: tensors).contains("found an empty mapping"))
         XCTAssertTrue(try loadError(good, tensors: [("fc1.weight", w)]).contains("missing 'fc1.bias'"))
         XCTAssertTrue(try loadError(good, tensors: [("fc1.weight", Tensor.zeros([3, 3])), ("fc1.bias", b)]).contains("model expects [2, 3]"))
         let nan = Tensor.zeros([2, 3]); nan.data[4] = .nan
