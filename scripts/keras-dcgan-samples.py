@@ -4,6 +4,7 @@ the same 4,000 training digits as pipelines/gan-train.conf (MNIST-5k, first 400 
 number of epochs at batch 64, then N samples written as 8-bit gray PNGs, so that
 `gan.evaluate {samples: FOLDER}` can judge them with the same classifier as ours.
 Usage: KERAS_PY=/path/to/venv/bin/python; $KERAS_PY scripts/keras-dcgan-samples.py --epochs 30 --out runs/gan/keras-samples
+then: SAMPLES=runs/gan/keras-samples dlpipe run scripts/gan-evaluate-samples.conf
 """
 import argparse, os, sys, time
 import numpy as np

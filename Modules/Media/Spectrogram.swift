@@ -1,4 +1,4 @@
-// Audio features, following librosa's defaults (documented in README "Audio features"):
+// Audio features, following librosa's defaults (documented in docs/audio.md):
 // - STFT: periodic Hann window, centred frames with n_fft/2 zeros of padding on each side
 //   (librosa ≥ 0.10's pad_mode="constant"), frames = 1 + len/hop.
 // - Mel filterbank: Slaney mel scale (linear below 1 kHz, logarithmic above) with Slaney area

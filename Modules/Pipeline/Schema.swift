@@ -1,5 +1,5 @@
 // Stage schemas: every option is typed once (name, type, default, one-line doc). The config validator,
-// `dlpipe stages`, and the README reference check all read the same schema.
+// `dlpipe stages`, and the docs/stages.md check all read the same schema.
 import Foundation
 import Tensor
 

@@ -1,5 +1,5 @@
 // The stage reference in Markdown, from the registry's schemas: `dlpipe stages --markdown` prints it,
-// and the README holds it verbatim (a test compares the two).
+// and docs/stages.md holds it verbatim (a test compares the two).
 
 extension StageRegistry {
     /// Every stage (or the given ones) as a Markdown section with its option table.

@@ -1,7 +1,7 @@
 // The classifier a classify stage runs: its `model`, and optionally more models for the same question (other
 // seeds, other layers) named by `ensemble`, whose class probabilities are averaged with its own. Averaging
-// models that err differently is the cheapest gain on inputs unlike the training data (speech folds: +1.5
-// points per held-out speaker for two seeds). Every member must come from the same trainer and take the same
+// models that err differently is the cheapest gain on inputs unlike the training data
+// (docs/experiments/speech.md). Every member must come from the same trainer and take the same
 // input, prepared the same way, to the same classes.
 import Foundation
 import Tensor

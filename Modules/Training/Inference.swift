@@ -6,8 +6,8 @@ import NN
 
 public enum Inference {
     /// Examples per slice when a large batch is run: a slice's activations stay in the caches from
-    /// layer to layer (256 digits at once sent every layer's output out to DRAM and back; slices of 32
-    /// measured 1.1× faster). Training never slices: batch norm needs the whole batch.
+    /// layer to layer, where a whole batch of 256 digits sends every layer's output out to DRAM and back
+    /// (slices of 32 are about 1.1× faster). Training never slices: batch norm needs the whole batch.
     public static let slice = 32
 
     /// Outputs for `x` ([N] + the network's input shape) in evaluation mode; padded sequences pass each
@@ -18,8 +18,8 @@ public enum Inference {
         Autograd.noGrad {
             let n = x.shape[0]
             if n == 1 {
-                // One image is ~60 µs of work on one core. Split over two, it measured 73–78 µs on a VM
-                // whose vCPUs shared data cheaply and 166–177 µs when they did not (one VM, minutes apart).
+                // One image is ~60 µs of work on one core: splitting it over two costs more in handing data
+                // between the cores than it saves (73–78 µs where vCPUs share data cheaply, 166–177 µs where not).
                 return Parallel.serially { net(x, lengths: lengths) }
             }
             guard n > slice else { return net(x, lengths: lengths) }

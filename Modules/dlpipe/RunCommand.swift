@@ -5,7 +5,7 @@ import Pipeline
 let runUsage = """
 usage: dlpipe run FILE [--set STAGE.OPTION=VALUE]... [--resume] [--shard K/N] [--quiet | --verbose]
 
-Runs the pipeline described by FILE (see README "Pipeline files"). Every option is validated before
+Runs the pipeline described by FILE (see docs/config.md). Every option is validated before
 any work starts. Bad input files are reported as "file: reason" and skipped (unless the pipeline says
 on_error: stop); the run then ends with "N ok, M failed" and exit status 1.
 

@@ -6,7 +6,7 @@ let stagesUsage = """
 usage: dlpipe stages [NAME] [--markdown]
 
 Lists every stage with what it consumes and produces and its options (type, default, doc).
-With NAME, shows only that stage. --markdown prints the README's reference table format.
+With NAME, shows only that stage. --markdown prints the reference in docs/stages.md's format.
 """
 
 func stagesCommand(_ args: [String]) -> Int32 {

@@ -1,4 +1,4 @@
-// Bad-input case 15: outputs that cannot be written are found by `check` and at the start of `run`,
+// Outputs that cannot be written are found by `check` and at the start of `run`,
 // before any work, with one clear message; two options writing one file are a config error.
 import XCTest
 import TestSupport

@@ -1,4 +1,5 @@
-// Audio decoding of every encoding, resampling quality, librosa-equal features, and hostile files.
+// Audio decoding of every encoding, resampling quality, librosa-equal features (reference fixtures written by
+// scripts/make-librosa-reference.py), and hostile files.
 import XCTest
 import TestSupport
 import Tensor
@@ -74,7 +75,7 @@ final class AudioTests: ScratchFolderTestCase {
         XCTAssertEqual(peakFrequency(up, 48000), 440, accuracy: 1)
     }
 
-    /// Bad-input case 5: an odd rate took a slow path (a Bessel function per tap): 1 Hz → 16 kHz took ~24 s.
+    /// Odd rates use the bounded phase table (a Bessel function per tap would take ~24 s for 1 Hz → 16 kHz).
     func testOddRatesUseTheBoundedTableAndStopOnInterruption() throws {
         // 44101 Hz has no common factor with 16000: more phases than the table holds, so they are blended.
         let tone = (0..<44101).map { Float(0.5 * sin(2 * Double.pi * 440 * Double($0) / 44101)) }

@@ -131,7 +131,7 @@ final class ConfigParserTests: XCTestCase {
     }
 }
 
-/// Bad-input case 13: constructs that were silently misread or wrongly refused.
+/// Constructs that are easy to misread silently or refuse wrongly.
 final class ConfigEdgeCaseTests: XCTestCase {
     func testNestedDefaultsExpand() throws {
         XCTAssertEqual(try parse("a: ${A:-${B}}\n", env: ["B": "bee"])["a"]?.text, "bee")

@@ -1,5 +1,5 @@
-// Inputs a hostile or careless user gives: each case once trapped, or exited 0 with a wrong result.
-// Now each is a clear per-file error or a handled case.
+// Inputs a hostile or careless user gives: each is a clear per-file error or a handled case, never a trap
+// or an exit 0 with a wrong result.
 import XCTest
 import TestSupport
 import Tensor
@@ -15,11 +15,11 @@ final class HostileInputTests: ScratchFolderTestCase {
         return d + Data(values)
     }
 
-    /// Case 3: a zero dimension used to pass, then image.normalize indexed out of range.
+    /// An IDX file with a zero dimension is refused (image.normalize would index out of range).
     func testIDXWithAZeroDimensionIsRefused() throws {
         try idx([2, 0, 28], []).write(to: URL(fileURLWithPath: dir + "/i.idx"))
         XCTAssertThrowsError(try IDX.read(dir + "/i.idx")) { XCTAssertTrue("\($0)".contains("IDX dimension 2 of 3 is 0"), "\($0)") }
-        // Case 7: a header promising more than the limit is refused before any data is read.
+        // A header promising more than the limit is refused before any data is read.
         try idx([1 << 15, 1 << 14], []).write(to: URL(fileURLWithPath: dir + "/big.idx"))
         XCTAssertThrowsError(try IDX.read(dir + "/big.idx")) { XCTAssertTrue("\($0)".contains("more than \(IDX.maxValues) values"), "\($0)") }
         // More data than the header promises is an error too, not silently ignored.
@@ -27,7 +27,7 @@ final class HostileInputTests: ScratchFolderTestCase {
         XCTAssertThrowsError(try IDX.read(dir + "/long.idx")) { XCTAssertTrue("\($0)".contains("file has more"), "\($0)") }
     }
 
-    /// Case 4: a WAV with a valid header and no samples, with an odd n_fft, indexed out of range.
+    /// A WAV with a valid header and no samples, with an odd n_fft, is an error, not an index out of range.
     func testEmptyClipIsReportedAsNoAudio() throws {
         var wav = Data("RIFF".utf8) + le32(36) + Data("WAVEfmt ".utf8) + le32(16)
         wav += le16(1) + le16(1) + le32(16000) + le32(32000) + le16(2) + le16(16) + Data("data".utf8) + le32(0)
@@ -38,7 +38,7 @@ final class HostileInputTests: ScratchFolderTestCase {
         XCTAssertEqual(s.failures.map { $0.reason }, ["no audio (the clip has 0 samples)"])
     }
 
-    /// Case 8: n_fft 65536 with hop_length 1 needs ~4 GB per second of audio.
+    /// n_fft 65536 with hop_length 1 needs ~4 GB per second of audio.
     func testFeaturesBeyondTheMemoryLimitAreRefusedPerClip() throws {
         let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../MediaTests/Fixtures/audio").standardized.path
         let s = try run("max_memory_mb: 1024\nstages:\n  - read.audio: {path: \(fixtures)}\n  - audio.melspec: {n_fft: 65536, hop_length: 1}\n  - write.features: {path: out/f.safetensors}\n")
@@ -46,7 +46,7 @@ final class HostileInputTests: ScratchFolderTestCase {
         XCTAssertTrue(s.failures.allSatisfy { $0.reason.contains("more than the memory limit of 1.0 GB") }, "\(s.failures)")
     }
 
-    /// Case 10: names that collide (IDX items "imgs.idx#k"; a/1.png and b/1.png) used to overwrite each other.
+    /// Names that collide (IDX items "imgs.idx#k"; a/1.png and b/1.png) never overwrite each other.
     func testWritePNGNamesAreUniqueAndCountsTrue() throws {
         try idx([3, 2, 2], Array(repeating: 200, count: 12)).write(to: URL(fileURLWithPath: dir + "/imgs.idx"))
         try idx([3], [0, 1, 2]).write(to: URL(fileURLWithPath: dir + "/labels.idx"))
@@ -62,7 +62,7 @@ final class HostileInputTests: ScratchFolderTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/out2").sorted(), ["1-2.png", "1.png"])
     }
 
-    /// Case 11: `path` and `train` naming the same files made write.features write duplicate keys.
+    /// `path` and `train` naming the same files never make write.features write duplicate keys.
     func testAFileNamedTwiceIsRefusedUpFront() throws {
         try FileManager.default.createDirectory(atPath: dir + "/d/x", withIntermediateDirectories: true)
         try PNG.write(Image(width: 3, height: 3, channels: 1, fill: 0.5), to: dir + "/d/x/1.png")
@@ -71,7 +71,7 @@ final class HostileInputTests: ScratchFolderTestCase {
         }
     }
 
-    /// Case 17: symlinked folders are followed, and a link loop ends.
+    /// Symlinked folders are followed, and a link loop ends.
     func testSymlinkedFoldersAreFollowedOnce() throws {
         try FileManager.default.createDirectory(atPath: dir + "/real/sub", withIntermediateDirectories: true)
         try PNG.write(Image(width: 3, height: 3, channels: 1, fill: 0.5), to: dir + "/real/sub/a.png")
@@ -80,7 +80,8 @@ final class HostileInputTests: ScratchFolderTestCase {
         XCTAssertEqual(try FileList.files(dir + "/link", extensions: ["png"]), [dir + "/link/sub/a.png"])
     }
 
-    /// Case 6: an 8 KB PNG whose header says 8192×8192 decoded to 1 GB; 512 decoded images were held at once.
+    /// An 8 KB PNG whose header says 8192×8192 would decode to 1 GB: the pixel limit and the reader's memory
+    /// budget (not 512 decoded images at once) bound it.
     func testHugePNGsAreRefusedBeforeDecodingAndDecodedBytesAreBounded() throws {
         try FileManager.default.createDirectory(atPath: dir + "/big", withIntermediateDirectories: true)
         try PNG.write(Image(width: 1, height: 1, channels: 1, fill: 0.5), to: dir + "/big/a.png")
@@ -101,8 +102,8 @@ final class HostileInputTests: ScratchFolderTestCase {
         XCTAssertLessThanOrEqual(most, 3)
     }
 
-    /// Case 17: a file name that is not UTF-8 could never be read; an escape sequence in a name was
-    /// printed raw to the terminal.
+    /// A file name that is not UTF-8 is read; an escape sequence in a name is never printed raw to the
+    /// terminal.
     func testAnyByteStringNameIsReadAndControlCharactersAreEscaped() throws {
         try FileManager.default.createDirectory(atPath: dir + "/names", withIntermediateDirectories: true)
         let png = try PNG.encode(Image(width: 3, height: 3, channels: 1, fill: 0.5))
@@ -118,7 +119,7 @@ final class HostileInputTests: ScratchFolderTestCase {
         XCTAssertEqual(terminalSafe("a\u{1B}[31mb\nc\u{9B}"), "a\\u{1b}[31mb\nc\\u{9b}")
     }
 
-    /// Case 9: the montage held 100 full-size images and a grid of their full size.
+    /// The montage holds thumbnails, never 100 full-size images and a grid of their full size.
     func testMontageIsMadeOfThumbnails() throws {
         try FileManager.default.createDirectory(atPath: dir + "/large", withIntermediateDirectories: true)
         for i in 0..<3 { try PNG.write(Image(width: 1000, height: 600, channels: 1, fill: 0.1 * Float(i)), to: dir + "/large/\(i).png") }
@@ -128,7 +129,7 @@ final class HostileInputTests: ScratchFolderTestCase {
         XCTAssertLessThanOrEqual(info.height, 256 + 2 * 2)
     }
 
-    /// Case 12: a non-finite prediction must still give valid JSON.
+    /// A non-finite prediction must still give valid JSON.
     func testNonFinitePredictionsAreNullInJSONLines() throws {
         let opts = StageOptions(stage: "write.jsonl", position: SourcePosition(file: "t", line: 1, column: 1),
                                 values: ["path": .string(dir + "/p.jsonl")], configDirectory: dir)

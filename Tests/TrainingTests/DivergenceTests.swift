@@ -1,5 +1,5 @@
-// Bad-input case 12: a run whose loss stops being finite ends there, saying where, instead of training
-// on and writing a model of NaN.
+// A run whose loss stops being finite ends there, saying where, instead of training on and writing a
+// model of NaN.
 import XCTest
 import Tensor
 import NN

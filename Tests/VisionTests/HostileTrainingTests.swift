@@ -1,4 +1,4 @@
-// Training inputs that used to trap or to give a silently wrong result (bad-input issue, cases 1, 2).
+// Training inputs that could trap or give a silently wrong result: each is a clear error or handled.
 import XCTest
 import TestSupport
 import Tensor
@@ -20,7 +20,7 @@ final class HostileTrainingTests: ScratchFolderTestCase {
         }
     }
 
-    /// Case 1: batchnorm after dense with a batch of one trapped in the op.
+    /// Batchnorm after dense with a batch of one is an error naming the fix, never a trap in the op.
     func testBatchOfOneBeforeBatchnormIsAnErrorOrLeftOut() throws {
         try images("train", size: 4, count: 4)
         let base = "stages:\n  - read.png: {train: train}\n  - vision.train: {model: m.safetensors, layers: [{dense: 8}, {batchnorm:}], epochs: 2"
@@ -31,8 +31,8 @@ final class HostileTrainingTests: ScratchFolderTestCase {
         XCTAssertEqual(try run(base + ", batch_size: 7}\n").failures.count, 0)
     }
 
-    /// Case 8: a network inside every per-layer range but far beyond the machine passed check, then died
-    /// allocating 64 GB. Now check refuses it when the image size is known, and the run before allocating.
+    /// A network inside every per-layer range but far beyond the machine (64 GB) is refused by check when the
+    /// image size is known, and by the run before it allocates.
     func testNetworksBeyondTheMemoryLimitAreRefusedWithTheEstimate() throws {
         let huge = "layers: [{conv: {filters: 4096, size: 1}}, {dense: 65536}]"
         let path = dir + "/p.conf"
@@ -50,7 +50,7 @@ final class HostileTrainingTests: ScratchFolderTestCase {
         }
     }
 
-    /// Case 2: test images of another size than the training images were read out of bounds.
+    /// Test images of another size than the training images are reported per file, never read out of bounds.
     func testTestImagesOfAnotherSizeAreReportedPerFile() throws {
         try images("train", size: 8, count: 3)
         try images("test", size: 28, count: 2)

@@ -1,6 +1,6 @@
-// Bad-input case 14: a digit drawn on a transparent sheet (ink in alpha) was composited over black, so
-// black ink vanished and the model answered "1" at 99.997 %. Now both black and white ink on
-// transparency classify like the plain digit, and a sheet with no ink is reported as blank.
+// A digit drawn on a transparent sheet (ink in alpha): composited over black, black ink would vanish and
+// the model answer "1" at 99.997 %. Both black and white ink on transparency classify like the plain
+// digit, and a sheet with no ink is reported as blank.
 import XCTest
 import Tensor
 import Media

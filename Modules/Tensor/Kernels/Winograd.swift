@@ -15,7 +15,7 @@ public enum Winograd {
     public static var enabled = ProcessInfo.processInfo.environment["DLPIPE_NO_WINOGRAD"] == nil
 
     /// Whether a convolution runs as Winograd F(2×2, 3×3): 3×3, stride 1, padding ≤ 2, and enough input
-    /// channels that the 16 GEMMs outweigh the transforms. Single images too, now that they run on one
+    /// channels that the 16 GEMMs outweigh the transforms. Single images too: they run on one
     /// core with cached weight transforms (ConvNet, WinogradWeightCache).
     static func applies(_ g: ConvGeometry, inChannels: Int, batch: Int) -> Bool {
         enabled && g.kh == 3 && g.kw == 3 && g.stride == 1 && g.pad <= 2 && inChannels >= 8 && batch >= 1

@@ -123,7 +123,7 @@ extension Tensor {
         let X = SendablePointer(x.data), W = SendablePointer(weight.data), O = SendablePointer(out.data)
         let B = bias.map { SendablePointer($0.data) }
         // Wᵀ is packed once; each core walks its images in sub-chunks whose column matrix stays in L2, as
-        // conv2d does (a DCGAN layer's whole-chunk columns were 20 MB, written out and read back by col2im).
+        // conv2d does (a DCGAN layer's whole-chunk columns would be 20 MB, written out and read back by col2im).
         let sub = Swift.max(1, Swift.min(split.per, convColumnBudget / Swift.max(k * s, 1)))
         PackedA.with(transA: true, m: k, k: cin, a: W.p, lda: k, threads: Parallel.threads) { pa in
             split.forEach { ci, i0, nb in
