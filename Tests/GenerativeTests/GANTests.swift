@@ -156,12 +156,35 @@ final class GANTests: ScratchFolderTestCase {
         XCTAssertEqual(e["samples"] as? Int, 200)
         let p = try XCTUnwrap(e["mean_max_probability"] as? Double)
         XCTAssertTrue(p > 0.1 && p <= 1, "\(p)")
-        let fractions = try XCTUnwrap(e["class_fractions"] as? [String: Double])
-        XCTAssertEqual(fractions.count, 10)
-        XCTAssertEqual(fractions.values.reduce(0, +), 1, accuracy: 1e-3)
         let fid = try XCTUnwrap(e["frechet_distance"] as? Double), floor = try XCTUnwrap(e["frechet_distance_real_training"] as? Double)
         XCTAssertGreaterThan(fid, floor, "two epochs of a tiny generator are further from real digits than real digits are")
         XCTAssertNil(e["conditional_agreement"])
+
+        // The judge's figures for a folder of samples equal what vision.classify says of the same files.
+        _ = try runPipeline("stages:\n  - gan.sample: {model: out/g.safetensors, folder: judged, count: 40, seed: 5}\n",
+                            name: "j.conf", registry: registry)
+        try FileManager.default.removeItem(atPath: dir + "/judged/grid.png")
+        _ = try runPipeline("""
+        stages:
+          - read.png: {path: \(fixtureDigits)/test}
+          - gan.evaluate: {samples: judged, classifier: out/c.safetensors, metrics: out/judged.json}
+        """, name: "ej.conf", registry: registry)
+        _ = try runPipeline("""
+        stages:
+          - read.png: {path: judged}
+          - vision.classify: {model: out/c.safetensors}
+          - write.csv: {path: out/judged.csv}
+        """, name: "cj.conf", registry: registry)
+        let judged = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/out/judged.json"))) as? [String: Any])
+        let rows = try String(contentsOfFile: dir + "/out/judged.csv", encoding: .utf8).split(separator: "\n").dropFirst().map { $0.split(separator: ",") }
+        XCTAssertEqual(rows.count, 40)
+        let confidences = rows.map { Double($0[2])! }
+        XCTAssertEqual(try XCTUnwrap(judged["mean_max_probability"] as? Double), confidences.reduce(0, +) / 40, accuracy: 1e-3)
+        let fractions = try XCTUnwrap(judged["class_fractions"] as? [String: Double])
+        for label in (0...9).map(String.init) {
+            let share = Double(rows.filter { $0[1] == Substring(label) }.count) / 40
+            XCTAssertEqual(fractions[label] ?? 0, share, accuracy: 1e-9, "class \(label)")
+        }
     }
 
     func testConditionalGeneratorTakesAClassAndRefusesOthers() throws {

@@ -134,19 +134,32 @@ final class SequencePipelineTests: ScratchFolderTestCase {
         }.count
         XCTAssertEqual(rows.count, 24)
         XCTAssertEqual(Double(correct) / 24, acc, accuracy: 1e-6, "classify agrees with the trainer's test figure")
-        // The model averaged with itself: the same labels and probabilities.
-        _ = try run("""
-        stages:
-          - read.audio: {path: clips/test, sample_rate: 8000}
-        \(features)  - sequence.classify: {model: out/words.safetensors, ensemble: [out/words.safetensors]}
-          - write.csv: {path: out/twice.csv}
-        """)
-        let twice = try String(contentsOfFile: dir + "/out/twice.csv", encoding: .utf8).split(separator: "\n").dropFirst()
-        XCTAssertEqual(twice.count, 24)
-        for (one, two) in zip(rows, twice) {
-            let f = one.split(separator: ","), g = two.split(separator: ",")
-            XCTAssertEqual(f[0...1], g[0...1])
-            XCTAssertEqual(Double(f[2])!, Double(g[2])!, accuracy: 2e-6, "\(one) vs \(two)")
+        // Averaged with a second model (the same one with its weights scaled): each class probability is the
+        // mean of the two models' probabilities.
+        let (twin, description) = try ModelFile.load(dir + "/out/words.safetensors")
+        for (_, p) in twin.namedParameters() { for i in 0..<p.count { p.data[i] *= 0.6 } }
+        try description.save(twin, to: dir + "/out/twin.safetensors")
+        func probabilities(_ options: String) throws -> [String: [String: Double]] {
+            _ = try run("""
+            stages:
+              - read.audio: {path: clips/test, sample_rate: 8000}
+            \(features)  - sequence.classify: {\(options), top_k: 3}
+              - write.csv: {path: out/p.csv}
+            """)
+            var out: [String: [String: Double]] = [:]
+            for row in try String(contentsOfFile: dir + "/out/p.csv", encoding: .utf8).split(separator: "\n").dropFirst() {
+                let f = row.split(separator: ",").map(String.init)
+                out[f[0]] = Dictionary(uniqueKeysWithValues: stride(from: 1, to: f.count, by: 2).map { (f[$0], Double(f[$0 + 1])!) })
+            }
+            return out
+        }
+        let a = try probabilities("model: out/words.safetensors"), b = try probabilities("model: out/twin.safetensors")
+        let both = try probabilities("model: out/words.safetensors, ensemble: [out/twin.safetensors]")
+        XCTAssertEqual(both.count, 24)
+        XCTAssertNotEqual(a, b, "two different models")
+        for (file, p) in both {
+            XCTAssertEqual(p.count, 3)
+            for (label, v) in p { XCTAssertEqual(v, (a[file]![label]! + b[file]![label]!) / 2, accuracy: 2e-6, "\(file) \(label)") }
         }
     }
 
