@@ -8,6 +8,7 @@
 import Foundation
 import CPNG
 import Tensor
+import FilesAndText
 
 /// Header facts of a PNG file.
 public struct PNGInfo: Equatable {

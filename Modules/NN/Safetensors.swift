@@ -4,6 +4,7 @@
 // works. The reader trusts nothing: every length, offset and shape is checked before use.
 import Foundation
 import Tensor
+import FilesAndText
 
 public struct SafetensorsError: Error, CustomStringConvertible {
     public let file: String, reason: String

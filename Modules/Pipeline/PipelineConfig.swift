@@ -3,6 +3,7 @@
 // Everything is checked before any compute, so `dlpipe check` and `dlpipe run` report the same errors.
 import Foundation
 import Tensor
+import FilesAndText
 
 /// A fully validated pipeline: stages in order with typed options.
 public struct PipelineConfig {

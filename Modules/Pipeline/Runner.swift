@@ -4,6 +4,7 @@
 import Foundation
 import Dispatch
 import Tensor
+import FilesAndText
 
 public struct RunSummary {
     public let succeeded: Int

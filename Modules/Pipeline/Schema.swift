@@ -2,6 +2,7 @@
 // `dlpipe stages`, and the docs/stages.md check all read the same schema.
 import Foundation
 import Tensor
+import FilesAndText
 
 /// The type of a stage option, with its accepted range.
 public enum OptionType {

@@ -2,6 +2,8 @@
 // runs with K = 0 … N−1 (a Slurm job array, a Kubernetes Indexed Job) cover every input exactly once with no
 // coordination. The hash is FNV-1a of the path relative to the reader's folder option: the same on every
 // machine, whatever the folder is mounted as.
+import FilesAndText
+
 public struct Shard: Equatable, CustomStringConvertible {
     public let index: Int, count: Int
 
@@ -16,8 +18,6 @@ public struct Shard: Equatable, CustomStringConvertible {
 
     /// Whether the input at `relativePath` belongs to this shard.
     public func contains(relativePath: String) -> Bool {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in relativePath.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
-        return h % UInt64(count) == UInt64(index)
+        FNV1a.hash(relativePath) % UInt64(count) == UInt64(index)
     }
 }

@@ -11,24 +11,17 @@
 import Foundation
 import Tensor
 import NN
+import FilesAndText
 
 /// What a run is, hashed in three parts so a refusal can say which part changed.
 public struct TrainingFingerprint: Equatable {
     public var network: String, data: String, settings: String
     /// Hashes of the canonical descriptions of the three parts.
     public init(network: String, data: String, settings: String) {
-        self.network = fnv1a(network); self.data = fnv1a(data); self.settings = fnv1a(settings)
+        self.network = FNV1a.hex(network.utf8); self.data = FNV1a.hex(data.utf8); self.settings = FNV1a.hex(settings.utf8)
     }
     init(hashes network: String, _ data: String, _ settings: String) { self.network = network; self.data = data; self.settings = settings }
     var json: String { "{\"network\":\"\(network)\",\"data\":\"\(data)\",\"settings\":\"\(settings)\"}" }
-}
-
-/// 64-bit FNV-1a of the UTF-8 bytes, as 16 hex digits.
-func fnv1a(_ s: String) -> String {
-    var h: UInt64 = 0xcbf2_9ce4_8422_2325
-    for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
-    let hex = String(h, radix: 16)
-    return String(repeating: "0", count: 16 - hex.count) + hex
 }
 
 public struct CheckpointError: Error, CustomStringConvertible {

@@ -1,5 +1,6 @@
 // Accuracy, per-class accuracy and the confusion matrix of a classifier on held-out examples.
 import Tensor
+import FilesAndText
 
 /// Rows of the confusion matrix are true classes, columns predicted ones.
 public struct ClassifierEvaluation: Equatable {

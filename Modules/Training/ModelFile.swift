@@ -7,6 +7,7 @@ import Foundation
 import Tensor
 import NN
 import Pipeline
+import FilesAndText
 
 public struct ModelFileError: Error, CustomStringConvertible {
     public let file: String, message: String

@@ -5,6 +5,7 @@ import Foundation
 import Tensor
 import NN
 import Pipeline
+import FilesAndText
 
 extension ModelFile {
     /// Writes `net` with this description to `path`, with the report's files beside it, atomically as a set.

@@ -5,6 +5,7 @@ import Foundation
 import Tensor
 import NN
 import Pipeline
+import FilesAndText
 
 public final class TrainingLoop {
     public let stage: String

@@ -5,6 +5,7 @@
 import Foundation
 import Tensor
 import Pipeline
+import FilesAndText
 
 /// One named value of one epoch.
 public struct Metric: Equatable {

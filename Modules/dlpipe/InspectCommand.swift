@@ -3,6 +3,7 @@ import Foundation
 import Media
 import Pipeline
 import Tensor
+import FilesAndText
 
 let inspectUsage = """
 usage: dlpipe inspect [--json] FILE...

@@ -10,6 +10,7 @@ import Tensor
 import Media
 import Pipeline
 import Training
+import FilesAndText
 
 final class GANEvaluate: Stage {
     let o: StageOptions

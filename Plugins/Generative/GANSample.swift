@@ -9,6 +9,7 @@ import Media
 import Pipeline
 import Training
 import NN
+import FilesAndText
 
 final class GANSample: Stage {
     let o: StageOptions

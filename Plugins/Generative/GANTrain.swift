@@ -9,6 +9,7 @@ import NN
 import Media
 import Pipeline
 import Training
+import FilesAndText
 
 final class GANTrain: Stage {
     let o: StageOptions

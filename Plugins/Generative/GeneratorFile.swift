@@ -4,6 +4,7 @@ import Foundation
 import Tensor
 import Pipeline
 import Training
+import FilesAndText
 
 enum GeneratorFile {
     static func load(_ path: String, for stage: String) throws -> (net: Network, shape: GANShape) {

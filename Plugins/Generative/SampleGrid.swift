@@ -4,6 +4,7 @@ import Foundation
 import Tensor
 import Media
 import Training
+import FilesAndText
 
 enum GeneratedImages {
     /// Runs the generator in evaluation mode on `input` and returns one image per sample.

@@ -1,6 +1,7 @@
 // Kernels against their scalar references, and forward values against hand-computed results.
 import XCTest
 @testable import Tensor
+import FilesAndText
 
 final class KernelTests: XCTestCase {
     func testGemmAllLayoutsOddSizesAndThreads() {

@@ -4,6 +4,7 @@ import Tensor
 import NN
 import Pipeline
 @testable import Training
+import FilesAndText
 
 func configTree(_ yaml: String) throws -> ConfigNode {
     try ConfigParser.parse(Data(yaml.utf8), file: "t.conf", environment: [:])

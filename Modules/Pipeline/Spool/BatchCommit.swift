@@ -7,6 +7,7 @@
 import Foundation
 import Tensor
 import CSystem
+import FilesAndText
 
 public struct BatchTally: Equatable {
     public var done = 0

@@ -3,6 +3,7 @@
 // available everywhere and does not see files that other machines drop into a shared (NFS) spool.
 import Foundation
 import Tensor
+import FilesAndText
 
 final class InboxWatcher {
     let folder: String

@@ -5,6 +5,7 @@
 import Foundation
 import Tensor
 import CSystem
+import FilesAndText
 
 public struct SpoolDirectory: Sendable {
     public let root: String
@@ -87,78 +88,5 @@ public struct SpoolDirectory: Sendable {
     /// "." are writers' temp files and are left alone.
     func inboxEntries(limit: Int) -> [InboxEntry] {
         FolderListing.entries(in: inbox, limit: limit).sorted { $0.raw.lexicographicallyPrecedes($1.raw) }
-    }
-}
-
-/// A file in inbox/ as the directory holds it: its name's bytes (any bytes but "/" and NUL) and the name
-/// it gets in the spool (valid UTF-8, short enough for the result and error files next to it).
-struct InboxEntry {
-    /// The name's bytes, NUL-terminated.
-    let raw: [CChar]
-
-    /// Invalid UTF-8 becomes "_"; a name too long to carry ".json" or ".error.txt" (and a worker's temp
-    /// prefix) within the file system's 255 bytes is shortened, keeping its extension and a hash of the
-    /// whole name so two long names stay apart.
-    func spoolName(worker: String) -> String {
-        var name = self.name.replacingOccurrences(of: "\u{FFFD}", with: "_")
-        let room = 255 - ".tmp.".utf8.count - worker.utf8.count - 1 - ".error.txt".utf8.count - 8
-        if name.utf8.count > room {
-            let ext = (name as NSString).pathExtension
-            let keepExt = !ext.isEmpty && ext.utf8.count <= 16
-            let suffix = "~" + String(fnv1a(raw.dropLast().map { UInt8(bitPattern: $0) }), radix: 16) + (keepExt ? "." + ext : "")
-            var stem = ""
-            for c in name.unicodeScalars {
-                if stem.utf8.count + String(c).utf8.count + suffix.utf8.count > room { break }
-                stem.unicodeScalars.append(c)
-            }
-            name = stem + suffix
-        }
-        return name
-    }
-
-    /// The name as text (invalid UTF-8 shown as U+FFFD).
-    var name: String { String(decoding: raw.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self) }
-}
-
-/// 32-bit FNV-1a: a short, stable fingerprint of a name.
-func fnv1a(_ bytes: [UInt8]) -> UInt32 {
-    var h: UInt32 = 2166136261
-    for b in bytes { h = (h ^ UInt32(b)) &* 16777619 }
-    return h
-}
-
-func pathExists(_ path: String) -> Bool {
-    var st = stat()
-    return lstat(path, &st) == 0
-}
-
-func isFolder(_ path: String) -> Bool {
-    var st = stat()
-    return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
-}
-
-/// readdir without Foundation's per-entry cost: the spool lists folders of many thousands of files.
-enum FolderListing {
-    /// Entry names in `folder` that start with `prefix`; with the default "", every name except those
-    /// starting with "." ("." and "..", temp files).
-    static func names(in folder: String, prefix: String = "", limit: Int = Int.max) -> [String] {
-        entries(in: folder, prefix: prefix, limit: limit).map { $0.name }
-    }
-
-    static func entries(in folder: String, prefix: String = "", limit: Int = Int.max) -> [InboxEntry] {
-        guard let d = opendir(folder) else { return [] }
-        defer { closedir(d) }
-        let want = Array(prefix.utf8).map { CChar(bitPattern: $0) }
-        var out: [InboxEntry] = []
-        while out.count < limit, let e = readdir(d) {
-            let raw: [CChar] = withUnsafePointer(to: e.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { p in
-                    Array(UnsafeBufferPointer(start: p, count: strlen(p) + 1))
-                }
-            }
-            let keep = want.isEmpty ? raw[0] != CChar(UInt8(ascii: ".")) : raw.starts(with: want)
-            if keep { out.append(InboxEntry(raw: raw)) }
-        }
-        return out
     }
 }

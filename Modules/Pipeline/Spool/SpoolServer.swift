@@ -5,6 +5,7 @@
 import Foundation
 import Dispatch
 import Tensor
+import FilesAndText
 
 public struct ServeOptions {
     /// Most inputs claimed and committed together.

@@ -3,6 +3,7 @@
 // rename sets a file's ctime, so done/ and failed/ entries tell when they arrived).
 import Foundation
 import Tensor
+import FilesAndText
 
 public struct SpoolStatus {
     public struct Worker {

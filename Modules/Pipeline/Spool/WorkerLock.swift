@@ -4,6 +4,7 @@
 // the server also releases when the client process dies.)
 import Foundation
 import Tensor
+import FilesAndText
 
 public final class WorkerLock {
     public let path: String

@@ -5,6 +5,7 @@ import Foundation
 import Media
 import Tensor
 import NN
+import FilesAndText
 
 final class ReadAudio: FileSource {
     let o: StageOptions

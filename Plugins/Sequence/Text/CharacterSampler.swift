@@ -1,48 +1,8 @@
-// A character-level language model: embedding → stacked LSTM or GRU over the sequence → a dense layer
-// at every step giving the next character's logits. Built from the shared layer list, so its model
-// file and PyTorch names are the ones every network has (emb1, lstm, fc1).
+// Drawing text from a character model one character at a time, the state carried along.
 import Foundation
 import Tensor
 import NN
 import Training
-
-struct CharacterModelShape: CustomStringConvertible {
-    var cell: Recurrent.Kind = .lstm
-    var embedding = 64, hidden = 256, layers = 2
-
-    func layers(vocabulary: Int) -> [LayerSpec] {
-        [.embedding(vocabulary: vocabulary, size: embedding),
-         .recurrent(RecurrentSpec(cell, hidden: hidden, layers: layers, sequence: true)),
-         .dense(units: vocabulary, activation: ActivationSpec(.none), bias: true)]
-    }
-
-    var description: String { "embedding \(embedding), \(cell.rawValue) \(layers)×\(hidden)" }
-}
-
-/// Bits per character of a model (left in evaluation mode) on a token stream: the stream is read as `streams` parts side by side
-/// with the state carried from window to window, as in training, without recording gradients.
-enum BitsPerCharacter {
-    static func of(_ net: Network, tokens: [Int32], streams: Int = 16, window: Int = 256) -> Double? {
-        // A short text is read as one stream in one window.
-        let window = Swift.min(window, Swift.max(1, tokens.count - 1))
-        let s = Swift.max(1, Swift.min(streams, (tokens.count - 1) / window))
-        let source = TokenStreams(tokens: tokens, streams: s, window: window)
-        guard source.count > 0 else { return nil }
-        net.eval(); net.carryRecurrentState(true)
-        defer { net.carryRecurrentState(false) }
-        var nats = 0.0, n = 0
-        var rng = SeededRandom(seed: 0)
-        for k in 0..<source.count {
-            let b = source.batch([k], rng: &rng)
-            let loss = Autograd.noGrad { () -> Float in
-                let logits = net(b.inputs)
-                return Loss.crossEntropy(logits.reshaped([b.targets.count, -1]), labels: b.targets).item
-            }
-            nats += Double(loss) * Double(b.targets.count); n += b.targets.count
-        }
-        return nats / Double(n) / log(2)
-    }
-}
 
 /// Text from a character model (left in evaluation mode), one character at a time with the state carried: each next character is
 /// drawn from the softmax of the logits divided by `temperature`, among the `topK` most likely (0 = all).

@@ -5,6 +5,7 @@ import Foundation
 import Pipeline
 import Tensor
 import Training
+import FilesAndText
 
 struct SpeakerPattern {
     let regex: NSRegularExpression

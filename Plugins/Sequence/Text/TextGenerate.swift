@@ -5,6 +5,7 @@ import Foundation
 import Tensor
 import Pipeline
 import Training
+import FilesAndText
 
 final class TextGenerate: Stage {
     let o: StageOptions

@@ -8,6 +8,7 @@ import Tensor
 import NN
 import Pipeline
 import Training
+import FilesAndText
 
 final class TextTrain: Stage {
     let o: StageOptions

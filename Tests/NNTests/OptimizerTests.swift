@@ -1,9 +1,10 @@
-// Optimizers against hand-computed steps, and a small MLP that must learn a held-out problem.
+// Optimizers against hand-computed steps, the steady state of a training step, and small networks that must
+// learn a held-out problem.
 import XCTest
 import Tensor
 @testable import NN
 
-final class TrainingTests: XCTestCase {
+final class OptimizerTests: XCTestCase {
     func testSGDMomentumAndNesterovSteps() {
         let w = Tensor([1], shape: [1]); w.requiresGrad = true
         let opt = SGD([w], learningRate: 0.1, momentum: 0.9)
