@@ -28,10 +28,7 @@ public struct ClassifierTrainer {
             group.zeroGrad()
             let logits = net(b.x, lengths: b.lengths)
             let loss = Loss.crossEntropy(logits, labels: b.labels)
-            guard loss.item.isFinite else {
-                let resume = lastCheckpoint().map { "; the last good checkpoint is \($0)" } ?? ""
-                throw TrainingError("training diverged: the loss is \(loss.item) at epoch \(e + 1), step \(step + 1) (lower learning_rate or set clip_norm)\(resume)")
-            }
+            try FiniteLossGuard.check(loss.item, epoch: e, step: step, lastCheckpoint: lastCheckpoint())
             loss.backward()
             group.step()
             lossSum += Double(loss.item) * Double(b.labels.count)

@@ -8,10 +8,26 @@ import Pipeline
 import FilesAndText
 
 extension ModelFile {
+    /// A network, its description and where it goes: one of the models a training stage writes.
+    public struct Output {
+        public let network: Network, description: ModelFile, path: String
+        public init(_ network: Network, _ description: ModelFile, to path: String) {
+            self.network = network; self.description = description; self.path = path
+        }
+    }
+
     /// Writes `net` with this description to `path`, with the report's files beside it, atomically as a set.
     public func writeTogether(_ net: Network, to path: String, report: TrainingReport, metrics: String?, html: String?,
                               stage: String, ctx: RunContext) throws {
-        let files = [(path, Safetensors.encode(net.stateDict(), metadata: metadata))] + report.files(metrics: metrics, html: html)
+        try Self.writeTogether([Output(net, self, to: path)], report: report, metrics: metrics, html: html, stage: stage, ctx: ctx)
+    }
+
+    /// Writes every model, the report's files and any `extra` files (a sample grid) atomically as a set:
+    /// all of them or none.
+    public static func writeTogether(_ models: [Output], extra: [(path: String, data: Data)] = [], report: TrainingReport,
+                                     metrics: String?, html: String?, stage: String, ctx: RunContext) throws {
+        let files = models.map { ($0.path, Safetensors.encode($0.network.stateDict(), metadata: $0.description.metadata)) }
+            + report.files(metrics: metrics, html: html) + extra
         do {
             for f in files { try makeParentFolder(f.0) }
             try writeFilesTogether(files)

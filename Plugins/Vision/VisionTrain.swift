@@ -1,7 +1,7 @@
 // vision.train: trains a CNN classifier on the image items it receives (split "train"), evaluates on
 // the "test" items (never used for training or tuning), and writes the model, metrics.json and
-// report.html together. The network, optimizer, epoch loop, checkpoints, batching and report are the
-// shared Training module's; this stage gathers images, picks the validation split, and reports.
+// report.html together. The skeleton (loop, checkpoints, evaluation, outputs) is the shared
+// ClassifierTrainingStage; this stage gathers images, augments them, and shows the misclassified ones.
 import Foundation
 import Tensor
 import NN
@@ -9,55 +9,68 @@ import Media
 import Pipeline
 import Training
 
+/// vision.train's options, parsed once.
+struct VisionTrainOptions {
+    enum Key: String, OptionKey { case augment, rotation, shift, scaleMin = "scale_min", scaleMax = "scale_max" }
+
+    let common: ClassifierTrainingOptions
+    /// Random affine changes of the training images; nil without `augment`.
+    let augmentation: Augmentation?
+
+    struct Augmentation: CustomStringConvertible {
+        let rotation: Double, shift: Double, scale: ClosedRange<Double>
+        var description: String { "rotation ±\(rotation)°, shift ±\(shift) px, scale \(scale.lowerBound)–\(scale.upperBound)" }
+    }
+
+    init(_ o: StageOptions) throws {
+        common = try ClassifierTrainingOptions(o, defaultLayers: LayerSpec.seedCNN)
+        let augment = o.bool(Key.augment), rotation = o.float(Key.rotation), shift = o.float(Key.shift)
+        let scaleMin = o.float(Key.scaleMin), scaleMax = o.float(Key.scaleMax)
+        guard scaleMin <= scaleMax else { throw ConfigError(o.position, "vision.train: scale_min must not exceed scale_max") }
+        augmentation = augment ? Augmentation(rotation: rotation, shift: shift, scale: scaleMin...scaleMax) : nil
+        settingsText = "augment \(augment) \(rotation) \(shift) \(scaleMin) \(scaleMax)"
+    }
+
+    /// The augmentation settings as the checkpoint fingerprint records them (every value, even when off).
+    let settingsText: String
+
+    static let specs: [OptionSpec] =
+        ClassifierTrainingOptions.headOptions(layersExample: "[{conv: {filters: 32, size: 3}}, {maxpool: 2}, {dense: 64}] (default: seed CNN)") + [
+            OptionSpec(Key.augment, .bool, default: .bool(false), doc: "random affine augmentation of training images"),
+            OptionSpec(Key.rotation, .float(0...180), default: .float(10), doc: "augmentation: max rotation in degrees"),
+            OptionSpec(Key.shift, .float(0...100), default: .float(2), doc: "augmentation: max shift in pixels"),
+            OptionSpec(Key.scaleMin, .float(0.1...10), default: .float(0.9), doc: "augmentation: smallest scale"),
+            OptionSpec(Key.scaleMax, .float(0.1...10), default: .float(1.1), doc: "augmentation: largest scale"),
+        ] + ClassifierTrainingOptions.tailOptions(validationDoc: "fraction of training images held out to track per epoch")
+}
+
 final class VisionTrain: Stage {
-    let o: StageOptions
-    let layers: [LayerSpec]
-    let loop: LoopSettings
-    let optimizer: OptimizerSettings
+    let options: VisionTrainOptions
+    let skeleton: ClassifierTrainingStage
+    var common: ClassifierTrainingOptions { options.common }
     var train: [(image: Image, label: String, file: String)] = []
     var test: [(image: Image, label: String, file: String)] = []
 
     init(_ o: StageOptions) throws {
-        self.o = o
-        layers = try o.node("layers").map(LayerListParser.parse) ?? LayerSpec.seedCNN
-        loop = LoopSettings(o, model: o.string("model"))
-        optimizer = OptimizerSettings(o)
-        if o.float("scale_min") > o.float("scale_max") {
-            throw ConfigError(o.position, "vision.train: scale_min must not exceed scale_max")
-        }
+        options = try VisionTrainOptions(o)
+        skeleton = ClassifierTrainingStage(options.common)
         // When the image size is known before running (after image.normalize or image.resize), a network
         // too large for the memory limit is refused now; otherwise when the first images arrive.
-        if let s = o.inputShape, s.count == 3, s.allSatisfy({ $0 > 0 }) {
+        if let s = common.inputShape, s.count == 3, s.allSatisfy({ $0 > 0 }) {
             do { try checkMemory(inputShape: s, classes: 2) }
-            catch let e as NetworkError { throw ConfigError(o.node("layers")?.position ?? o.position, "vision.train: \(e.message)") }
+            catch let e as NetworkError { throw ConfigError(common.layersPosition, "vision.train: \(e.message)") }
         }
     }
 
     /// Refuses a network whose training would exceed the memory limit, before any weight exists.
     func checkMemory(inputShape: [Int], classes: Int) throws {
-        let estimate = try MemoryEstimate.of(layers + [.classifierHead(classes: classes)], input: inputShape)
-        try estimate.checkTraining(batch: loop.batchSize, limit: o.memoryLimit)
+        let estimate = try MemoryEstimate.of(common.layers + [.classifierHead(classes: classes)], input: inputShape)
+        try estimate.checkTraining(batch: common.loop.batchSize, limit: common.memoryLimit)
     }
 
     static let spec = StageSpec(
         name: "vision.train", summary: "Train a CNN image classifier; evaluate on held-out items; write model, metrics, report",
-        consumes: [.image], produces: .none,
-        options: [
-            OptionSpec("model", .outputFile, required: true, doc: "where to write the trained model (.safetensors)"),
-            OptionSpec("layers", .custom(summary: "layer list", validate: { _ = try LayerListParser.parse($0) }),
-                       doc: "network, e.g. [{conv: {filters: 32, size: 3}}, {maxpool: 2}, {dense: 64}] (default: seed CNN); the output layer is added"),
-        ] + LoopSettings.options() + OptimizerSettings.options() + [
-            OptionSpec("augment", .bool, default: .bool(false), doc: "random affine augmentation of training images"),
-            OptionSpec("rotation", .float(0...180), default: .float(10), doc: "augmentation: max rotation in degrees"),
-            OptionSpec("shift", .float(0...100), default: .float(2), doc: "augmentation: max shift in pixels"),
-            OptionSpec("scale_min", .float(0.1...10), default: .float(0.9), doc: "augmentation: smallest scale"),
-            OptionSpec("scale_max", .float(0.1...10), default: .float(1.1), doc: "augmentation: largest scale"),
-            OptionSpec("validation_split", .float(0...0.9), default: .float(0), doc: "fraction of training images held out to track per epoch"),
-            OptionSpec("metrics", .outputFile, doc: "write metrics.json here"),
-            OptionSpec("report", .outputFile, doc: "write report.html here"),
-            OptionSpec("min_test_accuracy", .float(0...1), default: .float(0), doc: "fail the run if held-out accuracy is below this"),
-        ],
-        make: { try VisionTrain($0) })
+        consumes: [.image], produces: .none, options: VisionTrainOptions.specs, make: { try VisionTrain($0) })
 
     func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws {
         guard let img = item.image else { return }
@@ -73,92 +86,48 @@ final class VisionTrain: Stage {
         let data = try TrainingImages(train, stage: "vision.train")
         do { try checkMemory(inputShape: data.shape, classes: data.classes.count) }
         catch let e as NetworkError { throw StageError("vision.train", e.message) }
+        let loop = common.loop
         var random = SeededRandom(seed: UInt64(loop.seed))
-        let split = data.split(validation: o.float("validation_split"), random: &random)
-        let net = try Network(layers: layers + [.classifierHead(classes: data.classes.count)], inputShape: data.shape, seed: UInt64(loop.seed))
+        let split = data.split(validation: common.validationSplit, random: &random)
+        let net = try Network(layers: common.layers + [.classifierHead(classes: data.classes.count)], inputShape: data.shape, seed: UInt64(loop.seed))
         guard loop.batchSize >= net.minimumTrainingBatch, split.train.labels.count >= net.minimumTrainingBatch else {
             throw StageError("vision.train", "batchnorm after a dense layer needs at least \(net.minimumTrainingBatch) examples per batch (batch_size is \(loop.batchSize), \(split.train.labels.count) training images)")
         }
         ctx.progress.info("vision.train: \(split.train.labels.count) training images, \(split.validation.labels.count) validation, \(test.count) test, \(data.classes.count) classes")
         ctx.progress.info(net.summaryTable())
 
-        let group = ParameterGroup("model", parameters: net.parameters, settings: optimizer)
-        let training = TrainingLoop(stage: "vision.train", settings: loop, networks: [("model", net)], groups: [group],
-                                    fingerprint: fingerprint(net, data), random: random, report: newReport(net), ctx: ctx)
-        try training.resumeIfAsked()
-        let trainer = ClassifierTrainer(net: net, group: group, throughputName: "images_per_s")
+        let fingerprint = skeleton.fingerprint(net, inputAndClasses: "\(data.shape)\(data.classes)", data: data.identity,
+                                               settings: ["validation \(common.validationSplit)", options.settingsText])
+        let settings = [("augmentation", options.augmentation.map { "\($0)" } ?? "none"), ("validation split", "\(common.validationSplit)")]
         let batches = ImageBatches(images: split.train.x, labels: split.train.labels, augment: augmentation())
-        try training.run { e in
-            let loader = BatchLoader(batches, batchSize: loop.batchSize, seed: training.random.next(), minimumBatch: net.minimumTrainingBatch)
-            return try trainer.epoch(e, of: loop.epochs, batches: loader, batchCount: loader.batchCount, validation: split.validation,
-                                     ctx: ctx, lastCheckpoint: training.lastCheckpoint)
-        }
-        var report = training.report
+        var report = try skeleton.train(net, batches: batches, validation: split.validation, throughputName: "images_per_s",
+                                        fingerprint: fingerprint, report: skeleton.newReport(net, settings: settings), random: random, ctx: ctx)
         let accuracy = try evaluateTest(net, data, ctx, &report)
-        try writeOutputs(net, data, report, ctx)
-        if let acc = accuracy, acc < o.float("min_test_accuracy") {
-            throw StageError("vision.train", String(format: "held-out accuracy %.4f is below min_test_accuracy %.4f", acc, o.float("min_test_accuracy")))
-        }
+        let description = ModelFile(task: "vision.train", layers: net.layers, inputShape: data.shape, labels: data.classes,
+                                    preprocessing: ["input": "image \(data.shape[2])×\(data.shape[1]), \(data.shape[0]) channel(s), values 0…1"])
+        try skeleton.finish(net, description: description, report: report, accuracy: accuracy, ctx: ctx)
     }
 
     func augmentation() -> ImageBatches.Augment? {
-        guard o.bool("augment") else { return nil }
-        let rotation = Float(o.float("rotation")), shift = Float(o.float("shift"))
-        let scale = Float(o.float("scale_min"))...Float(o.float("scale_max"))
+        guard let a = options.augmentation else { return nil }
+        let rotation = Float(a.rotation), shift = Float(a.shift), scale = Float(a.scale.lowerBound)...Float(a.scale.upperBound)
         return { img, r in img.randomAffine(rotation: rotation, shift: shift, scale: scale, rng: &r) }
-    }
-
-    /// What a checkpoint must match: the network, the training images, and the settings that steer training.
-    func fingerprint(_ net: Network, _ data: TrainingImages) -> TrainingFingerprint {
-        let settings = [o.string("optimizer"), "\(optimizer)", "batch \(loop.batchSize)", "seed \(loop.seed)",
-                        "validation \(o.float("validation_split"))", "augment \(o.bool("augment")) \(o.float("rotation")) \(o.float("shift")) \(o.float("scale_min")) \(o.float("scale_max"))"]
-        return TrainingFingerprint(network: LayerSpec.json(net.layers) + "\(data.shape)\(data.classes)",
-                                   data: data.identity, settings: settings.joined(separator: "\n"))
-    }
-
-    func newReport(_ net: Network) -> TrainingReport {
-        var r = TrainingReport(title: "dlpipe vision.train — \(URL(fileURLWithPath: o.string("model")).lastPathComponent)")
-        r.networks = [("model", net.summary)]
-        r.settings = [("batch size", "\(loop.batchSize)"), ("seed", "\(loop.seed)")] + optimizer.summary
-            + [("augmentation", o.bool("augment") ? "rotation ±\(o.float("rotation"))°, shift ±\(o.float("shift")) px, scale \(o.float("scale_min"))–\(o.float("scale_max"))" : "none"),
-               ("validation split", "\(o.float("validation_split"))"), ("threads", "\(Parallel.threads)")]
-        return r
     }
 
     /// Accuracy on the test items (nil when there are none), with the report's test sections.
     func evaluateTest(_ net: Network, _ data: TrainingImages, _ ctx: RunContext, _ report: inout TrainingReport) throws -> Double? {
-        guard !test.isEmpty else {
-            report.results = [("test_accuracy", "null")]
-            return nil
-        }
-        var known: [(image: Image, label: String, file: String)] = []
-        for t in test {
-            if data.index[t.label] == nil { try ctx.fail(t.file, "test label '\(t.label)' never occurs in training"); continue }
-            if let problem = ImagePacker.problem(t.image, shape: data.shape) { try ctx.fail(t.file, problem); continue }
-            known.append(t)
-        }
+        guard !test.isEmpty else { skeleton.noTestItems(&report); return nil }
+        let known = try skeleton.answerable(test, label: { $0.label }, file: { $0.file }, classes: data.index,
+                                            problem: { ImagePacker.problem($0.image, shape: data.shape) }, ctx: ctx)
         let x = try ImagePacker.pack(known.map { $0.image }, shape: data.shape)
         let truth = known.map { data.index[$0.label]! }
         let predicted = Inference.classify(net, x, training: false)
-        let ev = ClassifierEvaluation(classes: data.classes, truth: truth, predicted: predicted)
-        report.results = ev.metricsFields(prefix: "test")
-        report.headline = String(format: "Held-out accuracy: %.2f %% on %d examples · training %.1f s · %d epochs",
-                                 100 * ev.accuracy, ev.total, report.trainSeconds, report.epochs.count)
-        report.sections.append(.confusion(title: "Confusion matrix (held-out)", ev))
         let wrong = zip(known, zip(truth, predicted)).filter { $1.0 != $1.1 }.prefix(48).map { item, tp in
             ReportImage(png: (try? PNG.encode(item.image.resized(width: item.image.width * 2, height: item.image.height * 2))) ?? Data(),
                         caption: "true \(data.classes[tp.0])\n→ \(data.classes[tp.1])")
         }
-        if !wrong.isEmpty { report.sections.append(.images(title: "Misclassified examples", Array(wrong))) }
-        ctx.progress.info(String(format: "held-out accuracy: %.2f %% (%d images), training %.1f s", 100 * ev.accuracy, ev.total, report.trainSeconds))
+        let ev = skeleton.evaluate(classes: data.classes, truth: truth, predicted: predicted, unit: "images",
+                                   after: wrong.isEmpty ? [] : [.images(title: "Misclassified examples", Array(wrong))], report: &report, ctx: ctx)
         return ev.accuracy
-    }
-
-    /// The model, metrics.json and report.html, committed together.
-    func writeOutputs(_ net: Network, _ data: TrainingImages, _ report: TrainingReport, _ ctx: RunContext) throws {
-        let model = ModelFile(task: "vision.train", layers: net.layers, inputShape: data.shape, labels: data.classes,
-                              preprocessing: ["input": "image \(data.shape[2])×\(data.shape[1]), \(data.shape[0]) channel(s), values 0…1"])
-        try model.writeTogether(net, to: o.string("model"), report: report, metrics: o.optionalString("metrics"), html: o.optionalString("report"),
-                                stage: "vision.train", ctx: ctx)
     }
 }

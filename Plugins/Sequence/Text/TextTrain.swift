@@ -116,10 +116,7 @@ final class TextTrain: Stage {
             group.zeroGrad()
             let logits = net(b.inputs)
             let loss = Loss.crossEntropy(logits.reshaped([b.targets.count, -1]), labels: b.targets)
-            guard loss.item.isFinite else {
-                let resume = lastCheckpoint().map { "; the last good checkpoint is \($0)" } ?? ""
-                throw TrainingError("training diverged: the loss is \(loss.item) at epoch \(e + 1), step \(step + 1) (lower learning_rate or set clip_norm)\(resume)")
-            }
+            try FiniteLossGuard.check(loss.item, epoch: e, step: step, lastCheckpoint: lastCheckpoint())
             loss.backward()
             group.step()
             nats += Double(loss.item) * Double(b.targets.count); seen += b.targets.count; step += 1
