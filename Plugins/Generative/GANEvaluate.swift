@@ -12,8 +12,42 @@ import Pipeline
 import Training
 import FilesAndText
 
+/// gan.evaluate's options, parsed once.
+struct GANEvaluateOptions {
+    enum Key: String, OptionKey { case generator, samples, classifier, count, seed, metrics }
+
+    /// What is judged: a generator's samples, or a folder of PNGs.
+    enum Judged { case generator(String), samples(folder: String) }
+
+    let judged: Judged
+    let classifier: String
+    let count: Int, seed: Int
+    let metrics: String?
+
+    init(_ o: StageOptions) throws {
+        switch (o.optionalString(Key.generator), o.optionalString(Key.samples)) {
+        case (let g?, nil): judged = .generator(g)
+        case (nil, let folder?): judged = .samples(folder: folder)
+        default:
+            throw ConfigError(o.position, "gan.evaluate needs either 'generator' (a gan.train model) or 'samples' (a folder of PNGs), not both")
+        }
+        classifier = o.string(Key.classifier)
+        count = o.int(Key.count); seed = o.int(Key.seed)
+        metrics = o.optionalString(Key.metrics)
+    }
+
+    static let specs: [OptionSpec] = [
+        OptionSpec(Key.generator, .path, doc: "generator written by gan.train"),
+        OptionSpec(Key.samples, .path, doc: "instead of a generator: a folder of sample PNGs to judge (all of them)"),
+        OptionSpec(Key.classifier, .path, required: true, doc: "image classifier written by vision.train (its penultimate layer gives the features)"),
+        OptionSpec(Key.count, .int(2...100_000), default: .int(1000), doc: "how many samples to draw and judge"),
+        OptionSpec(Key.seed, .int(0...Int(Int32.max)), default: .int(1), doc: "noise seed"),
+        OptionSpec(Key.metrics, .outputFile, doc: "write the figures here as JSON"),
+    ]
+}
+
 final class GANEvaluate: Stage {
-    let o: StageOptions
+    let options: GANEvaluateOptions
     let generator: Network?, shape: GANShape
     /// PNGs to judge instead of a generator's samples.
     let sampleFiles: [String]
@@ -21,23 +55,21 @@ final class GANEvaluate: Stage {
     var heldOut: [Image] = [], training: [Image] = []
 
     init(_ o: StageOptions) throws {
-        self.o = o
+        options = try GANEvaluateOptions(o)
         let model: ModelFile
-        (classifier, model) = try ModelFile.load(o.string("classifier"), for: "gan.evaluate", trainer: "vision.train")
-        switch (o.optionalString("generator"), o.optionalString("samples")) {
-        case (let g?, nil):
+        (classifier, model) = try ModelFile.load(options.classifier, for: "gan.evaluate", trainer: "vision.train")
+        switch options.judged {
+        case .generator(let g):
             (generator, shape) = try GeneratorFile.load(g, for: "gan.evaluate")
             sampleFiles = []
-        case (nil, let folder?):
+        case .samples(let folder):
             generator = nil
             shape = GANShape(noise: 0, image: model.inputShape, classes: [])
             do { sampleFiles = try FileList.files(folder, extensions: ["png"]) } catch { throw StageError("gan.evaluate", "\(error)") }
             guard sampleFiles.count >= 2 else { throw StageError("gan.evaluate", "\(folder): needs at least 2 sample PNGs, found \(sampleFiles.count)") }
-        default:
-            throw ConfigError(o.position, "gan.evaluate needs either 'generator' (a gan.train model) or 'samples' (a folder of PNGs), not both")
         }
         guard !model.labels.isEmpty, model.inputShape == shape.image else {
-            throw StageError("gan.evaluate", "\(o.string("classifier")): needs an image classifier of \(shape.image) images (it takes \(model.inputShape)\(model.labels.isEmpty ? " and has no classes" : ""))")
+            throw StageError("gan.evaluate", "\(options.classifier): needs an image classifier of \(shape.image) images (it takes \(model.inputShape)\(model.labels.isEmpty ? " and has no classes" : ""))")
         }
         classes = model.labels
         if shape.conditional, let missing = shape.classes.first(where: { !classes.contains($0) }) {
@@ -47,15 +79,7 @@ final class GANEvaluate: Stage {
 
     static let spec = StageSpec(
         name: "gan.evaluate", summary: "Judge a gan.train generator with a vision.train classifier: confidence, class histogram, Fréchet distance to real held-out images",
-        consumes: [.image], produces: .none,
-        options: [
-            OptionSpec("generator", .path, doc: "generator written by gan.train"),
-            OptionSpec("samples", .path, doc: "instead of a generator: a folder of sample PNGs to judge (all of them)"),
-            OptionSpec("classifier", .path, required: true, doc: "image classifier written by vision.train (its penultimate layer gives the features)"),
-            OptionSpec("count", .int(2...100_000), default: .int(1000), doc: "how many samples to draw and judge"),
-            OptionSpec("seed", .int(0...Int(Int32.max)), default: .int(1), doc: "noise seed"),
-            OptionSpec("metrics", .outputFile, doc: "write the figures here as JSON"),
-        ],
+        consumes: [.image], produces: .none, options: GANEvaluateOptions.specs,
         make: { try GANEvaluate($0) })
 
     func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws {
@@ -67,16 +91,13 @@ final class GANEvaluate: Stage {
 
     func finish(_ ctx: RunContext, emit: Emit) throws {
         guard heldOut.count >= 2 else { throw StageError("gan.evaluate", "needs real held-out images to compare with (read.png test: or path:), got \(heldOut.count)") }
-        let count = generator == nil ? sampleFiles.count : o.int("count")
-        var random = SeededRandom(seed: UInt64(o.int("seed")))
+        let count = generator == nil ? sampleFiles.count : options.count
+        var random = SeededRandom(seed: UInt64(options.seed))
         let asked: [Int]? = shape.conditional ? (0..<count).map { $0 % shape.classes.count } : nil
         var samples: [Image] = []
         if let generator {
-            while samples.count < count {
-                try ctx.checkCancelled()
-                let n = min(256, count - samples.count)
-                samples += GeneratedImages.generate(generator, shape.generatorInput(count: n, classes: asked.map { Array($0[samples.count..<(samples.count + n)]) }, random: &random))
-            }
+            samples = try GeneratedImages.sample(generator, shape: shape, count: count, labels: asked, random: &random,
+                                                 checkCancelled: ctx.checkCancelled).images
         } else {
             for f in sampleFiles {
                 let img: Image
@@ -94,7 +115,7 @@ final class GANEvaluate: Stage {
         if training.count >= 2 {
             // A random `count` of them (readers deliver them class by class, so a prefix would be a few classes).
             var order = Array(training.indices)
-            var r = SeededRandom(seed: UInt64(o.int("seed")) &+ 11)
+            var r = SeededRandom(seed: UInt64(options.seed) &+ 11)
             r.shuffle(&order)
             let reference = order.prefix(count).map { training[$0] }
             floor = FrechetDistance.between(features(try ImagePacker.pack(reference, shape: shape.image)), realFeatures, dim: dim)
@@ -144,10 +165,13 @@ final class GANEvaluate: Stage {
                       "\"real_held_out\":\(heldOut.count)"]
         if let floor { fields.append("\"frechet_distance_real_training\":\(jsonNumber(floor, format: "%.3f"))") }
         if let agreement { fields.append("\"conditional_agreement\":\(jsonNumber(agreement, format: "%.4f"))") }
-        fields.append(o.optionalString("generator").map { "\"generator\":\(jsonQuoted($0))" } ?? "\"samples_folder\":\(jsonQuoted(o.string("samples")))")
-        fields.append("\"classifier\":\(jsonQuoted(o.string("classifier")))")
+        switch options.judged {
+        case .generator(let g): fields.append("\"generator\":\(jsonQuoted(g))")
+        case .samples(let folder): fields.append("\"samples_folder\":\(jsonQuoted(folder))")
+        }
+        fields.append("\"classifier\":\(jsonQuoted(options.classifier))")
         let json = "{" + fields.joined(separator: ",") + "}\n"
-        if let path = o.optionalString("metrics") {
+        if let path = options.metrics {
             do { try makeParentFolder(path); try writeFileAtomically(Data(json.utf8), to: path) }
             catch { throw writeFailure("gan.evaluate", path, error) }
         }

@@ -1,5 +1,6 @@
 // A generator written by gan.train, read back for gan.sample and gan.evaluate: the model file's checks,
-// plus the GAN's own metadata (noise size, class names), validated like config input.
+// plus the GAN's own metadata (noise size, class names), validated like config input; and the class
+// names as gan.train writes them.
 import Foundation
 import Tensor
 import Pipeline
@@ -29,4 +30,9 @@ enum GeneratorFile {
         guard out.count == 3, out[0] == 1 || out[0] == 3 else { throw fail("it makes \(out), not images [1 or 3, H, W]") }
         return (net, GANShape(noise: noise, image: out, classes: classes))
     }
+}
+
+extension GANShape {
+    /// Class names as a JSON list, for the generator's model-file metadata.
+    static func classesJSON(_ classes: [String]) -> String { "[" + classes.map(jsonQuoted).joined(separator: ",") + "]" }
 }

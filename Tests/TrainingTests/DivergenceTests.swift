@@ -21,4 +21,16 @@ final class DivergenceTests: XCTestCase {
         XCTAssertNotEqual(net.parameters.map { $0.scalars }, before, "the good step was taken")
         XCTAssertTrue(net.parameters.allSatisfy { $0.scalars.allSatisfy { $0.isFinite } }, "the bad step was not")
     }
+
+    /// Every trainer's guard (the GAN's two losses too) names the loss, the place, the fix and the checkpoint.
+    func testTheGuardNamesTheLossAndTheCheckpoint() throws {
+        XCTAssertNoThrow(try FiniteLossGuard.check(1.5, epoch: 0, step: 0, lastCheckpoint: "never read"))
+        XCTAssertThrowsError(try FiniteLossGuard.check(.infinity, name: "generator loss", epoch: 2, step: 40, lastCheckpoint: "g.ckpt",
+                                                       hint: "lower generator_learning_rate")) { e in
+            XCTAssertEqual("\(e)", "training diverged: the generator loss is inf at epoch 3, step 41 (lower generator_learning_rate); the last good checkpoint is g.ckpt")
+        }
+        XCTAssertThrowsError(try FiniteLossGuard.check(.nan, epoch: 0, step: 0, lastCheckpoint: nil)) { e in
+            XCTAssertEqual("\(e)", "training diverged: the loss is nan at epoch 1, step 1 (lower learning_rate or set clip_norm)")
+        }
+    }
 }

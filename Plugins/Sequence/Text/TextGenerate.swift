@@ -7,15 +7,46 @@ import Pipeline
 import Training
 import FilesAndText
 
+/// text.generate's options, parsed once.
+struct TextGenerateOptions {
+    enum Key: String, OptionKey { case model, output, length, temperature, topK = "top_k", seed, prompt, logits }
+
+    let model: String, output: String
+    let length: Int, temperature: Double, topK: Int, seed: Int
+    let prompt: String
+    let promptPosition: SourcePosition
+    /// Where to write the logits of the prompt's characters, if anywhere.
+    let logits: String?
+
+    init(_ o: StageOptions) {
+        model = o.string(Key.model); output = o.string(Key.output)
+        length = o.int(Key.length); temperature = o.float(Key.temperature); topK = o.int(Key.topK); seed = o.int(Key.seed)
+        prompt = o.optionalString(Key.prompt) ?? ""
+        promptPosition = o.position(of: Key.prompt)
+        logits = o.optionalString(Key.logits)
+    }
+
+    static let specs: [OptionSpec] = [
+        OptionSpec(Key.model, .path, required: true, doc: "model file written by text.train"),
+        OptionSpec(Key.output, .outputFile, required: true, doc: "where to write the text (atomically)"),
+        OptionSpec(Key.length, .int(1...10_000_000), default: .int(1000), doc: "characters to generate after the prompt"),
+        OptionSpec(Key.temperature, .float(0.01...10), default: .float(0.8), doc: "below 1: safer, more repetitive; above 1: more surprising"),
+        OptionSpec(Key.topK, .int(0...100_000), default: .int(0), doc: "draw only among the k most likely characters (0 = all)"),
+        OptionSpec(Key.seed, .int(0...Int(Int32.max)), default: .int(1), doc: "random seed: the same seed gives the same text"),
+        OptionSpec(Key.prompt, .string, doc: "text the model continues (written first)"),
+        OptionSpec(Key.logits, .outputFile, doc: "also write the model's logits at every prompt character as JSON (to check against other frameworks)"),
+    ]
+}
+
 final class TextGenerate: Stage {
-    let o: StageOptions
+    let options: TextGenerateOptions
     let net: Network
     let vocabulary: Vocabulary
     let prompt: [Int32]
 
     init(_ o: StageOptions) throws {
-        self.o = o
-        let path = o.string("model")
+        options = TextGenerateOptions(o)
+        let path = options.model
         let model: ModelFile
         (net, model) = try ModelFile.load(path, for: "text.generate", trainer: "text.train")
         // Generation carries each layer's state from character to character: a backward direction has none.
@@ -26,43 +57,32 @@ final class TextGenerate: Stage {
                              + "not a character model from text.train")
         }
         vocabulary = v
-        let text = o.optionalString("prompt") ?? ""
+        let text = options.prompt
         let encoded = v.encode(text)
         guard encoded.unknown == 0 else {
             let missing = text.unicodeScalars.filter { v.ids[$0] == nil }.map { "'\(String($0).debugDescription.dropFirst().dropLast())'" }
-            throw ConfigError(o.node("prompt")?.position ?? o.position, "text.generate: the prompt uses characters the model never saw: \(Set(missing).sorted().joined(separator: ", "))")
+            throw ConfigError(options.promptPosition, "text.generate: the prompt uses characters the model never saw: \(Set(missing).sorted().joined(separator: ", "))")
         }
         prompt = encoded.ids
     }
 
     static let spec = StageSpec(
         name: "text.generate", summary: "Generate text with a character model from text.train and write it to a .txt file",
-        consumes: [.none], produces: .none,
-        options: [
-            OptionSpec("model", .path, required: true, doc: "model file written by text.train"),
-            OptionSpec("output", .outputFile, required: true, doc: "where to write the text (atomically)"),
-            OptionSpec("length", .int(1...10_000_000), default: .int(1000), doc: "characters to generate after the prompt"),
-            OptionSpec("temperature", .float(0.01...10), default: .float(0.8), doc: "below 1: safer, more repetitive; above 1: more surprising"),
-            OptionSpec("top_k", .int(0...100_000), default: .int(0), doc: "draw only among the k most likely characters (0 = all)"),
-            OptionSpec("seed", .int(0...Int(Int32.max)), default: .int(1), doc: "random seed: the same seed gives the same text"),
-            OptionSpec("prompt", .string, doc: "text the model continues (written first)"),
-            OptionSpec("logits", .outputFile, doc: "also write the model's logits at every prompt character as JSON (to check against other frameworks)"),
-        ],
-        make: { try TextGenerate($0) })
+        consumes: [.none], produces: .none, options: TextGenerateOptions.specs, make: { try TextGenerate($0) })
 
     func start(_ ctx: RunContext, emit: Emit) throws {
-        var rng = SeededRandom(seed: UInt64(o.int("seed")))
+        var rng = SeededRandom(seed: UInt64(options.seed))
         let sampler = CharacterSampler(net: net, vocabulary: vocabulary)
-        let task = ctx.progress.task("text.generate", total: o.int("length"), unit: "characters")
-        let ids = try sampler.generate(prompt: prompt, length: o.int("length"), temperature: o.float("temperature"), topK: o.int("top_k"),
+        let task = ctx.progress.task("text.generate", total: options.length, unit: "characters")
+        let ids = try sampler.generate(prompt: prompt, length: options.length, temperature: options.temperature, topK: options.topK,
                                        rng: &rng) { done in try ctx.checkCancelled(); task.update(done, []) }
         task.finish(ids.count, [])
         let text = vocabulary.decode(prompt) + vocabulary.decode(ids)
-        let path = o.string("output")
+        let path = options.output
         do { try makeParentFolder(path); try writeFileAtomically(Data(text.utf8), to: path) }
         catch { throw writeFailure("text.generate", path, error) }
         ctx.progress.info("wrote \(ids.count) generated characters to \(path)")
-        if let logitsPath = o.optionalString("logits") { try writeLogits(to: logitsPath) }
+        if let logitsPath = options.logits { try writeLogits(to: logitsPath) }
     }
 
     /// {"logits": [[…V…] per prompt character]}: the outputs for the whole prompt in one pass.

@@ -5,31 +5,47 @@ import Foundation
 import Media
 import Pipeline
 
-final class TextRead: Stage {
-    let o: StageOptions
+/// text.read's options, parsed once.
+struct TextReadOptions {
+    enum Key: String, OptionKey { case path, train, test, maxMB = "max_mb" }
+
+    /// The files or folders to read, with the split each gives its texts.
+    let sources: [(option: Key, folder: String, split: Split)]
+    let maxBytes: Int
+
     init(_ o: StageOptions) throws {
-        self.o = o
-        guard ["path", "train", "test"].contains(where: { o.has($0) }) else {
+        sources = [(Key.path, Split.predict), (.train, .train), (.test, .test)].compactMap { key, split in
+            o.optionalString(key).map { (key, $0, split) }
+        }
+        guard !sources.isEmpty else {
             throw ConfigError(o.position, "text.read needs 'path', 'train' or 'test' (a text file or a folder of them)")
         }
+        maxBytes = Int(o.float(Key.maxMB) * 1_000_000)
     }
+
+    static let specs: [OptionSpec] = [
+        OptionSpec(Key.path, .path, doc: "text file or folder of .txt/.gz files (searched recursively)"),
+        OptionSpec(Key.train, .path, doc: "text file or folder for training"),
+        OptionSpec(Key.test, .path, doc: "text file or folder held out (never trained on)"),
+        OptionSpec(Key.maxMB, .float(0.001...4096), default: .float(256), doc: "refuse a file whose text is larger than this (MB)"),
+    ]
+}
+
+final class TextRead: Stage {
+    let options: TextReadOptions
+    init(_ o: StageOptions) throws { options = try TextReadOptions(o) }
+
     static let extensions: Set<String> = ["txt", "gz", "text", "md"]
     static let spec = StageSpec(
         name: "text.read", summary: "Read UTF-8 text files (plain or .gz) as texts",
-        consumes: [.none], produces: .text,
-        options: [
-            OptionSpec("path", .path, doc: "text file or folder of .txt/.gz files (searched recursively)"),
-            OptionSpec("train", .path, doc: "text file or folder for training"),
-            OptionSpec("test", .path, doc: "text file or folder held out (never trained on)"),
-            OptionSpec("max_mb", .float(0.001...4096), default: .float(256), doc: "refuse a file whose text is larger than this (MB)"),
-        ],
-        make: { try TextRead($0) })
+        consumes: [.none], produces: .text, options: TextReadOptions.specs, make: { try TextRead($0) })
 
     func start(_ ctx: RunContext, emit: Emit) throws {
         var seen: [String: String] = [:]
-        for (option, split) in [("path", Split.predict), ("train", .train), ("test", .test)] where o.has(option) {
+        for (key, folder, split) in options.sources {
+            let option = key.rawValue
             let files: [String]
-            do { files = try FileList.files(o.string(option), extensions: Self.extensions) }
+            do { files = try FileList.files(folder, extensions: Self.extensions) }
             catch { throw StageError("text.read", "\(option): \(error)") }
             for f in files {
                 let real = URL(fileURLWithPath: f).resolvingSymlinksInPath().path
@@ -38,7 +54,7 @@ final class TextRead: Stage {
                 try ctx.checkCancelled()
                 do {
                     var item = Item(file: f, split: split)
-                    item.text = try Self.read(f, maxBytes: Int(o.float("max_mb") * 1_000_000))
+                    item.text = try Self.read(f, maxBytes: options.maxBytes)
                     try emit(item)
                 } catch let e as MediaError { try ctx.fail(e) }
             }

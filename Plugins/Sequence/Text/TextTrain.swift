@@ -10,43 +10,67 @@ import Pipeline
 import Training
 import FilesAndText
 
-final class TextTrain: Stage {
-    let o: StageOptions
+/// text.train's options, parsed once.
+struct TextTrainOptions {
+    enum Key: String, OptionKey {
+        case model, cell, embedding, hidden, layers, window, validationSplit = "validation_split"
+        case sampleLength = "sample_length", metrics, report
+    }
+
+    let model: String
     let shape: CharacterModelShape
     let loop: LoopSettings
     let optimizer: OptimizerSettings
+    /// Characters per step: gradients flow back this far, the state further.
     let window: Int
+    /// Fraction at the end of each training text held out to track per epoch.
+    let validationSplit: Double
+    let sampleLength: Int
+    let metrics: String?, report: String?
+    let memoryLimit: Int
+
+    init(_ o: StageOptions) {
+        model = o.string(Key.model)
+        var s = CharacterModelShape()
+        s.cell = Recurrent.Kind(rawValue: o.string(Key.cell))!
+        s.embedding = o.int(Key.embedding); s.hidden = o.int(Key.hidden); s.layers = o.int(Key.layers)
+        shape = s
+        loop = LoopSettings(o, model: model)
+        optimizer = OptimizerSettings(o)
+        window = o.int(Key.window)
+        validationSplit = o.float(Key.validationSplit)
+        sampleLength = o.int(Key.sampleLength)
+        metrics = o.optionalString(Key.metrics); report = o.optionalString(Key.report)
+        memoryLimit = o.memoryLimit
+    }
+
+    static let specs: [OptionSpec] = [
+        OptionSpec(Key.model, .outputFile, required: true, doc: "where to write the trained model (.safetensors)"),
+        OptionSpec(Key.cell, .choice(["lstm", "gru"]), default: .string("lstm"), doc: "recurrent cell"),
+        OptionSpec(Key.embedding, .int(LayerLimits.embeddingSize), default: .int(64), doc: "size of each character's vector"),
+        OptionSpec(Key.hidden, .int(LayerLimits.hidden), default: .int(256), doc: "units per recurrent layer"),
+        OptionSpec(Key.layers, .int(LayerLimits.recurrentLayers), default: .int(2), doc: "stacked recurrent layers"),
+        OptionSpec(Key.window, .int(1...10_000), default: .int(100), doc: "characters per step: gradients flow back this far, the state further"),
+    ] + LoopSettings.options(defaults: { var d = LoopSettings(); d.epochs = 4; d.batchSize = 32; return d }())
+      + OptimizerSettings.options(defaults: { var d = OptimizerSettings(); d.learningRate = 0.002; d.clipNorm = 1; return d }()) + [
+        OptionSpec(Key.validationSplit, .float(0...0.5), default: .float(0.05), doc: "fraction at the end of each training text held out to track per epoch"),
+        OptionSpec(Key.sampleLength, .int(0...100_000), default: .int(400), doc: "characters of sample text in the report"),
+        OptionSpec(Key.metrics, .outputFile, doc: "write metrics.json here"),
+        OptionSpec(Key.report, .outputFile, doc: "write report.html here"),
+    ]
+}
+
+final class TextTrain: Stage {
+    let options: TextTrainOptions
+    var loop: LoopSettings { options.loop }
+    var window: Int { options.window }
     var train: [String] = [], test: [String] = [], files: [String] = []
 
-    init(_ o: StageOptions) throws {
-        self.o = o
-        var s = CharacterModelShape()
-        s.cell = Recurrent.Kind(rawValue: o.string("cell"))!
-        s.embedding = o.int("embedding"); s.hidden = o.int("hidden"); s.layers = o.int("layers")
-        shape = s
-        loop = LoopSettings(o, model: o.string("model"))
-        optimizer = OptimizerSettings(o)
-        window = o.int("window")
-    }
+    init(_ o: StageOptions) throws { options = TextTrainOptions(o) }
 
     static let spec = StageSpec(
         name: "text.train", summary: "Train a character-level LSTM/GRU language model (truncated BPTT); report held-out bits per character",
-        consumes: [.text], produces: .none,
-        options: [
-            OptionSpec("model", .outputFile, required: true, doc: "where to write the trained model (.safetensors)"),
-            OptionSpec("cell", .choice(["lstm", "gru"]), default: .string("lstm"), doc: "recurrent cell"),
-            OptionSpec("embedding", .int(LayerLimits.embeddingSize), default: .int(64), doc: "size of each character's vector"),
-            OptionSpec("hidden", .int(LayerLimits.hidden), default: .int(256), doc: "units per recurrent layer"),
-            OptionSpec("layers", .int(LayerLimits.recurrentLayers), default: .int(2), doc: "stacked recurrent layers"),
-            OptionSpec("window", .int(1...10_000), default: .int(100), doc: "characters per step: gradients flow back this far, the state further"),
-        ] + LoopSettings.options(defaults: { var d = LoopSettings(); d.epochs = 4; d.batchSize = 32; return d }())
-          + OptimizerSettings.options(defaults: { var d = OptimizerSettings(); d.learningRate = 0.002; d.clipNorm = 1; return d }()) + [
-            OptionSpec("validation_split", .float(0...0.5), default: .float(0.05), doc: "fraction at the end of each training text held out to track per epoch"),
-            OptionSpec("sample_length", .int(0...100_000), default: .int(400), doc: "characters of sample text in the report"),
-            OptionSpec("metrics", .outputFile, doc: "write metrics.json here"),
-            OptionSpec("report", .outputFile, doc: "write report.html here"),
-        ],
-        make: { try TextTrain($0) })
+        consumes: [.text], produces: .none, options: TextTrainOptions.specs, make: { try TextTrain($0) })
 
     func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws {
         guard let text = item.text else { return }
@@ -65,7 +89,7 @@ final class TextTrain: Stage {
         ctx.progress.info("text.train: \(data.train.count) training characters, \(data.validation.count) validation, \(data.test.count) test, \(vocabulary.count) distinct")
         ctx.progress.info(net.summaryTable())
 
-        let group = ParameterGroup("model", parameters: net.parameters, settings: optimizer)
+        let group = ParameterGroup("model", parameters: net.parameters, settings: options.optimizer)
         let training = TrainingLoop(stage: "text.train", settings: loop, networks: [("model", net)], groups: [group],
                                     fingerprint: fingerprint(net, vocabulary), random: SeededRandom(seed: UInt64(loop.seed)),
                                     report: newReport(net, vocabulary), ctx: ctx)
@@ -83,7 +107,7 @@ final class TextTrain: Stage {
         var t: [Int32] = [], v: [Int32] = []
         for text in train {
             let ids = vocabulary.encode(text).ids
-            let cut = ids.count - Int(Double(ids.count) * o.float("validation_split"))
+            let cut = ids.count - Int(Double(ids.count) * options.validationSplit)
             t += ids[..<cut]; v += ids[cut...]
         }
         guard t.count > loop.batchSize * (window + 1) else {
@@ -95,9 +119,9 @@ final class TextTrain: Stage {
     }
 
     func buildNetwork(_ vocabulary: Vocabulary) throws -> Network {
-        let layers = shape.layers(vocabulary: vocabulary.count)
+        let layers = options.shape.layers(vocabulary: vocabulary.count)
         do {
-            try MemoryEstimate.of(layers, input: [window]).checkTraining(batch: loop.batchSize, limit: o.memoryLimit)
+            try MemoryEstimate.of(layers, input: [window]).checkTraining(batch: loop.batchSize, limit: options.memoryLimit)
             return try Network(layers: layers, inputShape: [window], seed: UInt64(loop.seed))
         } catch let e as NetworkError { throw StageError("text.train", e.message) }
     }
@@ -137,18 +161,18 @@ final class TextTrain: Stage {
     }
 
     func fingerprint(_ net: Network, _ vocabulary: Vocabulary) -> TrainingFingerprint {
-        let settings = [o.string("optimizer"), "\(optimizer)", "batch \(loop.batchSize)", "window \(window)", "seed \(loop.seed)",
-                        "validation \(o.float("validation_split"))"]
+        let settings = [options.optimizer.kind.rawValue, "\(options.optimizer)", "batch \(loop.batchSize)", "window \(window)", "seed \(loop.seed)",
+                        "validation \(options.validationSplit)"]
         return TrainingFingerprint(network: LayerSpec.json(net.layers), data: files.joined(separator: "\n") + "\(train.map { $0.utf8.count })",
                                    settings: settings.joined(separator: "\n"))
     }
 
     func newReport(_ net: Network, _ vocabulary: Vocabulary) -> TrainingReport {
-        var r = TrainingReport(title: "dlpipe text.train — \(URL(fileURLWithPath: o.string("model")).lastPathComponent)")
+        var r = TrainingReport(title: "dlpipe text.train — \(URL(fileURLWithPath: options.model).lastPathComponent)")
         r.networks = [("model", net.summary)]
-        r.settings = [("model", "\(shape)"), ("streams (batch size)", "\(loop.batchSize)"), ("window", "\(window) characters"),
-                      ("seed", "\(loop.seed)")] + optimizer.summary
-            + [("vocabulary", "\(vocabulary.count) characters"), ("validation", "last \(o.float("validation_split")) of each training text"),
+        r.settings = [("model", "\(options.shape)"), ("streams (batch size)", "\(loop.batchSize)"), ("window", "\(window) characters"),
+                      ("seed", "\(loop.seed)")] + options.optimizer.summary
+            + [("vocabulary", "\(vocabulary.count) characters"), ("validation", "last \(options.validationSplit) of each training text"),
                ("threads", "\(Parallel.threads)")]
         return r
     }
@@ -164,9 +188,9 @@ final class TextTrain: Stage {
                                      bpc, data.test.count, report.trainSeconds, report.epochs.count)
             ctx.progress.info(String(format: "held-out bits per character: %.3f (%d characters; %d not in the vocabulary left out)", bpc, data.test.count, data.unknownInTest))
         }
-        if o.int("sample_length") > 0 {
+        if options.sampleLength > 0 {
             var rng = SeededRandom(seed: UInt64(loop.seed))
-            let ids = CharacterSampler(net: net, vocabulary: vocabulary).generate(prompt: [], length: o.int("sample_length"), temperature: 0.8, topK: 0, rng: &rng) { _ in }
+            let ids = CharacterSampler(net: net, vocabulary: vocabulary).generate(prompt: [], length: options.sampleLength, temperature: 0.8, topK: 0, rng: &rng) { _ in }
             report.sections.append(.text(title: "Sample (temperature 0.8)", vocabulary.decode(ids).components(separatedBy: "\n")))
         }
     }
@@ -174,7 +198,7 @@ final class TextTrain: Stage {
     func writeOutputs(_ net: Network, _ vocabulary: Vocabulary, _ report: TrainingReport, _ ctx: RunContext) throws {
         let model = ModelFile(task: "text.train", layers: net.layers, inputShape: [window], labels: vocabulary.labels,
                               preprocessing: ["input": "character ids (the labels, in order) of a window of any length"])
-        try model.writeTogether(net, to: o.string("model"), report: report, metrics: o.optionalString("metrics"), html: o.optionalString("report"),
+        try model.writeTogether(net, to: options.model, report: report, metrics: options.metrics, html: options.report,
                                 stage: "text.train", ctx: ctx)
     }
 }
