@@ -4,7 +4,10 @@ import Foundation
 
 public struct FileWriteError: Error, CustomStringConvertible {
     public let path: String, reason: String
-    public init(path: String, reason: String) { self.path = path; self.reason = reason }
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
     public var description: String { "\(path): \(reason)" }
 }
 
@@ -20,7 +23,12 @@ public func writeFileAtomically(_ data: Data, to path: String) throws {
 /// that leaves none of them behind; the temp files are removed.
 public func writeFilesTogether(_ files: [(path: String, data: Data)]) throws {
     var temps: [String] = []
-    defer { for t in temps { unlink(t); TemporaryFiles.remove(t) } }
+    defer {
+        for t in temps {
+            unlink(t)
+            TemporaryFiles.remove(t)
+        }
+    }
     for (path, data) in files { temps.append(try writeTemporary(data, beside: path)) }
     for (tmp, file) in zip(temps, files) where rename(tmp, file.path) != 0 {
         throw FileWriteError(path: file.path, reason: String(cString: strerror(errno)))
@@ -34,8 +42,16 @@ public enum TemporaryFiles {
     static let lock = NSLock()
     nonisolated(unsafe) static var active = Set<String>()
 
-    static func add(_ p: String) { lock.lock(); active.insert(p); lock.unlock() }
-    static func remove(_ p: String) { lock.lock(); active.remove(p); lock.unlock() }
+    static func add(_ p: String) {
+        lock.lock()
+        active.insert(p)
+        lock.unlock()
+    }
+    static func remove(_ p: String) {
+        lock.lock()
+        active.remove(p)
+        lock.unlock()
+    }
 
     /// Unlinks every temp file still in progress (before exiting on a second Ctrl-C). It does not take
     /// the lock: it runs when the process is about to end, possibly while a writer holds it.
@@ -52,7 +68,9 @@ func removeStaleTemporaries(in dir: String) {
     guard first, let entries = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return }
     for e in entries where e.hasPrefix(".") && e.hasSuffix(".tmp") {
         let parts = e.dropLast(4).split(separator: ".")
-        guard parts.count >= 3, let pid = Int32(parts[parts.count - 2]), UInt32(parts[parts.count - 1]) != nil, pid != getpid() else { continue }
+        guard parts.count >= 3, let pid = Int32(parts[parts.count - 2]), UInt32(parts[parts.count - 1]) != nil,
+            pid != getpid()
+        else { continue }
         if kill(pid, 0) != 0 && errno == ESRCH { unlink(dir + "/" + e) }
     }
 }
@@ -83,7 +101,11 @@ public func writeNewFile(_ data: Data, to path: String, sync: Bool) throws {
         var off = 0
         while off < raw.count {
             let n = Foundation.write(fd, raw.baseAddress! + off, raw.count - off)
-            if n < 0 { if errno == EINTR { continue }; err = String(cString: strerror(errno)); return }
+            if n < 0 {
+                if errno == EINTR { continue }
+                err = String(cString: strerror(errno))
+                return
+            }
             off += n
         }
     }

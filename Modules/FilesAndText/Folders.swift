@@ -11,7 +11,9 @@ public func makeParentFolder(_ path: String) throws {
 public func makeFolder(_ dir: String) throws {
     var st = stat()
     if stat(dir, &st) == 0 {
-        guard (st.st_mode & S_IFMT) == S_IFDIR else { throw FileWriteError(path: dir, reason: "exists and is not a folder") }
+        guard (st.st_mode & S_IFMT) == S_IFDIR else {
+            throw FileWriteError(path: dir, reason: "exists and is not a folder")
+        }
         return
     }
     let parent = (dir as NSString).deletingLastPathComponent

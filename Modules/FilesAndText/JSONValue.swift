@@ -14,7 +14,10 @@ public indirect enum JSONValue: Decodable {
 
     public init(from decoder: Decoder) throws {
         if let o = try? decoder.container(keyedBy: Key.self) {
-            self = .object(try o.allKeys.sorted { $0.stringValue < $1.stringValue }.map { ($0.stringValue, try o.decode(JSONValue.self, forKey: $0)) })
+            self = .object(
+                try o.allKeys.sorted { $0.stringValue < $1.stringValue }.map {
+                    ($0.stringValue, try o.decode(JSONValue.self, forKey: $0))
+                })
             return
         }
         if var a = try? decoder.unkeyedContainer() {
@@ -24,13 +27,21 @@ public indirect enum JSONValue: Decodable {
             return
         }
         let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
-        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
-        else if let i = try? c.decode(Int.self) { self = .number(String(i)) }
-        else if let d = try? c.decode(Double.self) { self = .number("\(d)") }
-        else { self = .string(try c.decode(String.self)) }
+        if c.decodeNil() {
+            self = .null
+        } else if let b = try? c.decode(Bool.self) {
+            self = .bool(b)
+        } else if let i = try? c.decode(Int.self) {
+            self = .number(String(i))
+        } else if let d = try? c.decode(Double.self) {
+            self = .number("\(d)")
+        } else {
+            self = .string(try c.decode(String.self))
+        }
     }
 
     /// Parses `text`; nil when it is not JSON.
-    public static func parse(_ text: String) -> JSONValue? { try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) }
+    public static func parse(_ text: String) -> JSONValue? {
+        try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+    }
 }

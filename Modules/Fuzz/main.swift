@@ -42,7 +42,9 @@ let targets: [FuzzTarget] = [
     FuzzTarget(name: "safetensors") { d in
         guard let (tensors, meta) = try? Safetensors.decode(d, file: "fuzz.safetensors") else { return }
         if let model = try? ModelFile(metadata: meta, file: "fuzz.safetensors"),
-           model.inputShape.reduce(1, *) <= 4096, let net = try? Network(layers: model.layers, inputShape: model.inputShape, seed: 0) {
+            model.inputShape.reduce(1, *) <= 4096,
+            let net = try? Network(layers: model.layers, inputShape: model.inputShape, seed: 0)
+        {
             try? net.load(tensors, file: "fuzz.safetensors")
         }
     },
@@ -53,8 +55,9 @@ let targets: [FuzzTarget] = [
     FuzzTarget(name: "checkpoint") { d in
         viaFile(d, "ckpt") { path in
             let run = try CheckpointFixture()
-            _ = try TrainingCheckpoint.restore(from: path, stage: "fuzz", fingerprint: CheckpointFixture.fingerprint, epochs: 5,
-                                               networks: [("model", run.net)], groups: [run.group])
+            _ = try TrainingCheckpoint.restore(
+                from: path, stage: "fuzz", fingerprint: CheckpointFixture.fingerprint, epochs: 5,
+                networks: [("model", run.net)], groups: [run.group])
             run.step()
         }
     },
@@ -67,7 +70,8 @@ struct CheckpointFixture {
     let net: Network, group: ParameterGroup
 
     init() throws {
-        let root = try ConfigParser.parse(Data("layers: [{dense: 3}, {dropout: 0.5}]".utf8), file: "fuzz.conf", environment: [:])
+        let root = try ConfigParser.parse(
+            Data("layers: [{dense: 3}, {dropout: 0.5}]".utf8), file: "fuzz.conf", environment: [:])
         net = try Network(layers: LayerListParser.parse(root["layers"]!), inputShape: [4], seed: 0)
         group = ParameterGroup("model", parameters: net.parameters, settings: OptimizerSettings())
     }
@@ -84,15 +88,19 @@ struct CheckpointFixture {
         step()
         var report = TrainingReport(title: "fuzz")
         report.epochs = [[Metric("loss", 1)]]
-        try TrainingCheckpoint.write(to: path, stage: "fuzz", fingerprint: Self.fingerprint, epochsDone: 1, networks: [("model", net)],
-                                     groups: [group], random: [("data", SeededRandom(seed: 1))], report: report)
+        try TrainingCheckpoint.write(
+            to: path, stage: "fuzz", fingerprint: Self.fingerprint, epochsDone: 1, networks: [("model", net)],
+            groups: [group], random: [("data", SeededRandom(seed: 1))], report: report)
     }
 }
 
 #if FUZZING
 @_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<Int32>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-                         _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32) -> Int32
+func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<Int32>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32
+) -> Int32
 
 nonisolated(unsafe) var selected: FuzzTarget!
 
@@ -105,10 +113,19 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
 
 var args = CommandLine.arguments
 if args.count == 4 && args[1] == "checkpoint" && args[2] == "--write-seed" {
-    do { try CheckpointFixture().writeSeed(args[3]); exit(0) } catch { FileHandle.standardError.write(Data("\(error)\n".utf8)); exit(1) }
+    do {
+        try CheckpointFixture().writeSeed(args[3])
+        exit(0)
+    } catch {
+        FileHandle.standardError.write(Data("\(error)\n".utf8))
+        exit(1)
+    }
 }
 guard args.count >= 2, let t = targets.first(where: { $0.name == args[1] }) else {
-    FileHandle.standardError.write(Data("usage: dlpipe-fuzz TARGET [libFuzzer options] (targets: \(targets.map { $0.name }.joined(separator: ", ")))\n".utf8))
+    FileHandle.standardError.write(
+        Data(
+            "usage: dlpipe-fuzz TARGET [libFuzzer options] (targets: \(targets.map { $0.name }.joined(separator: ", ")))\n"
+                .utf8))
     exit(2)
 }
 selected = t
@@ -122,6 +139,9 @@ let status = cargs.withUnsafeMutableBufferPointer { buf -> Int32 in
 for p in ["wav", "idx.gz", "ckpt"] { unlink(scratch + "." + p) }
 exit(status)
 #else
-FileHandle.standardError.write(Data("dlpipe-fuzz is built by scripts/fuzz.sh (with -sanitize=fuzzer); targets: \(targets.map { $0.name }.joined(separator: ", "))\n".utf8))
+FileHandle.standardError.write(
+    Data(
+        "dlpipe-fuzz is built by scripts/fuzz.sh (with -sanitize=fuzzer); targets: \(targets.map { $0.name }.joined(separator: ", "))\n"
+            .utf8))
 exit(2)
 #endif

@@ -20,11 +20,15 @@ public struct AudioInfo: Equatable {
 public struct AudioClip: Equatable {
     public var samples: [Float]
     public let sampleRate: Int
-    public init(samples: [Float], sampleRate: Int) { self.samples = samples; self.sampleRate = sampleRate }
+    public init(samples: [Float], sampleRate: Int) {
+        self.samples = samples
+        self.sampleRate = sampleRate
+    }
     public var duration: Double { Double(samples.count) / Double(sampleRate) }
     /// Root mean square of the samples.
     public var rms: Double {
-        samples.isEmpty ? 0 : (samples.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(samples.count)).squareRoot()
+        samples.isEmpty
+            ? 0 : (samples.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(samples.count)).squareRoot()
     }
 }
 
@@ -39,11 +43,15 @@ public enum Audio {
     public enum Encoding { case pcm16, float32 }
 
     static func formatName(_ f: Int32) -> String {
-        let major: [Int32: String] = [0x010000: "WAV", 0x020000: "AIFF", 0x030000: "AU", 0x040000: "RAW", 0x130000: "WAVEX",
-                                      0x170000: "FLAC", 0x200000: "OGG", 0x220000: "RF64", 0x230000: "MPEG", 0x0B0000: "W64"]
-        let sub: [Int32: String] = [0x1: "PCM S8", 0x2: "PCM 16", 0x3: "PCM 24", 0x4: "PCM 32", 0x5: "PCM U8", 0x6: "float",
-                                    0x7: "double", 0x10: "µ-law", 0x11: "A-law", 0x12: "IMA ADPCM", 0x13: "MS ADPCM",
-                                    0x60: "Vorbis", 0x64: "Opus", 0x82: "MP3"]
+        let major: [Int32: String] = [
+            0x010000: "WAV", 0x020000: "AIFF", 0x030000: "AU", 0x040000: "RAW", 0x130000: "WAVEX",
+            0x170000: "FLAC", 0x200000: "OGG", 0x220000: "RF64", 0x230000: "MPEG", 0x0B0000: "W64",
+        ]
+        let sub: [Int32: String] = [
+            0x1: "PCM S8", 0x2: "PCM 16", 0x3: "PCM 24", 0x4: "PCM 32", 0x5: "PCM U8", 0x6: "float",
+            0x7: "double", 0x10: "µ-law", 0x11: "A-law", 0x12: "IMA ADPCM", 0x13: "MS ADPCM",
+            0x60: "Vorbis", 0x64: "Opus", 0x82: "MP3",
+        ]
         let m = major[f & 0x0FFF0000] ?? String(format: "0x%06x", f & 0x0FFF0000)
         let s = sub[f & 0xFFFF] ?? String(format: "0x%04x", f & 0xFFFF)
         return "\(m) \(s)"
@@ -64,13 +72,21 @@ public enum Audio {
         guard let f = sf_open(path, Int32(SFM_READ), &sfinfo) else {
             throw MediaError(path, "not a readable audio file (\(sfError(nil)))")
         }
-        let info = AudioInfo(format: formatName(sfinfo.format), sampleRate: Int(sfinfo.samplerate),
-                             channels: Int(sfinfo.channels), frames: Int(sfinfo.frames))
-        func fail(_ r: String) -> MediaError { sf_close(f); return MediaError(path, r) }
+        let info = AudioInfo(
+            format: formatName(sfinfo.format), sampleRate: Int(sfinfo.samplerate),
+            channels: Int(sfinfo.channels), frames: Int(sfinfo.frames))
+        func fail(_ r: String) -> MediaError {
+            sf_close(f)
+            return MediaError(path, r)
+        }
         guard info.channels >= 1 else { throw fail("audio has \(info.channels) channels") }
-        guard info.channels <= limits.maxChannels else { throw fail("audio has \(info.channels) channels; the limit is \(limits.maxChannels)") }
+        guard info.channels <= limits.maxChannels else {
+            throw fail("audio has \(info.channels) channels; the limit is \(limits.maxChannels)")
+        }
         guard info.sampleRate >= 1 else { throw fail("sample rate is \(info.sampleRate) Hz") }
-        guard info.sampleRate <= limits.maxSampleRate else { throw fail("sample rate \(info.sampleRate) Hz is above the limit \(limits.maxSampleRate)") }
+        guard info.sampleRate <= limits.maxSampleRate else {
+            throw fail("sample rate \(info.sampleRate) Hz is above the limit \(limits.maxSampleRate)")
+        }
         guard info.frames >= 0 else { throw fail("frame count \(info.frames) is invalid") }
         guard info.duration <= limits.maxSeconds else {
             throw fail(String(format: "audio is %.1f s long; the limit is %.0f s", info.duration, limits.maxSeconds))
@@ -83,15 +99,20 @@ public enum Audio {
         guard let fh = FileHandle(forReadingAtPath: path) else { return }
         defer { try? fh.close() }
         let head = [UInt8]((try? fh.read(upToCount: 4096)) ?? Data())
-        guard head.count >= 12, head[0..<4] == [0x52, 0x49, 0x46, 0x46], head[8..<12] == [0x57, 0x41, 0x56, 0x45] else { return }
-        func le32(_ o: Int) -> Int { Int(head[o]) | Int(head[o + 1]) << 8 | Int(head[o + 2]) << 16 | Int(head[o + 3]) << 24 }
+        guard head.count >= 12, head[0..<4] == [0x52, 0x49, 0x46, 0x46], head[8..<12] == [0x57, 0x41, 0x56, 0x45] else {
+            return
+        }
+        func le32(_ o: Int) -> Int {
+            Int(head[o]) | Int(head[o + 1]) << 8 | Int(head[o + 2]) << 16 | Int(head[o + 3]) << 24
+        }
         var pos = 12
         while pos + 8 <= head.count {
             let size = le32(pos + 4)
-            if head[pos..<pos + 4] == [0x64, 0x61, 0x74, 0x61] {   // "data"
+            if head[pos..<pos + 4] == [0x64, 0x61, 0x74, 0x61] {  // "data"
                 let available = fileSize - (pos + 8)
                 if size != 0xFFFF_FFFF && size != 0 && size > available {
-                    throw MediaError(path, "truncated WAV: the data chunk declares \(size) bytes but the file holds \(available)")
+                    throw MediaError(
+                        path, "truncated WAV: the data chunk declares \(size) bytes but the file holds \(available)")
                 }
                 return
             }
@@ -109,8 +130,10 @@ public enum Audio {
     /// Reads a file as mono, optionally resampled to `sampleRate` and padded/trimmed to `duration` seconds.
     ///
     ///     let clip = try Audio.read("zero.wav", sampleRate: 16000, duration: 1.0)
-    public static func read(_ path: String, sampleRate: Int? = nil, duration: Double? = nil,
-                            limits: Limits = Limits()) throws -> AudioClip {
+    public static func read(
+        _ path: String, sampleRate: Int? = nil, duration: Double? = nil,
+        limits: Limits = Limits()
+    ) throws -> AudioClip {
         let (f, info) = try open(path, limits: limits)
         defer { sf_close(f) }
         var mono = [Float]()
@@ -122,8 +145,9 @@ public enum Audio {
             let got = Int(buf.withUnsafeMutableBufferPointer { sf_readf_float(f, $0.baseAddress, sf_count_t(chunk)) })
             if got <= 0 { break }
             let ch = info.channels
-            if ch == 1 { mono.append(contentsOf: buf[0..<got]) }
-            else {
+            if ch == 1 {
+                mono.append(contentsOf: buf[0..<got])
+            } else {
                 let inv = 1 / Float(ch)
                 for i in 0..<got {
                     var s: Float = 0
@@ -140,7 +164,7 @@ public enum Audio {
         if info.frames > 0 && total < info.frames {
             throw MediaError(path, "truncated: the header announces \(info.frames) frames, only \(total) could be read")
         }
-        for i in 0..<mono.count where !mono[i].isFinite { mono[i] = 0 }   // float WAVs may hold NaN/inf
+        for i in 0..<mono.count where !mono[i].isFinite { mono[i] = 0 }  // float WAVs may hold NaN/inf
         var clip = AudioClip(samples: mono, sampleRate: info.sampleRate)
         if let sr = sampleRate, sr != info.sampleRate {
             precondition(sr > 0 && sr <= limits.maxSampleRate, "Audio.read: target rate \(sr)")
@@ -158,18 +182,24 @@ public enum Audio {
     /// Writes a mono WAV (16-bit PCM or 32-bit float) atomically.
     public static func writeWAV(_ clip: AudioClip, to path: String, encoding: Encoding = .pcm16) throws {
         let url = URL(fileURLWithPath: path)
-        let tmp = url.deletingLastPathComponent().path + "/." + url.lastPathComponent + ".\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
+        let tmp =
+            url.deletingLastPathComponent().path + "/." + url.lastPathComponent
+            + ".\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
         var info = SF_INFO()
         info.samplerate = Int32(clip.sampleRate)
         info.channels = 1
         info.format = Int32(SF_FORMAT_WAV) | Int32(encoding == .pcm16 ? SF_FORMAT_PCM_16 : SF_FORMAT_FLOAT)
-        guard let f = sf_open(tmp, Int32(SFM_WRITE), &info) else { throw MediaError(path, "cannot write: \(sfError(nil))") }
+        guard let f = sf_open(tmp, Int32(SFM_WRITE), &info) else {
+            throw MediaError(path, "cannot write: \(sfError(nil))")
+        }
         if encoding == .pcm16 {
             // Clip instead of wrapping; libsndfile scales floats by 32767 (or 32768 with normalisation).
             var one: Int32 = 1
             sf_command(f, Int32(SFC_SET_CLIPPING), &one, Int32(MemoryLayout<Int32>.size))
         }
-        let written = clip.samples.withUnsafeBufferPointer { sf_writef_float(f, $0.baseAddress, sf_count_t(clip.samples.count)) }
+        let written = clip.samples.withUnsafeBufferPointer {
+            sf_writef_float(f, $0.baseAddress, sf_count_t(clip.samples.count))
+        }
         let err = sf_error(f)
         sf_close(f)
         guard written == clip.samples.count, err == 0 else {
@@ -177,9 +207,14 @@ public enum Audio {
             throw MediaError(path, "write failed: \(sfError(nil))")
         }
         let fd = Foundation.open(tmp, O_RDONLY)
-        if fd >= 0 { fsync(fd); close(fd) }
+        if fd >= 0 {
+            fsync(fd)
+            close(fd)
+        }
         guard rename(tmp, path) == 0 else {
-            let e = String(cString: strerror(errno)); unlink(tmp); throw MediaError(path, e)
+            let e = String(cString: strerror(errno))
+            unlink(tmp)
+            throw MediaError(path, e)
         }
     }
 }

@@ -20,7 +20,8 @@ public enum AudioEdits {
         }
         guard let peak = power.max(), peak > 0 else { return x }
         let floor = peak * pow(10, -topDB / 10)
-        guard let first = power.firstIndex(where: { $0 > floor }), let last = power.lastIndex(where: { $0 > floor }) else { return x }
+        guard let first = power.firstIndex(where: { $0 > floor }), let last = power.lastIndex(where: { $0 > floor })
+        else { return x }
         return Array(x[(first * hop)..<min(x.count, last * hop + frame)])
     }
 

@@ -5,7 +5,7 @@ import Foundation
 
 public final class FFT {
     public let n: Int
-    let m: Int                       // power-of-two size used internally
+    let m: Int  // power-of-two size used internally
     let cosT: [Double], sinT: [Double]
     let rev: [Int]
     // Bluestein: chirp and the FFT of its conjugate, padded to m.
@@ -29,33 +29,52 @@ public final class FFT {
         while (1 << bits) < m { bits += 1 }
         for i in 0..<m {
             var x = i, y = 0
-            for _ in 0..<bits { y = (y << 1) | (x & 1); x >>= 1 }
+            for _ in 0..<bits {
+                y = (y << 1) | (x & 1)
+                x >>= 1
+            }
             r[i] = y
         }
-        cosT = c; sinT = s; rev = r
+        cosT = c
+        sinT = s
+        rev = r
         if pow2 {
-            chirpRe = []; chirpIm = []; kernelRe = []; kernelIm = []
+            chirpRe = []
+            chirpIm = []
+            kernelRe = []
+            kernelIm = []
             return
         }
         // w_k = exp(−iπk²/n); k² mod 2n keeps the angle accurate for large k.
         var cr = [Double](repeating: 0, count: n), ci = [Double](repeating: 0, count: n)
         for k in 0..<n {
             let a = Double.pi * Double((k * k) % (2 * n)) / Double(n)
-            cr[k] = Foundation.cos(a); ci[k] = -Foundation.sin(a)
+            cr[k] = Foundation.cos(a)
+            ci[k] = -Foundation.sin(a)
         }
         var br = [Double](repeating: 0, count: m), bi = [Double](repeating: 0, count: m)
         for k in 0..<n {
-            br[k] = cr[k]; bi[k] = -ci[k]
-            if k > 0 { br[m - k] = cr[k]; bi[m - k] = -ci[k] }
+            br[k] = cr[k]
+            bi[k] = -ci[k]
+            if k > 0 {
+                br[m - k] = cr[k]
+                bi[m - k] = -ci[k]
+            }
         }
         FFT.radix2(&br, &bi, c, s, r, inverse: false)
-        chirpRe = cr; chirpIm = ci; kernelRe = br; kernelIm = bi
+        chirpRe = cr
+        chirpIm = ci
+        kernelRe = br
+        kernelIm = bi
     }
 
     /// In-place forward DFT: X[k] = Σ x[j]·e^{−2πijk/n}.
     public func forward(_ re: inout [Double], _ im: inout [Double]) {
         precondition(re.count == n && im.count == n, "FFT: expected \(n) values")
-        if m == n { FFT.radix2(&re, &im, cosT, sinT, rev, inverse: false); return }
+        if m == n {
+            FFT.radix2(&re, &im, cosT, sinT, rev, inverse: false)
+            return
+        }
         var ar = [Double](repeating: 0, count: m), ai = [Double](repeating: 0, count: m)
         for k in 0..<n {
             ar[k] = re[k] * chirpRe[k] - im[k] * chirpIm[k]
@@ -76,33 +95,46 @@ public final class FFT {
         }
     }
 
-    static func radix2(_ re: inout [Double], _ im: inout [Double], _ cosT: [Double], _ sinT: [Double], _ rev: [Int], inverse: Bool) {
+    static func radix2(
+        _ re: inout [Double], _ im: inout [Double], _ cosT: [Double], _ sinT: [Double], _ rev: [Int], inverse: Bool
+    ) {
         // Raw pointers: the array accessors' uniqueness and bounds checks cost more than the butterflies.
-        re.withUnsafeMutableBufferPointer { rb in im.withUnsafeMutableBufferPointer { ib in
-        cosT.withUnsafeBufferPointer { cb in sinT.withUnsafeBufferPointer { sb in rev.withUnsafeBufferPointer { vb in
-            let re = rb.baseAddress!, im = ib.baseAddress!, cosT = cb.baseAddress!, sinT = sb.baseAddress!
-            let m = rb.count
-            for i in 0..<m where i < vb[i] {
-                let r = vb[i]
-                (re[i], re[r]) = (re[r], re[i]); (im[i], im[r]) = (im[r], im[i])
-            }
-            let sign: Double = inverse ? -1 : 1
-            var size = 2
-            while size <= m {
-                let halfSize = size / 2, step = m / size
-                var start = 0
-                while start < m {
-                    for j in 0..<halfSize {
-                        let wr = cosT[j * step], wi = sign * sinT[j * step]
-                        let a = start + j, b = a + halfSize
-                        let tr = re[b] * wr - im[b] * wi, ti = re[b] * wi + im[b] * wr
-                        re[b] = re[a] - tr; im[b] = im[a] - ti
-                        re[a] += tr; im[a] += ti
+        re.withUnsafeMutableBufferPointer { rb in
+            im.withUnsafeMutableBufferPointer { ib in
+                cosT.withUnsafeBufferPointer { cb in
+                    sinT.withUnsafeBufferPointer { sb in
+                        rev.withUnsafeBufferPointer { vb in
+                            let re = rb.baseAddress!, im = ib.baseAddress!, cosT = cb.baseAddress!,
+                                sinT = sb.baseAddress!
+                            let m = rb.count
+                            for i in 0..<m where i < vb[i] {
+                                let r = vb[i]
+                                (re[i], re[r]) = (re[r], re[i])
+                                (im[i], im[r]) = (im[r], im[i])
+                            }
+                            let sign: Double = inverse ? -1 : 1
+                            var size = 2
+                            while size <= m {
+                                let halfSize = size / 2, step = m / size
+                                var start = 0
+                                while start < m {
+                                    for j in 0..<halfSize {
+                                        let wr = cosT[j * step], wi = sign * sinT[j * step]
+                                        let a = start + j, b = a + halfSize
+                                        let tr = re[b] * wr - im[b] * wi, ti = re[b] * wi + im[b] * wr
+                                        re[b] = re[a] - tr
+                                        im[b] = im[a] - ti
+                                        re[a] += tr
+                                        im[a] += ti
+                                    }
+                                    start += size
+                                }
+                                size <<= 1
+                            }
+                        }
                     }
-                    start += size
                 }
-                size <<= 1
             }
-        } } } } }
+        }
     }
 }

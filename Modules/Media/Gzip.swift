@@ -12,8 +12,11 @@ public final class GzipReader {
         var st = stat()
         guard stat(path, &st) == 0 else { throw MediaError(path, "no such file") }
         guard (st.st_mode & S_IFMT) == S_IFREG else { throw MediaError(path, "not a regular file") }
-        guard let f = gzopen(path, "rb") else { throw MediaError(path, "cannot open: \(String(cString: strerror(errno)))") }
-        self.path = path; file = f
+        guard let f = gzopen(path, "rb") else {
+            throw MediaError(path, "cannot open: \(String(cString: strerror(errno)))")
+        }
+        self.path = path
+        file = f
     }
     deinit { gzclose(file) }
 
@@ -39,7 +42,9 @@ public final class GzipReader {
         var chunk = [UInt8](repeating: 0, count: Swift.min(count, 1 << 20))
         while out.count < count {
             let want = Swift.min(chunk.count, count - out.count)
-            let n = try chunk.withUnsafeMutableBytes { try read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<want])) }
+            let n = try chunk.withUnsafeMutableBytes {
+                try read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<want]))
+            }
             out.append(contentsOf: chunk[0..<n])
             if n < want { break }
         }

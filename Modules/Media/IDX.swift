@@ -13,9 +13,13 @@ public enum IDX {
     public static func read(_ path: String) throws -> (shape: [Int], values: [UInt8]) {
         let r = try GzipReader(path)
         var head = [UInt8](repeating: 0, count: 4)
-        guard try head.withUnsafeMutableBytes({ try r.read(into: $0) }) == 4 else { throw MediaError(path, "too short for an IDX header") }
+        guard try head.withUnsafeMutableBytes({ try r.read(into: $0) }) == 4 else {
+            throw MediaError(path, "too short for an IDX header")
+        }
         guard head[0] == 0, head[1] == 0 else { throw MediaError(path, "not an IDX file (bad magic)") }
-        guard head[2] == 0x08 else { throw MediaError(path, "IDX type 0x\(String(head[2], radix: 16)) is not unsigned byte") }
+        guard head[2] == 0x08 else {
+            throw MediaError(path, "IDX type 0x\(String(head[2], radix: 16)) is not unsigned byte")
+        }
         let ndim = Int(head[3])
         guard ndim >= 1, ndim <= 4 else { throw MediaError(path, "bad IDX dimension count \(ndim)") }
         let dims = try r.read(exactly: 4 * ndim, "an IDX header with \(ndim) dimensions")
@@ -27,7 +31,9 @@ public enum IDX {
             guard s > 0 else { throw MediaError(path, "IDX dimension \(i + 1) of \(ndim) is 0") }
             shape.append(s)
             total *= s
-            guard total <= maxValues else { throw MediaError(path, "IDX shape \(shape) holds more than \(maxValues) values") }
+            guard total <= maxValues else {
+                throw MediaError(path, "IDX shape \(shape) holds more than \(maxValues) values")
+            }
         }
         let values = try r.read(exactly: total, "IDX shape \(shape)")
         guard try r.atEnd() else { throw MediaError(path, "IDX shape \(shape) needs \(total) bytes, file has more") }

@@ -9,13 +9,19 @@ public struct Image: Equatable {
     public var pixels: [Float]
 
     public init(width: Int, height: Int, channels: Int, pixels: [Float]) {
-        precondition(pixels.count == width * height * channels, "Image: \(pixels.count) values for \(width)×\(height)×\(channels)")
-        self.width = width; self.height = height; self.channels = channels; self.pixels = pixels
+        precondition(
+            pixels.count == width * height * channels,
+            "Image: \(pixels.count) values for \(width)×\(height)×\(channels)")
+        self.width = width
+        self.height = height
+        self.channels = channels
+        self.pixels = pixels
     }
 
     public init(width: Int, height: Int, channels: Int = 1, fill: Float = 0) {
-        self.init(width: width, height: height, channels: channels,
-                  pixels: [Float](repeating: fill, count: width * height * channels))
+        self.init(
+            width: width, height: height, channels: channels,
+            pixels: [Float](repeating: fill, count: width * height * channels))
     }
 
     @inline(__always) public subscript(x x: Int, y y: Int, c c: Int = 0) -> Float {
@@ -27,7 +33,9 @@ public struct Image: Equatable {
     public func tensor() -> Tensor {
         let t = Tensor(uninitialized: [channels, height, width])
         pixels.withUnsafeBufferPointer { p in
-            for c in 0..<channels { for i in 0..<width * height { t.data[c * width * height + i] = p[i * channels + c] } }
+            for c in 0..<channels {
+                for i in 0..<width * height { t.data[c * width * height + i] = p[i * channels + c] }
+            }
         }
         return t
     }

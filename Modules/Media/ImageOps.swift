@@ -58,7 +58,8 @@ extension Image {
             if clampEdges { return self[x: min(max(x, 0), width - 1), y: min(max(y, 0), height - 1), c: c] }
             return x >= 0 && x < width && y >= 0 && y < height ? self[x: x, y: y, c: c] : 0
         }
-        return (1 - ay) * ((1 - ax) * px(x0, y0) + ax * px(x0 + 1, y0)) + ay * ((1 - ax) * px(x0, y0 + 1) + ax * px(x0 + 1, y0 + 1))
+        return (1 - ay) * ((1 - ax) * px(x0, y0) + ax * px(x0 + 1, y0)) + ay
+            * ((1 - ax) * px(x0, y0 + 1) + ax * px(x0 + 1, y0 + 1))
     }
 
     /// MNIST-style normalisation of any digit picture: gray; inverted when the background is light;
@@ -70,8 +71,14 @@ extension Image {
         var g = gray()
         // Background level from the border (a digit rarely touches all four edges).
         var border: [Float] = []
-        for x in 0..<g.width { border.append(g[x: x, y: 0]); border.append(g[x: x, y: g.height - 1]) }
-        for y in 0..<g.height { border.append(g[x: 0, y: y]); border.append(g[x: g.width - 1, y: y]) }
+        for x in 0..<g.width {
+            border.append(g[x: x, y: 0])
+            border.append(g[x: x, y: g.height - 1])
+        }
+        for y in 0..<g.height {
+            border.append(g[x: 0, y: y])
+            border.append(g[x: g.width - 1, y: y])
+        }
         border.sort()
         var bg = border[border.count / 2]
         if bg > 0.5 {
@@ -79,13 +86,18 @@ extension Image {
             bg = 1 - bg
         }
         let peak = g.pixels.max() ?? 0
-        guard peak - bg > 0.05 else { return Image(width: size, height: size) }   // blank: no ink
+        guard peak - bg > 0.05 else { return Image(width: size, height: size) }  // blank: no ink
         for i in 0..<g.pixels.count { g.pixels[i] = max(0, (g.pixels[i] - bg) / (peak - bg)) }
         // Bounding box of the ink.
         var minX = g.width, minY = g.height, maxX = -1, maxY = -1
-        for y in 0..<g.height { for x in 0..<g.width where g[x: x, y: y] > 0.2 {
-            minX = min(minX, x); maxX = max(maxX, x); minY = min(minY, y); maxY = max(maxY, y)
-        } }
+        for y in 0..<g.height {
+            for x in 0..<g.width where g[x: x, y: y] > 0.2 {
+                minX = min(minX, x)
+                maxX = max(maxX, x)
+                minY = min(minY, y)
+                maxY = max(maxY, y)
+            }
+        }
         let cw = maxX - minX + 1, ch = maxY - minY + 1
         var crop = Image(width: cw, height: ch)
         for y in 0..<ch { for x in 0..<cw { crop[x: x, y: y] = g[x: minX + x, y: minY + y] } }
@@ -94,7 +106,14 @@ extension Image {
         let digit = crop.resized(width: nw, height: nh)
         // Centre of mass → centre of the output.
         var m = 0.0, mx = 0.0, my = 0.0
-        for y in 0..<nh { for x in 0..<nw { let v = Double(digit[x: x, y: y]); m += v; mx += v * Double(x); my += v * Double(y) } }
+        for y in 0..<nh {
+            for x in 0..<nw {
+                let v = Double(digit[x: x, y: y])
+                m += v
+                mx += v * Double(x)
+                my += v * Double(y)
+            }
+        }
         let cx = m > 0 ? mx / m : Double(nw - 1) / 2, cy = m > 0 ? my / m : Double(nh - 1) / 2
         let ox = min(max(Int((Double(size) / 2 - 0.5 - cx).rounded()), 0), size - nw)
         let oy = min(max(Int((Double(size) / 2 - 0.5 - cy).rounded()), 0), size - nh)
@@ -105,7 +124,8 @@ extension Image {
 
     /// Random affine transform about the centre (rotation in degrees, shift in pixels, scale factor),
     /// bilinear, black outside. Deterministic for a given generator state.
-    public func randomAffine(rotation: Float, shift: Float, scale: ClosedRange<Float>, rng: inout SeededRandom) -> Image {
+    public func randomAffine(rotation: Float, shift: Float, scale: ClosedRange<Float>, rng: inout SeededRandom) -> Image
+    {
         let angle = (rng.nextFloat() * 2 - 1) * rotation * Float.pi / 180
         let s = scale.lowerBound + (scale.upperBound - scale.lowerBound) * rng.nextFloat()
         let tx = (rng.nextFloat() * 2 - 1) * shift, ty = (rng.nextFloat() * 2 - 1) * shift
@@ -127,21 +147,28 @@ extension Image {
     public static func montage(_ images: [Image], columns: Int, padding: Int = 2, background: Float = 0) -> Image {
         precondition(!images.isEmpty && columns > 0, "montage of nothing")
         let w = images[0].width, h = images[0].height, ch = images[0].channels
-        precondition(images.allSatisfy { $0.width == w && $0.height == h && $0.channels == ch }, "montage: images differ in size")
+        precondition(
+            images.allSatisfy { $0.width == w && $0.height == h && $0.channels == ch }, "montage: images differ in size"
+        )
         let rows = (images.count + columns - 1) / columns
         let cols = min(columns, images.count)
-        var out = Image(width: cols * w + (cols + 1) * padding, height: rows * h + (rows + 1) * padding,
-                        channels: ch, fill: background)
+        var out = Image(
+            width: cols * w + (cols + 1) * padding, height: rows * h + (rows + 1) * padding,
+            channels: ch, fill: background)
         for (i, img) in images.enumerated() {
             let ox = padding + (i % columns) * (w + padding), oy = padding + (i / columns) * (h + padding)
-            for y in 0..<h { for x in 0..<w { for c in 0..<ch { out[x: ox + x, y: oy + y, c: c] = img[x: x, y: y, c: c] } } }
+            for y in 0..<h {
+                for x in 0..<w { for c in 0..<ch { out[x: ox + x, y: oy + y, c: c] = img[x: x, y: y, c: c] } }
+            }
         }
         return out
     }
 
     /// An image from a [C,H,W] or [H,W] tensor (values clamped on encode, not here).
     public init(tensor t: Tensor) {
-        precondition(t.rank == 2 || (t.rank == 3 && (t.shape[0] == 1 || t.shape[0] == 3)), "Image(tensor:) needs [H,W] or [C,H,W], got \(t.shape)")
+        precondition(
+            t.rank == 2 || (t.rank == 3 && (t.shape[0] == 1 || t.shape[0] == 3)),
+            "Image(tensor:) needs [H,W] or [C,H,W], got \(t.shape)")
         let c = t.rank == 2 ? 1 : t.shape[0], h = t.shape[t.rank - 2], w = t.shape[t.rank - 1]
         var px = [Float](repeating: 0, count: c * h * w)
         for ch in 0..<c { for i in 0..<h * w { px[i * c + ch] = t.data[ch * h * w + i] } }

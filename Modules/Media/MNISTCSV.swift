@@ -14,7 +14,8 @@ public enum MNISTCSV {
             lineNo += 1
             let fields = line.split(separator: ",")
             guard fields.count == 785 else {
-                throw MediaError("\(csvPath):\(lineNo)", "expected 785 values (784 pixels + label), got \(fields.count)")
+                throw MediaError(
+                    "\(csvPath):\(lineNo)", "expected 785 values (784 pixels + label), got \(fields.count)")
             }
             var px = [Float](repeating: 0, count: 784)
             for i in 0..<784 {
@@ -23,7 +24,8 @@ public enum MNISTCSV {
                 }
                 px[i] = Float(v) / 255
             }
-            guard let label = Int(fields[784].trimmingCharacters(in: .whitespacesAndNewlines)), (0...9).contains(label) else {
+            guard let label = Int(fields[784].trimmingCharacters(in: .whitespacesAndNewlines)), (0...9).contains(label)
+            else {
                 throw MediaError("\(csvPath):\(lineNo)", "label is not a digit 0–9")
             }
             let k = seen[label, default: 0]
@@ -31,7 +33,8 @@ public enum MNISTCSV {
             let split = k < trainPerClass ? "train" : "test"
             let dir = "\(out)/\(split)/\(label)"
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            try PNG.write(Image(width: 28, height: 28, channels: 1, pixels: px), to: String(format: "%@/%05d.png", dir, lineNo))
+            try PNG.write(
+                Image(width: 28, height: 28, channels: 1, pixels: px), to: String(format: "%@/%05d.png", dir, lineNo))
             if split == "train" { counts.0 += 1 } else { counts.1 += 1 }
         }
         return counts

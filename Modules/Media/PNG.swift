@@ -30,12 +30,17 @@ public enum PNG {
     }
 
     /// Parses and checks the signature and IHDR chunk.
-    public static func info(_ bytes: UnsafeRawBufferPointer, file: String, limits: Limits = Limits()) throws -> PNGInfo {
+    public static func info(_ bytes: UnsafeRawBufferPointer, file: String, limits: Limits = Limits()) throws -> PNGInfo
+    {
         let sig: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
         guard !bytes.isEmpty else { throw MediaError(file, "empty file (0 bytes), not a PNG") }
-        guard bytes.count >= 8, Array(bytes[0..<8]) == sig else { throw MediaError(file, "not a PNG file (bad signature)") }
+        guard bytes.count >= 8, Array(bytes[0..<8]) == sig else {
+            throw MediaError(file, "not a PNG file (bad signature)")
+        }
         guard bytes.count >= 33 else { throw MediaError(file, "truncated PNG (no complete IHDR chunk)") }
-        func be32(_ o: Int) -> Int { Int(bytes[o]) << 24 | Int(bytes[o + 1]) << 16 | Int(bytes[o + 2]) << 8 | Int(bytes[o + 3]) }
+        func be32(_ o: Int) -> Int {
+            Int(bytes[o]) << 24 | Int(bytes[o + 1]) << 16 | Int(bytes[o + 2]) << 8 | Int(bytes[o + 3])
+        }
         guard be32(8) == 13, Array(bytes[12..<16]) == Array("IHDR".utf8) else {
             throw MediaError(file, "first chunk is not a 13-byte IHDR")
         }
@@ -61,10 +66,16 @@ public enum PNG {
         var st = stat()
         guard stat(path, &st) == 0 else { throw MediaError(path, String(cString: strerror(errno))) }
         guard (st.st_mode & S_IFMT) == S_IFREG else { throw MediaError(path, "not a regular file") }
-        guard Int(st.st_size) <= maxBytes else { throw MediaError(path, "file is \(st.st_size) bytes; the limit is \(maxBytes)") }
-        guard let fh = FileHandle(forReadingAtPath: path) else { throw MediaError(path, String(cString: strerror(errno))) }
+        guard Int(st.st_size) <= maxBytes else {
+            throw MediaError(path, "file is \(st.st_size) bytes; the limit is \(maxBytes)")
+        }
+        guard let fh = FileHandle(forReadingAtPath: path) else {
+            throw MediaError(path, String(cString: strerror(errno)))
+        }
         defer { try? fh.close() }
-        do { return try fh.readToEnd() ?? Data() } catch { throw MediaError(path, "read failed: \(error.localizedDescription)") }
+        do { return try fh.readToEnd() ?? Data() } catch {
+            throw MediaError(path, "read failed: \(error.localizedDescription)")
+        }
     }
 
     /// Reads a PNG file from disk.
@@ -77,7 +88,9 @@ public enum PNG {
 
     /// Header facts from the first 33 bytes only (no whole-file read): for planning memory before decoding.
     public static func header(path: String, limits: Limits = Limits()) throws -> PNGInfo {
-        guard let fh = FileHandle(forReadingAtPath: path) else { throw MediaError(path, String(cString: strerror(errno))) }
+        guard let fh = FileHandle(forReadingAtPath: path) else {
+            throw MediaError(path, String(cString: strerror(errno)))
+        }
         defer { try? fh.close() }
         let head = (try? fh.read(upToCount: 33)) ?? Data()
         return try head.withUnsafeBytes { try info($0, file: path, limits: limits) }
@@ -90,8 +103,10 @@ public enum PNG {
     }
 
     /// Decodes PNG bytes; `file` names the input in errors.
-    public static func decode(_ data: Data, file: String, as mode: Mode = .gray,
-                              limits: Limits = Limits()) throws -> (image: Image, info: PNGInfo) {
+    public static func decode(
+        _ data: Data, file: String, as mode: Mode = .gray,
+        limits: Limits = Limits()
+    ) throws -> (image: Image, info: PNGInfo) {
         try data.withUnsafeBytes { raw -> (Image, PNGInfo) in
             let hdr = try info(raw, file: file, limits: limits)
             var img = png_image()
@@ -160,10 +175,13 @@ public enum PNG {
         precondition(bitDepth == 8 || bitDepth == 16, "PNG.encode: bit depth 8 or 16")
         var img = png_image()
         img.version = png_uint_32(CPNG_IMAGE_VERSION)
-        img.width = png_uint_32(image.width); img.height = png_uint_32(image.height)
+        img.width = png_uint_32(image.width)
+        img.height = png_uint_32(image.height)
         let gray = image.channels == 1
-        func run(_ body: (UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>, UnsafeRawPointer) -> Int32,
-                 _ buffer: UnsafeRawPointer) throws -> Data {
+        func run(
+            _ body: (UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>, UnsafeRawPointer) -> Int32,
+            _ buffer: UnsafeRawPointer
+        ) throws -> Data {
             var bytes = 0
             guard body(nil, &bytes, buffer) != 0 else { throw MediaError("<png>", "encode failed: \(message(img))") }
             var out = Data(count: bytes)
@@ -191,8 +209,11 @@ public enum PNG {
     ///     try PNG.write(img, to: "out/sample.png")
     public static func write(_ image: Image, to path: String, bitDepth: Int = 8) throws {
         let data: Data
-        do { data = try encode(image, bitDepth: bitDepth) } catch let e as MediaError { throw MediaError(path, e.reason) }
-        do { try writeFileAtomically(data, to: path) }
-        catch let e as FileWriteError { throw MediaError(path, e.reason) }
+        do { data = try encode(image, bitDepth: bitDepth) } catch let e as MediaError {
+            throw MediaError(path, e.reason)
+        }
+        do { try writeFileAtomically(data, to: path) } catch let e as FileWriteError {
+            throw MediaError(path, e.reason)
+        }
     }
 }

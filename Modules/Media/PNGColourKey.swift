@@ -12,7 +12,9 @@ struct PNGColourKey: Equatable {
     /// (palette and alpha colour types, no tRNS, or a tRNS of the wrong length, which libpng ignores too).
     static func find(in bytes: UnsafeRawBufferPointer, info: PNGInfo) -> PNGColourKey? {
         guard info.colorType == "gray" || info.colorType == "rgb" else { return nil }
-        func be32(_ o: Int) -> Int { Int(bytes[o]) << 24 | Int(bytes[o + 1]) << 16 | Int(bytes[o + 2]) << 8 | Int(bytes[o + 3]) }
+        func be32(_ o: Int) -> Int {
+            Int(bytes[o]) << 24 | Int(bytes[o + 1]) << 16 | Int(bytes[o + 2]) << 8 | Int(bytes[o + 3])
+        }
         func be16(_ o: Int) -> Float { Float(Int(bytes[o]) << 8 | Int(bytes[o + 1])) }
         let scale = 1 / Float((1 << info.bitDepth) - 1)
         var offset = 33  // signature (8) + IHDR (4 length, 4 type, 13 data, 4 CRC)
@@ -28,7 +30,8 @@ struct PNGColourKey: Equatable {
                     return PNGColourKey(red: v, green: v, blue: v)
                 }
                 if info.colorType == "rgb", length == 6 {
-                    return PNGColourKey(red: be16(data) * scale, green: be16(data + 2) * scale, blue: be16(data + 4) * scale)
+                    return PNGColourKey(
+                        red: be16(data) * scale, green: be16(data + 2) * scale, blue: be16(data + 4) * scale)
                 }
                 return nil
             }
@@ -40,7 +43,9 @@ struct PNGColourKey: Equatable {
     /// Gives the pixels libpng made transparent (alpha 0) their keyed colour back, fully opaque.
     func restore(_ rgb: inout [Float], _ alpha: inout [Float]) {
         for i in alpha.indices where alpha[i] == 0 {
-            rgb[3 * i] = red; rgb[3 * i + 1] = green; rgb[3 * i + 2] = blue
+            rgb[3 * i] = red
+            rgb[3 * i + 1] = green
+            rgb[3 * i + 2] = blue
             alpha[i] = 1
         }
     }

@@ -27,7 +27,7 @@ public enum Resampler {
         let up = outRate / g, down = inRate / g
         let ratio = Double(outRate) / Double(inRate)
         let scale = min(1, ratio)
-        let fc = 0.5 * 0.9 * scale                      // cutoff in cycles per input sample
+        let fc = 0.5 * 0.9 * scale  // cutoff in cycles per input sample
         let half = Int((Double(zeroCrossings) / scale).rounded(.up))
         let taps = 2 * half
         let outCount = Int((Double(x.count) * ratio).rounded(.up))
@@ -39,11 +39,14 @@ public enum Resampler {
         let table = kernelTable(rows: phases + (exact ? 0 : 1), perSample: phases, taps: taps, half: half, fc: fc)
         var y = [Float](repeating: 0, count: outCount)
         let blended = UnsafeMutablePointer<Float>.allocate(capacity: taps)
-        defer { blended.deallocate(); table.deallocate() }
+        defer {
+            blended.deallocate()
+            table.deallocate()
+        }
         try x.withUnsafeBufferPointer { xs in
             for n in 0..<outCount {
                 if n & 0xFFFF == 0 { try Interruption.check() }
-                let pos = n * down                          // in units of 1/up input samples
+                let pos = n * down  // in units of 1/up input samples
                 let i = pos / up, rem = pos % up
                 let start = i - half + 1
                 let row: UnsafePointer<Float>
@@ -60,7 +63,10 @@ public enum Resampler {
                 if start >= 0 && start + taps <= xs.count {
                     for k in 0..<taps { s += xs[start + k] * row[k] }
                 } else {
-                    for k in 0..<taps { let j = start + k; if j >= 0 && j < xs.count { s += xs[j] * row[k] } }
+                    for k in 0..<taps {
+                        let j = start + k
+                        if j >= 0 && j < xs.count { s += xs[j] * row[k] }
+                    }
                 }
                 y[n] = s
             }
@@ -69,7 +75,9 @@ public enum Resampler {
     }
 
     /// Row p holds the kernel for an output p/perSample of an input sample past its left neighbour.
-    static func kernelTable(rows: Int, perSample: Int, taps: Int, half: Int, fc: Double) -> UnsafeMutableBufferPointer<Float> {
+    static func kernelTable(rows: Int, perSample: Int, taps: Int, half: Int, fc: Double) -> UnsafeMutableBufferPointer<
+        Float
+    > {
         let t = UnsafeMutableBufferPointer<Float>.allocate(capacity: rows * taps)
         let i0beta = besselI0(beta)
         for p in 0..<rows {

@@ -53,7 +53,7 @@ public enum Features {
             flat.withUnsafeMutableBufferPointer { o in
                 for k in 0..<bins {
                     let j = (nFFT - k) % nFFT
-                    let sr = re[k] + re[j], si = im[k] - im[j]      // Z[k] + Z*[n−k] = 2X[k]
+                    let sr = re[k] + re[j], si = im[k] - im[j]  // Z[k] + Z*[n−k] = 2X[k]
                     o[t * bins + k] = 0.25 * (sr * sr + si * si)
                     if pair {
                         let dr = re[k] - re[j], di = im[k] + im[j]  // Z[k] − Z*[n−k] = 2iY[k]
@@ -63,10 +63,12 @@ public enum Features {
             }
             t += 2
         }
-        let out = (0..<bins).map { k in [Double](unsafeUninitializedCapacity: max(frames, 0)) { b, n in
-            for f in 0..<max(frames, 0) { b[f] = flat[f * bins + k] }
-            n = max(frames, 0)
-        } }
+        let out = (0..<bins).map { k in
+            [Double](unsafeUninitializedCapacity: max(frames, 0)) { b, n in
+                for f in 0..<max(frames, 0) { b[f] = flat[f * bins + k] }
+                n = max(frames, 0)
+            }
+        }
         return out
     }
 
@@ -89,8 +91,10 @@ public enum Features {
     }
 
     /// Triangular mel filters [n_mels][n_fft/2+1]; Slaney area normalisation for the Slaney scale.
-    public static func melFilterbank(sampleRate: Int, nFFT: Int, nMels: Int, fMin: Double = 0, fMax: Double? = nil,
-                                     scale: MelScale = .slaney, normalize: Bool = true) -> [[Double]] {
+    public static func melFilterbank(
+        sampleRate: Int, nFFT: Int, nMels: Int, fMin: Double = 0, fMax: Double? = nil,
+        scale: MelScale = .slaney, normalize: Bool = true
+    ) -> [[Double]] {
         let top = fMax ?? Double(sampleRate) / 2
         let bins = nFFT / 2 + 1
         let fftFreqs = (0..<bins).map { Double($0) * Double(sampleRate) / Double(nFFT) }
@@ -113,9 +117,12 @@ public enum Features {
     }
 
     /// Mel power spectrogram [n_mels][frames] (librosa.feature.melspectrogram with power 2).
-    public static func melSpectrogram(_ y: [Float], sampleRate: Int, _ s: SpectrogramSettings = SpectrogramSettings()) -> [[Double]] {
+    public static func melSpectrogram(_ y: [Float], sampleRate: Int, _ s: SpectrogramSettings = SpectrogramSettings())
+        -> [[Double]]
+    {
         let p = powerSpectrogram(y, nFFT: s.nFFT, hop: s.hop)
-        let fb = melFilterbank(sampleRate: sampleRate, nFFT: s.nFFT, nMels: s.nMels, fMin: s.fMin, fMax: s.fMax, scale: s.scale)
+        let fb = melFilterbank(
+            sampleRate: sampleRate, nFFT: s.nFFT, nMels: s.nMels, fMin: s.fMin, fMax: s.fMax, scale: s.scale)
         let frames = p.first?.count ?? 0
         var out = Array(repeating: [Double](repeating: 0, count: frames), count: s.nMels)
         for m in 0..<s.nMels {
@@ -139,13 +146,17 @@ public enum Features {
     }
 
     /// MFCC [n_mfcc][frames]: orthonormal DCT-II over the mel axis of the log-mel spectrogram.
-    public static func mfcc(_ y: [Float], sampleRate: Int, _ s: SpectrogramSettings = SpectrogramSettings()) -> [[Double]] {
+    public static func mfcc(_ y: [Float], sampleRate: Int, _ s: SpectrogramSettings = SpectrogramSettings())
+        -> [[Double]]
+    {
         let logMel = powerToDB(melSpectrogram(y, sampleRate: sampleRate, s), topDB: s.topDB)
         let n = s.nMels, frames = logMel.first?.count ?? 0
         var out = Array(repeating: [Double](repeating: 0, count: frames), count: s.nMFCC)
         for k in 0..<s.nMFCC {
             let scale = k == 0 ? (1 / Double(n)).squareRoot() : (2 / Double(n)).squareRoot()
-            let basis = (0..<n).map { Foundation.cos(Double.pi * Double(k) * (2 * Double($0) + 1) / (2 * Double(n))) * scale }
+            let basis = (0..<n).map {
+                Foundation.cos(Double.pi * Double(k) * (2 * Double($0) + 1) / (2 * Double(n))) * scale
+            }
             for t in 0..<frames {
                 var acc = 0.0
                 for m in 0..<n { acc += basis[m] * logMel[m][t] }

@@ -20,10 +20,16 @@ public enum Initializer {
     public func make(_ shape: [Int], fanIn: Int, fanOut: Int, rng: inout SeededRandom) -> Tensor {
         let fi = Float(max(fanIn, 1)), fo = Float(max(fanOut, 1))
         switch self {
-        case .pytorchDefault: let b = 1 / fi.squareRoot(); return .uniform(shape, low: -b, high: b, using: &rng)
+        case .pytorchDefault:
+            let b = 1 / fi.squareRoot()
+            return .uniform(shape, low: -b, high: b, using: &rng)
         case .heNormal: return .normal(shape, std: (2 / fi).squareRoot(), using: &rng)
-        case .heUniform: let b = (6 / fi).squareRoot(); return .uniform(shape, low: -b, high: b, using: &rng)
-        case .glorotUniform: let b = (6 / (fi + fo)).squareRoot(); return .uniform(shape, low: -b, high: b, using: &rng)
+        case .heUniform:
+            let b = (6 / fi).squareRoot()
+            return .uniform(shape, low: -b, high: b, using: &rng)
+        case .glorotUniform:
+            let b = (6 / (fi + fo)).squareRoot()
+            return .uniform(shape, low: -b, high: b, using: &rng)
         case .normal(let std): return .normal(shape, std: std, using: &rng)
         case .zeros: return .zeros(shape)
         }
@@ -31,4 +37,7 @@ public enum Initializer {
 }
 
 /// A parameter tensor: requires gradients.
-func parameter(_ t: Tensor) -> Tensor { t.requiresGrad = true; return t }
+func parameter(_ t: Tensor) -> Tensor {
+    t.requiresGrad = true
+    return t
+}

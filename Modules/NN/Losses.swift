@@ -14,8 +14,9 @@ public enum Loss {
     ///
     ///     let loss = Loss.crossEntropy(logits, labels: [3, 1, 4])
     public static func crossEntropy(_ logits: Tensor, labels: [Int]) -> Tensor {
-        precondition(logits.rank == 2 && logits.shape[0] == labels.count,
-                     "crossEntropy: logits \(logits.shape) for \(labels.count) labels")
+        precondition(
+            logits.rank == 2 && logits.shape[0] == labels.count,
+            "crossEntropy: logits \(logits.shape) for \(labels.count) labels")
         let n = logits.shape[0], c = logits.shape[1]
         let probs = Tensor(uninitialized: logits.shape)
         var total: Double = 0

@@ -18,7 +18,10 @@ public protocol Optimizer: AnyObject {
 public struct OptimizerState {
     public var tensors: [(String, Tensor)]
     public var steps: Int
-    public init(tensors: [(String, Tensor)], steps: Int) { self.tensors = tensors; self.steps = steps }
+    public init(tensors: [(String, Tensor)], steps: Int) {
+        self.tensors = tensors
+        self.steps = steps
+    }
 }
 
 public struct OptimizerStateError: Error, CustomStringConvertible {
@@ -30,7 +33,8 @@ public struct OptimizerStateError: Error, CustomStringConvertible {
 func restoreTensors(_ saved: [(String, Tensor)], into mine: [(String, Tensor)]) throws {
     let byName = Dictionary(saved, uniquingKeysWith: { a, _ in a })
     guard byName.count == mine.count else {
-        throw OptimizerStateError(message: "optimizer state holds \(byName.count) tensors, this optimizer has \(mine.count)")
+        throw OptimizerStateError(
+            message: "optimizer state holds \(byName.count) tensors, this optimizer has \(mine.count)")
     }
     for (name, t) in mine {
         guard let s = byName[name], s.shape == t.shape else {
@@ -48,9 +52,14 @@ public final class SGD: Optimizer {
     public let momentum: Float, nesterov: Bool, weightDecay: Float
     let params: [Tensor]
     var velocity: [Tensor?]
-    public init(_ params: [Tensor], learningRate: Float, momentum: Float = 0, nesterov: Bool = false, weightDecay: Float = 0) {
-        self.params = params; self.learningRate = learningRate; self.momentum = momentum
-        self.nesterov = nesterov; self.weightDecay = weightDecay
+    public init(
+        _ params: [Tensor], learningRate: Float, momentum: Float = 0, nesterov: Bool = false, weightDecay: Float = 0
+    ) {
+        self.params = params
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.weightDecay = weightDecay
         velocity = Array(repeating: nil, count: params.count)
     }
     /// Velocities exist once a parameter has had a gradient; a missing one is saved as absent.
@@ -60,7 +69,9 @@ public final class SGD: Optimizer {
     public func restore(_ s: OptimizerState) throws {
         var v: [Tensor?] = Array(repeating: nil, count: params.count)
         for (name, t) in s.tensors {
-            guard name.hasPrefix("velocity."), let i = Int(name.dropFirst(9)), params.indices.contains(i), t.shape == params[i].shape else {
+            guard name.hasPrefix("velocity."), let i = Int(name.dropFirst(9)), params.indices.contains(i),
+                t.shape == params[i].shape
+            else {
                 throw OptimizerStateError(message: "SGD state '\(name)' does not fit these parameters")
             }
             v[i] = t.copy()
@@ -73,11 +84,18 @@ public final class SGD: Optimizer {
             let n = p.count, w = p.data, gd = g.data
             if weightDecay != 0 { for j in 0..<n { gd[j] += weightDecay * w[j] } }
             if momentum != 0 {
-                if velocity[i] == nil { velocity[i] = g.copy() }
-                else { let v = velocity[i]!.data; for j in 0..<n { v[j] = momentum * v[j] + gd[j] } }
+                if velocity[i] == nil {
+                    velocity[i] = g.copy()
+                } else {
+                    let v = velocity[i]!.data
+                    for j in 0..<n { v[j] = momentum * v[j] + gd[j] }
+                }
                 let v = velocity[i]!.data
-                if nesterov { for j in 0..<n { w[j] -= learningRate * (gd[j] + momentum * v[j]) } }
-                else { for j in 0..<n { w[j] -= learningRate * v[j] } }
+                if nesterov {
+                    for j in 0..<n { w[j] -= learningRate * (gd[j] + momentum * v[j]) }
+                } else {
+                    for j in 0..<n { w[j] -= learningRate * v[j] }
+                }
             } else {
                 for j in 0..<n { w[j] -= learningRate * gd[j] }
             }
@@ -95,15 +113,25 @@ public final class Adam: Optimizer {
     /// The most steps a restored state may claim: 2^40.
     static let maxSteps = 1 << 40
     var t = 0
-    public init(_ params: [Tensor], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
-                eps: Float = 1e-8, weightDecay: Float = 0, decoupled: Bool = false) {
-        self.params = params; self.learningRate = learningRate; self.beta1 = beta1; self.beta2 = beta2
-        self.eps = eps; self.weightDecay = weightDecay; self.decoupled = decoupled
-        m = params.map { Tensor.zeros($0.shape) }; v = params.map { Tensor.zeros($0.shape) }
+    public init(
+        _ params: [Tensor], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
+        eps: Float = 1e-8, weightDecay: Float = 0, decoupled: Bool = false
+    ) {
+        self.params = params
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.eps = eps
+        self.weightDecay = weightDecay
+        self.decoupled = decoupled
+        m = params.map { Tensor.zeros($0.shape) }
+        v = params.map { Tensor.zeros($0.shape) }
     }
     public var state: OptimizerState {
-        OptimizerState(tensors: m.enumerated().map { ("m.\($0.offset)", $0.element) } + v.enumerated().map { ("v.\($0.offset)", $0.element) },
-                       steps: t)
+        OptimizerState(
+            tensors: m.enumerated().map { ("m.\($0.offset)", $0.element) }
+                + v.enumerated().map { ("v.\($0.offset)", $0.element) },
+            steps: t)
     }
     public func restore(_ s: OptimizerState) throws {
         // A count read from a file: bounded (far beyond any run) so the next step cannot overflow it.
@@ -135,9 +163,13 @@ public final class Adam: Optimizer {
 }
 
 /// AdamW: Adam with decoupled weight decay (Loshchilov & Hutter).
-public func AdamW(_ params: [Tensor], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
-                  eps: Float = 1e-8, weightDecay: Float = 0.01) -> Adam {
-    Adam(params, learningRate: learningRate, beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay, decoupled: true)
+public func AdamW(
+    _ params: [Tensor], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
+    eps: Float = 1e-8, weightDecay: Float = 0.01
+) -> Adam {
+    Adam(
+        params, learningRate: learningRate, beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay,
+        decoupled: true)
 }
 
 /// Scales all gradients so their global L2 norm is at most `maxNorm`; returns the norm before clipping.

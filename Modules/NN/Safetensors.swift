@@ -19,18 +19,21 @@ public enum Safetensors {
     public static func encode(_ tensors: [(String, Tensor)], metadata: [String: String] = [:]) -> Data {
         var header = "{"
         if !metadata.isEmpty {
-            header += "\"__metadata__\":{" + metadata.sorted { $0.key < $1.key }
+            header +=
+                "\"__metadata__\":{"
+                + metadata.sorted { $0.key < $1.key }
                 .map { "\(jsonQuoted($0.key)):\(jsonQuoted($0.value))" }.joined(separator: ",") + "},"
         }
         var offset = 0
         header += tensors.map { name, t in
             let end = offset + t.count * 4
             defer { offset = end }
-            return "\(jsonQuoted(name)):{\"dtype\":\"F32\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}"
+            return
+                "\(jsonQuoted(name)):{\"dtype\":\"F32\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}"
         }.joined(separator: ",")
         header += "}"
         var h = Data(header.utf8)
-        while h.count % 8 != 0 { h.append(0x20) }   // pad with spaces so data starts 8-byte aligned
+        while h.count % 8 != 0 { h.append(0x20) }  // pad with spaces so data starts 8-byte aligned
         var out = Data(capacity: 8 + h.count + offset)
         var len = UInt64(h.count).littleEndian
         withUnsafeBytes(of: &len) { out.append(contentsOf: $0) }
@@ -55,7 +58,10 @@ public enum Safetensors {
         guard stat(path, &st) == 0 else { throw SafetensorsError(file: path, reason: String(cString: strerror(errno))) }
         guard (st.st_mode & S_IFMT) == S_IFREG else { throw SafetensorsError(file: path, reason: "not a regular file") }
         // Refused before reading: Foundation leaks the buffer it reads an empty file into.
-        guard st.st_size >= 8 else { throw SafetensorsError(file: path, reason: "file is \(st.st_size) bytes, too short for a safetensors header") }
+        guard st.st_size >= 8 else {
+            throw SafetensorsError(
+                file: path, reason: "file is \(st.st_size) bytes, too short for a safetensors header")
+        }
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe) } catch {
             throw SafetensorsError(file: path, reason: "cannot read: \((error as NSError).localizedDescription)")
@@ -64,12 +70,16 @@ public enum Safetensors {
     }
 
     /// Parses and validates a checkpoint held in memory. `file` names it in errors.
-    public static func decode(_ data: Data, file: String) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
+    public static func decode(_ data: Data, file: String) throws -> (
+        tensors: [String: Tensor], metadata: [String: String]
+    ) {
         func fail(_ r: String) -> SafetensorsError { SafetensorsError(file: file, reason: r) }
         guard data.count >= 8 else { throw fail("file is \(data.count) bytes, too short for a safetensors header") }
         let n = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
         guard n >= 2, n <= UInt64(maxHeaderBytes) else { throw fail("header length \(n) is not plausible") }
-        guard n <= UInt64(data.count - 8) else { throw fail("header length \(n) runs past the end of the \(data.count)-byte file") }
+        guard n <= UInt64(data.count - 8) else {
+            throw fail("header length \(n) runs past the end of the \(data.count)-byte file")
+        }
         let headerBytes = data.subdata(in: 8..<(8 + Int(n)))
         guard String(data: headerBytes, encoding: .utf8) != nil else { throw fail("header is not valid UTF-8") }
         let json: Any
@@ -91,18 +101,24 @@ public enum Safetensors {
             }
             guard let e = value as? [String: Any] else { throw fail("tensor '\(name)': entry is not an object") }
             guard let dtype = e["dtype"] as? String else { throw fail("tensor '\(name)': missing dtype") }
-            let known = ["F32", "F16", "BF16", "F64", "I8", "I16", "I32", "I64", "U8", "U16", "U32", "U64", "BOOL",
-                         "F8_E4M3", "F8_E5M2"]
+            let known = [
+                "F32", "F16", "BF16", "F64", "I8", "I16", "I32", "I64", "U8", "U16", "U32", "U64", "BOOL",
+                "F8_E4M3", "F8_E5M2",
+            ]
             guard known.contains(dtype) else { throw fail("tensor '\(name)': unknown dtype '\(dtype)'") }
-            guard dtype == "F32" else { throw fail("tensor '\(name)': dtype \(dtype) is not supported (dlpipe reads F32)") }
-            guard let shapeAny = e["shape"] as? [Any], let shape = intArray(shapeAny), shape.allSatisfy({ $0 >= 0 }) else {
+            guard dtype == "F32" else {
+                throw fail("tensor '\(name)': dtype \(dtype) is not supported (dlpipe reads F32)")
+            }
+            guard let shapeAny = e["shape"] as? [Any], let shape = intArray(shapeAny), shape.allSatisfy({ $0 >= 0 })
+            else {
                 throw fail("tensor '\(name)': shape is not a list of non-negative integers")
             }
             guard let offAny = e["data_offsets"] as? [Any], let off = intArray(offAny), off.count == 2 else {
                 throw fail("tensor '\(name)': data_offsets is not [begin, end]")
             }
             guard off[0] >= 0, off[0] <= off[1], off[1] <= dataSize else {
-                throw fail("tensor '\(name)': data_offsets [\(off[0]), \(off[1])] outside the \(dataSize)-byte data section")
+                throw fail(
+                    "tensor '\(name)': data_offsets [\(off[0]), \(off[1])] outside the \(dataSize)-byte data section")
             }
             var elements = 1
             for d in shape {
@@ -111,7 +127,9 @@ public enum Safetensors {
                 elements = p
             }
             guard elements * 4 == off[1] - off[0] else {
-                throw fail("tensor '\(name)': shape \(shape) needs \(elements * 4) bytes but data_offsets give \(off[1] - off[0])")
+                throw fail(
+                    "tensor '\(name)': shape \(shape) needs \(elements * 4) bytes but data_offsets give \(off[1] - off[0])"
+                )
             }
             entries.append((name, shape, off[0], off[1]))
         }
@@ -119,10 +137,14 @@ public enum Safetensors {
         var cursor = 0
         for e in entries {
             guard e.begin >= cursor else { throw fail("tensor '\(e.name)': data overlaps the previous tensor") }
-            guard e.begin == cursor else { throw fail("tensor '\(e.name)': \(e.begin - cursor) unused bytes before its data") }
+            guard e.begin == cursor else {
+                throw fail("tensor '\(e.name)': \(e.begin - cursor) unused bytes before its data")
+            }
             cursor = e.end
         }
-        guard cursor == dataSize else { throw fail("\(dataSize - cursor) bytes after the last tensor are not described by the header") }
+        guard cursor == dataSize else {
+            throw fail("\(dataSize - cursor) bytes after the last tensor are not described by the header")
+        }
         var tensors: [String: Tensor] = [:]
         data.withUnsafeBytes { raw in
             for e in entries {
@@ -165,7 +187,10 @@ extension Module {
         let names = Set(mine.map { $0.0 })
         var problems: [String] = [], missing: [String] = []
         for (name, t) in mine {
-            guard let src = tensors[name] else { missing.append("'\(name)'"); continue }
+            guard let src = tensors[name] else {
+                missing.append("'\(name)'")
+                continue
+            }
             if src.shape != t.shape { problems.append("'\(name)' has shape \(src.shape), model expects \(t.shape)") }
         }
         let extra = tensors.keys.sorted().filter { !names.contains($0) }.map { "'\($0)'" }

@@ -3,7 +3,10 @@
 public struct ConfigError: Error, CustomStringConvertible, Equatable {
     public let position: SourcePosition
     public let message: String
-    public init(_ position: SourcePosition, _ message: String) { self.position = position; self.message = message }
+    public init(_ position: SourcePosition, _ message: String) {
+        self.position = position
+        self.message = message
+    }
     public var description: String { "\(position): \(message)" }
 }
 

@@ -3,7 +3,11 @@
 /// A position in a config file (1-based line and column).
 public struct SourcePosition: Equatable, CustomStringConvertible {
     public let file: String, line: Int, column: Int
-    public init(file: String, line: Int, column: Int) { self.file = file; self.line = line; self.column = column }
+    public init(file: String, line: Int, column: Int) {
+        self.file = file
+        self.line = line
+        self.column = column
+    }
     public var description: String { "\(file):\(line):\(column)" }
 }
 
@@ -20,14 +24,19 @@ public struct ConfigEntry: Equatable {
     public let keyPosition: SourcePosition
     public var value: ConfigNode
     public init(key: String, keyPosition: SourcePosition, value: ConfigNode) {
-        self.key = key; self.keyPosition = keyPosition; self.value = value
+        self.key = key
+        self.keyPosition = keyPosition
+        self.value = value
     }
 }
 
 public struct ConfigNode: Equatable {
     public var value: ConfigValue
     public let position: SourcePosition
-    public init(_ value: ConfigValue, _ position: SourcePosition) { self.value = value; self.position = position }
+    public init(_ value: ConfigValue, _ position: SourcePosition) {
+        self.value = value
+        self.position = position
+    }
 
     /// Entries of a mapping node (nil for other kinds).
     public var entries: [ConfigEntry]? { if case .map(let e) = value { return e } else { return nil } }

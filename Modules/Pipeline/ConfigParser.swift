@@ -15,14 +15,16 @@ public enum ConfigParser {
     struct Line {
         let number: Int
         var indent: Int
-        var content: String      // comment and trailing spaces removed
-        var column: Int          // 1-based column where `content` starts
+        var content: String  // comment and trailing spaces removed
+        var column: Int  // 1-based column where `content` starts
     }
 
     /// Parses a whole file. The root must be a mapping.
     ///
     ///     let root = try ConfigParser.parse(data, file: "digits.conf")
-    public static func parse(_ data: Data, file: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ConfigNode {
+    public static func parse(
+        _ data: Data, file: String, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> ConfigNode {
         var p = Parser(file: file, env: environment)
         return try p.document(data)
     }
@@ -34,13 +36,18 @@ public enum ConfigParser {
         var i = 0
         var depth = 0
 
-        init(file: String, env: [String: String]) { self.file = file; self.env = env }
+        init(file: String, env: [String: String]) {
+            self.file = file
+            self.env = env
+        }
 
         func pos(_ line: Int, _ col: Int) -> SourcePosition { SourcePosition(file: file, line: line, column: col) }
         func err(_ line: Int, _ col: Int, _ msg: String) -> ConfigError { ConfigError(pos(line, col), msg) }
 
         mutating func document(_ data: Data) throws -> ConfigNode {
-            guard data.count <= maxBytes else { throw err(1, 1, "file is \(data.count) bytes; the limit is \(maxBytes)") }
+            guard data.count <= maxBytes else {
+                throw err(1, 1, "file is \(data.count) bytes; the limit is \(maxBytes)")
+            }
             var bytes = [UInt8](data)
             if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
             var lineNo = 0
@@ -52,27 +59,40 @@ public enum ConfigParser {
                 if raw.last == 0x0D { raw.removeLast() }
                 guard let text = String(bytes: raw, encoding: .utf8) else {
                     var col = 1
-                    for k in 0..<raw.count where String(bytes: raw[0...k], encoding: .utf8) == nil && String(bytes: raw[0..<k], encoding: .utf8) != nil {
-                        col = k + 1; break
+                    for k in 0..<raw.count
+                    where String(bytes: raw[0...k], encoding: .utf8) == nil
+                        && String(bytes: raw[0..<k], encoding: .utf8) != nil
+                    {
+                        col = k + 1
+                        break
                     }
                     throw err(lineNo, col, "invalid UTF-8")
                 }
                 if raw.count > maxLineLength {
-                    throw err(lineNo, maxLineLength + 1, "line too long (\(raw.count) bytes; the limit is \(maxLineLength))")
+                    throw err(
+                        lineNo, maxLineLength + 1, "line too long (\(raw.count) bytes; the limit is \(maxLineLength))")
                 }
                 if let l = try scanLine(text, lineNo) { lines.append(l) }
                 if end == bytes.count { break }
                 start = end + 1
             }
             if let first = lines.first, first.content == "---" { lines.removeFirst() }
-            guard let first = lines.first else { throw err(1, 1, "empty config: expected 'stages:' with a list of stages") }
-            guard first.indent == 0 else { throw err(first.number, first.column, "the first line must not be indented") }
+            guard let first = lines.first else {
+                throw err(1, 1, "empty config: expected 'stages:' with a list of stages")
+            }
+            guard first.indent == 0 else {
+                throw err(first.number, first.column, "the first line must not be indented")
+            }
             let root = try block()
             if i < lines.count {
                 let l = lines[i]
-                throw err(l.number, l.column, "inconsistent indentation (\(l.indent) spaces does not match any enclosing block)")
+                throw err(
+                    l.number, l.column,
+                    "inconsistent indentation (\(l.indent) spaces does not match any enclosing block)")
             }
-            guard root.entries != nil else { throw ConfigError(root.position, "the top level must be a mapping (key: value lines)") }
+            guard root.entries != nil else {
+                throw ConfigError(root.position, "the top level must be a mapping (key: value lines)")
+            }
             return root
         }
 
@@ -95,18 +115,29 @@ public enum ConfigParser {
                 let c = chars[j]
                 if let q = quote {
                     out.append(c)
-                    if q == "\"" && c == "\\" && j + 1 < chars.count { out.append(chars[j + 1]); j += 2; continue }
+                    if q == "\"" && c == "\\" && j + 1 < chars.count {
+                        out.append(chars[j + 1])
+                        j += 2
+                        continue
+                    }
                     if c == q {
-                        if q == "'" && j + 1 < chars.count && chars[j + 1] == "'" { out.append("'"); j += 2; continue }
+                        if q == "'" && j + 1 < chars.count && chars[j + 1] == "'" {
+                            out.append("'")
+                            j += 2
+                            continue
+                        }
                         quote = nil
                     }
                     j += 1
                     continue
                 }
                 if c == "#" && (j == k || chars[j - 1] == " " || chars[j - 1] == "\t") { break }
-                if (c == "\"" || c == "'") {
+                if c == "\"" || c == "'" {
                     let prev = out.last(where: { $0 != " " })
-                    if prev == nil || [":", "-", "[", "{", ","].contains(prev!) { quote = c; quoteCol = j + 1 }
+                    if prev == nil || [":", "-", "[", "{", ","].contains(prev!) {
+                        quote = c
+                        quoteCol = j + 1
+                    }
                 }
                 out.append(c)
                 j += 1
@@ -127,7 +158,8 @@ public enum ConfigParser {
         /// A block (mapping or sequence) starting at the current line's indentation.
         mutating func block() throws -> ConfigNode {
             let l = lines[i]
-            try enter(l); defer { depth -= 1 }
+            try enter(l)
+            defer { depth -= 1 }
             return Self.isSequenceItem(l.content) ? try sequence(l.indent) : try mapping(l.indent)
         }
 
@@ -138,7 +170,8 @@ public enum ConfigParser {
                 let l = lines[i]
                 if l.indent < indent { break }
                 if l.indent > indent {
-                    throw err(l.number, l.column, "inconsistent indentation: expected \(indent) spaces, found \(l.indent)")
+                    throw err(
+                        l.number, l.column, "inconsistent indentation: expected \(indent) spaces, found \(l.indent)")
                 }
                 if Self.isSequenceItem(l.content) {
                     throw err(l.number, l.column, "expected 'key: value' here, found a list item")
@@ -149,7 +182,8 @@ public enum ConfigParser {
                 let keyText = String(l.content.prefix(colon)).trimmingCharacters(in: .whitespaces)
                 let key = try keyString(keyText, l.number, l.column)
                 if let dup = entries.first(where: { $0.key == key }) {
-                    throw err(l.number, l.column, "duplicate key '\(key)' (first defined at line \(dup.keyPosition.line))")
+                    throw err(
+                        l.number, l.column, "duplicate key '\(key)' (first defined at line \(dup.keyPosition.line))")
                 }
                 let restStart = l.content.index(l.content.startIndex, offsetBy: colon + 1)
                 let restRaw = String(l.content[restStart...])
@@ -159,7 +193,10 @@ public enum ConfigParser {
                 i += 1
                 var value: ConfigNode
                 if rest.isEmpty {
-                    if i < lines.count && (lines[i].indent > indent || (lines[i].indent == indent && Self.isSequenceItem(lines[i].content))) {
+                    if i < lines.count
+                        && (lines[i].indent > indent
+                            || (lines[i].indent == indent && Self.isSequenceItem(lines[i].content)))
+                    {
                         value = try block()
                     } else {
                         value = ConfigNode(.null, keyPos)
@@ -179,7 +216,8 @@ public enum ConfigParser {
                 let l = lines[i]
                 if l.indent < indent { break }
                 if l.indent > indent {
-                    throw err(l.number, l.column, "inconsistent indentation: expected \(indent) spaces, found \(l.indent)")
+                    throw err(
+                        l.number, l.column, "inconsistent indentation: expected \(indent) spaces, found \(l.indent)")
                 }
                 // A line at the list's indent that is no item ends a list written at its key's indent
                 // ("stages:" then "- …" at the same column); the enclosing mapping takes the line.
@@ -189,8 +227,11 @@ public enum ConfigParser {
                 let rest = String(after.dropFirst(lead))
                 if rest.isEmpty {
                     i += 1
-                    if i < lines.count && lines[i].indent > indent { items.append(try block()) }
-                    else { items.append(ConfigNode(.null, pos(l.number, l.column))) }
+                    if i < lines.count && lines[i].indent > indent {
+                        items.append(try block())
+                    } else {
+                        items.append(ConfigNode(.null, pos(l.number, l.column)))
+                    }
                 } else if Self.isSequenceItem(rest) || mappingColon(rest) != nil {
                     // "- key: value" opens a mapping whose keys align with `key`.
                     let col = l.indent + 1 + lead
@@ -211,9 +252,18 @@ public enum ConfigParser {
             var depth = 0
             for k in 0..<c.count {
                 let ch = c[k]
-                if let q = quote { if ch == q { quote = nil }; continue }
-                if (ch == "\"" || ch == "'") && k == 0 { quote = ch; continue }
-                if ch == "[" || ch == "{" { if k == 0 { return nil }; depth += 1 }
+                if let q = quote {
+                    if ch == q { quote = nil }
+                    continue
+                }
+                if (ch == "\"" || ch == "'") && k == 0 {
+                    quote = ch
+                    continue
+                }
+                if ch == "[" || ch == "{" {
+                    if k == 0 { return nil }
+                    depth += 1
+                }
                 if ch == "]" || ch == "}" { depth -= 1 }
                 if ch == ":" && depth == 0 && (k + 1 == c.count || c[k + 1] == " ") { return k }
             }
@@ -249,18 +299,35 @@ public enum ConfigParser {
             var out = ""
             var k = 0
             while k < c.count {
-                guard c[k] == "$", k + 1 < c.count, c[k + 1] == "{" else { out.append(c[k]); k += 1; continue }
-                guard let close = Self.closingBrace(c, from: k) else { throw err(line, col + k, "unclosed '${' (expected '}')") }
+                guard c[k] == "$", k + 1 < c.count, c[k + 1] == "{" else {
+                    out.append(c[k])
+                    k += 1
+                    continue
+                }
+                guard let close = Self.closingBrace(c, from: k) else {
+                    throw err(line, col + k, "unclosed '${' (expected '}')")
+                }
                 let body = String(c[(k + 2)..<close])
                 let name: String, def: String?
-                if let d = body.range(of: ":-") { name = String(body[..<d.lowerBound]); def = String(body[d.upperBound...]) }
-                else { name = body; def = nil }
+                if let d = body.range(of: ":-") {
+                    name = String(body[..<d.lowerBound])
+                    def = String(body[d.upperBound...])
+                } else {
+                    name = body
+                    def = nil
+                }
                 guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
                     throw err(line, col + k, "invalid variable name '\(name)' in ${…}")
                 }
-                if let v = env[name], !(def != nil && v.isEmpty) { out += v }
-                else if let d = def { out += try expand(d, line, col + k + 2 + name.count + 2) }
-                else { throw err(line, col + k, "environment variable \(name) is not set (write ${\(name):-default} to give a default)") }
+                if let v = env[name], !(def != nil && v.isEmpty) {
+                    out += v
+                } else if let d = def {
+                    out += try expand(d, line, col + k + 2 + name.count + 2)
+                } else {
+                    throw err(
+                        line, col + k,
+                        "environment variable \(name) is not set (write ${\(name):-default} to give a default)")
+                }
                 k = close + 1
             }
             return out
@@ -270,8 +337,15 @@ public enum ConfigParser {
         static func closingBrace(_ c: [Character], from start: Int) -> Int? {
             var depth = 0, k = start
             while k < c.count {
-                if c[k] == "$" && k + 1 < c.count && c[k + 1] == "{" { depth += 1; k += 2; continue }
-                if c[k] == "}" { depth -= 1; if depth == 0 { return k } }
+                if c[k] == "$" && k + 1 < c.count && c[k + 1] == "{" {
+                    depth += 1
+                    k += 2
+                    continue
+                }
+                if c[k] == "}" {
+                    depth -= 1
+                    if depth == 0 { return k }
+                }
                 k += 1
             }
             return nil
@@ -290,7 +364,9 @@ public enum ConfigParser {
         mutating func skipSpaces() { while k < chars.count && chars[k] == " " { k += 1 } }
 
         mutating func value(inFlow: Bool, depth: Int) throws -> ConfigNode {
-            guard depth < ConfigParser.maxDepth else { throw fail("nesting deeper than \(ConfigParser.maxDepth) levels") }
+            guard depth < ConfigParser.maxDepth else {
+                throw fail("nesting deeper than \(ConfigParser.maxDepth) levels")
+            }
             skipSpaces()
             let start = here()
             guard k < chars.count else { return ConfigNode(.null, start) }
@@ -299,48 +375,79 @@ public enum ConfigParser {
                 k += 1
                 var items: [ConfigNode] = []
                 skipSpaces()
-                if k < chars.count && chars[k] == "]" { k += 1; return ConfigNode(.list(items), start) }
+                if k < chars.count && chars[k] == "]" {
+                    k += 1
+                    return ConfigNode(.list(items), start)
+                }
                 while true {
                     items.append(try value(inFlow: true, depth: depth + 1))
                     skipSpaces()
-                    guard k < chars.count else { throw ConfigError(start, "unclosed '[' (flow lists must end on the same line)") }
-                    if chars[k] == "," { k += 1; continue }
-                    if chars[k] == "]" { k += 1; return ConfigNode(.list(items), start) }
+                    guard k < chars.count else {
+                        throw ConfigError(start, "unclosed '[' (flow lists must end on the same line)")
+                    }
+                    if chars[k] == "," {
+                        k += 1
+                        continue
+                    }
+                    if chars[k] == "]" {
+                        k += 1
+                        return ConfigNode(.list(items), start)
+                    }
                     throw fail("expected ',' or ']' in list, found '\(chars[k])'")
                 }
             case "{":
                 k += 1
                 var entries: [ConfigEntry] = []
                 skipSpaces()
-                if k < chars.count && chars[k] == "}" { k += 1; return ConfigNode(.map(entries), start) }
+                if k < chars.count && chars[k] == "}" {
+                    k += 1
+                    return ConfigNode(.map(entries), start)
+                }
                 while true {
                     skipSpaces()
                     let keyPos = here()
                     let keyNode: ConfigNode
-                    if k < chars.count && (chars[k] == "\"" || chars[k] == "'") { keyNode = try quoted() }
-                    else {
+                    if k < chars.count && (chars[k] == "\"" || chars[k] == "'") {
+                        keyNode = try quoted()
+                    } else {
                         let s = k
                         while k < chars.count && !":,{}[]".contains(chars[k]) { k += 1 }
-                        keyNode = ConfigNode(.scalar(String(chars[s..<k]).trimmingCharacters(in: .whitespaces), quoted: false), keyPos)
+                        keyNode = ConfigNode(
+                            .scalar(String(chars[s..<k]).trimmingCharacters(in: .whitespaces), quoted: false), keyPos)
                     }
-                    guard case .scalar(let key, _) = keyNode.value, !key.isEmpty else { throw ConfigError(keyPos, "expected a key in '{…}'") }
+                    guard case .scalar(let key, _) = keyNode.value, !key.isEmpty else {
+                        throw ConfigError(keyPos, "expected a key in '{…}'")
+                    }
                     skipSpaces()
-                    guard k < chars.count else { throw ConfigError(start, "unclosed '{' (flow maps must end on the same line)") }
+                    guard k < chars.count else {
+                        throw ConfigError(start, "unclosed '{' (flow maps must end on the same line)")
+                    }
                     guard chars[k] == ":" else { throw fail("expected ':' after key '\(key)'") }
                     k += 1
-                    if entries.contains(where: { $0.key == key }) { throw ConfigError(keyPos, "duplicate key '\(key)'") }
+                    if entries.contains(where: { $0.key == key }) {
+                        throw ConfigError(keyPos, "duplicate key '\(key)'")
+                    }
                     let v = try value(inFlow: true, depth: depth + 1)
                     entries.append(ConfigEntry(key: key, keyPosition: keyPos, value: v))
                     skipSpaces()
-                    guard k < chars.count else { throw ConfigError(start, "unclosed '{' (flow maps must end on the same line)") }
-                    if chars[k] == "," { k += 1; continue }
-                    if chars[k] == "}" { k += 1; return ConfigNode(.map(entries), start) }
+                    guard k < chars.count else {
+                        throw ConfigError(start, "unclosed '{' (flow maps must end on the same line)")
+                    }
+                    if chars[k] == "," {
+                        k += 1
+                        continue
+                    }
+                    if chars[k] == "}" {
+                        k += 1
+                        return ConfigNode(.map(entries), start)
+                    }
                     throw fail("expected ',' or '}' in mapping, found '\(chars[k])'")
                 }
             case "\"", "'":
                 return try quoted()
             case "&", "*", "!", "|", ">", "%", "@", "`":
-                throw fail("'\(chars[k])' starts an unsupported YAML feature (anchors, tags, block scalars); quote the value")
+                throw fail(
+                    "'\(chars[k])' starts an unsupported YAML feature (anchors, tags, block scalars); quote the value")
             case "]", "}", ",":
                 if inFlow { return ConfigNode(.null, start) }
                 throw fail("unexpected '\(chars[k])'")
@@ -349,7 +456,9 @@ public enum ConfigParser {
                 while k < chars.count {
                     let c = chars[k]
                     // ${…} is one piece of the value, even inside a flow collection.
-                    if c == "$", k + 1 < chars.count, chars[k + 1] == "{", let close = Parser.closingBrace(chars, from: k) {
+                    if c == "$", k + 1 < chars.count, chars[k + 1] == "{",
+                        let close = Parser.closingBrace(chars, from: k)
+                    {
                         k = close + 1
                         continue
                     }
@@ -360,7 +469,9 @@ public enum ConfigParser {
                     k += 1
                 }
                 let text = String(chars[s..<k]).trimmingCharacters(in: .whitespaces)
-                if text == "~" || text == "null" || text == "Null" || text == "NULL" || text.isEmpty { return ConfigNode(.null, start) }
+                if text == "~" || text == "null" || text == "Null" || text == "NULL" || text.isEmpty {
+                    return ConfigNode(.null, start)
+                }
                 return ConfigNode(.scalar(try parser.expand(text, line, start.column), quoted: false), start)
             }
         }
@@ -374,7 +485,11 @@ public enum ConfigParser {
                 guard k < chars.count else { throw ConfigError(start, "unclosed quote \(q)") }
                 let c = chars[k]
                 if c == q {
-                    if q == "'" && k + 1 < chars.count && chars[k + 1] == "'" { out.append("'"); k += 2; continue }
+                    if q == "'" && k + 1 < chars.count && chars[k + 1] == "'" {
+                        out.append("'")
+                        k += 2
+                        continue
+                    }
                     k += 1
                     break
                 }
@@ -386,13 +501,16 @@ public enum ConfigParser {
                     case "n": out.append("\n")
                     case "t": out.append("\t")
                     case "r": out.append("\r")
-                    case "0": k -= 2; throw fail("a NUL character (\\0) cannot be part of a value (paths would be cut at it)")
+                    case "0":
+                        k -= 2
+                        throw fail("a NUL character (\\0) cannot be part of a value (paths would be cut at it)")
                     case "\"": out.append("\"")
                     case "\\": out.append("\\")
                     case "/": out.append("/")
                     case "u":
                         guard k + 4 <= chars.count, let v = UInt32(String(chars[k..<k + 4]), radix: 16),
-                              let sc = Unicode.Scalar(v) else { throw fail("invalid \\u escape (expected 4 hex digits)") }
+                            let sc = Unicode.Scalar(v)
+                        else { throw fail("invalid \\u escape (expected 4 hex digits)") }
                         out.unicodeScalars.append(sc)
                         k += 4
                     default:

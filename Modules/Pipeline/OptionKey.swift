@@ -10,7 +10,9 @@
 public protocol OptionKey: RawRepresentable where RawValue == String {}
 
 extension OptionSpec {
-    public init<K: OptionKey>(_ key: K, _ type: OptionType, default defaultValue: OptionValue? = nil, required: Bool = false, doc: String) {
+    public init<K: OptionKey>(
+        _ key: K, _ type: OptionType, default defaultValue: OptionValue? = nil, required: Bool = false, doc: String
+    ) {
         self.init(key.rawValue, type, default: defaultValue, required: required, doc: doc)
     }
 }

@@ -23,8 +23,10 @@ public struct PipelineConfig {
     /// Reads, parses and validates a pipeline file; `overrides` are "stage.option=value" strings.
     ///
     ///     let p = try PipelineConfig.load("pipelines/digits-train.conf", registry: .shared)
-    public static func load(_ path: String, overrides: [String] = [], registry: StageRegistry = .shared,
-                            environment: [String: String] = ProcessInfo.processInfo.environment) throws -> PipelineConfig {
+    public static func load(
+        _ path: String, overrides: [String] = [], registry: StageRegistry = .shared,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> PipelineConfig {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else {
             throw ConfigError(SourcePosition(file: path, line: 0, column: 0), "no such config file")
@@ -42,20 +44,28 @@ public struct PipelineConfig {
         let entries = root.entries ?? []
         for e in entries where !topLevelKeys.contains(e.key) {
             let hint = closestMatch(e.key, in: topLevelKeys).map { " (did you mean '\($0)'?)" } ?? ""
-            throw ConfigError(e.keyPosition, "unknown top-level key '\(e.key)'\(hint); allowed: \(topLevelKeys.joined(separator: ", "))")
+            throw ConfigError(
+                e.keyPosition,
+                "unknown top-level key '\(e.key)'\(hint); allowed: \(topLevelKeys.joined(separator: ", "))")
         }
-        guard let stagesNode = root["stages"] else { throw ConfigError(root.position, "missing 'stages:' (a list of stages)") }
+        guard let stagesNode = root["stages"] else {
+            throw ConfigError(root.position, "missing 'stages:' (a list of stages)")
+        }
         guard let items = stagesNode.items, !items.isEmpty else {
             throw ConfigError(stagesNode.position, "'stages' must be a non-empty list, found \(stagesNode.kindName)")
         }
         var stopOnError = false
         if let n = root["on_error"] {
-            guard let t = n.text, ["continue", "stop"].contains(t) else { throw ConfigError(n.position, "on_error must be continue or stop, found \(n.kindName)") }
+            guard let t = n.text, ["continue", "stop"].contains(t) else {
+                throw ConfigError(n.position, "on_error must be continue or stop, found \(n.kindName)")
+            }
             stopOnError = t == "stop"
         }
         var threads: Int?
         if let n = root["threads"] {
-            guard let t = n.text, let v = Int(t), (1...256).contains(v) else { throw ConfigError(n.position, "threads must be an integer 1…256, found \(n.kindName)") }
+            guard let t = n.text, let v = Int(t), (1...256).contains(v) else {
+                throw ConfigError(n.position, "threads must be an integer 1…256, found \(n.kindName)")
+            }
             threads = v
         }
         var memoryLimit = defaultMemoryLimit
@@ -70,14 +80,16 @@ public struct PipelineConfig {
         var shape: [Int]? = nil
         for item in items {
             guard let e = item.entries, e.count == 1 else {
-                throw ConfigError(item.position, "each stage is a mapping with one stage name, e.g. '- read.png: {path: images}'")
+                throw ConfigError(
+                    item.position, "each stage is a mapping with one stage name, e.g. '- read.png: {path: images}'")
             }
             let name = e[0].key
             guard let spec = registry.spec(name) else {
                 let hint = closestMatch(name, in: registry.names).map { " (did you mean '\($0)'?)" } ?? ""
                 throw ConfigError(e[0].keyPosition, "unknown stage '\(name)'\(hint); `dlpipe stages` lists them")
             }
-            var opts = try validateOptions(spec, e[0].value, at: e[0].keyPosition, configDirectory: dir.isEmpty ? "." : dir)
+            var opts = try validateOptions(
+                spec, e[0].value, at: e[0].keyPosition, configDirectory: dir.isEmpty ? "." : dir)
             opts.inputShape = shape
             opts.memoryLimit = memoryLimit
             shape = spec.shape(opts, shape)
@@ -121,7 +133,9 @@ public struct PipelineConfig {
         for out in outputs(stages) where !out.isFolder {
             let key = lexicallyNormalized(out.path)
             if let first = seen[key] {
-                throw ConfigError(out.position, "\(out.option) writes \(out.path), which \(first.option) (line \(first.position.line)) writes too")
+                throw ConfigError(
+                    out.position,
+                    "\(out.option) writes \(out.path), which \(first.option) (line \(first.position.line)) writes too")
             }
             seen[key] = out
         }
@@ -154,7 +168,9 @@ public struct PipelineConfig {
             f = parent
         }
         defer { for d in made { rmdir(d) } }
-        do { try makeFolder(folder) } catch let e as FileWriteError { return "\(e.path): \(e.reason)" } catch { return "\(error)" }
+        do { try makeFolder(folder) } catch let e as FileWriteError { return "\(e.path): \(e.reason)" } catch {
+            return "\(error)"
+        }
         let probe = folder + "/.dlpipe-probe.\(getpid()).tmp"
         let fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { return "\(folder) is not writable (\(String(cString: strerror(errno))))" }
@@ -163,14 +179,18 @@ public struct PipelineConfig {
         return nil
     }
 
-    static func validateOptions(_ spec: StageSpec, _ node: ConfigNode, at pos: SourcePosition,
-                                configDirectory: String) throws -> StageOptions {
+    static func validateOptions(
+        _ spec: StageSpec, _ node: ConfigNode, at pos: SourcePosition,
+        configDirectory: String
+    ) throws -> StageOptions {
         var values: [String: OptionValue] = [:]
         let given: [ConfigEntry]
         switch node.value {
         case .null: given = []
         case .map(let m): given = m
-        default: throw ConfigError(node.position, "options of \(spec.name) must be a mapping (option: value), found \(node.kindName)")
+        default:
+            throw ConfigError(
+                node.position, "options of \(spec.name) must be a mapping (option: value), found \(node.kindName)")
         }
         let names = spec.options.map { $0.name }
         for e in given {
@@ -183,8 +203,11 @@ public struct PipelineConfig {
         for o in spec.options where values[o.name] == nil {
             if o.required { throw ConfigError(pos, "\(spec.name) needs option '\(o.name)' (\(o.doc))") }
             if let d = o.defaultValue {
-                if o.type.isPath, case .string(let s) = d { values[o.name] = .string(resolve(s, configDirectory)) }
-                else { values[o.name] = d }
+                if o.type.isPath, case .string(let s) = d {
+                    values[o.name] = .string(resolve(s, configDirectory))
+                } else {
+                    values[o.name] = d
+                }
             }
         }
         return StageOptions(stage: spec.name, position: pos, values: values, configDirectory: configDirectory)
@@ -201,7 +224,10 @@ public struct PipelineConfig {
         var parts: [Substring] = []
         for c in path.split(separator: "/", omittingEmptySubsequences: true) {
             if c == "." { continue }
-            if c == "..", let last = parts.last, last != ".." { parts.removeLast(); continue }
+            if c == "..", let last = parts.last, last != ".." {
+                parts.removeLast()
+                continue
+            }
             parts.append(c)
         }
         let joined = parts.joined(separator: "/")
@@ -209,18 +235,29 @@ public struct PipelineConfig {
     }
 
     static func typed(_ o: OptionSpec, _ n: ConfigNode, stage: String, configDirectory: String) throws -> OptionValue {
-        func bad(_ what: String) -> ConfigError { ConfigError(n.position, "\(stage).\(o.name) must be \(what), found \(n.kindName)") }
+        func bad(_ what: String) -> ConfigError {
+            ConfigError(n.position, "\(stage).\(o.name) must be \(what), found \(n.kindName)")
+        }
         switch o.type {
         case .int(let r):
             guard let t = n.text, let v = Int(t) else { throw bad("an integer") }
-            guard r.contains(v) else { throw ConfigError(n.position, "\(stage).\(o.name) = \(v) is out of range \(r.lowerBound)…\(r.upperBound)") }
+            guard r.contains(v) else {
+                throw ConfigError(
+                    n.position, "\(stage).\(o.name) = \(v) is out of range \(r.lowerBound)…\(r.upperBound)")
+            }
             return .int(v)
         case .float(let r):
             guard let t = n.text, let v = Double(t), v.isFinite else { throw bad("a number") }
-            guard r.contains(v) else { throw ConfigError(n.position, "\(stage).\(o.name) = \(t) is out of range \(jsonNumber(r.lowerBound))…\(jsonNumber(r.upperBound))") }
+            guard r.contains(v) else {
+                throw ConfigError(
+                    n.position,
+                    "\(stage).\(o.name) = \(t) is out of range \(jsonNumber(r.lowerBound))…\(jsonNumber(r.upperBound))")
+            }
             return .float(v)
         case .bool:
-            guard let t = n.text, case .scalar(_, false) = n.value, ["true", "false"].contains(t) else { throw bad("true or false") }
+            guard let t = n.text, case .scalar(_, false) = n.value, ["true", "false"].contains(t) else {
+                throw bad("true or false")
+            }
             return .bool(t == "true")
         case .string:
             guard let t = n.text else { throw bad("a string") }
@@ -232,29 +269,39 @@ public struct PipelineConfig {
             guard let t = n.text else { throw bad("one of \(c.joined(separator: ", "))") }
             guard c.contains(t) else {
                 let hint = closestMatch(t, in: c).map { " (did you mean '\($0)'?)" } ?? ""
-                throw ConfigError(n.position, "\(stage).\(o.name) must be one of \(c.joined(separator: ", ")), found '\(t)'\(hint)")
+                throw ConfigError(
+                    n.position, "\(stage).\(o.name) must be one of \(c.joined(separator: ", ")), found '\(t)'\(hint)")
             }
             return .string(t)
         case .intList:
             guard let items = n.items else { throw bad("a list of integers") }
-            return .list(try items.map { i in
-                guard let t = i.text, let v = Int(t) else { throw ConfigError(i.position, "\(stage).\(o.name): expected an integer, found \(i.kindName)") }
-                return .int(v)
-            })
+            return .list(
+                try items.map { i in
+                    guard let t = i.text, let v = Int(t) else {
+                        throw ConfigError(i.position, "\(stage).\(o.name): expected an integer, found \(i.kindName)")
+                    }
+                    return .int(v)
+                })
         case .stringList:
             if let t = n.text { return .list([.string(t)]) }
             guard let items = n.items else { throw bad("a list of strings") }
-            return .list(try items.map { i in
-                guard let t = i.text else { throw ConfigError(i.position, "\(stage).\(o.name): expected a string, found \(i.kindName)") }
-                return .string(t)
-            })
+            return .list(
+                try items.map { i in
+                    guard let t = i.text else {
+                        throw ConfigError(i.position, "\(stage).\(o.name): expected a string, found \(i.kindName)")
+                    }
+                    return .string(t)
+                })
         case .pathList:
             if let t = n.text, !t.isEmpty { return .list([.string(resolve(t, configDirectory))]) }
             guard let items = n.items else { throw bad("a list of paths") }
-            return .list(try items.map { i in
-                guard let t = i.text, !t.isEmpty else { throw ConfigError(i.position, "\(stage).\(o.name): expected a path, found \(i.kindName)") }
-                return .string(resolve(t, configDirectory))
-            })
+            return .list(
+                try items.map { i in
+                    guard let t = i.text, !t.isEmpty else {
+                        throw ConfigError(i.position, "\(stage).\(o.name): expected a path, found \(i.kindName)")
+                    }
+                    return .string(resolve(t, configDirectory))
+                })
         case .custom(_, let validate):
             try validate(n)
             return .node(n)
@@ -262,27 +309,41 @@ public struct PipelineConfig {
     }
 
     /// Applies "stage.option=value" overrides to the tree (the value is parsed like an inline YAML value).
-    static func applyOverrides(_ overrides: [String], to root: inout ConfigNode, registry: StageRegistry,
-                               environment: [String: String]) throws {
+    static func applyOverrides(
+        _ overrides: [String], to root: inout ConfigNode, registry: StageRegistry,
+        environment: [String: String]
+    ) throws {
         for o in overrides {
             let cliPos = SourcePosition(file: "--set", line: 1, column: 1)
-            guard let eq = o.firstIndex(of: "=") else { throw ConfigError(cliPos, "expected stage.option=value, got '\(o)'") }
+            guard let eq = o.firstIndex(of: "=") else {
+                throw ConfigError(cliPos, "expected stage.option=value, got '\(o)'")
+            }
             let lhs = String(o[..<eq]), rhs = String(o[o.index(after: eq)...])
-            guard let dot = lhs.lastIndex(of: ".") else { throw ConfigError(cliPos, "expected stage.option=value, got '\(o)'") }
+            guard let dot = lhs.lastIndex(of: ".") else {
+                throw ConfigError(cliPos, "expected stage.option=value, got '\(o)'")
+            }
             let stage = String(lhs[..<dot]), option = String(lhs[lhs.index(after: dot)...])
             let parsed = try ConfigParser.parse(Data("v: \(rhs)".utf8), file: "--set \(lhs)", environment: environment)
             guard var value = parsed["v"] else { continue }
             value = ConfigNode(value.value, SourcePosition(file: "--set \(lhs)", line: 1, column: 1))
             guard case .map(var top) = root.value, let si = top.firstIndex(where: { $0.key == "stages" }),
-                  case .list(var stages) = top[si].value.value,
-                  let k = stages.firstIndex(where: { $0.entries?.first?.key == stage }),
-                  case .map(var st) = stages[k].value, !st.isEmpty else {
+                case .list(var stages) = top[si].value.value,
+                let k = stages.firstIndex(where: { $0.entries?.first?.key == stage }),
+                case .map(var st) = stages[k].value, !st.isEmpty
+            else {
                 throw ConfigError(cliPos, "--set \(lhs): the pipeline has no stage '\(stage)'")
             }
             var opts: [ConfigEntry]
-            switch st[0].value.value { case .map(let m): opts = m; case .null: opts = []; default: opts = [] }
-            if let j = opts.firstIndex(where: { $0.key == option }) { opts[j].value = value }
-            else { opts.append(ConfigEntry(key: option, keyPosition: value.position, value: value)) }
+            switch st[0].value.value {
+            case .map(let m): opts = m
+            case .null: opts = []
+            default: opts = []
+            }
+            if let j = opts.firstIndex(where: { $0.key == option }) {
+                opts[j].value = value
+            } else {
+                opts.append(ConfigEntry(key: option, keyPosition: value.position, value: value))
+            }
             st[0].value = ConfigNode(.map(opts), st[0].value.position)
             stages[k] = ConfigNode(.map(st), stages[k].position)
             top[si].value = ConfigNode(.list(stages), top[si].value.position)

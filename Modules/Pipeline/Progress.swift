@@ -12,14 +12,21 @@ public final class ProgressReporter: @unchecked Sendable {
     var liveLine = false
 
     public init(quiet: Bool = false, verbose: Bool = false, isTTY: Bool = isatty(2) != 0, silent: Bool = false) {
-        self.quiet = quiet || silent; self.verbose = verbose && !silent; self.isTTY = isTTY; self.silent = silent
+        self.quiet = quiet || silent
+        self.verbose = verbose && !silent
+        self.isTTY = isTTY
+        self.silent = silent
     }
 
     func write(_ s: String) {
         if silent { return }
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         var out = s
-        if liveLine { out = "\r\u{1B}[K" + out; liveLine = false }
+        if liveLine {
+            out = "\r\u{1B}[K" + out
+            liveLine = false
+        }
         FileHandle.standardError.write(Data(out.utf8))
     }
 
@@ -36,7 +43,8 @@ public final class ProgressReporter: @unchecked Sendable {
     }
 
     func live(_ s: String) {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         FileHandle.standardError.write(Data(("\r\u{1B}[K" + s).utf8))
         liveLine = true
     }
@@ -50,7 +58,10 @@ public final class ProgressTask {
     var lastPlain = Date()
 
     init(_ r: ProgressReporter, title: String, total: Int, unit: String) {
-        reporter = r; self.title = title; self.total = max(total, 1); self.unit = unit
+        reporter = r
+        self.title = title
+        self.total = max(total, 1)
+        self.unit = unit
     }
 
     func line(_ done: Int, _ metrics: [(String, String)], final: Bool) -> String {
@@ -58,11 +69,16 @@ public final class ProgressTask {
         let rate = elapsed > 0 ? Double(done) / elapsed : 0
         let width = 24
         let filled = min(width, done * width / total)
-        let bar = String(repeating: "=", count: filled) + (filled < width ? ">" + String(repeating: ".", count: width - filled - 1) : "")
+        let bar =
+            String(repeating: "=", count: filled)
+            + (filled < width ? ">" + String(repeating: ".", count: width - filled - 1) : "")
         var s = "\(title) \(done)/\(total) [\(bar)] \(Int(rate)) \(unit)/s"
         for (k, v) in metrics { s += " - \(k): \(v)" }
-        if final { s += String(format: " - %.1fs", elapsed) }
-        else if rate > 0 { s += " - ETA \(Int((Double(total - done) / rate).rounded(.up)))s" }
+        if final {
+            s += String(format: " - %.1fs", elapsed)
+        } else if rate > 0 {
+            s += " - ETA \(Int((Double(total - done) / rate).rounded(.up)))s"
+        }
         return s
     }
 
@@ -71,7 +87,10 @@ public final class ProgressTask {
         if reporter.quiet { return }
         let now = Date()
         if reporter.isTTY {
-            if now.timeIntervalSince(lastDraw) >= 0.1 { lastDraw = now; reporter.live(line(done, metrics, final: false)) }
+            if now.timeIntervalSince(lastDraw) >= 0.1 {
+                lastDraw = now
+                reporter.live(line(done, metrics, final: false))
+            }
         } else if now.timeIntervalSince(lastPlain) >= 5 {
             lastPlain = now
             reporter.write(line(done, metrics, final: false) + "\n")

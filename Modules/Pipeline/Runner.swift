@@ -14,7 +14,9 @@ public struct RunSummary {
 public enum PipelineRunner {
     /// Runs the pipeline and returns how many inputs succeeded / failed; `resume` lets training stages
     /// continue from their checkpoints.
-    public static func run(_ config: PipelineConfig, progress: ProgressReporter, resume: Bool = false, shard: Shard? = nil) throws -> RunSummary {
+    public static func run(
+        _ config: PipelineConfig, progress: ProgressReporter, resume: Bool = false, shard: Shard? = nil
+    ) throws -> RunSummary {
         try config.checkOutputsWritable()
         if let t = config.threads { Parallel.threads = t }
         let ctx = RunContext(progress: progress, stopOnError: config.stopOnError, resume: resume, shard: shard)
@@ -54,7 +56,8 @@ public enum PipelineRunner {
                     _exit(130)
                 }
                 Interruption.requested = true
-                FileHandle.standardError.write(Data("\ndlpipe: stopping (signal \(sig)); no partial outputs are kept\n".utf8))
+                FileHandle.standardError.write(
+                    Data("\ndlpipe: stopping (signal \(sig)); no partial outputs are kept\n".utf8))
             }
             s.resume()
             sources.append(s)

@@ -24,8 +24,18 @@ public enum OptionType {
     /// Structured value checked by the stage itself (e.g. a layer list); `summary` names it in docs.
     case custom(summary: String, validate: (ConfigNode) throws -> Void)
 
-    var isPath: Bool { switch self { case .path, .outputFile, .outputFolder: return true; default: return false } }
-    var isOutput: Bool { switch self { case .outputFile, .outputFolder: return true; default: return false } }
+    var isPath: Bool {
+        switch self {
+        case .path, .outputFile, .outputFolder: return true
+        default: return false
+        }
+    }
+    var isOutput: Bool {
+        switch self {
+        case .outputFile, .outputFolder: return true
+        default: return false
+        }
+    }
 
     public var name: String {
         switch self {
@@ -44,7 +54,6 @@ public enum OptionType {
         }
     }
 }
-
 
 /// A typed option value after validation.
 public enum OptionValue: Equatable {
@@ -68,8 +77,15 @@ public struct OptionSpec {
     public let defaultValue: OptionValue?
     public let required: Bool
     public let doc: String
-    public init(_ name: String, _ type: OptionType, default defaultValue: OptionValue? = nil, required: Bool = false, doc: String) {
-        self.name = name; self.type = type; self.defaultValue = defaultValue; self.required = required; self.doc = doc
+    public init(
+        _ name: String, _ type: OptionType, default defaultValue: OptionValue? = nil, required: Bool = false,
+        doc: String
+    ) {
+        self.name = name
+        self.type = type
+        self.defaultValue = defaultValue
+        self.required = required
+        self.doc = doc
     }
 }
 
@@ -132,11 +148,19 @@ public struct StageSpec {
     public let shape: ShapeRule
     /// What `dlpipe serve` does with the stage (default: it cannot be served).
     public let serving: Serving
-    public init(name: String, summary: String, consumes: [ItemKind], produces: ItemKind, options: [OptionSpec],
-                shape: @escaping ShapeRule = { _, input in input }, serving: Serving = .wholeRun,
-                make: @escaping (StageOptions) throws -> Stage) {
-        self.name = name; self.summary = summary; self.consumes = consumes; self.produces = produces
-        self.options = options; self.shape = shape; self.serving = serving; self.make = make
+    public init(
+        name: String, summary: String, consumes: [ItemKind], produces: ItemKind, options: [OptionSpec],
+        shape: @escaping ShapeRule = { _, input in input }, serving: Serving = .wholeRun,
+        make: @escaping (StageOptions) throws -> Stage
+    ) {
+        self.name = name
+        self.summary = summary
+        self.consumes = consumes
+        self.produces = produces
+        self.options = options
+        self.shape = shape
+        self.serving = serving
+        self.make = make
     }
 }
 
@@ -168,17 +192,51 @@ public struct StageOptions {
     /// Bytes a stage may plan to use (the config's max_memory_mb; default half the physical memory).
     public var memoryLimit: Int = PipelineConfig.defaultMemoryLimit
 
-    public func int(_ k: String) -> Int { if case .int(let v)? = values[k] { return v }; fatalError("option \(stage).\(k) is not an int") }
-    public func float(_ k: String) -> Double {
-        switch values[k] { case .float(let v)?: return v; case .int(let v)?: return Double(v)
-        default: fatalError("option \(stage).\(k) is not a number") }
+    public func int(_ k: String) -> Int {
+        if case .int(let v)? = values[k] { return v }
+        fatalError("option \(stage).\(k) is not an int")
     }
-    public func bool(_ k: String) -> Bool { if case .bool(let v)? = values[k] { return v }; fatalError("option \(stage).\(k) is not a bool") }
-    public func string(_ k: String) -> String { if case .string(let v)? = values[k] { return v }; fatalError("option \(stage).\(k) is not a string") }
-    public func optionalString(_ k: String) -> String? { if case .string(let v)? = values[k] { return v }; return nil }
-    public func ints(_ k: String) -> [Int] { if case .list(let l)? = values[k] { return l.compactMap { if case .int(let i) = $0 { return i }; return nil } }; return [] }
-    public func strings(_ k: String) -> [String] { if case .list(let l)? = values[k] { return l.compactMap { if case .string(let s) = $0 { return s }; return nil } }; return [] }
-    public func node(_ k: String) -> ConfigNode? { if case .node(let n)? = values[k] { return n }; return nil }
+    public func float(_ k: String) -> Double {
+        switch values[k] {
+        case .float(let v)?: return v
+        case .int(let v)?: return Double(v)
+        default: fatalError("option \(stage).\(k) is not a number")
+        }
+    }
+    public func bool(_ k: String) -> Bool {
+        if case .bool(let v)? = values[k] { return v }
+        fatalError("option \(stage).\(k) is not a bool")
+    }
+    public func string(_ k: String) -> String {
+        if case .string(let v)? = values[k] { return v }
+        fatalError("option \(stage).\(k) is not a string")
+    }
+    public func optionalString(_ k: String) -> String? {
+        if case .string(let v)? = values[k] { return v }
+        return nil
+    }
+    public func ints(_ k: String) -> [Int] {
+        if case .list(let l)? = values[k] {
+            return l.compactMap {
+                if case .int(let i) = $0 { return i }
+                return nil
+            }
+        }
+        return []
+    }
+    public func strings(_ k: String) -> [String] {
+        if case .list(let l)? = values[k] {
+            return l.compactMap {
+                if case .string(let s) = $0 { return s }
+                return nil
+            }
+        }
+        return []
+    }
+    public func node(_ k: String) -> ConfigNode? {
+        if case .node(let n)? = values[k] { return n }
+        return nil
+    }
     public func has(_ k: String) -> Bool { values[k] != nil }
 
     /// These options with `changes` applied (nil removes an option): how `dlpipe serve` points a
@@ -187,7 +245,8 @@ public struct StageOptions {
         var v = values
         for (k, value) in changes { v[k] = value }
         var o = StageOptions(stage: stage, position: position, values: v, configDirectory: configDirectory)
-        o.inputShape = inputShape; o.memoryLimit = memoryLimit
+        o.inputShape = inputShape
+        o.memoryLimit = memoryLimit
         return o
     }
 }

@@ -10,8 +10,10 @@ public struct Shard: Equatable, CustomStringConvertible {
     /// Parses "K/N" with 0 ≤ K < N ≤ 1,000,000.
     public init?(_ text: String) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2, let k = Int(parts[0]), let n = Int(parts[1]), n >= 1, n <= 1_000_000, k >= 0, k < n else { return nil }
-        index = k; count = n
+        guard parts.count == 2, let k = Int(parts[0]), let n = Int(parts[1]), n >= 1, n <= 1_000_000, k >= 0, k < n
+        else { return nil }
+        index = k
+        count = n
     }
 
     public var description: String { "\(index)/\(count)" }

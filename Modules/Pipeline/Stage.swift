@@ -15,7 +15,10 @@ public struct Prediction {
     /// Raw model outputs, in class order (for checking against other frameworks).
     public let logits: [Float]
     public init(label: String, confidence: Float, top: [(label: String, probability: Float)], logits: [Float] = []) {
-        self.label = label; self.confidence = confidence; self.top = top; self.logits = logits
+        self.label = label
+        self.confidence = confidence
+        self.top = top
+        self.logits = logits
     }
 }
 
@@ -45,7 +48,10 @@ public struct Item {
     public var prediction: Prediction?
     public var payloads: [String: Any] = [:]
     public init(file: String, split: Split, label: String? = nil, image: Image? = nil) {
-        self.file = file; self.split = split; self.label = label; self.image = image
+        self.file = file
+        self.split = split
+        self.label = label
+        self.image = image
     }
 
     public subscript<V>(_ key: PayloadKey<V>) -> V? {
@@ -87,7 +93,10 @@ public struct RunStopped: Error, CustomStringConvertible {
 /// A failure that ends the run (bad option combination found late, unwritable output, …).
 public struct StageError: Error, CustomStringConvertible {
     public let stage: String, message: String
-    public init(_ stage: String, _ message: String) { self.stage = stage; self.message = message }
+    public init(_ stage: String, _ message: String) {
+        self.stage = stage
+        self.message = message
+    }
     public var description: String { "\(stage): \(message)" }
 }
 
@@ -104,7 +113,10 @@ public final class RunContext: @unchecked Sendable {
     private let lock = NSLock()
 
     public init(progress: ProgressReporter, stopOnError: Bool, resume: Bool = false, shard: Shard? = nil) {
-        self.progress = progress; self.stopOnError = stopOnError; self.resume = resume; self.shard = shard
+        self.progress = progress
+        self.stopOnError = stopOnError
+        self.resume = resume
+        self.shard = shard
     }
 
     /// True once SIGINT/SIGTERM arrived; long loops check it and throw RunStopped.
@@ -116,7 +128,9 @@ public final class RunContext: @unchecked Sendable {
 
     /// Records a bad input: printed as "file: reason"; stops the run under `on_error: stop`.
     public func fail(_ file: String, _ reason: String) throws {
-        lock.lock(); failures.append((file, reason)); lock.unlock()
+        lock.lock()
+        failures.append((file, reason))
+        lock.unlock()
         progress.error("\(file): \(reason)")
         if stopOnError { throw RunStopped(reason: "stopped at the first bad input (on_error: stop)") }
     }
@@ -126,7 +140,9 @@ public final class RunContext: @unchecked Sendable {
     /// Counts an input handled successfully (for the "N ok, M failed" summary). Each input counts once,
     /// however many stages report it (write.png and a later classifier both do).
     public func countSuccess(_ file: String) {
-        lock.lock(); if succeededFiles.insert(file).inserted { succeeded += 1 }; lock.unlock()
+        lock.lock()
+        if succeededFiles.insert(file).inserted { succeeded += 1 }
+        lock.unlock()
     }
     private var succeededFiles = Set<String>()
 }

@@ -6,7 +6,8 @@ extension StageRegistry {
     public func markdownReference(_ specs: [StageSpec]? = nil) -> String {
         var out = ""
         for s in specs ?? all {
-            out += "### `\(s.name)`\n\n\(s.summary). Consumes \(s.consumes.map { $0.rawValue }.joined(separator: " or ")); produces \(s.produces.rawValue). Under `dlpipe serve`: \(s.serving.summary).\n\n"
+            out +=
+                "### `\(s.name)`\n\n\(s.summary). Consumes \(s.consumes.map { $0.rawValue }.joined(separator: " or ")); produces \(s.produces.rawValue). Under `dlpipe serve`: \(s.serving.summary).\n\n"
             out += "| option | type | default | description |\n|---|---|---|---|\n"
             for o in s.options {
                 let d = o.required ? "required" : (o.defaultValue.map { "`\($0.display)`" } ?? "—")

@@ -56,7 +56,10 @@ extension Tensor {
         var visited = Set<ObjectIdentifier>()
         var stack: [(Tensor, Bool)] = [(self, false)]
         while let (t, expanded) = stack.popLast() {
-            if expanded { order.append(t); continue }
+            if expanded {
+                order.append(t)
+                continue
+            }
             if !visited.insert(ObjectIdentifier(t)).inserted { continue }
             stack.append((t, true))
             if let n = t.node { for i in n.inputs where i.requiresGrad { stack.append((i, false)) } }
@@ -69,7 +72,8 @@ extension Tensor {
                 guard let gi else { continue }
                 // A gradient the rule allocated for this input alone can be adopted instead of copied;
                 // one that is (a view of) the incoming gradient or shared with another input cannot.
-                let exclusive = gi.offset == 0 && gi.count == gi.storage.count && gi.storage !== g.storage
+                let exclusive =
+                    gi.offset == 0 && gi.count == gi.storage.count && gi.storage !== g.storage
                     && !grads.enumerated().contains { $0.offset != k && $0.element?.storage === gi.storage }
                 input.accumulateGrad(gi, adopt: exclusive)
             }

@@ -29,10 +29,15 @@ func broadcastStrides(_ shape: [Int], to target: [Int]) -> [Int] {
 /// Calls `body(outOffset, aOffset, bOffset, innerCount, aInnerStride, bInnerStride)` over runs of the
 /// innermost axis, so the body can run a tight (often SIMD) loop.
 @inline(__always)
-func forEachBroadcastRun(_ out: [Int], _ sa: [Int], _ sb: [Int],
-                         _ body: (Int, Int, Int, Int, Int, Int) -> Void) {
+func forEachBroadcastRun(
+    _ out: [Int], _ sa: [Int], _ sb: [Int],
+    _ body: (Int, Int, Int, Int, Int, Int) -> Void
+) {
     let r = out.count
-    if r == 0 { body(0, 0, 0, 1, 0, 0); return }
+    if r == 0 {
+        body(0, 0, 0, 1, 0, 0)
+        return
+    }
     let inner = out[r - 1]
     let outer = out.count == 0 ? 1 : out.dropLast().reduce(1, *)
     var idx = [Int](repeating: 0, count: r)
@@ -43,9 +48,11 @@ func forEachBroadcastRun(_ out: [Int], _ sa: [Int], _ sb: [Int],
         var ax = r - 2
         while ax >= 0 {
             idx[ax] += 1
-            oa += sa[ax]; ob += sb[ax]
+            oa += sa[ax]
+            ob += sb[ax]
             if idx[ax] < out[ax] { break }
-            oa -= sa[ax] * out[ax]; ob -= sb[ax] * out[ax]
+            oa -= sa[ax] * out[ax]
+            ob -= sb[ax] * out[ax]
             idx[ax] = 0
             ax -= 1
         }
@@ -61,8 +68,7 @@ extension Tensor {
         let zero = [Int](repeating: 0, count: shape.count)
         let src = data, dst = out.data
         forEachBroadcastRun(shape, st, zero) { o, t, _, n, ts, _ in
-            if ts == 0 { dst[t] += sumFloats(src + o, n) }
-            else { addInPlace(dst + t, src + o, n) }
+            if ts == 0 { dst[t] += sumFloats(src + o, n) } else { addInPlace(dst + t, src + o, n) }
         }
         return out
     }
@@ -76,8 +82,11 @@ extension Tensor {
         let zero = [Int](repeating: 0, count: target.count)
         let src = data, dst = out.data
         forEachBroadcastRun(target, sa, zero) { o, a, _, n, as_, _ in
-            if as_ == 0 { (dst + o).update(repeating: src[a], count: n) }
-            else { (dst + o).update(from: src + a, count: n) }
+            if as_ == 0 {
+                (dst + o).update(repeating: src[a], count: n)
+            } else {
+                (dst + o).update(from: src + a, count: n)
+            }
         }
         return out.recorded([self]) { _, g in [g.sumToShape(self.shape)] }
     }

@@ -35,7 +35,10 @@ public struct SeededRandom: RandomNumberGenerator {
     public mutating func next() -> UInt64 {
         let result = rotl(s.1 &* 5, 7) &* 9
         let t = s.1 << 17
-        s.2 ^= s.0; s.3 ^= s.1; s.1 ^= s.2; s.0 ^= s.3
+        s.2 ^= s.0
+        s.3 ^= s.1
+        s.1 ^= s.2
+        s.0 ^= s.3
         s.2 ^= t
         s.3 = rotl(s.3, 45)
         return result
@@ -54,7 +57,10 @@ public struct SeededRandom: RandomNumberGenerator {
 
     /// Standard normal (Box–Muller, both values used).
     public mutating func nextNormal() -> Float {
-        if let z = spareNormal { spareNormal = nil; return z }
+        if let z = spareNormal {
+            spareNormal = nil
+            return z
+        }
         var u1 = Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0)
         if u1 < 1e-300 { u1 = 1e-300 }
         let u2 = Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0)

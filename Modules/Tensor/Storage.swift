@@ -27,7 +27,7 @@ public final class BufferPool: @unchecked Sendable {
     private var cachedFloats = 0
     /// Buffers that had to come from the system allocator (not the pool) since start.
     public private(set) var freshAllocations = 0
-    private let maxCachedFloats = 256 << 20 / 4   // 256 MB
+    private let maxCachedFloats = 256 << 20 / 4  // 256 MB
     private var lock = pthread_mutex_t()
 
     init() { pthread_mutex_init(&lock, nil) }

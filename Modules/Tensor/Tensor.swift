@@ -21,7 +21,9 @@ public final class Tensor {
     /// Wraps existing storage (a view). `offset + count` must lie inside the storage.
     public init(shape: [Int], storage: Storage, offset: Int = 0, requiresGrad: Bool = false) {
         let n = Tensor.elementCount(shape)
-        precondition(offset >= 0 && offset + n <= storage.count, "Tensor: view \(shape) at \(offset) exceeds storage \(storage.count)")
+        precondition(
+            offset >= 0 && offset + n <= storage.count,
+            "Tensor: view \(shape) at \(offset) exceeds storage \(storage.count)")
         self.shape = shape
         self.count = n
         self.storage = storage
@@ -56,13 +58,19 @@ public final class Tensor {
     /// Copy of the elements as an array (for tests and small outputs; never in hot loops).
     public var scalars: [Float] { Array(UnsafeBufferPointer(start: data, count: count)) }
     /// The single element of a one-element tensor.
-    public var item: Float { precondition(count == 1, "item: tensor has \(count) elements"); return data[0] }
+    public var item: Float {
+        precondition(count == 1, "item: tensor has \(count) elements")
+        return data[0]
+    }
 
     /// Row-major strides of the shape.
     public var strides: [Int] {
         var s = [Int](repeating: 1, count: shape.count)
         var acc = 1
-        for i in stride(from: shape.count - 1, through: 0, by: -1) { s[i] = acc; acc *= shape[i] }
+        for i in stride(from: shape.count - 1, through: 0, by: -1) {
+            s[i] = acc
+            acc *= shape[i]
+        }
         return s
     }
 
@@ -121,7 +129,8 @@ extension Tensor {
         var rng = SeededRandom(seed: seed)
         return uniform(shape, low: low, high: high, using: &rng)
     }
-    public static func uniform(_ shape: [Int], low: Float = 0, high: Float = 1, using rng: inout SeededRandom) -> Tensor {
+    public static func uniform(_ shape: [Int], low: Float = 0, high: Float = 1, using rng: inout SeededRandom) -> Tensor
+    {
         let t = Tensor(uninitialized: shape)
         for i in 0..<t.count { t.data[i] = low + (high - low) * rng.nextFloat() }
         return t
@@ -131,7 +140,8 @@ extension Tensor {
         var rng = SeededRandom(seed: seed)
         return normal(shape, mean: mean, std: std, using: &rng)
     }
-    public static func normal(_ shape: [Int], mean: Float = 0, std: Float = 1, using rng: inout SeededRandom) -> Tensor {
+    public static func normal(_ shape: [Int], mean: Float = 0, std: Float = 1, using rng: inout SeededRandom) -> Tensor
+    {
         let t = Tensor(uninitialized: shape)
         for i in 0..<t.count { t.data[i] = mean + std * rng.nextNormal() }
         return t

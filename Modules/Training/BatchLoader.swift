@@ -21,10 +21,13 @@ public final class BatchLoader<Source: BatchSource>: Sequence, IteratorProtocol 
     /// The order is a shuffle seeded by `seed` (or the source's own order); `dropLast` leaves out a
     /// last, smaller batch, and a last batch below `minimumBatch` is always left out (a network with
     /// batchnorm after a dense layer cannot train on one example).
-    public init(_ source: Source, batchSize: Int, shuffle: Bool = true, seed: UInt64 = 0, dropLast: Bool = false,
-                minimumBatch: Int = 1) {
+    public init(
+        _ source: Source, batchSize: Int, shuffle: Bool = true, seed: UInt64 = 0, dropLast: Bool = false,
+        minimumBatch: Int = 1
+    ) {
         precondition(batchSize > 0, "BatchLoader: batch size must be positive")
-        self.source = source; self.batchSize = batchSize
+        self.source = source
+        self.batchSize = batchSize
         var idx = Array(0..<source.count)
         rng = SeededRandom(seed: seed)
         if shuffle { rng.shuffle(&idx) }
@@ -37,7 +40,10 @@ public final class BatchLoader<Source: BatchSource>: Sequence, IteratorProtocol 
     public var batchCount: Int { (order.count + batchSize - 1) / batchSize }
 
     func prefetch() {
-        guard cursor < order.count else { pending = nil; return }
+        guard cursor < order.count else {
+            pending = nil
+            return
+        }
         let range = cursor..<Swift.min(order.count, cursor + batchSize)
         cursor = range.upperBound
         let g = DispatchGroup(), box = Box()
@@ -62,4 +68,7 @@ public final class BatchLoader<Source: BatchSource>: Sequence, IteratorProtocol 
 }
 
 /// Hands a value to another queue; the loader never touches it while the job runs.
-struct UnsafeTransfer<T>: @unchecked Sendable { let value: T; init(_ v: T) { value = v } }
+struct UnsafeTransfer<T>: @unchecked Sendable {
+    let value: T
+    init(_ v: T) { value = v }
+}

@@ -18,9 +18,15 @@ public struct TrainingFingerprint: Equatable {
     public var network: String, data: String, settings: String
     /// Hashes of the canonical descriptions of the three parts.
     public init(network: String, data: String, settings: String) {
-        self.network = FNV1a.hex(network.utf8); self.data = FNV1a.hex(data.utf8); self.settings = FNV1a.hex(settings.utf8)
+        self.network = FNV1a.hex(network.utf8)
+        self.data = FNV1a.hex(data.utf8)
+        self.settings = FNV1a.hex(settings.utf8)
     }
-    init(hashes network: String, _ data: String, _ settings: String) { self.network = network; self.data = data; self.settings = settings }
+    init(hashes network: String, _ data: String, _ settings: String) {
+        self.network = network
+        self.data = data
+        self.settings = settings
+    }
     var json: String { "{\"network\":\"\(network)\",\"data\":\"\(data)\",\"settings\":\"\(settings)\"}" }
 }
 
@@ -40,14 +46,18 @@ public struct RestoredTraining {
 public enum TrainingCheckpoint {
     static let format = "dlpipe.checkpoint", version = 1
 
-    public static func write(to path: String, stage: String, fingerprint: TrainingFingerprint, epochsDone: Int,
-                             networks: [(name: String, net: Network)], groups: [ParameterGroup],
-                             random: [(String, SeededRandom)], report: TrainingReport) throws {
+    public static func write(
+        to path: String, stage: String, fingerprint: TrainingFingerprint, epochsDone: Int,
+        networks: [(name: String, net: Network)], groups: [ParameterGroup],
+        random: [(String, SeededRandom)], report: TrainingReport
+    ) throws {
         var tensors: [(String, Tensor)] = []
         var randomJSON: [String] = random.map { "\(jsonQuoted($0.0)):\(words($0.1))" }
         for (name, net) in networks {
             tensors += net.stateDict().map { ("network.\(name).\($0.0)", $0.1) }
-            for (i, r) in net.randomStates.enumerated() { randomJSON.append("\(jsonQuoted("network.\(name).dropout.\(i)")):\(words(r))") }
+            for (i, r) in net.randomStates.enumerated() {
+                randomJSON.append("\(jsonQuoted("network.\(name).dropout.\(i)")):\(words(r))")
+            }
         }
         var steps: [String] = []
         for g in groups {
@@ -64,61 +74,101 @@ public enum TrainingCheckpoint {
         try writeFileAtomically(Safetensors.encode(tensors, metadata: meta), to: path)
     }
 
-    static func words(_ r: SeededRandom) -> String { "[" + r.savedState.map { "\"\(String($0, radix: 16))\"" }.joined(separator: ",") + "]" }
+    static func words(_ r: SeededRandom) -> String {
+        "[" + r.savedState.map { "\"\(String($0, radix: 16))\"" }.joined(separator: ",") + "]"
+    }
 
     /// Reads a checkpoint, refuses one from another run, and copies its state into `networks` and `groups`.
-    public static func restore(from path: String, stage: String, fingerprint: TrainingFingerprint, epochs: Int,
-                               networks: [(name: String, net: Network)], groups: [ParameterGroup]) throws -> RestoredTraining {
+    public static func restore(
+        from path: String, stage: String, fingerprint: TrainingFingerprint, epochs: Int,
+        networks: [(name: String, net: Network)], groups: [ParameterGroup]
+    ) throws -> RestoredTraining {
         func fail(_ m: String) -> CheckpointError { CheckpointError(file: path, message: m) }
         let (tensors, meta) = try Safetensors.read(path)
-        guard meta["format"] == format else { throw fail("not a dlpipe training checkpoint (format '\(meta["format"] ?? "none")')") }
-        guard meta["version"].flatMap(Int.init) == version else { throw fail("checkpoint version '\(meta["version"] ?? "none")' is not \(version)") }
-        guard meta["stage"] == stage else { throw fail("checkpoint was written by \(meta["stage"] ?? "another stage"), not \(stage)") }
-        guard case .object(let fp)? = meta["fingerprint"].flatMap(JSONValue.parse) else { throw fail("metadata 'fingerprint' is malformed") }
-        func part(_ k: String) -> String { if case .string(let s)? = fp.first(where: { $0.0 == k })?.1 { return s }; return "" }
+        guard meta["format"] == format else {
+            throw fail("not a dlpipe training checkpoint (format '\(meta["format"] ?? "none")')")
+        }
+        guard meta["version"].flatMap(Int.init) == version else {
+            throw fail("checkpoint version '\(meta["version"] ?? "none")' is not \(version)")
+        }
+        guard meta["stage"] == stage else {
+            throw fail("checkpoint was written by \(meta["stage"] ?? "another stage"), not \(stage)")
+        }
+        guard case .object(let fp)? = meta["fingerprint"].flatMap(JSONValue.parse) else {
+            throw fail("metadata 'fingerprint' is malformed")
+        }
+        func part(_ k: String) -> String {
+            if case .string(let s)? = fp.first(where: { $0.0 == k })?.1 { return s }
+            return ""
+        }
         let saved = TrainingFingerprint(hashes: part("network"), part("data"), part("settings"))
         let hint = "; delete it or set 'checkpoint' to another file to start afresh"
-        if saved.network != fingerprint.network { throw fail("checkpoint was written for a different network (layers, input shape or labels differ)" + hint) }
+        if saved.network != fingerprint.network {
+            throw fail("checkpoint was written for a different network (layers, input shape or labels differ)" + hint)
+        }
         if saved.data != fingerprint.data { throw fail("checkpoint was written for different training data" + hint) }
-        if saved.settings != fingerprint.settings { throw fail("checkpoint was written with different training settings" + hint) }
+        if saved.settings != fingerprint.settings {
+            throw fail("checkpoint was written with different training settings" + hint)
+        }
         guard let done = meta["epoch"].flatMap(Int.init), (1...epochs).contains(done) else {
             throw fail("metadata 'epoch' is not an epoch of this run (1…\(epochs))")
         }
-        guard let history = meta["history"].flatMap(TrainingReport.history), history.count == done else { throw fail("metadata 'history' is malformed") }
-        guard let secs = meta["train_seconds"].flatMap(Double.init), secs.isFinite, secs >= 0 else { throw fail("metadata 'train_seconds' is malformed") }
+        guard let history = meta["history"].flatMap(TrainingReport.history), history.count == done else {
+            throw fail("metadata 'history' is malformed")
+        }
+        guard let secs = meta["train_seconds"].flatMap(Double.init), secs.isFinite, secs >= 0 else {
+            throw fail("metadata 'train_seconds' is malformed")
+        }
         let random = try randomStreams(meta["random"], fail)
-        guard case .object(let stepFields)? = meta["optimizer_steps"].flatMap(JSONValue.parse) else { throw fail("metadata 'optimizer_steps' is malformed") }
+        guard case .object(let stepFields)? = meta["optimizer_steps"].flatMap(JSONValue.parse) else {
+            throw fail("metadata 'optimizer_steps' is malformed")
+        }
 
         for (name, net) in networks {
             let prefix = "network.\(name)."
-            let mine = Dictionary(uniqueKeysWithValues: tensors.filter { $0.key.hasPrefix(prefix) }.map { (String($0.key.dropFirst(prefix.count)), $0.value) })
+            let mine = Dictionary(
+                uniqueKeysWithValues: tensors.filter { $0.key.hasPrefix(prefix) }.map {
+                    (String($0.key.dropFirst(prefix.count)), $0.value)
+                })
             try net.load(mine, file: path)
             var states = net.randomStates
             for i in states.indices {
-                guard let r = random["network.\(name).dropout.\(i)"] else { throw fail("no random stream for dropout \(i) of \(name)") }
+                guard let r = random["network.\(name).dropout.\(i)"] else {
+                    throw fail("no random stream for dropout \(i) of \(name)")
+                }
                 states[i] = r
             }
             net.randomStates = states
         }
         for g in groups {
             let prefix = "optimizer.\(g.name)."
-            let saved = tensors.filter { $0.key.hasPrefix(prefix) }.map { (String($0.key.dropFirst(prefix.count)), $0.value) }
+            let saved = tensors.filter { $0.key.hasPrefix(prefix) }.map {
+                (String($0.key.dropFirst(prefix.count)), $0.value)
+            }
             guard case .number(let t)? = stepFields.first(where: { $0.0 == g.name })?.1, let steps = Int(t) else {
                 throw fail("no step count for optimizer '\(g.name)'")
             }
-            do { try g.optimizer.restore(OptimizerState(tensors: saved, steps: steps)) }
-            catch { throw fail("optimizer '\(g.name)': \(error)") }
+            do { try g.optimizer.restore(OptimizerState(tensors: saved, steps: steps)) } catch {
+                throw fail("optimizer '\(g.name)': \(error)")
+            }
         }
         return RestoredTraining(epochsDone: done, random: random, history: history, trainSeconds: secs)
     }
 
     static func randomStreams(_ json: String?, _ fail: (String) -> CheckpointError) throws -> [String: SeededRandom] {
-        guard case .object(let fields)? = json.flatMap(JSONValue.parse) else { throw fail("metadata 'random' is malformed") }
+        guard case .object(let fields)? = json.flatMap(JSONValue.parse) else {
+            throw fail("metadata 'random' is malformed")
+        }
         var out: [String: SeededRandom] = [:]
         for (name, v) in fields {
             guard case .array(let ws) = v else { throw fail("random stream '\(name)' is malformed") }
-            let words = ws.compactMap { w -> UInt64? in if case .string(let s) = w { return UInt64(s, radix: 16) }; return nil }
-            guard words.count == ws.count, let r = SeededRandom(savedState: words) else { throw fail("random stream '\(name)' is malformed") }
+            let words = ws.compactMap { w -> UInt64? in
+                if case .string(let s) = w { return UInt64(s, radix: 16) }
+                return nil
+            }
+            guard words.count == ws.count, let r = SeededRandom(savedState: words) else {
+                throw fail("random stream '\(name)' is malformed")
+            }
             out[name] = r
         }
         return out

@@ -15,17 +15,26 @@ public struct ClassifierEnsemble {
     public let model: ModelFile
 
     /// Loads `model` and then each of `others`; a member that differs from `model` is refused by name.
-    public static func load(model path: String, others: [String], for stage: String, trainer: String) throws -> ClassifierEnsemble {
+    public static func load(model path: String, others: [String], for stage: String, trainer: String) throws
+        -> ClassifierEnsemble
+    {
         let (first, description) = try ModelFile.load(path, for: stage, trainer: trainer)
         var members = [first]
         for other in others {
             let (net, m) = try ModelFile.load(other, for: stage, trainer: trainer)
             func differs(_ what: String) -> StageError {
-                StageError(stage, "\(other): its \(what) differ from those of \(path); an ensemble's models must take the same inputs, prepared the same way, to the same classes")
+                StageError(
+                    stage,
+                    "\(other): its \(what) differ from those of \(path); an ensemble's models must take the same inputs, prepared the same way, to the same classes"
+                )
             }
-            guard m.task == description.task else { throw StageError(stage, "\(other): a \(m.task) model, not a \(description.task) one like \(path)") }
+            guard m.task == description.task else {
+                throw StageError(stage, "\(other): a \(m.task) model, not a \(description.task) one like \(path)")
+            }
             guard m.labels == description.labels else { throw differs("classes") }
-            guard m.inputShape == description.inputShape else { throw differs("input shape \(m.inputShape) and \(description.inputShape)") }
+            guard m.inputShape == description.inputShape else {
+                throw differs("input shape \(m.inputShape) and \(description.inputShape)")
+            }
             guard m.preprocessing == description.preprocessing else { throw differs("preprocessing settings") }
             members.append(net)
         }
@@ -54,7 +63,10 @@ public struct ClassifierEnsemble {
 
     /// The `ensemble` option every classify stage has.
     public static func option(trainer: String) -> OptionSpec {
-        OptionSpec(ClassifyOptions.Key.ensemble, .pathList, default: .list([]),
-                   doc: "more model files from \(trainer) with the same classes and input (other seeds, say); the class probabilities of all are averaged")
+        OptionSpec(
+            ClassifyOptions.Key.ensemble, .pathList, default: .list([]),
+            doc:
+                "more model files from \(trainer) with the same classes and input (other seeds, say); the class probabilities of all are averaged"
+        )
     }
 }

@@ -17,16 +17,21 @@ public struct ClassifierEvaluation: Equatable {
         total == 0 ? 0 : Double((0..<classes.count).map { confusion[$0][$0] }.reduce(0, +)) / Double(total)
     }
     public var perClass: [Double] {
-        confusion.enumerated().map { i, row in let n = row.reduce(0, +); return n == 0 ? 0 : Double(row[i]) / Double(n) }
+        confusion.enumerated().map { i, row in
+            let n = row.reduce(0, +)
+            return n == 0 ? 0 : Double(row[i]) / Double(n)
+        }
     }
 
     /// metrics.json fields: `<prefix>_accuracy`, `<prefix>_count`, classes, per-class accuracy, confusion matrix.
     public func metricsFields(prefix: String) -> [(String, String)] {
-        let per = zip(classes, perClass).map { "\(jsonQuoted($0)):\(jsonNumber($1, format: "%.6g"))" }.joined(separator: ",")
+        let per = zip(classes, perClass).map { "\(jsonQuoted($0)):\(jsonNumber($1, format: "%.6g"))" }.joined(
+            separator: ",")
         let cm = confusion.map { "[" + $0.map(String.init).joined(separator: ",") + "]" }.joined(separator: ",\n    ")
-        return [("\(prefix)_accuracy", jsonNumber(accuracy, format: "%.6g")), ("\(prefix)_count", "\(total)"),
-                ("classes", "[" + classes.map(jsonQuoted).joined(separator: ",") + "]"),
-                ("per_class_accuracy", "{\(per)}"), ("confusion_matrix", "[\n    \(cm)\n  ]")]
+        return [
+            ("\(prefix)_accuracy", jsonNumber(accuracy, format: "%.6g")), ("\(prefix)_count", "\(total)"),
+            ("classes", "[" + classes.map(jsonQuoted).joined(separator: ",") + "]"),
+            ("per_class_accuracy", "{\(per)}"), ("confusion_matrix", "[\n    \(cm)\n  ]"),
+        ]
     }
 }
-

@@ -29,24 +29,28 @@ public struct ClassifierTrainingOptions {
     public let inputShape: [Int]?
 
     public init(_ o: StageOptions, defaultLayers: [LayerSpec]) throws {
-        stage = o.stage; position = o.position
+        stage = o.stage
+        position = o.position
         model = o.string(Key.model)
         layers = try o.node(Key.layers).map(LayerListParser.parse) ?? defaultLayers
         layersPosition = o.position(of: Key.layers)
         loop = LoopSettings(o, model: model)
         optimizer = OptimizerSettings(o)
         validationSplit = o.float(Key.validationSplit)
-        metrics = o.optionalString(Key.metrics); report = o.optionalString(Key.report)
+        metrics = o.optionalString(Key.metrics)
+        report = o.optionalString(Key.report)
         minTestAccuracy = o.float(Key.minTestAccuracy)
-        memoryLimit = o.memoryLimit; inputShape = o.inputShape
+        memoryLimit = o.memoryLimit
+        inputShape = o.inputShape
     }
 
     /// `model` and `layers`, then the loop and optimizer options: the head of the stage's schema.
     public static func headOptions(layersExample: String) -> [OptionSpec] {
         [
             OptionSpec(Key.model, .outputFile, required: true, doc: "where to write the trained model (.safetensors)"),
-            OptionSpec(Key.layers, .custom(summary: "layer list", validate: { _ = try LayerListParser.parse($0) }),
-                       doc: "network, e.g. \(layersExample); the output layer is added"),
+            OptionSpec(
+                Key.layers, .custom(summary: "layer list", validate: { _ = try LayerListParser.parse($0) }),
+                doc: "network, e.g. \(layersExample); the output layer is added"),
         ] + LoopSettings.options() + OptimizerSettings.options()
     }
 
@@ -56,7 +60,9 @@ public struct ClassifierTrainingOptions {
             OptionSpec(Key.validationSplit, .float(0...0.9), default: .float(0), doc: validationDoc),
             OptionSpec(Key.metrics, .outputFile, doc: "write metrics.json here"),
             OptionSpec(Key.report, .outputFile, doc: "write report.html here"),
-            OptionSpec(Key.minTestAccuracy, .float(0...1), default: .float(0), doc: "fail the run if held-out accuracy is below this"),
+            OptionSpec(
+                Key.minTestAccuracy, .float(0...1), default: .float(0),
+                doc: "fail the run if held-out accuracy is below this"),
         ]
     }
 }

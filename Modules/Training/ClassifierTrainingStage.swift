@@ -15,48 +15,69 @@ public struct ClassifierTrainingStage {
 
     /// What a checkpoint must match: the network (with `inputAndClasses`), the data's identity, and the
     /// optimizer, batch, seed and the stage's own `settings`.
-    public func fingerprint(_ net: Network, inputAndClasses: String, data: String, settings: [String]) -> TrainingFingerprint {
-        let common = [options.optimizer.kind.rawValue, "\(options.optimizer)", "batch \(options.loop.batchSize)", "seed \(options.loop.seed)"]
-        return TrainingFingerprint(network: LayerSpec.json(net.layers) + inputAndClasses, data: data,
-                                   settings: (common + settings).joined(separator: "\n"))
+    public func fingerprint(_ net: Network, inputAndClasses: String, data: String, settings: [String])
+        -> TrainingFingerprint
+    {
+        let common = [
+            options.optimizer.kind.rawValue, "\(options.optimizer)", "batch \(options.loop.batchSize)",
+            "seed \(options.loop.seed)",
+        ]
+        return TrainingFingerprint(
+            network: LayerSpec.json(net.layers) + inputAndClasses, data: data,
+            settings: (common + settings).joined(separator: "\n"))
     }
 
     /// A report with the network and the settings: batch, seed, optimizer, the stage's own, threads.
     public func newReport(_ net: Network, settings: [(String, String)]) -> TrainingReport {
         var r = TrainingReport(title: "dlpipe \(stage) — \(URL(fileURLWithPath: options.model).lastPathComponent)")
         r.networks = [("model", net.summary)]
-        r.settings = [("batch size", "\(options.loop.batchSize)"), ("seed", "\(options.loop.seed)")] + options.optimizer.summary
+        r.settings =
+            [("batch size", "\(options.loop.batchSize)"), ("seed", "\(options.loop.seed)")] + options.optimizer.summary
             + settings + [("threads", "\(Parallel.threads)")]
         return r
     }
 
     /// Trains `net` on shuffled batches of `batches` for the configured epochs (resuming from the last
     /// checkpoint with `dlpipe run --resume`), tracking `validation`; returns the report so far.
-    public func train<Source: BatchSource>(_ net: Network, batches: Source, validation: LabelledBatch?, throughputName: String,
-                                           fingerprint: TrainingFingerprint, report: TrainingReport, random: SeededRandom,
-                                           ctx: RunContext) throws -> TrainingReport where Source.Batch == LabelledBatch {
+    public func train<Source: BatchSource>(
+        _ net: Network, batches: Source, validation: LabelledBatch?, throughputName: String,
+        fingerprint: TrainingFingerprint, report: TrainingReport, random: SeededRandom,
+        ctx: RunContext
+    ) throws -> TrainingReport where Source.Batch == LabelledBatch {
         let loop = options.loop
         let group = ParameterGroup("model", parameters: net.parameters, settings: options.optimizer)
-        let training = TrainingLoop(stage: stage, settings: loop, networks: [("model", net)], groups: [group],
-                                    fingerprint: fingerprint, random: random, report: report, ctx: ctx)
+        let training = TrainingLoop(
+            stage: stage, settings: loop, networks: [("model", net)], groups: [group],
+            fingerprint: fingerprint, random: random, report: report, ctx: ctx)
         try training.resumeIfAsked()
         let trainer = ClassifierTrainer(net: net, group: group, throughputName: throughputName)
         try training.run { e in
-            let loader = BatchLoader(batches, batchSize: loop.batchSize, seed: training.random.next(), minimumBatch: net.minimumTrainingBatch)
-            return try trainer.epoch(e, of: loop.epochs, batches: loader, batchCount: loader.batchCount, validation: validation,
-                                     ctx: ctx, lastCheckpoint: training.lastCheckpoint)
+            let loader = BatchLoader(
+                batches, batchSize: loop.batchSize, seed: training.random.next(), minimumBatch: net.minimumTrainingBatch
+            )
+            return try trainer.epoch(
+                e, of: loop.epochs, batches: loader, batchCount: loader.batchCount, validation: validation,
+                ctx: ctx, lastCheckpoint: training.lastCheckpoint)
         }
         return training.report
     }
 
     /// The test items the model can answer: each one whose label never occurs in training, or that
     /// `problem` finds unfit, is reported as a failed input and left out.
-    public func answerable<T>(_ items: [T], label: (T) -> String, file: (T) -> String, classes index: [String: Int],
-                              problem: (T) -> String?, ctx: RunContext) throws -> [T] {
+    public func answerable<T>(
+        _ items: [T], label: (T) -> String, file: (T) -> String, classes index: [String: Int],
+        problem: (T) -> String?, ctx: RunContext
+    ) throws -> [T] {
         var known: [T] = []
         for t in items {
-            if index[label(t)] == nil { try ctx.fail(file(t), "test label '\(label(t))' never occurs in training"); continue }
-            if let p = problem(t) { try ctx.fail(file(t), p); continue }
+            if index[label(t)] == nil {
+                try ctx.fail(file(t), "test label '\(label(t))' never occurs in training")
+                continue
+            }
+            if let p = problem(t) {
+                try ctx.fail(file(t), p)
+                continue
+            }
             known.append(t)
         }
         return known
@@ -66,15 +87,21 @@ public struct ClassifierTrainingStage {
     /// (after the `before` sections, before the `after` ones), and a progress line; `unit` names the
     /// examples ("images", "clips").
     @discardableResult
-    public func evaluate(classes: [String], truth: [Int], predicted: [Int], unit: String, extraResults: [(String, String)] = [],
-                         before: [ReportSection] = [], after: [ReportSection] = [], report: inout TrainingReport,
-                         ctx: RunContext) -> ClassifierEvaluation {
+    public func evaluate(
+        classes: [String], truth: [Int], predicted: [Int], unit: String, extraResults: [(String, String)] = [],
+        before: [ReportSection] = [], after: [ReportSection] = [], report: inout TrainingReport,
+        ctx: RunContext
+    ) -> ClassifierEvaluation {
         let ev = ClassifierEvaluation(classes: classes, truth: truth, predicted: predicted)
         report.results = ev.metricsFields(prefix: "test") + extraResults
-        report.headline = String(format: "Held-out accuracy: %.2f %% on %d %@ · training %.1f s · %d epochs",
-                                 100 * ev.accuracy, ev.total, unit, report.trainSeconds, report.epochs.count)
+        report.headline = String(
+            format: "Held-out accuracy: %.2f %% on %d %@ · training %.1f s · %d epochs",
+            100 * ev.accuracy, ev.total, unit, report.trainSeconds, report.epochs.count)
         report.sections += before + [.confusion(title: "Confusion matrix (held-out)", ev)] + after
-        ctx.progress.info(String(format: "held-out accuracy: %.2f %% (%d %@), training %.1f s", 100 * ev.accuracy, ev.total, unit, report.trainSeconds))
+        ctx.progress.info(
+            String(
+                format: "held-out accuracy: %.2f %% (%d %@), training %.1f s", 100 * ev.accuracy, ev.total, unit,
+                report.trainSeconds))
         return ev
     }
 
@@ -83,11 +110,18 @@ public struct ClassifierTrainingStage {
 
     /// Writes the model, metrics.json and report.html together, then fails the run when the held-out
     /// accuracy is below min_test_accuracy.
-    public func finish(_ net: Network, description: ModelFile, report: TrainingReport, accuracy: Double?, ctx: RunContext) throws {
-        try description.writeTogether(net, to: options.model, report: report, metrics: options.metrics, html: options.report,
-                                      stage: stage, ctx: ctx)
+    public func finish(
+        _ net: Network, description: ModelFile, report: TrainingReport, accuracy: Double?, ctx: RunContext
+    ) throws {
+        try description.writeTogether(
+            net, to: options.model, report: report, metrics: options.metrics, html: options.report,
+            stage: stage, ctx: ctx)
         if let accuracy, accuracy < options.minTestAccuracy {
-            throw StageError(stage, String(format: "held-out accuracy %.4f is below min_test_accuracy %.4f", accuracy, options.minTestAccuracy))
+            throw StageError(
+                stage,
+                String(
+                    format: "held-out accuracy %.4f is below min_test_accuracy %.4f", accuracy, options.minTestAccuracy)
+            )
         }
     }
 }

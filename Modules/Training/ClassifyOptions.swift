@@ -10,8 +10,10 @@ public struct ClassifyOptions {
     public let topK: Int, batchSize: Int
 
     public init(_ o: StageOptions) {
-        model = o.string(Key.model); ensemble = o.strings(Key.ensemble)
-        topK = o.int(Key.topK); batchSize = o.int(Key.batchSize)
+        model = o.string(Key.model)
+        ensemble = o.strings(Key.ensemble)
+        topK = o.int(Key.topK)
+        batchSize = o.int(Key.batchSize)
     }
 
     /// The specs: models from `trainer`, `batchSize` `unit` per forward pass by default.

@@ -10,8 +10,12 @@ public struct ImageBatches: BatchSource {
     public let labels: [Int]
     public let augment: Augment?
     public init(images: Tensor, labels: [Int] = [], augment: Augment? = nil) {
-        precondition(labels.isEmpty || labels.count == images.shape[0], "ImageBatches: \(images.shape[0]) images, \(labels.count) labels")
-        self.images = images; self.labels = labels; self.augment = augment
+        precondition(
+            labels.isEmpty || labels.count == images.shape[0],
+            "ImageBatches: \(images.shape[0]) images, \(labels.count) labels")
+        self.images = images
+        self.labels = labels
+        self.augment = augment
     }
     public var count: Int { images.shape[0] }
 
@@ -22,7 +26,9 @@ public struct ImageBatches: BatchSource {
         let size = images.count / Swift.max(images.shape[0], 1)
         for (j, i) in idx.enumerated() {
             if let augment {
-                let img = Image(tensor: Tensor(shape: Array(shape.dropFirst()), storage: images.storage, offset: images.offset + i * size))
+                let img = Image(
+                    tensor: Tensor(
+                        shape: Array(shape.dropFirst()), storage: images.storage, offset: images.offset + i * size))
                 let t = augment(img, &rng).tensor()
                 (x.data + j * size).update(from: t.data, count: size)
             } else {

@@ -28,20 +28,26 @@ public enum Inference {
     }
 
     /// Outputs for `x` in evaluation mode, 256 examples at a time; the network's mode is restored.
-    public static func evaluate(_ net: Network, _ x: Tensor, lengths: [Int]? = nil, training wasTraining: Bool = true) -> Tensor {
+    public static func evaluate(_ net: Network, _ x: Tensor, lengths: [Int]? = nil, training wasTraining: Bool = true)
+        -> Tensor
+    {
         net.eval()
         defer { if wasTraining { net.train() } }
         return sliced(x.shape[0], net, by: 256) { r in run(net, x.slice(r), lengths: lengths.map { Array($0[r]) }) }
     }
 
     /// Class indices (argmax of the outputs) for `x`, in evaluation mode; the network's mode is restored.
-    public static func classify(_ net: Network, _ x: Tensor, lengths: [Int]? = nil, training wasTraining: Bool = true) -> [Int] {
+    public static func classify(_ net: Network, _ x: Tensor, lengths: [Int]? = nil, training wasTraining: Bool = true)
+        -> [Int]
+    {
         evaluate(net, x, lengths: lengths, training: wasTraining).argmaxRows()
     }
 
     /// Outputs for sequences of any lengths ([T_i, F] each), in evaluation mode: sorted by length and run
     /// in padded batches of similar lengths, so little work goes into padding; returned in input order.
-    public static func evaluate(_ net: Network, sequences: [Tensor], batch: Int = 64, training wasTraining: Bool = false) -> Tensor {
+    public static func evaluate(
+        _ net: Network, sequences: [Tensor], batch: Int = 64, training wasTraining: Bool = false
+    ) -> Tensor {
         net.eval()
         defer { if wasTraining { net.train() } }
         let order = sequences.indices.sorted { sequences[$0].shape[0] < sequences[$1].shape[0] }
@@ -49,7 +55,8 @@ public enum Inference {
         let out = Tensor(uninitialized: [sequences.count] + net.outputShape)
         for s in stride(from: 0, to: order.count, by: batch) {
             let idx = Array(order[s..<Swift.min(order.count, s + batch)])
-            let part = run(net, SequenceBatches.pad(idx.map { sequences[$0] }), lengths: idx.map { sequences[$0].shape[0] })
+            let part = run(
+                net, SequenceBatches.pad(idx.map { sequences[$0] }), lengths: idx.map { sequences[$0].shape[0] })
             for (j, i) in idx.enumerated() { (out.data + i * width).update(from: part.data + j * width, count: width) }
         }
         return out

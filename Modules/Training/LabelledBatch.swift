@@ -8,5 +8,9 @@ public struct LabelledBatch {
     public let x: Tensor
     public let labels: [Int]
     public let lengths: [Int]?
-    public init(x: Tensor, labels: [Int], lengths: [Int]? = nil) { self.x = x; self.labels = labels; self.lengths = lengths }
+    public init(x: Tensor, labels: [Int], lengths: [Int]? = nil) {
+        self.x = x
+        self.labels = labels
+        self.lengths = lengths
+    }
 }

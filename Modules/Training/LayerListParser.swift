@@ -3,35 +3,48 @@
 import Pipeline
 
 public enum LayerListParser {
-    public static let kinds = ["conv", "conv_transpose", "maxpool", "avgpool", "dense", "dropout", "batchnorm",
-                               "activation", "flatten", "reshape", "embedding", "lstm", "gru",
-                               "mean_over_time"]
+    public static let kinds = [
+        "conv", "conv_transpose", "maxpool", "avgpool", "dense", "dropout", "batchnorm",
+        "activation", "flatten", "reshape", "embedding", "lstm", "gru",
+        "mean_over_time",
+    ]
 
     /// Parses and range-checks a non-empty layer list.
     public static func parse(_ node: ConfigNode) throws -> [LayerSpec] {
         guard let items = node.items, !items.isEmpty else {
-            throw ConfigError(node.position, "layers must be a non-empty list like '- conv: {filters: 32, size: 3}', found \(node.kindName)")
+            throw ConfigError(
+                node.position,
+                "layers must be a non-empty list like '- conv: {filters: 32, size: 3}', found \(node.kindName)")
         }
         return try items.map(parseOne)
     }
 
     static func parseOne(_ item: ConfigNode) throws -> LayerSpec {
         guard let e = item.entries, e.count == 1 else {
-            throw ConfigError(item.position, "a layer is one of \(kinds.joined(separator: ", ")) with its settings, e.g. '- dense: 64'")
+            throw ConfigError(
+                item.position,
+                "a layer is one of \(kinds.joined(separator: ", ")) with its settings, e.g. '- dense: 64'")
         }
         let s = LayerSettings(kind: e[0].key, node: e[0].value)
         switch s.kind {
         case "conv", "conv_transpose":
-            guard s.node.entries != nil else { throw ConfigError(s.node.position, "\(s.kind) needs settings, e.g. {filters: 32, size: 3}") }
+            guard s.node.entries != nil else {
+                throw ConfigError(s.node.position, "\(s.kind) needs settings, e.g. {filters: 32, size: 3}")
+            }
             let transposed = s.kind == "conv_transpose"
-            try s.allow(["filters", "size", "stride", "padding", "activation", "slope", "bias"] + (transposed ? ["output_padding"] : []))
-            let c = ConvSpec(filters: try s.int("filters", LayerLimits.filters), size: try s.int("size", LayerLimits.kernelSize),
-                             stride: try s.int("stride", LayerLimits.stride, default: 1),
-                             padding: try s.int("padding", LayerLimits.padding, default: 0),
-                             outputPadding: transposed ? try s.int("output_padding", LayerLimits.padding, default: 0) : 0,
-                             activation: try s.activation(default: transposed ? .none : .relu), bias: try s.bool("bias", default: true))
+            try s.allow(
+                ["filters", "size", "stride", "padding", "activation", "slope", "bias"]
+                    + (transposed ? ["output_padding"] : []))
+            let c = ConvSpec(
+                filters: try s.int("filters", LayerLimits.filters), size: try s.int("size", LayerLimits.kernelSize),
+                stride: try s.int("stride", LayerLimits.stride, default: 1),
+                padding: try s.int("padding", LayerLimits.padding, default: 0),
+                outputPadding: transposed ? try s.int("output_padding", LayerLimits.padding, default: 0) : 0,
+                activation: try s.activation(default: transposed ? .none : .relu),
+                bias: try s.bool("bias", default: true))
             if transposed && c.outputPadding >= c.stride {
-                throw ConfigError(s.node.position, "conv_transpose.output_padding must be smaller than its stride (\(c.stride))")
+                throw ConfigError(
+                    s.node.position, "conv_transpose.output_padding must be smaller than its stride (\(c.stride))")
             }
             return transposed ? .convTranspose(c) : .conv(c)
         case "maxpool", "avgpool":
@@ -40,12 +53,18 @@ public enum LayerListParser {
         case "dense":
             if s.node.entries != nil {
                 try s.allow(["units", "activation", "slope", "bias"])
-                return .dense(units: try s.int("units", LayerLimits.units), activation: try s.activation(default: .relu),
-                              bias: try s.bool("bias", default: true))
+                return .dense(
+                    units: try s.int("units", LayerLimits.units), activation: try s.activation(default: .relu),
+                    bias: try s.bool("bias", default: true))
             }
             return .dense(units: try s.integer(s.node, "units", LayerLimits.units), activation: .relu, bias: true)
         case "dropout":
-            let n = s.node.entries != nil ? try { try s.allow(["rate"]); return s.node["rate"] ?? s.node }() : s.node
+            let n =
+                s.node.entries != nil
+                ? try {
+                    try s.allow(["rate"])
+                    return s.node["rate"] ?? s.node
+                }() : s.node
             guard let t = n.text, let r = Double(t), r >= 0, r < 1 else {
                 throw ConfigError(n.position, "dropout takes a rate in [0, 1), found \(n.kindName)")
             }
@@ -56,27 +75,42 @@ public enum LayerListParser {
         case "activation":
             if let name = s.node.text { return .activation(try LayerSettings.activationKind(name, at: s.node)) }
             try s.allow(["kind", "slope"])
-            guard let k = s.node["kind"] else { throw ConfigError(s.node.position, "activation needs 'kind', e.g. {kind: leaky_relu, slope: 0.2}") }
+            guard let k = s.node["kind"] else {
+                throw ConfigError(s.node.position, "activation needs 'kind', e.g. {kind: leaky_relu, slope: 0.2}")
+            }
             return .activation(try s.activation(kindNode: k))
         case "reshape":
-            let list = s.node.entries != nil ? try { try s.allow(["shape"]); return s.node["shape"] ?? s.node }() : s.node
+            let list =
+                s.node.entries != nil
+                ? try {
+                    try s.allow(["shape"])
+                    return s.node["shape"] ?? s.node
+                }() : s.node
             guard let dims = list.items, (1...3).contains(dims.count) else {
-                throw ConfigError(list.position, "reshape takes the shape of one example, e.g. [256, 7, 7], found \(list.kindName)")
+                throw ConfigError(
+                    list.position, "reshape takes the shape of one example, e.g. [256, 7, 7], found \(list.kindName)")
             }
             return .reshape(try dims.map { try s.integer($0, "shape", LayerLimits.reshapeDimension) })
         case "lstm", "gru":
-            guard s.node.entries != nil else { throw ConfigError(s.node.position, "\(s.kind) needs settings, e.g. {hidden: 64, layers: 2}") }
+            guard s.node.entries != nil else {
+                throw ConfigError(s.node.position, "\(s.kind) needs settings, e.g. {hidden: 64, layers: 2}")
+            }
             try s.allow(["hidden", "layers", "sequence", "bidirectional"])
-            return .recurrent(RecurrentSpec(s.kind == "lstm" ? .lstm : .gru, hidden: try s.int("hidden", LayerLimits.hidden),
-                                            layers: try s.int("layers", LayerLimits.recurrentLayers, default: 1),
-                                            sequence: try s.bool("sequence", default: false),
-                                            bidirectional: try s.bool("bidirectional", default: false)))
+            return .recurrent(
+                RecurrentSpec(
+                    s.kind == "lstm" ? .lstm : .gru, hidden: try s.int("hidden", LayerLimits.hidden),
+                    layers: try s.int("layers", LayerLimits.recurrentLayers, default: 1),
+                    sequence: try s.bool("sequence", default: false),
+                    bidirectional: try s.bool("bidirectional", default: false)))
         case "embedding":
             try s.allow(["vocabulary", "size"])
-            return .embedding(vocabulary: try s.int("vocabulary", LayerLimits.vocabulary), size: try s.int("size", LayerLimits.embeddingSize))
+            return .embedding(
+                vocabulary: try s.int("vocabulary", LayerLimits.vocabulary),
+                size: try s.int("size", LayerLimits.embeddingSize))
         default:
             let hint = closestMatch(s.kind, in: kinds).map { " (did you mean '\($0)'?)" } ?? ""
-            throw ConfigError(e[0].keyPosition, "unknown layer '\(s.kind)'\(hint); layers: \(kinds.joined(separator: ", "))")
+            throw ConfigError(
+                e[0].keyPosition, "unknown layer '\(s.kind)'\(hint); layers: \(kinds.joined(separator: ", "))")
         }
     }
 }
@@ -89,7 +123,8 @@ struct LayerSettings {
     func allow(_ allowed: [String]) throws {
         for k in node.entries ?? [] where !allowed.contains(k.key) {
             let hint = closestMatch(k.key, in: allowed).map { " (did you mean '\($0)'?)" } ?? ""
-            throw ConfigError(k.keyPosition, "\(kind) has no setting '\(k.key)'\(hint); allowed: \(allowed.joined(separator: ", "))")
+            throw ConfigError(
+                k.keyPosition, "\(kind) has no setting '\(k.key)'\(hint); allowed: \(allowed.joined(separator: ", "))")
         }
     }
 
@@ -102,8 +137,12 @@ struct LayerSettings {
     }
 
     func integer(_ n: ConfigNode, _ name: String, _ r: ClosedRange<Int>) throws -> Int {
-        guard let t = n.text, let x = Int(t) else { throw ConfigError(n.position, "\(kind).\(name) must be an integer, found \(n.kindName)") }
-        guard r.contains(x) else { throw ConfigError(n.position, "\(kind).\(name) = \(x) is out of range \(r.lowerBound)…\(r.upperBound)") }
+        guard let t = n.text, let x = Int(t) else {
+            throw ConfigError(n.position, "\(kind).\(name) must be an integer, found \(n.kindName)")
+        }
+        guard r.contains(x) else {
+            throw ConfigError(n.position, "\(kind).\(name) = \(x) is out of range \(r.lowerBound)…\(r.upperBound)")
+        }
         return x
     }
 
@@ -124,7 +163,9 @@ struct LayerSettings {
 
     func bool(_ name: String, default d: Bool) throws -> Bool {
         guard let n = node[name] else { return d }
-        guard let t = n.text, t == "true" || t == "false" else { throw ConfigError(n.position, "\(kind).\(name) must be true or false, found \(n.kindName)") }
+        guard let t = n.text, t == "true" || t == "false" else {
+            throw ConfigError(n.position, "\(kind).\(name) must be true or false, found \(n.kindName)")
+        }
         return t == "true"
     }
 
@@ -132,7 +173,8 @@ struct LayerSettings {
         guard let k = ActivationSpec.Kind(rawValue: name) else {
             let names = ActivationSpec.Kind.allCases.map { $0.rawValue }
             let hint = closestMatch(name, in: names).map { " (did you mean '\($0)'?)" } ?? ""
-            throw ConfigError(n.position, "activation must be one of \(names.joined(separator: ", ")), found '\(name)'\(hint)")
+            throw ConfigError(
+                n.position, "activation must be one of \(names.joined(separator: ", ")), found '\(name)'\(hint)")
         }
         return ActivationSpec(k)
     }
@@ -147,7 +189,9 @@ struct LayerSettings {
     }
 
     func activation(kindNode k: ConfigNode) throws -> ActivationSpec {
-        guard let name = k.text else { throw ConfigError(k.position, "activation must be a name such as relu, found \(k.kindName)") }
+        guard let name = k.text else {
+            throw ConfigError(k.position, "activation must be a name such as relu, found \(k.kindName)")
+        }
         var a = try Self.activationKind(name, at: k)
         if let s = node["slope"] {
             guard a.kind == .leakyReLU else { throw ConfigError(s.position, "slope applies to leaky_relu only") }

@@ -17,7 +17,10 @@ public struct ActivationSpec: Equatable, Sendable {
     public var kind: Kind
     /// Negative slope for leaky_relu (PyTorch's default 0.01); unused by the others.
     public var slope: Double
-    public init(_ kind: Kind, slope: Double = ActivationSpec.defaultSlope) { self.kind = kind; self.slope = slope }
+    public init(_ kind: Kind, slope: Double = ActivationSpec.defaultSlope) {
+        self.kind = kind
+        self.slope = slope
+    }
 
     public static let defaultSlope = 0.01
     public static let relu = ActivationSpec(.relu), none = ActivationSpec(.none)
@@ -30,18 +33,30 @@ public struct ConvSpec: Equatable, Sendable {
     public var outputPadding: Int
     public var activation: ActivationSpec
     public var bias: Bool
-    public init(filters: Int, size: Int, stride: Int = 1, padding: Int = 0, outputPadding: Int = 0,
-                activation: ActivationSpec = .relu, bias: Bool = true) {
-        self.filters = filters; self.size = size; self.stride = stride; self.padding = padding
-        self.outputPadding = outputPadding; self.activation = activation; self.bias = bias
+    public init(
+        filters: Int, size: Int, stride: Int = 1, padding: Int = 0, outputPadding: Int = 0,
+        activation: ActivationSpec = .relu, bias: Bool = true
+    ) {
+        self.filters = filters
+        self.size = size
+        self.stride = stride
+        self.padding = padding
+        self.outputPadding = outputPadding
+        self.activation = activation
+        self.bias = bias
     }
 }
 
 /// Settings of an lstm or gru layer.
 public struct RecurrentSpec: Equatable, Sendable {
     public var kind: Recurrent.Kind, hidden: Int, layers: Int, sequence: Bool, bidirectional: Bool
-    public init(_ kind: Recurrent.Kind, hidden: Int, layers: Int = 1, sequence: Bool = false, bidirectional: Bool = false) {
-        self.kind = kind; self.hidden = hidden; self.layers = layers; self.sequence = sequence
+    public init(
+        _ kind: Recurrent.Kind, hidden: Int, layers: Int = 1, sequence: Bool = false, bidirectional: Bool = false
+    ) {
+        self.kind = kind
+        self.hidden = hidden
+        self.layers = layers
+        self.sequence = sequence
         self.bidirectional = bidirectional
     }
     /// Values per step out of the layer: the hidden size, twice over when bidirectional.
@@ -76,7 +91,9 @@ public enum LayerSpec: Equatable, Sendable {
     ]
 
     /// A classifier's output layer: one logit per class.
-    public static func classifierHead(classes: Int) -> LayerSpec { .dense(units: classes, activation: .none, bias: true) }
+    public static func classifierHead(classes: Int) -> LayerSpec {
+        .dense(units: classes, activation: .none, bias: true)
+    }
 }
 
 /// The accepted range of every layer setting: the config parser and the model-file loader both check

@@ -11,7 +11,10 @@ import FilesAndText
 
 public struct ModelFileError: Error, CustomStringConvertible {
     public let file: String, message: String
-    public init(_ file: String, _ message: String) { self.file = file; self.message = message }
+    public init(_ file: String, _ message: String) {
+        self.file = file
+        self.message = message
+    }
     public var description: String { "\(file): \(message)" }
 }
 
@@ -31,8 +34,15 @@ public struct ModelFile: Equatable {
     /// How inputs were prepared, as stage name → settings, so a user can prepare new inputs alike.
     public var preprocessing: [String: String]
 
-    public init(task: String, layers: [LayerSpec], inputShape: [Int], labels: [String] = [], preprocessing: [String: String] = [:]) {
-        self.task = task; self.layers = layers; self.inputShape = inputShape; self.labels = labels; self.preprocessing = preprocessing
+    public init(
+        task: String, layers: [LayerSpec], inputShape: [Int], labels: [String] = [],
+        preprocessing: [String: String] = [:]
+    ) {
+        self.task = task
+        self.layers = layers
+        self.inputShape = inputShape
+        self.labels = labels
+        self.preprocessing = preprocessing
     }
 
     public var metadata: [String: String] {
@@ -41,7 +51,9 @@ public struct ModelFile: Equatable {
             "layers": LayerSpec.json(layers),
             "input": "[" + inputShape.map(String.init).joined(separator: ",") + "]",
             "labels": "[" + labels.map(jsonQuoted).joined(separator: ",") + "]",
-            "preprocessing": "{" + preprocessing.sorted { $0.key < $1.key }.map { "\(jsonQuoted($0.key)):\(jsonQuoted($0.value))" }.joined(separator: ",") + "}",
+            "preprocessing": "{"
+                + preprocessing.sorted { $0.key < $1.key }.map { "\(jsonQuoted($0.key)):\(jsonQuoted($0.value))" }
+                .joined(separator: ",") + "}",
         ]
     }
 
@@ -58,11 +70,14 @@ public struct ModelFile: Equatable {
         let (tensors, meta) = try Safetensors.read(path)
         let model = try ModelFile(metadata: meta, file: path)
         let net: Network
-        do { net = try Network(layers: model.layers, inputShape: model.inputShape, seed: 0) }
-        catch { throw ModelFileError(path, "metadata 'layers' does not build: \(error)") }
+        do { net = try Network(layers: model.layers, inputShape: model.inputShape, seed: 0) } catch {
+            throw ModelFileError(path, "metadata 'layers' does not build: \(error)")
+        }
         // A classifier has one output per label; a character model one per label at every step.
         if !model.labels.isEmpty && net.outputShape.last != model.labels.count {
-            throw ModelFileError(path, "metadata 'labels' names \(model.labels.count) classes but the network has \(net.outputShape) outputs")
+            throw ModelFileError(
+                path,
+                "metadata 'labels' names \(model.labels.count) classes but the network has \(net.outputShape) outputs")
         }
         for (name, t) in tensors where !t.scalars.allSatisfy({ $0.isFinite }) {
             throw ModelFileError(path, "tensor '\(name)' holds NaN or infinite values")
@@ -85,9 +100,12 @@ public struct ModelFile: Equatable {
             throw fail("not a dlpipe model (format '\(meta["format"] ?? "none")'; expected '\(Self.format)')")
         }
         if !v1 {
-            guard let vs = meta["version"], let version = Int(vs) else { throw fail("metadata 'version' is missing or not a number") }
+            guard let vs = meta["version"], let version = Int(vs) else {
+                throw fail("metadata 'version' is missing or not a number")
+            }
             guard version <= Self.version else {
-                throw fail("model format version \(version) is newer than this dlpipe reads (\(Self.version)); update dlpipe")
+                throw fail(
+                    "model format version \(version) is newer than this dlpipe reads (\(Self.version)); update dlpipe")
             }
         }
         task = v1 ? "vision.train" : (meta["task"] ?? "")
@@ -106,9 +124,13 @@ public struct ModelFile: Equatable {
             throw fail("metadata 'input' \(inputShape) is larger than \(LayerLimits.inputElements.upperBound) values")
         }
 
-        guard case .array(let names) = try json(v1 ? "classes" : "labels") else { throw fail("metadata 'labels' must be a list of strings") }
+        guard case .array(let names) = try json(v1 ? "classes" : "labels") else {
+            throw fail("metadata 'labels' must be a list of strings")
+        }
         labels = try names.map { n in
-            guard case .string(let s) = n, !s.isEmpty, s.utf8.count <= 256 else { throw fail("metadata 'labels' must hold non-empty strings of at most 256 bytes") }
+            guard case .string(let s) = n, !s.isEmpty, s.utf8.count <= 256 else {
+                throw fail("metadata 'labels' must hold non-empty strings of at most 256 bytes")
+            }
             return s
         }
         guard Set(labels).count == labels.count else { throw fail("metadata 'labels' names a class twice") }
@@ -125,9 +147,13 @@ public struct ModelFile: Equatable {
 
         preprocessing = [:]
         if let p = meta["preprocessing"] {
-            guard case .object(let fields)? = JSONValue.parse(p) else { throw fail("metadata 'preprocessing' must be an object of strings") }
+            guard case .object(let fields)? = JSONValue.parse(p) else {
+                throw fail("metadata 'preprocessing' must be an object of strings")
+            }
             for (k, v) in fields {
-                guard case .string(let s) = v else { throw fail("metadata 'preprocessing' must be an object of strings") }
+                guard case .string(let s) = v else {
+                    throw fail("metadata 'preprocessing' must be an object of strings")
+                }
                 preprocessing[k] = s
             }
         }

@@ -12,21 +12,29 @@ extension ModelFile {
     public struct Output {
         public let network: Network, description: ModelFile, path: String
         public init(_ network: Network, _ description: ModelFile, to path: String) {
-            self.network = network; self.description = description; self.path = path
+            self.network = network
+            self.description = description
+            self.path = path
         }
     }
 
     /// Writes `net` with this description to `path`, with the report's files beside it, atomically as a set.
-    public func writeTogether(_ net: Network, to path: String, report: TrainingReport, metrics: String?, html: String?,
-                              stage: String, ctx: RunContext) throws {
-        try Self.writeTogether([Output(net, self, to: path)], report: report, metrics: metrics, html: html, stage: stage, ctx: ctx)
+    public func writeTogether(
+        _ net: Network, to path: String, report: TrainingReport, metrics: String?, html: String?,
+        stage: String, ctx: RunContext
+    ) throws {
+        try Self.writeTogether(
+            [Output(net, self, to: path)], report: report, metrics: metrics, html: html, stage: stage, ctx: ctx)
     }
 
     /// Writes every model, the report's files and any `extra` files (a sample grid) atomically as a set:
     /// all of them or none.
-    public static func writeTogether(_ models: [Output], extra: [(path: String, data: Data)] = [], report: TrainingReport,
-                                     metrics: String?, html: String?, stage: String, ctx: RunContext) throws {
-        let files = models.map { ($0.path, Safetensors.encode($0.network.stateDict(), metadata: $0.description.metadata)) }
+    public static func writeTogether(
+        _ models: [Output], extra: [(path: String, data: Data)] = [], report: TrainingReport,
+        metrics: String?, html: String?, stage: String, ctx: RunContext
+    ) throws {
+        let files =
+            models.map { ($0.path, Safetensors.encode($0.network.stateDict(), metadata: $0.description.metadata)) }
             + report.files(metrics: metrics, html: html) + extra
         do {
             for f in files { try makeParentFolder(f.0) }
@@ -58,9 +66,12 @@ extension Prediction {
         let c = classes.count
         return (0..<logits.shape[0]).map { i in
             let row = Array(UnsafeBufferPointer(start: probs.data + i * c, count: c))
-            let top = row.enumerated().sorted { $0.element > $1.element }.prefix(topK).map { (label: classes[$0.offset], probability: $0.element) }
-            return Prediction(label: top[0].label, confidence: top[0].probability, top: top,
-                              logits: Array(UnsafeBufferPointer(start: logits.data + i * c, count: c)))
+            let top = row.enumerated().sorted { $0.element > $1.element }.prefix(topK).map {
+                (label: classes[$0.offset], probability: $0.element)
+            }
+            return Prediction(
+                label: top[0].label, confidence: top[0].probability, top: top,
+                logits: Array(UnsafeBufferPointer(start: logits.data + i * c, count: c)))
         }
     }
 }

@@ -49,17 +49,22 @@ public final class Network: Layer {
     /// Builds the layers in order, checking that each fits the shape before it. Layer k's weights come
     /// from seed·1000003 + k, so a seed gives the same network on every machine.
     public init(layers: [LayerSpec], inputShape: [Int], seed: UInt64) throws {
-        self.layers = layers; self.inputShape = inputShape
+        self.layers = layers
+        self.inputShape = inputShape
         guard !layers.isEmpty else { throw NetworkError("the layer list is empty") }
-        guard (1...3).contains(inputShape.count), inputShape.allSatisfy({ LayerLimits.inputDimension.contains($0) }) else {
-            throw NetworkError("input shape \(inputShape) is not 1 to 3 dimensions of 1…\(LayerLimits.inputDimension.upperBound)")
+        guard (1...3).contains(inputShape.count), inputShape.allSatisfy({ LayerLimits.inputDimension.contains($0) })
+        else {
+            throw NetworkError(
+                "input shape \(inputShape) is not 1 to 3 dimensions of 1…\(LayerLimits.inputDimension.upperBound)")
         }
         var b = Builder(shape: inputShape, seed: seed)
         for (i, spec) in layers.enumerated() {
             do {
                 try add(spec, &b)
                 guard b.elements <= Network.maxValuesPerExample else {
-                    throw NetworkError("its output holds \(b.elements) values per example (\(b.shape)), more than \(Network.maxValuesPerExample)")
+                    throw NetworkError(
+                        "its output holds \(b.elements) values per example (\(b.shape)), more than \(Network.maxValuesPerExample)"
+                    )
                 }
             } catch let e as NetworkError {
                 throw NetworkError("layer \(i + 1) (\(spec.json)): \(e.message)")
@@ -78,8 +83,14 @@ public final class Network: Layer {
         let seed: UInt64
         var counts: [String: Int] = [:]
         var k: UInt64 = 0
-        mutating func nextSeed() -> UInt64 { k += 1; return seed &* 1_000_003 &+ k }
-        mutating func name(_ prefix: String) -> String { counts[prefix, default: 0] += 1; return "\(prefix)\(counts[prefix]!)" }
+        mutating func nextSeed() -> UInt64 {
+            k += 1
+            return seed &* 1_000_003 &+ k
+        }
+        mutating func name(_ prefix: String) -> String {
+            counts[prefix, default: 0] += 1
+            return "\(prefix)\(counts[prefix]!)"
+        }
         var elements: Int { shape.reduce(1, *) }
     }
 
@@ -93,22 +104,29 @@ public final class Network: Layer {
         var label: String
         switch spec {
         case .conv(let c):
-            let conv = Conv2D(inShape[0], c.filters, kernelSize: c.size, stride: c.stride, padding: c.padding, bias: c.bias,
-                              relu: c.activation.kind == .relu, seed: b.nextSeed())
+            let conv = Conv2D(
+                inShape[0], c.filters, kernelSize: c.size, stride: c.stride, padding: c.padding, bias: c.bias,
+                relu: c.activation.kind == .relu, seed: b.nextSeed())
             label = b.name("conv")
-            steps.append(.conv(conv, c.activation)); named.append((label, conv)); module = conv
+            steps.append(.conv(conv, c.activation))
+            named.append((label, conv))
+            module = conv
             label += " \(c.size)×\(c.size)/\(c.stride) \(c.activation.kind.rawValue)"
         case .convTranspose(let c):
-            let conv = ConvTranspose2D(inShape[0], c.filters, kernelSize: c.size, stride: c.stride, padding: c.padding,
-                                       outputPadding: c.outputPadding, bias: c.bias, seed: b.nextSeed())
+            let conv = ConvTranspose2D(
+                inShape[0], c.filters, kernelSize: c.size, stride: c.stride, padding: c.padding,
+                outputPadding: c.outputPadding, bias: c.bias, seed: b.nextSeed())
             label = b.name("convt")
-            steps.append(.convTranspose(conv, c.activation)); named.append((label, conv)); module = conv
+            steps.append(.convTranspose(conv, c.activation))
+            named.append((label, conv))
+            module = conv
             label += " \(c.size)×\(c.size)/\(c.stride) \(c.activation.kind.rawValue)"
         case .maxpool(let size), .avgpool(let size):
             var isMax = false
             if case .maxpool = spec { isMax = true }
             if isMax, case .conv(let c, let a)? = steps.last, a.kind == .relu, c.weight.shape[2] == c.weight.shape[3],
-               ConvReluPoolFusion.applies(kernelSize: c.weight.shape[2], stride: c.stride, poolSize: size) {
+                ConvReluPoolFusion.applies(kernelSize: c.weight.shape[2], stride: c.stride, poolSize: size)
+            {
                 steps[steps.count - 1] = .convReluPool(c)
             } else {
                 steps.append(.pool(max: isMax, size))
@@ -117,7 +135,9 @@ public final class Network: Layer {
         case .batchnorm:
             let bn = BatchNorm(inShape[0])
             label = b.name("bn")
-            steps.append(.bn(bn)); named.append((label, bn)); module = bn
+            steps.append(.bn(bn))
+            named.append((label, bn))
+            module = bn
             // Batch statistics need two values per channel: a BatchNorm1d needs two examples.
             let perExample = inShape.dropFirst().reduce(1, *)
             minimumTrainingBatch = Swift.max(minimumTrainingBatch, (2 + perExample - 1) / perExample)
@@ -126,11 +146,14 @@ public final class Network: Layer {
             if inShape.count == 3 { steps.append(.flatten) }
             let d = Dense(inShape.count == 2 ? inShape[1] : b.elements, units, bias: bias, seed: b.nextSeed())
             label = b.name("fc")
-            steps.append(inShape.count == 2 ? .denseEachStep(d, a) : .dense(d, a)); named.append((label, d)); module = d
+            steps.append(inShape.count == 2 ? .denseEachStep(d, a) : .dense(d, a))
+            named.append((label, d))
+            module = d
             label += " \(a.kind.rawValue)"
         case .dropout(let rate):
             let d = Dropout(Float(rate), seed: b.nextSeed())
-            steps.append(.dropout(d)); dropouts.append(d)
+            steps.append(.dropout(d))
+            dropouts.append(d)
             label = "dropout \(rate)"
         case .activation(let a):
             steps.append(.activation(a))
@@ -147,19 +170,27 @@ public final class Network: Layer {
         case let .embedding(v, d):
             let e = Embedding(v, d, seed: b.nextSeed())
             label = b.name("emb")
-            steps.append(.embedding(e)); named.append((label, e)); module = e
+            steps.append(.embedding(e))
+            named.append((label, e))
+            module = e
         case .recurrent(let r):
-            let l = Recurrent(r.kind, inShape[1], hidden: r.hidden, layers: r.layers, sequence: r.sequence,
-                              bidirectional: r.bidirectional, seed: b.nextSeed())
+            let l = Recurrent(
+                r.kind, inShape[1], hidden: r.hidden, layers: r.layers, sequence: r.sequence,
+                bidirectional: r.bidirectional, seed: b.nextSeed())
             // Named as a module holding an nn.LSTM / nn.GRU would be: the first "lstm" (lstm.weight_ih_l0, …),
             // then lstm2, lstm3.
             label = b.name(r.kind.rawValue)
             if label == r.kind.rawValue + "1" { label = r.kind.rawValue }
-            steps.append(.recurrent(l)); named.append((label, l)); module = l
+            steps.append(.recurrent(l))
+            named.append((label, l))
+            module = l
             label += " \(r.layers)×\(r.hidden)" + (r.bidirectional ? " bidirectional" : "")
         }
         b.shape = p.output
-        summary.append(LayerSummary(name: label, outputShape: p.output, parameters: module?.parameterCount ?? 0, multiplyAdds: p.multiplyAdds))
+        summary.append(
+            LayerSummary(
+                name: label, outputShape: p.output, parameters: module?.parameterCount ?? 0,
+                multiplyAdds: p.multiplyAdds))
     }
 
     public var children: [(String, Module)] { named }
@@ -224,11 +255,14 @@ public final class Network: Layer {
         var lines = ["layer                         output          params      MFLOPs"]
         for s in summary {
             let shape = s.outputShape.map(String.init).joined(separator: "×")
-            lines.append(s.name.padded(30) + shape.padded(16) + String(s.parameters).leftPadded(8)
-                         + String(format: "%12.3f", Double(2 * s.multiplyAdds) / 1e6))
+            lines.append(
+                s.name.padded(30) + shape.padded(16) + String(s.parameters).leftPadded(8)
+                    + String(format: "%12.3f", Double(2 * s.multiplyAdds) / 1e6))
         }
         let p = summary.reduce(0) { $0 + $1.parameters }, f = summary.reduce(0) { $0 + $1.multiplyAdds }
-        lines.append("total".padded(46) + String(p).leftPadded(8) + String(format: "%12.3f", Double(2 * f) / 1e6) + "  (per example, forward)")
+        lines.append(
+            "total".padded(46) + String(p).leftPadded(8) + String(format: "%12.3f", Double(2 * f) / 1e6)
+                + "  (per example, forward)")
         return lines.joined(separator: "\n")
     }
 }

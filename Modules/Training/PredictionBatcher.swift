@@ -10,8 +10,13 @@ public final class PredictionBatcher {
     let release: (inout Item) -> Void
     var pending: [Item] = []
 
-    public init(batchSize: Int, predict: @escaping ([Item]) throws -> [Prediction], release: @escaping (inout Item) -> Void = { _ in }) {
-        self.batchSize = batchSize; self.predict = predict; self.release = release
+    public init(
+        batchSize: Int, predict: @escaping ([Item]) throws -> [Prediction],
+        release: @escaping (inout Item) -> Void = { _ in }
+    ) {
+        self.batchSize = batchSize
+        self.predict = predict
+        self.release = release
         pending.reserveCapacity(batchSize)
     }
 

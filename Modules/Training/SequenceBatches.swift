@@ -12,15 +12,21 @@ public struct SequenceBatches: BatchSource {
     public let labels: [Int]
     public let augment: Augment?
     public init(sequences: [Tensor], labels: [Int] = [], augment: Augment? = nil) {
-        precondition(labels.isEmpty || labels.count == sequences.count, "SequenceBatches: \(sequences.count) sequences, \(labels.count) labels")
+        precondition(
+            labels.isEmpty || labels.count == sequences.count,
+            "SequenceBatches: \(sequences.count) sequences, \(labels.count) labels")
         precondition(Set(sequences.map { $0.shape.dropFirst() }).count <= 1, "SequenceBatches: feature widths differ")
-        self.sequences = sequences; self.labels = labels; self.augment = augment
+        self.sequences = sequences
+        self.labels = labels
+        self.augment = augment
     }
     public var count: Int { sequences.count }
 
     public func batch(_ idx: [Int], rng: inout SeededRandom) -> LabelledBatch {
         let chosen = idx.map { i in augment.map { $0(sequences[i], &rng) } ?? sequences[i] }
-        return LabelledBatch(x: Self.pad(chosen), labels: labels.isEmpty ? [] : idx.map { labels[$0] }, lengths: chosen.map { $0.shape[0] })
+        return LabelledBatch(
+            x: Self.pad(chosen), labels: labels.isEmpty ? [] : idx.map { labels[$0] },
+            lengths: chosen.map { $0.shape[0] })
     }
 
     /// [T_i, F] sequences → [N, max T_i, F], zero after each one's end.

@@ -15,7 +15,8 @@ public struct TokenBatches: BatchSource {
     /// Windows start every `window` tokens; the last one must leave a token for its final target.
     public init(tokens: [Int32], window: Int) {
         precondition(window > 0, "TokenBatches: window must be positive")
-        self.tokens = tokens; self.window = window
+        self.tokens = tokens
+        self.window = window
     }
     public var count: Int { tokens.count > window ? (tokens.count - 1) / window : 0 }
 

@@ -12,7 +12,10 @@ public struct TokenStreams: BatchSource {
     public let streams: Int, window: Int, offset: Int
     public init(tokens: [Int32], streams: Int, window: Int, offset: Int = 0) {
         precondition(streams > 0 && window > 0 && offset >= 0, "TokenStreams: streams, window must be positive")
-        self.tokens = tokens; self.streams = streams; self.window = window; self.offset = offset
+        self.tokens = tokens
+        self.streams = streams
+        self.window = window
+        self.offset = offset
     }
     /// Tokens per stream (each needs one more for its last target).
     var streamLength: Int { Swift.max(0, (tokens.count - offset - 1) / streams) }

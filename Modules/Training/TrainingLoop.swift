@@ -21,10 +21,18 @@ public final class TrainingLoop {
     public private(set) var epochsDone = 0
     let ctx: RunContext
 
-    public init(stage: String, settings: LoopSettings, networks: [(name: String, net: Network)], groups: [ParameterGroup],
-                fingerprint: TrainingFingerprint, random: SeededRandom, report: TrainingReport, ctx: RunContext) {
-        self.stage = stage; self.settings = settings; self.networks = networks; self.groups = groups
-        self.fingerprint = fingerprint; self.random = random; self.report = report; self.ctx = ctx
+    public init(
+        stage: String, settings: LoopSettings, networks: [(name: String, net: Network)], groups: [ParameterGroup],
+        fingerprint: TrainingFingerprint, random: SeededRandom, report: TrainingReport, ctx: RunContext
+    ) {
+        self.stage = stage
+        self.settings = settings
+        self.networks = networks
+        self.groups = groups
+        self.fingerprint = fingerprint
+        self.random = random
+        self.report = report
+        self.ctx = ctx
     }
 
     /// Restores the last checkpoint if the run was started with `--resume` (and one exists).
@@ -34,8 +42,9 @@ public final class TrainingLoop {
             ctx.progress.info("\(stage): no checkpoint at \(path); starting from epoch 1")
             return
         }
-        let r = try TrainingCheckpoint.restore(from: path, stage: stage, fingerprint: fingerprint, epochs: settings.epochs,
-                                               networks: networks, groups: groups)
+        let r = try TrainingCheckpoint.restore(
+            from: path, stage: stage, fingerprint: fingerprint, epochs: settings.epochs,
+            networks: networks, groups: groups)
         guard let data = r.random["data"] else { throw CheckpointError(file: path, message: "no random stream 'data'") }
         random = data
         report.epochs = r.history
@@ -55,7 +64,9 @@ public final class TrainingLoop {
             report.trainSeconds += Date().timeIntervalSince(t0)
             report.epochs.append(metrics)
             epochsDone += 1
-            if settings.checkpointEvery > 0 && (epochsDone % settings.checkpointEvery == 0 || epochsDone == settings.epochs) {
+            if settings.checkpointEvery > 0
+                && (epochsDone % settings.checkpointEvery == 0 || epochsDone == settings.epochs)
+            {
                 try writeCheckpoint()
             }
         }
@@ -65,15 +76,17 @@ public final class TrainingLoop {
         guard let path = settings.checkpointPath else { return }
         do {
             try makeParentFolder(path)
-            try TrainingCheckpoint.write(to: path, stage: stage, fingerprint: fingerprint, epochsDone: epochsDone,
-                                         networks: networks, groups: groups, random: [("data", random)], report: report)
+            try TrainingCheckpoint.write(
+                to: path, stage: stage, fingerprint: fingerprint, epochsDone: epochsDone,
+                networks: networks, groups: groups, random: [("data", random)], report: report)
         } catch { throw StageError(stage, "cannot write checkpoint: \(error)") }
         ctx.progress.detail("\(stage): checkpoint after epoch \(epochsDone) in \(path)")
     }
 
     /// Where the last checkpoint is, for messages about a failed run.
     public var lastCheckpoint: String? {
-        guard settings.checkpointEvery > 0, let p = settings.checkpointPath, FileManager.default.fileExists(atPath: p) else { return nil }
+        guard settings.checkpointEvery > 0, let p = settings.checkpointPath, FileManager.default.fileExists(atPath: p)
+        else { return nil }
         return p
     }
 }

@@ -18,16 +18,21 @@ public struct LoopSettings {
         [
             OptionSpec("epochs", .int(1...10_000), default: .int(d.epochs), doc: "passes over the training set"),
             OptionSpec("batch_size", .int(1...65_536), default: .int(d.batchSize), doc: "examples per optimizer step"),
-            OptionSpec("seed", .int(0...Int(Int32.max)), default: .int(d.seed), doc: "seed for initialisation, shuffling, augmentation, dropout"),
-            OptionSpec("checkpoint_every", .int(0...10_000), default: .int(0),
-                       doc: "write a resumable checkpoint every N epochs (0 = never); `dlpipe run --resume` continues from it"),
+            OptionSpec(
+                "seed", .int(0...Int(Int32.max)), default: .int(d.seed),
+                doc: "seed for initialisation, shuffling, augmentation, dropout"),
+            OptionSpec(
+                "checkpoint_every", .int(0...10_000), default: .int(0),
+                doc: "write a resumable checkpoint every N epochs (0 = never); `dlpipe run --resume` continues from it"),
             OptionSpec("checkpoint", .outputFile, doc: "checkpoint file (default: the model path + '.checkpoint')"),
         ]
     }
 
     /// Reads the options; `model` names the default checkpoint file.
     public init(_ o: StageOptions, model: String) {
-        epochs = o.int("epochs"); batchSize = o.int("batch_size"); seed = o.int("seed")
+        epochs = o.int("epochs")
+        batchSize = o.int("batch_size")
+        seed = o.int("seed")
         checkpointEvery = o.int("checkpoint_every")
         checkpointPath = o.optionalString("checkpoint") ?? model + ".checkpoint"
     }
@@ -45,33 +50,56 @@ public struct OptimizerSettings: Equatable {
     public init() {}
 
     /// The option specs, named `prefix` + name (a GAN uses "generator_" and "discriminator_").
-    public static func options(prefix p: String = "", defaults d: OptimizerSettings = OptimizerSettings()) -> [OptionSpec] {
+    public static func options(prefix p: String = "", defaults d: OptimizerSettings = OptimizerSettings())
+        -> [OptionSpec]
+    {
         [
-            OptionSpec(p + "optimizer", .choice(Kind.allCases.map { $0.rawValue }), default: .string(d.kind.rawValue),
-                       doc: "update rule: sgd (plain), momentum, nesterov, adam, adamw (decoupled weight decay)"),
-            OptionSpec(p + "learning_rate", .float(1e-7...10), default: .float(d.learningRate), doc: "initial learning rate"),
-            OptionSpec(p + "momentum", .float(0...0.999), default: .float(d.momentum), doc: "momentum and nesterov: momentum factor"),
-            OptionSpec(p + "beta1", .float(0...0.9999), default: .float(d.beta1), doc: "adam/adamw: first-moment decay"),
-            OptionSpec(p + "beta2", .float(0...0.99999), default: .float(d.beta2), doc: "adam/adamw: second-moment decay"),
+            OptionSpec(
+                p + "optimizer", .choice(Kind.allCases.map { $0.rawValue }), default: .string(d.kind.rawValue),
+                doc: "update rule: sgd (plain), momentum, nesterov, adam, adamw (decoupled weight decay)"),
+            OptionSpec(
+                p + "learning_rate", .float(1e-7...10), default: .float(d.learningRate), doc: "initial learning rate"),
+            OptionSpec(
+                p + "momentum", .float(0...0.999), default: .float(d.momentum),
+                doc: "momentum and nesterov: momentum factor"),
+            OptionSpec(
+                p + "beta1", .float(0...0.9999), default: .float(d.beta1), doc: "adam/adamw: first-moment decay"),
+            OptionSpec(
+                p + "beta2", .float(0...0.99999), default: .float(d.beta2), doc: "adam/adamw: second-moment decay"),
             OptionSpec(p + "eps", .float(1e-12...1), default: .float(d.eps), doc: "adam/adamw: denominator term"),
-            OptionSpec(p + "weight_decay", .float(0...1), default: .float(d.weightDecay), doc: "L2 (sgd, momentum, nesterov, adam) or decoupled (adamw) decay"),
-            OptionSpec(p + "schedule", .choice(Schedule.allCases.map { $0.rawValue }), default: .string(d.schedule.rawValue),
-                       doc: "learning-rate schedule over epochs (cosine ends at 1 % of the initial rate)"),
-            OptionSpec(p + "warmup_epochs", .int(0...10_000), default: .int(d.warmupEpochs), doc: "epochs of linear warm-up before the schedule starts"),
-            OptionSpec(p + "step_every", .int(1...10_000), default: .int(d.stepEvery), doc: "step schedule: epochs between decays"),
-            OptionSpec(p + "step_gamma", .float(0...1), default: .float(d.stepGamma), doc: "step schedule: decay factor"),
-            OptionSpec(p + "clip_norm", .float(0...1e6), default: .float(d.clipNorm), doc: "clip gradients to this global norm (0 = off)"),
+            OptionSpec(
+                p + "weight_decay", .float(0...1), default: .float(d.weightDecay),
+                doc: "L2 (sgd, momentum, nesterov, adam) or decoupled (adamw) decay"),
+            OptionSpec(
+                p + "schedule", .choice(Schedule.allCases.map { $0.rawValue }), default: .string(d.schedule.rawValue),
+                doc: "learning-rate schedule over epochs (cosine ends at 1 % of the initial rate)"),
+            OptionSpec(
+                p + "warmup_epochs", .int(0...10_000), default: .int(d.warmupEpochs),
+                doc: "epochs of linear warm-up before the schedule starts"),
+            OptionSpec(
+                p + "step_every", .int(1...10_000), default: .int(d.stepEvery),
+                doc: "step schedule: epochs between decays"),
+            OptionSpec(
+                p + "step_gamma", .float(0...1), default: .float(d.stepGamma), doc: "step schedule: decay factor"),
+            OptionSpec(
+                p + "clip_norm", .float(0...1e6), default: .float(d.clipNorm),
+                doc: "clip gradients to this global norm (0 = off)"),
         ]
     }
 
     public init(_ o: StageOptions, prefix p: String = "") {
         kind = Kind(rawValue: o.string(p + "optimizer"))!
-        learningRate = o.float(p + "learning_rate"); momentum = o.float(p + "momentum")
-        beta1 = o.float(p + "beta1"); beta2 = o.float(p + "beta2"); eps = o.float(p + "eps")
+        learningRate = o.float(p + "learning_rate")
+        momentum = o.float(p + "momentum")
+        beta1 = o.float(p + "beta1")
+        beta2 = o.float(p + "beta2")
+        eps = o.float(p + "eps")
         weightDecay = o.float(p + "weight_decay")
         schedule = Schedule(rawValue: o.string(p + "schedule"))!
-        warmupEpochs = o.int(p + "warmup_epochs"); stepEvery = o.int(p + "step_every")
-        stepGamma = o.float(p + "step_gamma"); clipNorm = o.float(p + "clip_norm")
+        warmupEpochs = o.int(p + "warmup_epochs")
+        stepEvery = o.int(p + "step_every")
+        stepGamma = o.float(p + "step_gamma")
+        clipNorm = o.float(p + "clip_norm")
     }
 
     public func makeOptimizer(_ params: [Tensor]) -> Optimizer {
@@ -80,8 +108,12 @@ public struct OptimizerSettings: Equatable {
         case .sgd: return SGD(params, learningRate: lr, weightDecay: wd)
         case .momentum: return SGD(params, learningRate: lr, momentum: Float(momentum), weightDecay: wd)
         case .nesterov: return SGD(params, learningRate: lr, momentum: Float(momentum), nesterov: true, weightDecay: wd)
-        case .adam: return Adam(params, learningRate: lr, beta1: Float(beta1), beta2: Float(beta2), eps: Float(eps), weightDecay: wd)
-        case .adamw: return AdamW(params, learningRate: lr, beta1: Float(beta1), beta2: Float(beta2), eps: Float(eps), weightDecay: wd)
+        case .adam:
+            return Adam(
+                params, learningRate: lr, beta1: Float(beta1), beta2: Float(beta2), eps: Float(eps), weightDecay: wd)
+        case .adamw:
+            return AdamW(
+                params, learningRate: lr, beta1: Float(beta1), beta2: Float(beta2), eps: Float(eps), weightDecay: wd)
         }
     }
 
@@ -99,7 +131,9 @@ public struct OptimizerSettings: Equatable {
 
     /// The settings as report rows.
     public var summary: [(String, String)] {
-        var rows = [("optimizer", kind.rawValue), ("learning rate", "\(learningRate)"), ("schedule", schedule.rawValue)]
+        var rows = [
+            ("optimizer", kind.rawValue), ("learning rate", "\(learningRate)"), ("schedule", schedule.rawValue),
+        ]
         if warmupEpochs > 0 { rows.append(("warm-up epochs", "\(warmupEpochs)")) }
         if kind == .momentum || kind == .nesterov { rows.append(("momentum", "\(momentum)")) }
         if kind == .adam || kind == .adamw { rows.append(("betas", "\(beta1), \(beta2)")) }
@@ -117,12 +151,16 @@ public final class ParameterGroup {
     public let optimizer: Optimizer
 
     public init(_ name: String, parameters: [Tensor], settings: OptimizerSettings) {
-        self.name = name; self.parameters = parameters; self.settings = settings
+        self.name = name
+        self.parameters = parameters
+        self.settings = settings
         optimizer = settings.makeOptimizer(parameters)
     }
 
     /// Sets the learning rate for an epoch.
-    public func startEpoch(_ epoch: Int, of total: Int) { optimizer.learningRate = settings.learningRate(epoch: epoch, of: total) }
+    public func startEpoch(_ epoch: Int, of total: Int) {
+        optimizer.learningRate = settings.learningRate(epoch: epoch, of: total)
+    }
 
     /// Clears the gradients before a step's backward pass.
     public func zeroGrad() { for p in parameters { p.grad = nil } }

@@ -11,13 +11,19 @@ import FilesAndText
 public struct Metric: Equatable {
     public let name: String
     public let value: Double
-    public init(_ name: String, _ value: Double) { self.name = name; self.value = value }
+    public init(_ name: String, _ value: Double) {
+        self.name = name
+        self.value = value
+    }
 }
 
 /// An image in the report, already encoded as PNG.
 public struct ReportImage {
     public let png: Data, caption: String
-    public init(png: Data, caption: String) { self.png = png; self.caption = caption }
+    public init(png: Data, caption: String) {
+        self.png = png
+        self.caption = caption
+    }
 }
 
 public enum ReportSection {
@@ -54,7 +60,8 @@ public struct TrainingReport {
 
     public func metricsJSON() -> String {
         let ep = epochs.enumerated().map { i, e in
-            "{\"epoch\":\(i + 1)" + e.map { ",\(jsonQuoted($0.name)):\(jsonNumber($0.value, format: "%.6g"))" }.joined() + "}"
+            "{\"epoch\":\(i + 1)" + e.map { ",\(jsonQuoted($0.name)):\(jsonNumber($0.value, format: "%.6g"))" }.joined()
+                + "}"
         }.joined(separator: ",\n    ")
         var s = "{\n  \"epochs\": [\n    \(ep)\n  ],\n"
         for (k, v) in results { s += "  \(jsonQuoted(k)): \(v),\n" }
@@ -67,15 +74,24 @@ public struct TrainingReport {
         let palette = ["#c33", "#36c", "#3a3", "#a6c", "#e80", "#088"]
         var out = ""
         for (k, name) in seriesNames.enumerated() where !name.hasPrefix("validation_") {
-            var lines = [ChartLine(name.hasSuffix("_per_s") ? name : "training", color: palette[k % palette.count], values: series(name))]
+            var lines = [
+                ChartLine(
+                    name.hasSuffix("_per_s") ? name : "training", color: palette[k % palette.count],
+                    values: series(name))
+            ]
             if seriesNames.contains("validation_" + name) {
                 lines.append(ChartLine("validation", color: "#3a3", values: series("validation_" + name)))
             }
-            out += SVGChart.lines(name.replacingOccurrences(of: "_", with: " "), lines, yLabel: name.replacingOccurrences(of: "_", with: " "))
+            out += SVGChart.lines(
+                name.replacingOccurrences(of: "_", with: " "), lines,
+                yLabel: name.replacingOccurrences(of: "_", with: " "))
         }
-        for name in seriesNames where name.hasPrefix("validation_") && !seriesNames.contains(String(name.dropFirst(11))) {
-            out += SVGChart.lines(name.replacingOccurrences(of: "_", with: " "), [ChartLine("validation", color: "#3a3", values: series(name))],
-                                  yLabel: String(name.dropFirst(11)))
+        for name in seriesNames where name.hasPrefix("validation_") && !seriesNames.contains(String(name.dropFirst(11)))
+        {
+            out += SVGChart.lines(
+                name.replacingOccurrences(of: "_", with: " "),
+                [ChartLine("validation", color: "#3a3", values: series(name))],
+                yLabel: String(name.dropFirst(11)))
         }
         return out
     }
@@ -87,8 +103,12 @@ public struct TrainingReport {
 
     func architecture() -> String {
         networks.map { net in
-            let rows = net.layers.map { [$0.name, $0.outputShape.map(String.init).joined(separator: "×"), "\($0.parameters)",
-                                         String(format: "%.3f", Double(2 * $0.multiplyAdds) / 1e6)] }
+            let rows = net.layers.map {
+                [
+                    $0.name, $0.outputShape.map(String.init).joined(separator: "×"), "\($0.parameters)",
+                    String(format: "%.3f", Double(2 * $0.multiplyAdds) / 1e6),
+                ]
+            }
             let total = net.layers.reduce(0) { $0 + $1.parameters }
             return "<h2>Architecture\(networks.count > 1 ? ": " + htmlEscape(net.name) : "") (\(total) parameters)</h2>"
                 + Self.table(["layer", "output", "parameters", "MFLOPs per example"], rows)
@@ -98,12 +118,16 @@ public struct TrainingReport {
     func section(_ s: ReportSection) -> String {
         switch s {
         case .confusion(let title, let t):
-            let rows = t.classes.enumerated().map { i, c in [c, String(format: "%.1f %%", 100 * t.perClass[i]), "\(t.confusion[i].reduce(0, +))"] }
-            return "<h2>\(htmlEscape(title))</h2>" + SVGChart.confusion(t) + "<h2>Per-class accuracy</h2>" + Self.table(["class", "accuracy", "examples"], rows)
+            let rows = t.classes.enumerated().map { i, c in
+                [c, String(format: "%.1f %%", 100 * t.perClass[i]), "\(t.confusion[i].reduce(0, +))"]
+            }
+            return "<h2>\(htmlEscape(title))</h2>" + SVGChart.confusion(t) + "<h2>Per-class accuracy</h2>"
+                + Self.table(["class", "accuracy", "examples"], rows)
         case .images(let title, let images):
-            return "<h2>\(htmlEscape(title))</h2><div class='strip'>" + images.map {
-                "<figure><img src='data:image/png;base64,\($0.png.base64EncodedString())' alt='\(htmlEscape($0.caption))'><figcaption>\(htmlEscape($0.caption).replacingOccurrences(of: "\n", with: "<br>"))</figcaption></figure>"
-            }.joined() + "</div>"
+            return "<h2>\(htmlEscape(title))</h2><div class='strip'>"
+                + images.map {
+                    "<figure><img src='data:image/png;base64,\($0.png.base64EncodedString())' alt='\(htmlEscape($0.caption))'><figcaption>\(htmlEscape($0.caption).replacingOccurrences(of: "\n", with: "<br>"))</figcaption></figure>"
+                }.joined() + "</div>"
         case .text(let title, let lines):
             return "<h2>\(htmlEscape(title))</h2><pre>" + lines.map(htmlEscape).joined(separator: "\n") + "</pre>"
         case .table(let title, let header, let rows):
@@ -120,12 +144,12 @@ public struct TrainingReport {
         let run = settings + [("epochs", "\(epochs.count)"), ("training time", String(format: "%.1f s", trainSeconds))]
         body += "<h2>Run settings</h2>" + Self.table(["setting", "value"], run.map { [$0.0, $0.1] })
         return """
-        <!doctype html><html><head><meta charset='utf-8'><title>\(htmlEscape(title))</title><style>
-        body{font-family:system-ui,sans-serif;margin:2em;color:#222} .big{font-size:1.2em} .row{display:flex;gap:1em;flex-wrap:wrap}
-        table{border-collapse:collapse;margin-bottom:1em} td,th{border:1px solid #ddd;padding:2px 8px;text-align:right}
-        .strip{display:flex;flex-wrap:wrap;gap:6px} figure{margin:0;text-align:center;font-size:11px} img{image-rendering:pixelated;border:1px solid #ccc}
-        </style></head><body>\(body)</body></html>
-        """
+            <!doctype html><html><head><meta charset='utf-8'><title>\(htmlEscape(title))</title><style>
+            body{font-family:system-ui,sans-serif;margin:2em;color:#222} .big{font-size:1.2em} .row{display:flex;gap:1em;flex-wrap:wrap}
+            table{border-collapse:collapse;margin-bottom:1em} td,th{border:1px solid #ddd;padding:2px 8px;text-align:right}
+            .strip{display:flex;flex-wrap:wrap;gap:6px} figure{margin:0;text-align:center;font-size:11px} img{image-rendering:pixelated;border:1px solid #ccc}
+            </style></head><body>\(body)</body></html>
+            """
     }
 
     /// The files as they would be written: (path, contents) for metrics.json and report.html.
@@ -138,7 +162,12 @@ public struct TrainingReport {
 
     /// The per-epoch history as JSON (saved in training checkpoints).
     var historyJSON: String {
-        "[" + epochs.map { e in "[" + e.map { "[\(jsonQuoted($0.name)),\(jsonNumber($0.value, format: "%.6g"))]" }.joined(separator: ",") + "]" }.joined(separator: ",") + "]"
+        "["
+            + epochs.map { e in
+                "["
+                    + e.map { "[\(jsonQuoted($0.name)),\(jsonNumber($0.value, format: "%.6g"))]" }.joined(
+                        separator: ",") + "]"
+            }.joined(separator: ",") + "]"
     }
 
     /// Reads `historyJSON` back; nil when malformed.
@@ -151,7 +180,9 @@ public struct TrainingReport {
             for p in pairs {
                 guard case .array(let kv) = p, kv.count == 2, case .string(let name) = kv[0] else { return nil }
                 switch kv[1] {
-                case .number(let t): guard let v = Double(t) else { return nil }; row.append(Metric(name, v))
+                case .number(let t):
+                    guard let v = Double(t) else { return nil }
+                    row.append(Metric(name, v))
                 case .null: row.append(Metric(name, .nan))
                 default: return nil
                 }

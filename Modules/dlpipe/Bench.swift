@@ -11,27 +11,27 @@ struct BenchOptions {
 }
 
 let benchUsage = """
-usage: dlpipe bench KIND [--json] [--threads LIST] [--seconds S] [--size MxNxK]
+    usage: dlpipe bench KIND [--json] [--threads LIST] [--seconds S] [--size MxNxK]
 
-Kinds:
-  gemm       SGEMM GFLOP/s at 256³, 512³, 1024³ and the seed CNN's conv2 as GEMM (M=64, N=32·121, K=288)
-  conv       conv2d forward/backward GFLOP/s for the seed CNN's layers at batch 32, alone and fused with ReLU + max-pool
-  train-cnn  seed CNN training images/s (batch 32, Adam)
-  infer-cnn  seed CNN inference: batch-1 median latency and batch-256 images/s
-  train-lstm 2-layer LSTM (64 units) on 50 × 13 features, batch 32, Adam: ms per training step
-  infer-lstm the same network on one 50-step sequence: median latency
-  train-text character LSTM (embedding 64, 2 × 256, 80 characters), 32 streams × 100 characters, Adam: characters/s
-  mfcc       MFCCs of a 1-s 16 kHz clip: first call, one at a time, and 64 clips over the threads (µs per clip)
-  train-gan  the DCGAN's training step at batch 64 (discriminator on real and generated, then generator): ms
-  gan-conv   the DCGAN's five 5×5 convolutions at batch 64, forward and forward+backward: GFLOP/s per layer
-  peak       the cores' fp32 FMA ceiling (register-only FMA chains per thread): GFLOP/s, the yardstick for the rest
+    Kinds:
+      gemm       SGEMM GFLOP/s at 256³, 512³, 1024³ and the seed CNN's conv2 as GEMM (M=64, N=32·121, K=288)
+      conv       conv2d forward/backward GFLOP/s for the seed CNN's layers at batch 32, alone and fused with ReLU + max-pool
+      train-cnn  seed CNN training images/s (batch 32, Adam)
+      infer-cnn  seed CNN inference: batch-1 median latency and batch-256 images/s
+      train-lstm 2-layer LSTM (64 units) on 50 × 13 features, batch 32, Adam: ms per training step
+      infer-lstm the same network on one 50-step sequence: median latency
+      train-text character LSTM (embedding 64, 2 × 256, 80 characters), 32 streams × 100 characters, Adam: characters/s
+      mfcc       MFCCs of a 1-s 16 kHz clip: first call, one at a time, and 64 clips over the threads (µs per clip)
+      train-gan  the DCGAN's training step at batch 64 (discriminator on real and generated, then generator): ms
+      gan-conv   the DCGAN's five 5×5 convolutions at batch 64, forward and forward+backward: GFLOP/s per layer
+      peak       the cores' fp32 FMA ceiling (register-only FMA chains per thread): GFLOP/s, the yardstick for the rest
 
-Options:
-  --json            one JSON object per line, e.g. {"bench":"gemm","m":1024,...,"gflops":183.1}
-  --threads LIST    thread counts to measure, comma separated (default 1,2)
-  --seconds S       time budget per measurement (default 0.5)
-  --size MxNxK      gemm only: measure this shape instead of the defaults
-"""
+    Options:
+      --json            one JSON object per line, e.g. {"bench":"gemm","m":1024,...,"gflops":183.1}
+      --threads LIST    thread counts to measure, comma separated (default 1,2)
+      --seconds S       time budget per measurement (default 0.5)
+      --size MxNxK      gemm only: measure this shape instead of the defaults
+    """
 
 func runBench(_ args: [String]) -> Int32 {
     var opts = BenchOptions()
@@ -40,11 +40,14 @@ func runBench(_ args: [String]) -> Int32 {
     while i < args.count {
         let a = args[i]
         switch a {
-        case "-h", "--help": print(benchUsage); return 0
+        case "-h", "--help":
+            print(benchUsage)
+            return 0
         case "--json": opts.json = true
         case "--threads", "--seconds", "--size":
             guard i + 1 < args.count else { return usageError("bench: \(a) needs a value\n\n" + benchUsage) }
-            let v = args[i + 1]; i += 1
+            let v = args[i + 1]
+            i += 1
             if a == "--threads" {
                 let ts = v.split(separator: ",").compactMap { Int($0) }
                 guard !ts.isEmpty, ts.allSatisfy({ $0 >= 1 && $0 <= 256 }) else {
@@ -52,7 +55,9 @@ func runBench(_ args: [String]) -> Int32 {
                 }
                 opts.threadCounts = ts
             } else if a == "--seconds" {
-                guard let s = Double(v), s > 0, s < 600 else { return usageError("bench: --seconds wants a number > 0 (got '\(v)')") }
+                guard let s = Double(v), s > 0, s < 600 else {
+                    return usageError("bench: --seconds wants a number > 0 (got '\(v)')")
+                }
                 opts.seconds = s
             } else {
                 let d = v.split(separator: "x").compactMap { Int($0) }
@@ -80,8 +85,14 @@ func runBench(_ args: [String]) -> Int32 {
     case "train-gan": benchTrainGAN(opts)
     case "gan-conv": benchGANConv(opts)
     case "peak": benchPeak(opts)
-    case nil: return usageError("bench: which benchmark? (gemm, conv, train-cnn, infer-cnn, train-lstm, infer-lstm, train-text, mfcc, train-gan, peak)\n\n" + benchUsage)
-    case let k?: return usageError("bench: unknown benchmark '\(k)' (known: gemm, conv, train-cnn, infer-cnn, train-lstm, infer-lstm, train-text, mfcc, train-gan, peak)")
+    case nil:
+        return usageError(
+            "bench: which benchmark? (gemm, conv, train-cnn, infer-cnn, train-lstm, infer-lstm, train-text, mfcc, train-gan, peak)\n\n"
+                + benchUsage)
+    case let k?:
+        return usageError(
+            "bench: unknown benchmark '\(k)' (known: gemm, conv, train-cnn, infer-cnn, train-lstm, infer-lstm, train-text, mfcc, train-gan, peak)"
+        )
     }
     return 0
 }
@@ -117,7 +128,8 @@ func printTable(_ header: [String], _ rows: [[String]]) {
     var widths = header.map { $0.count }
     for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
     func line(_ cells: [String]) -> String {
-        cells.enumerated().map { i, c in String(repeating: " ", count: widths[i] - c.count) + c }.joined(separator: "  ")
+        cells.enumerated().map { i, c in String(repeating: " ", count: widths[i] - c.count) + c }.joined(
+            separator: "  ")
     }
     print(line(header))
     print(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  "))

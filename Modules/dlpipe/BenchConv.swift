@@ -6,7 +6,10 @@ import Foundation
 import Tensor
 
 func benchConv(_ opts: BenchOptions) {
-    struct Layer { let name: String; let c: Int, h: Int, oc: Int }
+    struct Layer {
+        let name: String
+        let c: Int, h: Int, oc: Int
+    }
     let layers = [Layer(name: "conv1", c: 1, h: 28, oc: 32), Layer(name: "conv2", c: 32, h: 13, oc: 64)]
     let batch = 32
     var table: [[String]] = []
@@ -19,25 +22,38 @@ func benchConv(_ opts: BenchOptions) {
         for fused in [false, true] {
             let op = fused ? "conv+relu+pool" : "conv+relu"
             let run = { fused ? x.conv2dReluMaxPool2(w, bias: b) : x.conv2d(w, bias: b, relu: true) }
-            for t in opts.threadCounts { withThreads(t) {
-                let fwd = bestTime(minSeconds: opts.seconds) { _ = Autograd.noGrad { run() } }
-                x.requiresGrad = l.c > 1; w.requiresGrad = true; b.requiresGrad = true
-                let both = bestTime(minSeconds: opts.seconds) {
-                    run().sum().backward()
-                    w.grad = nil; b.grad = nil; x.grad = nil
-                }
-                x.requiresGrad = false; w.requiresGrad = false; b.requiresGrad = false
-                // backward = 2 GEMMs of the forward's size (1 when the input needs no gradient).
-                let bothFlops = fwdFlops * (l.c > 1 ? 3 : 2)
-                for (kind, secs, flops) in [("forward", fwd, fwdFlops), ("fwd+bwd", both, bothFlops)] {
-                    let gf = flops / secs / 1e9
-                    if opts.json {
-                        print("{\"bench\":\"conv\",\"layer\":\"\(l.name)\",\"op\":\"\(op)\",\"pass\":\"\(kind)\",\"batch\":\(batch),\"threads\":\(t),\"gflops\":\(fmt(gf, 1)),\"ms\":\(fmt(secs * 1e3, 3))}")
-                    } else {
-                        table.append([l.name, "\(l.c)→\(l.oc)", "\(l.h)×\(l.h)", op, kind, "\(t)", fmt(gf, 1), fmt(secs * 1e3, 3)])
+            for t in opts.threadCounts {
+                withThreads(t) {
+                    let fwd = bestTime(minSeconds: opts.seconds) { _ = Autograd.noGrad { run() } }
+                    x.requiresGrad = l.c > 1
+                    w.requiresGrad = true
+                    b.requiresGrad = true
+                    let both = bestTime(minSeconds: opts.seconds) {
+                        run().sum().backward()
+                        w.grad = nil
+                        b.grad = nil
+                        x.grad = nil
+                    }
+                    x.requiresGrad = false
+                    w.requiresGrad = false
+                    b.requiresGrad = false
+                    // backward = 2 GEMMs of the forward's size (1 when the input needs no gradient).
+                    let bothFlops = fwdFlops * (l.c > 1 ? 3 : 2)
+                    for (kind, secs, flops) in [("forward", fwd, fwdFlops), ("fwd+bwd", both, bothFlops)] {
+                        let gf = flops / secs / 1e9
+                        if opts.json {
+                            print(
+                                "{\"bench\":\"conv\",\"layer\":\"\(l.name)\",\"op\":\"\(op)\",\"pass\":\"\(kind)\",\"batch\":\(batch),\"threads\":\(t),\"gflops\":\(fmt(gf, 1)),\"ms\":\(fmt(secs * 1e3, 3))}"
+                            )
+                        } else {
+                            table.append([
+                                l.name, "\(l.c)→\(l.oc)", "\(l.h)×\(l.h)", op, kind, "\(t)", fmt(gf, 1),
+                                fmt(secs * 1e3, 3),
+                            ])
+                        }
                     }
                 }
-            } }
+            }
         }
     }
     if !opts.json { printTable(["layer", "channels", "input", "op", "pass", "threads", "GFLOP/s", "best ms"], table) }

@@ -22,33 +22,47 @@ func benchGANConv(_ opts: BenchOptions) {
     var table: [[String]] = []
     for l in layers {
         let x = Tensor.uniform([batch, l.cin, l.h, l.h], seed: 1)
-        let w = Tensor.uniform(l.transposed ? [l.cin, l.cout, 5, 5] : [l.cout, l.cin, 5, 5], low: -0.1, high: 0.1, seed: 2)
+        let w = Tensor.uniform(
+            l.transposed ? [l.cin, l.cout, 5, 5] : [l.cout, l.cin, 5, 5], low: -0.1, high: 0.1, seed: 2)
         let run = {
-            l.transposed ? x.convTranspose2d(w, stride: l.stride, padding: 2, outputPadding: l.stride - 1)
-                         : x.conv2d(w, stride: l.stride, padding: 2)
+            l.transposed
+                ? x.convTranspose2d(w, stride: l.stride, padding: 2, outputPadding: l.stride - 1)
+                : x.conv2d(w, stride: l.stride, padding: 2)
         }
         // Multiply-adds: every input pixel meets every weight of a transposed conv; every output pixel
         // every weight of a conv.
         let small = l.transposed ? l.h : (l.h + 2 * 2 - 5) / l.stride + 1
         let fwdFlops = 2.0 * Double(batch * small * small * l.cin * l.cout * 25)
-        for t in opts.threadCounts { withThreads(t) {
-            let fwd = bestTime(minSeconds: opts.seconds) { _ = Autograd.noGrad { run() } }
-            x.requiresGrad = l.inputGrad; w.requiresGrad = true
-            let both = bestTime(minSeconds: opts.seconds) {
-                run().sum().backward()
-                w.grad = nil; x.grad = nil
-            }
-            x.requiresGrad = false; w.requiresGrad = false
-            let bothFlops = fwdFlops * (l.inputGrad ? 3 : 2)
-            for (kind, secs, flops) in [("forward", fwd, fwdFlops), ("fwd+bwd", both, bothFlops)] {
-                let gf = flops / secs / 1e9
-                if opts.json {
-                    print("{\"bench\":\"gan-conv\",\"layer\":\"\(l.name)\",\"pass\":\"\(kind)\",\"batch\":\(batch),\"threads\":\(t),\"gflops\":\(fmt(gf, 1)),\"ms\":\(fmt(secs * 1e3, 3))}")
-                } else {
-                    table.append([l.name, "\(l.cin)→\(l.cout)", "\(l.h)×\(l.h)", "\(l.stride)", kind, "\(t)", fmt(gf, 1), fmt(secs * 1e3, 3)])
+        for t in opts.threadCounts {
+            withThreads(t) {
+                let fwd = bestTime(minSeconds: opts.seconds) { _ = Autograd.noGrad { run() } }
+                x.requiresGrad = l.inputGrad
+                w.requiresGrad = true
+                let both = bestTime(minSeconds: opts.seconds) {
+                    run().sum().backward()
+                    w.grad = nil
+                    x.grad = nil
+                }
+                x.requiresGrad = false
+                w.requiresGrad = false
+                let bothFlops = fwdFlops * (l.inputGrad ? 3 : 2)
+                for (kind, secs, flops) in [("forward", fwd, fwdFlops), ("fwd+bwd", both, bothFlops)] {
+                    let gf = flops / secs / 1e9
+                    if opts.json {
+                        print(
+                            "{\"bench\":\"gan-conv\",\"layer\":\"\(l.name)\",\"pass\":\"\(kind)\",\"batch\":\(batch),\"threads\":\(t),\"gflops\":\(fmt(gf, 1)),\"ms\":\(fmt(secs * 1e3, 3))}"
+                        )
+                    } else {
+                        table.append([
+                            l.name, "\(l.cin)→\(l.cout)", "\(l.h)×\(l.h)", "\(l.stride)", kind, "\(t)", fmt(gf, 1),
+                            fmt(secs * 1e3, 3),
+                        ])
+                    }
                 }
             }
-        } }
+        }
     }
-    if !opts.json { printTable(["layer", "channels", "input", "stride", "pass", "threads", "GFLOP/s", "best ms"], table) }
+    if !opts.json {
+        printTable(["layer", "channels", "input", "stride", "pass", "threads", "GFLOP/s", "best ms"], table)
+    }
 }

@@ -3,19 +3,21 @@ import Foundation
 import Tensor
 
 struct GemmShape {
-    let name: String; let m: Int, n: Int, k: Int
+    let name: String
+    let m: Int, n: Int, k: Int
     /// B stored [N,K], as a Dense layer's weight.
     var transB = false
 }
 
 func benchGemm(_ opts: BenchOptions) {
-    let shapes = opts.shapes ?? [
-        GemmShape(name: "256", m: 256, n: 256, k: 256),
-        GemmShape(name: "512", m: 512, n: 512, k: 512),
-        GemmShape(name: "1024", m: 1024, n: 1024, k: 1024),
-        GemmShape(name: "conv2", m: 64, n: 32 * 121, k: 288),
-        GemmShape(name: "dense1", m: 256, n: 64, k: 1600, transB: true),
-    ]
+    let shapes =
+        opts.shapes ?? [
+            GemmShape(name: "256", m: 256, n: 256, k: 256),
+            GemmShape(name: "512", m: 512, n: 512, k: 512),
+            GemmShape(name: "1024", m: 1024, n: 1024, k: 1024),
+            GemmShape(name: "conv2", m: 64, n: 32 * 121, k: 288),
+            GemmShape(name: "dense1", m: 256, n: 64, k: 1600, transB: true),
+        ]
     var table: [[String]] = []
     for s in shapes {
         let a = Storage(count: s.m * s.k), b = Storage(count: s.k * s.n), c = Storage(count: s.m * s.n)
@@ -24,12 +26,15 @@ func benchGemm(_ opts: BenchOptions) {
         for t in opts.threadCounts {
             let flops = 2.0 * Double(s.m) * Double(s.n) * Double(s.k)
             let secs = bestTime(minSeconds: opts.seconds) {
-                sgemm(transA: false, transB: s.transB, m: s.m, n: s.n, k: s.k, a: a.base, lda: s.k,
-                      b: b.base, ldb: s.transB ? s.k : s.n, beta: 0, c: c.base, ldc: s.n, threads: t)
+                sgemm(
+                    transA: false, transB: s.transB, m: s.m, n: s.n, k: s.k, a: a.base, lda: s.k,
+                    b: b.base, ldb: s.transB ? s.k : s.n, beta: 0, c: c.base, ldc: s.n, threads: t)
             }
             let gf = flops / secs / 1e9
             if opts.json {
-                print("{\"bench\":\"gemm\",\"m\":\(s.m),\"n\":\(s.n),\"k\":\(s.k),\"threads\":\(t),\"gflops\":\(fmt(gf, 1))}")
+                print(
+                    "{\"bench\":\"gemm\",\"m\":\(s.m),\"n\":\(s.n),\"k\":\(s.k),\"threads\":\(t),\"gflops\":\(fmt(gf, 1))}"
+                )
             } else {
                 table.append([s.name, "\(s.m)", "\(s.n)", "\(s.k)", "\(t)", fmt(gf, 1), fmt(secs * 1e3, 3)])
             }

@@ -7,8 +7,11 @@ import NN
 import Training
 
 func sequenceNet() -> Network {
-    try! Network(layers: [.recurrent(RecurrentSpec(.lstm, hidden: 64, layers: 2)), .dense(units: 10, activation: .none, bias: true)],
-                 inputShape: [50, 13], seed: 1)
+    try! Network(
+        layers: [
+            .recurrent(RecurrentSpec(.lstm, hidden: 64, layers: 2)), .dense(units: 10, activation: .none, bias: true),
+        ],
+        inputShape: [50, 13], seed: 1)
 }
 
 /// Median of `repeats` timings of `body`, in seconds, after `warmup` untimed calls.
@@ -26,31 +29,45 @@ func medianTime(warmup: Int, minSeconds: Double, _ body: () -> Void) -> Double {
 
 func benchTrainLSTM(_ opts: BenchOptions) {
     var rows: [[String]] = []
-    for t in opts.threadCounts { withThreads(t) {
-        let net = sequenceNet()
-        let opt = Adam(net.parameters, learningRate: 1e-3)
-        let x = Tensor.normal([32, 50, 13], seed: 2)
-        let y = (0..<32).map { $0 % 10 }
-        let step = medianTime(warmup: 3, minSeconds: max(opts.seconds * 4, 1)) {
-            net.zeroGrad()
-            Loss.crossEntropy(net(x), labels: y).backward()
-            opt.step()
+    for t in opts.threadCounts {
+        withThreads(t) {
+            let net = sequenceNet()
+            let opt = Adam(net.parameters, learningRate: 1e-3)
+            let x = Tensor.normal([32, 50, 13], seed: 2)
+            let y = (0..<32).map { $0 % 10 }
+            let step = medianTime(warmup: 3, minSeconds: max(opts.seconds * 4, 1)) {
+                net.zeroGrad()
+                Loss.crossEntropy(net(x), labels: y).backward()
+                opt.step()
+            }
+            if opts.json {
+                print(
+                    "{\"bench\":\"train-lstm\",\"batch\":32,\"steps\":50,\"threads\":\(t),\"step_ms\":\(fmt(step * 1e3, 2))}"
+                )
+            } else {
+                rows.append(["train-lstm 2×64", "32×50×13", "\(t)", fmt(step * 1e3, 2)])
+            }
         }
-        if opts.json { print("{\"bench\":\"train-lstm\",\"batch\":32,\"steps\":50,\"threads\":\(t),\"step_ms\":\(fmt(step * 1e3, 2))}") }
-        else { rows.append(["train-lstm 2×64", "32×50×13", "\(t)", fmt(step * 1e3, 2)]) }
-    } }
+    }
     if !opts.json { printTable(["bench", "input", "threads", "ms per step"], rows) }
 }
 
 func benchInferLSTM(_ opts: BenchOptions) {
     var rows: [[String]] = []
-    for t in opts.threadCounts { withThreads(t) {
-        let net = sequenceNet()
-        net.eval()
-        let x = Tensor.normal([1, 50, 13], seed: 3)
-        let lat = medianTime(warmup: 20, minSeconds: max(opts.seconds, 0.5)) { _ = Inference.run(net, x) }
-        if opts.json { print("{\"bench\":\"infer-lstm\",\"batch\":1,\"steps\":50,\"threads\":\(t),\"latency_us\":\(fmt(lat * 1e6, 1))}") }
-        else { rows.append(["infer-lstm 2×64", "1×50×13", "\(t)", fmt(lat * 1e6, 1)]) }
-    } }
+    for t in opts.threadCounts {
+        withThreads(t) {
+            let net = sequenceNet()
+            net.eval()
+            let x = Tensor.normal([1, 50, 13], seed: 3)
+            let lat = medianTime(warmup: 20, minSeconds: max(opts.seconds, 0.5)) { _ = Inference.run(net, x) }
+            if opts.json {
+                print(
+                    "{\"bench\":\"infer-lstm\",\"batch\":1,\"steps\":50,\"threads\":\(t),\"latency_us\":\(fmt(lat * 1e6, 1))}"
+                )
+            } else {
+                rows.append(["infer-lstm 2×64", "1×50×13", "\(t)", fmt(lat * 1e6, 1)])
+            }
+        }
+    }
     if !opts.json { printTable(["bench", "input", "threads", "median latency µs"], rows) }
 }

@@ -15,13 +15,19 @@ func benchPeak(_ opts: BenchOptions) {
             secs = bestTime(minSeconds: opts.seconds) {
                 flops.withUnsafeMutableBufferPointer { f in
                     let out = f.baseAddress!
-                    Parallel.run(t) { i in var sink: Float = 0; out[i] = dlp_fma_peak_flops(iterations, &sink) }
+                    Parallel.run(t) { i in
+                        var sink: Float = 0
+                        out[i] = dlp_fma_peak_flops(iterations, &sink)
+                    }
                 }
             }
         }
         let gf = flops.reduce(0, +) / secs / 1e9
-        if opts.json { print("{\"bench\":\"peak\",\"threads\":\(t),\"gflops\":\(fmt(gf, 1))}") }
-        else { rows.append(["fma peak", "\(t)", fmt(gf, 1)]) }
+        if opts.json {
+            print("{\"bench\":\"peak\",\"threads\":\(t),\"gflops\":\(fmt(gf, 1))}")
+        } else {
+            rows.append(["fma peak", "\(t)", fmt(gf, 1)])
+        }
     }
     if !opts.json { printTable(["bench", "threads", "GFLOP/s"], rows) }
 }

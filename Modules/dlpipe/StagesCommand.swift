@@ -3,18 +3,20 @@ import Foundation
 import Pipeline
 
 let stagesUsage = """
-usage: dlpipe stages [NAME] [--markdown]
+    usage: dlpipe stages [NAME] [--markdown]
 
-Lists every stage with what it consumes and produces and its options (type, default, doc).
-With NAME, shows only that stage. --markdown prints the reference in docs/stages.md's format.
-"""
+    Lists every stage with what it consumes and produces and its options (type, default, doc).
+    With NAME, shows only that stage. --markdown prints the reference in docs/stages.md's format.
+    """
 
 func stagesCommand(_ args: [String]) -> Int32 {
     var name: String?
     var markdown = false
     for a in args {
         switch a {
-        case "-h", "--help": print(stagesUsage); return 0
+        case "-h", "--help":
+            print(stagesUsage)
+            return 0
         case "--markdown": markdown = true
         default:
             if a.hasPrefix("-") { return usageError("stages: unknown option '\(a)'") }
@@ -36,10 +38,13 @@ func stagesCommand(_ args: [String]) -> Int32 {
     }
     for s in specs {
         print("\(s.name) — \(s.summary)")
-        print("  consumes: \(s.consumes.map { $0.rawValue }.joined(separator: " or ")); produces: \(s.produces.rawValue)")
+        print(
+            "  consumes: \(s.consumes.map { $0.rawValue }.joined(separator: " or ")); produces: \(s.produces.rawValue)")
         for o in s.options {
             let d = o.required ? "required" : (o.defaultValue.map { "default \($0.display)" } ?? "optional")
-            print("  \(o.name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(o.type.name.padding(toLength: 22, withPad: " ", startingAt: 0)) \(d.padding(toLength: 18, withPad: " ", startingAt: 0)) \(o.doc)")
+            print(
+                "  \(o.name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(o.type.name.padding(toLength: 22, withPad: " ", startingAt: 0)) \(d.padding(toLength: 18, withPad: " ", startingAt: 0)) \(o.doc)"
+            )
         }
         print("")
     }

@@ -29,17 +29,29 @@ func makeRegistry() -> StageRegistry {
 }
 
 func runMain(_ argv: [String]) -> Int32 {
-    guard let name = argv.first else { print(mainUsage); return 2 }
+    guard let name = argv.first else {
+        print(mainUsage)
+        return 2
+    }
     let rest = Array(argv.dropFirst())
     switch name {
-    case "-h", "--help": print(mainUsage); return 0
-    case "--version", "version": print("dlpipe \(dlpipeVersion)"); return 0
+    case "-h", "--help":
+        print(mainUsage)
+        return 0
+    case "--version", "version":
+        print("dlpipe \(dlpipeVersion)")
+        return 0
     case "help":
         switch rest.first {
-        case nil, "-h", "--help", "help": print(mainUsage); return 0
+        case nil, "-h", "--help", "help":
+            print(mainUsage)
+            return 0
         case let c?:
-            guard let cmd = command(named: c) else { return usageError("help: unknown command '\(c)' (try `dlpipe --help`)") }
-            print(cmd.usage); return 0
+            guard let cmd = command(named: c) else {
+                return usageError("help: unknown command '\(c)' (try `dlpipe --help`)")
+            }
+            print(cmd.usage)
+            return 0
         }
     default:
         if let cmd = command(named: name) { return cmd.run(rest) }

@@ -33,7 +33,8 @@ struct AdversarialStep {
         discriminatorGroup.zeroGrad()
         // The discriminator learns to name real images only: naming a poor sample's class teaches nothing.
         let onReal = discriminator(real), onFake = discriminator(fake.detached())
-        let lossD = head.loss(onReal, labels: labels, target: realTarget, naming: true)
+        let lossD =
+            head.loss(onReal, labels: labels, target: realTarget, naming: true)
             + head.loss(onFake, labels: fakeLabels, target: 0, naming: false)
         lossD.backward()
         discriminatorGroup.step()
@@ -47,8 +48,10 @@ struct AdversarialStep {
         generatorGroup.step()
 
         return Autograd.noGrad {
-            Losses(discriminator: lossD.item, generator: lossG.item, realScore: meanProbability(head.logits(onReal, labels: labels)),
-                   fakeScore: meanProbability(head.logits(onFake, labels: fakeLabels)))
+            Losses(
+                discriminator: lossD.item, generator: lossG.item,
+                realScore: meanProbability(head.logits(onReal, labels: labels)),
+                fakeScore: meanProbability(head.logits(onFake, labels: fakeLabels)))
         }
     }
 

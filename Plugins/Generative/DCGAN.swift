@@ -13,9 +13,15 @@ enum DCGAN {
     static let generator: [LayerSpec] = [
         .dense(units: 7 * 7 * 256, activation: .none, bias: false), .batchnorm, .activation(leaky),
         .reshape([256, 7, 7]),
-        .convTranspose(ConvSpec(filters: 128, size: 5, stride: 1, padding: 2, activation: .none, bias: false)), .batchnorm, .activation(leaky),
-        .convTranspose(ConvSpec(filters: 64, size: 5, stride: 2, padding: 2, outputPadding: 1, activation: .none, bias: false)), .batchnorm, .activation(leaky),
-        .convTranspose(ConvSpec(filters: 1, size: 5, stride: 2, padding: 2, outputPadding: 1, activation: ActivationSpec(.tanh), bias: false)),
+        .convTranspose(ConvSpec(filters: 128, size: 5, stride: 1, padding: 2, activation: .none, bias: false)),
+        .batchnorm, .activation(leaky),
+        .convTranspose(
+            ConvSpec(filters: 64, size: 5, stride: 2, padding: 2, outputPadding: 1, activation: .none, bias: false)),
+        .batchnorm, .activation(leaky),
+        .convTranspose(
+            ConvSpec(
+                filters: 1, size: 5, stride: 2, padding: 2, outputPadding: 1, activation: ActivationSpec(.tanh),
+                bias: false)),
     ]
 
     /// Conv(64, 5, s2) → LeakyReLU(0.2) → Dropout(0.3) → Conv(128, 5, s2) → LeakyReLU → Dropout(0.3) → Dense(1).
@@ -46,7 +52,9 @@ struct GANShape: Equatable {
     func build(generator: [LayerSpec], discriminator: [LayerSpec], seed: UInt64) throws -> (g: Network, d: Network) {
         let g = try Network(layers: generator, inputShape: generatorInput, seed: seed)
         guard g.outputShape == image else {
-            throw NetworkError("the generator makes \(g.outputShape.map(String.init).joined(separator: "×")) but the images are \(image.map(String.init).joined(separator: "×")); its last layer must produce the image")
+            throw NetworkError(
+                "the generator makes \(g.outputShape.map(String.init).joined(separator: "×")) but the images are \(image.map(String.init).joined(separator: "×")); its last layer must produce the image"
+            )
         }
         var layers = discriminator
         if conditional, case .dense(1, let activation, let bias)? = layers.last {

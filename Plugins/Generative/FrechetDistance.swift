@@ -31,13 +31,23 @@ enum FrechetDistance {
             for i in 0..<dim where row[i] != 0 { for j in i..<dim { cov[i * dim + j] += row[i] * row[j] } }
         }
         let scale = 1 / Double(max(n - 1, 1))
-        for i in 0..<dim { for j in i..<dim { cov[i * dim + j] *= scale; cov[j * dim + i] = cov[i * dim + j] } }
+        for i in 0..<dim {
+            for j in i..<dim {
+                cov[i * dim + j] *= scale
+                cov[j * dim + i] = cov[i * dim + j]
+            }
+        }
         return (mean, cov)
     }
 
     static func multiply(_ a: [Double], _ b: [Double], _ n: Int) -> [Double] {
         var c = [Double](repeating: 0, count: n * n)
-        for i in 0..<n { for k in 0..<n where a[i * n + k] != 0 { let v = a[i * n + k]; for j in 0..<n { c[i * n + j] += v * b[k * n + j] } } }
+        for i in 0..<n {
+            for k in 0..<n where a[i * n + k] != 0 {
+                let v = a[i * n + k]
+                for j in 0..<n { c[i * n + j] += v * b[k * n + j] }
+            }
+        }
         return c
     }
 
@@ -48,7 +58,10 @@ enum FrechetDistance {
         for k in 0..<n {
             let s = Foundation.sqrt(max(values[k], 0))
             if s == 0 { continue }
-            for i in 0..<n { let vik = vectors[i * n + k] * s; for j in 0..<n { out[i * n + j] += vik * vectors[j * n + k] } }
+            for i in 0..<n {
+                let vik = vectors[i * n + k] * s
+                for j in 0..<n { out[i * n + j] += vik * vectors[j * n + k] }
+            }
         }
         return out
     }
@@ -60,7 +73,13 @@ enum FrechetDistance {
     static func jacobi(_ input: [Double], _ n: Int) -> (values: [Double], vectors: [Double]) {
         var a = input
         // Symmetrise: products of symmetric matrices are symmetric only up to rounding.
-        for i in 0..<n { for j in (i + 1)..<max(n, i + 1) { let m = (a[i * n + j] + a[j * n + i]) / 2; a[i * n + j] = m; a[j * n + i] = m } }
+        for i in 0..<n {
+            for j in (i + 1)..<max(n, i + 1) {
+                let m = (a[i * n + j] + a[j * n + i]) / 2
+                a[i * n + j] = m
+                a[j * n + i] = m
+            }
+        }
         var v = [Double](repeating: 0, count: n * n)
         for i in 0..<n { v[i * n + i] = 1 }
         var scale = 0.0

@@ -12,11 +12,13 @@ public enum GANBenchmark {
         let (g, d) = try! shape.build(generator: DCGAN.generator, discriminator: DCGAN.discriminator, seed: seed)
         var settings = OptimizerSettings()
         settings.learningRate = 1e-4
-        let step = AdversarialStep(shape: shape, generator: g, discriminator: d,
-                                   generatorGroup: ParameterGroup("generator", parameters: g.parameters, settings: settings),
-                                   discriminatorGroup: ParameterGroup("discriminator", parameters: d.parameters, settings: settings),
-                                   head: .unconditional, realTarget: 1)
-        g.train(); d.train()
+        let step = AdversarialStep(
+            shape: shape, generator: g, discriminator: d,
+            generatorGroup: ParameterGroup("generator", parameters: g.parameters, settings: settings),
+            discriminatorGroup: ParameterGroup("discriminator", parameters: d.parameters, settings: settings),
+            head: .unconditional, realTarget: 1)
+        g.train()
+        d.train()
         return { real, random in _ = step.run(real: real, labels: nil, random: &random) }
     }
 }

@@ -29,17 +29,22 @@ struct GANEvaluateOptions {
         case (let g?, nil): judged = .generator(g)
         case (nil, let folder?): judged = .samples(folder: folder)
         default:
-            throw ConfigError(o.position, "gan.evaluate needs either 'generator' (a gan.train model) or 'samples' (a folder of PNGs), not both")
+            throw ConfigError(
+                o.position,
+                "gan.evaluate needs either 'generator' (a gan.train model) or 'samples' (a folder of PNGs), not both")
         }
         classifier = o.string(Key.classifier)
-        count = o.int(Key.count); seed = o.int(Key.seed)
+        count = o.int(Key.count)
+        seed = o.int(Key.seed)
         metrics = o.optionalString(Key.metrics)
     }
 
     static let specs: [OptionSpec] = [
         OptionSpec(Key.generator, .path, doc: "generator written by gan.train"),
         OptionSpec(Key.samples, .path, doc: "instead of a generator: a folder of sample PNGs to judge (all of them)"),
-        OptionSpec(Key.classifier, .path, required: true, doc: "image classifier written by vision.train (its penultimate layer gives the features)"),
+        OptionSpec(
+            Key.classifier, .path, required: true,
+            doc: "image classifier written by vision.train (its penultimate layer gives the features)"),
         OptionSpec(Key.count, .int(2...100_000), default: .int(1000), doc: "how many samples to draw and judge"),
         OptionSpec(Key.seed, .int(0...Int(Int32.max)), default: .int(1), doc: "noise seed"),
         OptionSpec(Key.metrics, .outputFile, doc: "write the figures here as JSON"),
@@ -65,44 +70,69 @@ final class GANEvaluate: Stage {
         case .samples(let folder):
             generator = nil
             shape = GANShape(noise: 0, image: model.inputShape, classes: [])
-            do { sampleFiles = try FileList.files(folder, extensions: ["png"]) } catch { throw StageError("gan.evaluate", "\(error)") }
-            guard sampleFiles.count >= 2 else { throw StageError("gan.evaluate", "\(folder): needs at least 2 sample PNGs, found \(sampleFiles.count)") }
+            do { sampleFiles = try FileList.files(folder, extensions: ["png"]) } catch {
+                throw StageError("gan.evaluate", "\(error)")
+            }
+            guard sampleFiles.count >= 2 else {
+                throw StageError("gan.evaluate", "\(folder): needs at least 2 sample PNGs, found \(sampleFiles.count)")
+            }
         }
         guard !model.labels.isEmpty, model.inputShape == shape.image else {
-            throw StageError("gan.evaluate", "\(options.classifier): needs an image classifier of \(shape.image) images (it takes \(model.inputShape)\(model.labels.isEmpty ? " and has no classes" : ""))")
+            throw StageError(
+                "gan.evaluate",
+                "\(options.classifier): needs an image classifier of \(shape.image) images (it takes \(model.inputShape)\(model.labels.isEmpty ? " and has no classes" : ""))"
+            )
         }
         classes = model.labels
         if shape.conditional, let missing = shape.classes.first(where: { !classes.contains($0) }) {
-            throw StageError("gan.evaluate", "the generator's class '\(missing)' is not one of the classifier's (\(classes.joined(separator: ", ")))")
+            throw StageError(
+                "gan.evaluate",
+                "the generator's class '\(missing)' is not one of the classifier's (\(classes.joined(separator: ", ")))"
+            )
         }
     }
 
     static let spec = StageSpec(
-        name: "gan.evaluate", summary: "Judge a gan.train generator with a vision.train classifier: confidence, class histogram, Fréchet distance to real held-out images",
+        name: "gan.evaluate",
+        summary:
+            "Judge a gan.train generator with a vision.train classifier: confidence, class histogram, Fréchet distance to real held-out images",
         consumes: [.image], produces: .none, options: GANEvaluateOptions.specs,
         make: { try GANEvaluate($0) })
 
     func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws {
         guard let img = item.image else { return }
-        if let problem = ImagePacker.problem(img, shape: shape.image) { try ctx.fail(item.file, problem); return }
+        if let problem = ImagePacker.problem(img, shape: shape.image) {
+            try ctx.fail(item.file, problem)
+            return
+        }
         if item.split == .train { training.append(img) } else { heldOut.append(img) }
         ctx.countSuccess(item.file)
     }
 
     func finish(_ ctx: RunContext, emit: Emit) throws {
-        guard heldOut.count >= 2 else { throw StageError("gan.evaluate", "needs real held-out images to compare with (read.png test: or path:), got \(heldOut.count)") }
+        guard heldOut.count >= 2 else {
+            throw StageError(
+                "gan.evaluate",
+                "needs real held-out images to compare with (read.png test: or path:), got \(heldOut.count)")
+        }
         let count = generator == nil ? sampleFiles.count : options.count
         var random = SeededRandom(seed: UInt64(options.seed))
         let asked: [Int]? = shape.conditional ? (0..<count).map { $0 % shape.classes.count } : nil
         var samples: [Image] = []
         if let generator {
-            samples = try GeneratedImages.sample(generator, shape: shape, count: count, labels: asked, random: &random,
-                                                 checkCancelled: ctx.checkCancelled).images
+            samples = try GeneratedImages.sample(
+                generator, shape: shape, count: count, labels: asked, random: &random,
+                checkCancelled: ctx.checkCancelled
+            ).images
         } else {
             for f in sampleFiles {
                 let img: Image
-                do { img = try PNG.read(f, as: shape.image[0] == 3 ? .rgb : .gray) } catch { throw StageError("gan.evaluate", "\(error)") }
-                if let problem = ImagePacker.problem(img, shape: shape.image) { throw StageError("gan.evaluate", "\(f): \(problem)") }
+                do { img = try PNG.read(f, as: shape.image[0] == 3 ? .rgb : .gray) } catch {
+                    throw StageError("gan.evaluate", "\(error)")
+                }
+                if let problem = ImagePacker.problem(img, shape: shape.image) {
+                    throw StageError("gan.evaluate", "\(f): \(problem)")
+                }
                 samples.append(img)
             }
         }
@@ -118,14 +148,22 @@ final class GANEvaluate: Stage {
             var r = SeededRandom(seed: UInt64(options.seed) &+ 11)
             r.shuffle(&order)
             let reference = order.prefix(count).map { training[$0] }
-            floor = FrechetDistance.between(features(try ImagePacker.pack(reference, shape: shape.image)), realFeatures, dim: dim)
+            floor = FrechetDistance.between(
+                features(try ImagePacker.pack(reference, shape: shape.image)), realFeatures, dim: dim)
         }
         var agreement: Double?
-        if let asked { agreement = Double(zip(asked, judged.labels).filter { shape.classes[$0] == classes[$1] }.count) / Double(count) }
+        if let asked {
+            agreement =
+                Double(zip(asked, judged.labels).filter { shape.classes[$0] == classes[$1] }.count) / Double(count)
+        }
         try report(judged, fid: fid, floor: floor, agreement: agreement, ctx: ctx)
     }
 
-    struct Judgement { var labels: [Int]; var meanMaxProbability: Double; var histogram: [Int] }
+    struct Judgement {
+        var labels: [Int]
+        var meanMaxProbability: Double
+        var histogram: [Int]
+    }
 
     /// The classifier's most likely class for each sample, and its mean probability.
     func judge(_ x: Tensor) -> Judgement {
@@ -137,7 +175,8 @@ final class GANEvaluate: Stage {
             let m = row.max()!, best = row.firstIndex(of: m)!
             let sum = row.reduce(0.0) { $0 + Foundation.exp(Double($1 - m)) }
             total += 1 / sum
-            labels.append(best); histogram[best] += 1
+            labels.append(best)
+            histogram[best] += 1
         }
         return Judgement(labels: labels, meanMaxProbability: total / Double(n), histogram: histogram)
     }
@@ -150,7 +189,9 @@ final class GANEvaluate: Stage {
         var i = 0
         while i < n {
             let b = min(256, n - i)
-            let part = Tensor(Array(UnsafeBufferPointer(start: x.data + i * per, count: b * per)), shape: [b] + Array(x.shape.dropFirst()))
+            let part = Tensor(
+                Array(UnsafeBufferPointer(start: x.data + i * per, count: b * per)),
+                shape: [b] + Array(x.shape.dropFirst()))
             out += Autograd.noGrad { classifier.penultimate(part) }.scalars
             i += b
         }
@@ -159,10 +200,14 @@ final class GANEvaluate: Stage {
 
     func report(_ j: Judgement, fid: Double, floor: Double?, agreement: Double?, ctx: RunContext) throws {
         let n = Double(j.labels.count)
-        let hist = zip(classes, j.histogram).map { "\(jsonQuoted($0)):\(jsonNumber(Double($1) / n, format: "%.4f"))" }.joined(separator: ",")
-        var fields = ["\"samples\":\(j.labels.count)", "\"mean_max_probability\":\(jsonNumber(j.meanMaxProbability, format: "%.4f"))",
-                      "\"class_fractions\":{\(hist)}", "\"frechet_distance\":\(jsonNumber(fid, format: "%.3f"))",
-                      "\"real_held_out\":\(heldOut.count)"]
+        let hist = zip(classes, j.histogram).map { "\(jsonQuoted($0)):\(jsonNumber(Double($1) / n, format: "%.4f"))" }
+            .joined(separator: ",")
+        var fields = [
+            "\"samples\":\(j.labels.count)",
+            "\"mean_max_probability\":\(jsonNumber(j.meanMaxProbability, format: "%.4f"))",
+            "\"class_fractions\":{\(hist)}", "\"frechet_distance\":\(jsonNumber(fid, format: "%.3f"))",
+            "\"real_held_out\":\(heldOut.count)",
+        ]
         if let floor { fields.append("\"frechet_distance_real_training\":\(jsonNumber(floor, format: "%.3f"))") }
         if let agreement { fields.append("\"conditional_agreement\":\(jsonNumber(agreement, format: "%.4f"))") }
         switch options.judged {
@@ -172,13 +217,20 @@ final class GANEvaluate: Stage {
         fields.append("\"classifier\":\(jsonQuoted(options.classifier))")
         let json = "{" + fields.joined(separator: ",") + "}\n"
         if let path = options.metrics {
-            do { try makeParentFolder(path); try writeFileAtomically(Data(json.utf8), to: path) }
-            catch { throw writeFailure("gan.evaluate", path, error) }
+            do {
+                try makeParentFolder(path)
+                try writeFileAtomically(Data(json.utf8), to: path)
+            } catch { throw writeFailure("gan.evaluate", path, error) }
         }
-        let fractions = zip(classes, j.histogram).map { "\($0) \(String(format: "%.1f", 100 * Double($1) / n))%" }.joined(separator: ", ")
-        ctx.progress.info(String(format: "gan.evaluate: %d samples, mean max-probability %.3f, Fréchet distance %.2f", j.labels.count, j.meanMaxProbability, fid)
-                          + (floor.map { String(format: " (real training digits: %.2f)", $0) } ?? "")
-                          + (agreement.map { String(format: ", classifier agrees with the asked class on %.1f %%", 100 * $0) } ?? ""))
+        let fractions = zip(classes, j.histogram).map { "\($0) \(String(format: "%.1f", 100 * Double($1) / n))%" }
+            .joined(separator: ", ")
+        ctx.progress.info(
+            String(
+                format: "gan.evaluate: %d samples, mean max-probability %.3f, Fréchet distance %.2f", j.labels.count,
+                j.meanMaxProbability, fid)
+                + (floor.map { String(format: " (real training digits: %.2f)", $0) } ?? "")
+                + (agreement.map { String(format: ", classifier agrees with the asked class on %.1f %%", 100 * $0) }
+                    ?? ""))
         ctx.progress.info("gan.evaluate: classes: \(fractions)")
     }
 }

@@ -26,23 +26,38 @@ struct GANSampleOptions {
     let position: SourcePosition
 
     init(_ o: StageOptions) {
-        model = o.string(Key.model); folder = o.string(Key.folder)
-        count = o.int(Key.count); seed = o.int(Key.seed)
+        model = o.string(Key.model)
+        folder = o.string(Key.folder)
+        count = o.int(Key.count)
+        seed = o.int(Key.seed)
         className = o.optionalString(Key.class)
-        interpolate = o.bool(Key.interpolate); seedTo = o.int(Key.seedTo)
-        tensors = o.optionalString(Key.tensors); discriminator = o.optionalString(Key.discriminator)
+        interpolate = o.bool(Key.interpolate)
+        seedTo = o.int(Key.seedTo)
+        tensors = o.optionalString(Key.tensors)
+        discriminator = o.optionalString(Key.discriminator)
         position = o.position
     }
 
     static let specs: [OptionSpec] = [
         OptionSpec(Key.model, .path, required: true, doc: "generator written by gan.train"),
         OptionSpec(Key.folder, .outputFolder, required: true, doc: "where the PNGs go (sample-0001.png …, grid.png)"),
-        OptionSpec(Key.count, .int(1...100_000), default: .int(100), doc: "how many samples (interpolate: how many steps)"),
-        OptionSpec(Key.seed, .int(0...Int(Int32.max)), default: .int(1), doc: "noise seed: the same seed writes the same images"),
+        OptionSpec(
+            Key.count, .int(1...100_000), default: .int(100), doc: "how many samples (interpolate: how many steps)"),
+        OptionSpec(
+            Key.seed, .int(0...Int(Int32.max)), default: .int(1),
+            doc: "noise seed: the same seed writes the same images"),
         OptionSpec(Key.class, .string, doc: "conditional generators: the class to draw (default: every class in turn)"),
-        OptionSpec(Key.interpolate, .bool, default: .bool(false), doc: "write a strip from seed's noise to seed_to's instead of samples"),
-        OptionSpec(Key.seedTo, .int(0...Int(Int32.max)), default: .int(2), doc: "interpolate: the seed of the strip's last image"),
-        OptionSpec(Key.tensors, .outputFile, doc: "also write the generator's inputs and raw outputs (and the discriminator's logits on them) as safetensors, for checking against other frameworks"),
+        OptionSpec(
+            Key.interpolate, .bool, default: .bool(false),
+            doc: "write a strip from seed's noise to seed_to's instead of samples"),
+        OptionSpec(
+            Key.seedTo, .int(0...Int(Int32.max)), default: .int(2),
+            doc: "interpolate: the seed of the strip's last image"),
+        OptionSpec(
+            Key.tensors, .outputFile,
+            doc:
+                "also write the generator's inputs and raw outputs (and the discriminator's logits on them) as safetensors, for checking against other frameworks"
+        ),
         OptionSpec(Key.discriminator, .path, doc: "with tensors: a discriminator from gan.train to judge the samples"),
     ]
 }
@@ -58,16 +73,21 @@ final class GANSample: Stage {
         (net, shape) = try GeneratorFile.load(options.model, for: "gan.sample")
         if let c = options.className {
             guard let i = shape.classes.firstIndex(of: c) else {
-                throw ConfigError(options.position, shape.conditional
-                    ? "gan.sample: class '\(c)' is not one of the generator's: \(shape.classes.joined(separator: ", "))"
-                    : "gan.sample: class '\(c)' asked of a generator that was not trained conditional")
+                throw ConfigError(
+                    options.position,
+                    shape.conditional
+                        ? "gan.sample: class '\(c)' is not one of the generator's: \(shape.classes.joined(separator: ", "))"
+                        : "gan.sample: class '\(c)' asked of a generator that was not trained conditional")
             }
             classIndex = i
-        } else { classIndex = nil }
+        } else {
+            classIndex = nil
+        }
     }
 
     static let spec = StageSpec(
-        name: "gan.sample", summary: "Write images from a gan.train generator: seeded samples and a grid, or an interpolation strip",
+        name: "gan.sample",
+        summary: "Write images from a gan.train generator: seeded samples and a grid, or an interpolation strip",
         consumes: [.none], produces: .image, options: GANSampleOptions.specs, make: { try GANSample($0) })
 
     func start(_ ctx: RunContext, emit: Emit) throws {
@@ -75,26 +95,31 @@ final class GANSample: Stage {
         let inputs: [Tensor], images: [Image]
         if interpolate {
             let x = interpolation(count)
-            inputs = [x]; images = GeneratedImages.generate(net, x)
+            inputs = [x]
+            images = GeneratedImages.generate(net, x)
         } else {
             var random = SeededRandom(seed: UInt64(options.seed))
             let labels: [Int]? = shape.conditional ? (0..<count).map { classIndex ?? $0 % shape.classes.count } : nil
-            (inputs, images) = try GeneratedImages.sample(net, shape: shape, count: count, labels: labels, random: &random,
-                                                          checkCancelled: ctx.checkCancelled)
+            (inputs, images) = try GeneratedImages.sample(
+                net, shape: shape, count: count, labels: labels, random: &random,
+                checkCancelled: ctx.checkCancelled)
         }
         if let path = options.tensors { try writeTensors(Tensor.concat(inputs, axis: 0), to: path) }
         let width = max(4, String(images.count).count)
         do {
             try makeFolder(folder)
             for (i, img) in images.enumerated() {
-                let path = folder + "/" + (interpolate ? "step-" : "sample-") + String(repeating: "0", count: width - String(i + 1).count) + "\(i + 1).png"
+                let path =
+                    folder + "/" + (interpolate ? "step-" : "sample-")
+                    + String(repeating: "0", count: width - String(i + 1).count) + "\(i + 1).png"
                 try PNG.write(img, to: path)
                 ctx.countSuccess(path)
                 var item = Item(file: path, split: .predict)
                 item.image = img
                 try emit(item)
             }
-            let grid = Image.montage(Array(images.prefix(interpolate ? images.count : 100)), columns: interpolate ? images.count : 10)
+            let grid = Image.montage(
+                Array(images.prefix(interpolate ? images.count : 100)), columns: interpolate ? images.count : 10)
             try PNG.write(grid, to: folder + "/grid.png")
         } catch let e as RunStopped { throw e } catch { throw writeFailure("gan.sample", folder, error) }
         ctx.progress.info("gan.sample: wrote \(images.count) images and grid.png to \(folder)")
@@ -108,19 +133,25 @@ final class GANSample: Stage {
         if let dPath = options.discriminator {
             let (d, model) = try ModelFile.load(dPath, for: "gan.sample", trainer: "gan.train")
             guard model.task == "gan.train.discriminator", model.inputShape == shape.discriminatorInput else {
-                throw StageError("gan.sample", "\(dPath): not the discriminator of this generator (a \(model.task) model taking \(model.inputShape))")
+                throw StageError(
+                    "gan.sample",
+                    "\(dPath): not the discriminator of this generator (a \(model.task) model taking \(model.inputShape))"
+                )
             }
             tensors.append(("discriminator_logits", Autograd.noGrad { Inference.run(d, output) }))
         }
-        do { try makeParentFolder(path); try writeFileAtomically(Safetensors.encode(tensors, metadata: [:]), to: path) }
-        catch { throw writeFailure("gan.sample", path, error) }
+        do {
+            try makeParentFolder(path)
+            try writeFileAtomically(Safetensors.encode(tensors, metadata: [:]), to: path)
+        } catch { throw writeFailure("gan.sample", path, error) }
     }
 
     /// Noise points on the straight line between seed's and seed_to's (one class throughout).
     func interpolation(_ steps: Int) -> Tensor {
         var ra = SeededRandom(seed: UInt64(options.seed)), rb = SeededRandom(seed: UInt64(options.seedTo))
         let label = shape.conditional ? [classIndex ?? 0] : nil
-        let a = shape.generatorInput(count: 1, classes: label, random: &ra), b = shape.generatorInput(count: 1, classes: label, random: &rb)
+        let a = shape.generatorInput(count: 1, classes: label, random: &ra),
+            b = shape.generatorInput(count: 1, classes: label, random: &rb)
         let w = a.count
         var v = [Float](repeating: 0, count: steps * w)
         for s in 0..<steps {

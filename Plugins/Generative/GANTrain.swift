@@ -33,46 +33,78 @@ struct GANTrainOptions {
 
     init(_ o: StageOptions) throws {
         model = o.string(Key.model)
-        discriminatorModel = o.optionalString(Key.discriminatorModel)
-            ?? (model.hasSuffix(".safetensors") ? String(model.dropLast(12)) + "-discriminator.safetensors" : model + "-discriminator")
+        discriminatorModel =
+            o.optionalString(Key.discriminatorModel)
+            ?? (model.hasSuffix(".safetensors")
+                ? String(model.dropLast(12)) + "-discriminator.safetensors" : model + "-discriminator")
         generatorLayers = try o.node(Key.generator).map(LayerListParser.parse) ?? DCGAN.generator
         discriminatorLayers = try o.node(Key.discriminator).map(LayerListParser.parse) ?? DCGAN.discriminator
         generatorPosition = o.position(of: Key.generator)
         loop = LoopSettings(o, model: model)
         generatorSettings = OptimizerSettings(o, prefix: "generator_")
         discriminatorSettings = OptimizerSettings(o, prefix: "discriminator_")
-        noise = o.int(Key.noise); conditional = o.bool(Key.conditional)
-        classLoss = o.float(Key.classLoss); labelSmoothing = o.float(Key.labelSmoothing)
-        grids = o.optionalString(Key.grids); grid = o.optionalString(Key.grid)
-        metrics = o.optionalString(Key.metrics); report = o.optionalString(Key.report)
+        noise = o.int(Key.noise)
+        conditional = o.bool(Key.conditional)
+        classLoss = o.float(Key.classLoss)
+        labelSmoothing = o.float(Key.labelSmoothing)
+        grids = o.optionalString(Key.grids)
+        grid = o.optionalString(Key.grid)
+        metrics = o.optionalString(Key.metrics)
+        report = o.optionalString(Key.report)
         inputShape = o.inputShape
     }
 
     static let optimizerDefaults: OptimizerSettings = {
         var s = OptimizerSettings()
-        s.kind = .adam; s.learningRate = 2e-4; s.beta1 = 0.5; s.schedule = .constant
+        s.kind = .adam
+        s.learningRate = 2e-4
+        s.beta1 = 0.5
+        s.schedule = .constant
         return s
     }()
 
-    static let specs: [OptionSpec] = [
-        OptionSpec(Key.model, .outputFile, required: true, doc: "where to write the generator (.safetensors)"),
-        OptionSpec(Key.discriminatorModel, .outputFile, doc: "where to write the discriminator (default: the model path with '-discriminator')"),
-        OptionSpec(Key.generator, .custom(summary: "layer list", validate: { _ = try LayerListParser.parse($0) }),
-                   doc: "generator layers from the noise to the image (default: the DCGAN tutorial's)"),
-        OptionSpec(Key.discriminator, .custom(summary: "layer list", validate: { _ = try LayerListParser.parse($0) }),
-                   doc: "discriminator layers from the image to one logit (default: the DCGAN tutorial's); conditional: its last layer, dense: 1, gets one more output per class"),
-        OptionSpec(Key.noise, .int(1...4096), default: .int(100), doc: "noise values per sample (the generator's input)"),
-        OptionSpec(Key.conditional, .bool, default: .bool(false), doc: "both networks also see the class (the image's sub-folder name), so gan.sample can ask for one"),
-        OptionSpec(Key.classLoss, .float(0...10), default: .float(1), doc: "conditional: weight of the class cross-entropy — the discriminator learns to name real images' classes, the generator to have its samples named as asked (0: the class only through the discriminator's projection)"),
-        OptionSpec(Key.labelSmoothing, .float(0...0.5), default: .float(0), doc: "one-sided: the discriminator's target for real images is 1 − this"),
-    ] + LoopSettings.options(defaults: { var l = LoopSettings(); l.epochs = 30; l.batchSize = 64; return l }())
-      + OptimizerSettings.options(prefix: "generator_", defaults: optimizerDefaults)
-      + OptimizerSettings.options(prefix: "discriminator_", defaults: optimizerDefaults) + [
-        OptionSpec(Key.grids, .outputFolder, doc: "also write each epoch's sample grid here as epoch-NNN.png"),
-        OptionSpec(Key.grid, .outputFile, doc: "write the last epoch's sample grid here (.png)"),
-        OptionSpec(Key.metrics, .outputFile, doc: "write metrics.json here"),
-        OptionSpec(Key.report, .outputFile, doc: "write report.html here"),
-    ]
+    static let specs: [OptionSpec] =
+        [
+            OptionSpec(Key.model, .outputFile, required: true, doc: "where to write the generator (.safetensors)"),
+            OptionSpec(
+                Key.discriminatorModel, .outputFile,
+                doc: "where to write the discriminator (default: the model path with '-discriminator')"),
+            OptionSpec(
+                Key.generator, .custom(summary: "layer list", validate: { _ = try LayerListParser.parse($0) }),
+                doc: "generator layers from the noise to the image (default: the DCGAN tutorial's)"),
+            OptionSpec(
+                Key.discriminator, .custom(summary: "layer list", validate: { _ = try LayerListParser.parse($0) }),
+                doc:
+                    "discriminator layers from the image to one logit (default: the DCGAN tutorial's); conditional: its last layer, dense: 1, gets one more output per class"
+            ),
+            OptionSpec(
+                Key.noise, .int(1...4096), default: .int(100), doc: "noise values per sample (the generator's input)"),
+            OptionSpec(
+                Key.conditional, .bool, default: .bool(false),
+                doc: "both networks also see the class (the image's sub-folder name), so gan.sample can ask for one"),
+            OptionSpec(
+                Key.classLoss, .float(0...10), default: .float(1),
+                doc:
+                    "conditional: weight of the class cross-entropy — the discriminator learns to name real images' classes, the generator to have its samples named as asked (0: the class only through the discriminator's projection)"
+            ),
+            OptionSpec(
+                Key.labelSmoothing, .float(0...0.5), default: .float(0),
+                doc: "one-sided: the discriminator's target for real images is 1 − this"),
+        ]
+        + LoopSettings.options(
+            defaults: {
+                var l = LoopSettings()
+                l.epochs = 30
+                l.batchSize = 64
+                return l
+            }())
+        + OptimizerSettings.options(prefix: "generator_", defaults: optimizerDefaults)
+        + OptimizerSettings.options(prefix: "discriminator_", defaults: optimizerDefaults) + [
+            OptionSpec(Key.grids, .outputFolder, doc: "also write each epoch's sample grid here as epoch-NNN.png"),
+            OptionSpec(Key.grid, .outputFile, doc: "write the last epoch's sample grid here (.png)"),
+            OptionSpec(Key.metrics, .outputFile, doc: "write metrics.json here"),
+            OptionSpec(Key.report, .outputFile, doc: "write report.html here"),
+        ]
 }
 
 final class GANTrain: Stage {
@@ -84,20 +116,25 @@ final class GANTrain: Stage {
         options = try GANTrainOptions(o)
         if let s = options.inputShape, s.count == 3, s.allSatisfy({ $0 > 0 }) {
             // The shapes are known before running (after image.normalize): a mismatch is a config error now.
-            do { _ = try GANShape(noise: options.noise, image: s, classes: options.conditional ? ["a", "b"] : [])
-                    .build(generator: options.generatorLayers, discriminator: options.discriminatorLayers, seed: 0) }
-            catch let e as NetworkError { throw ConfigError(options.generatorPosition, "gan.train: \(e.message)") }
+            do {
+                _ = try GANShape(noise: options.noise, image: s, classes: options.conditional ? ["a", "b"] : [])
+                    .build(generator: options.generatorLayers, discriminator: options.discriminatorLayers, seed: 0)
+            } catch let e as NetworkError { throw ConfigError(options.generatorPosition, "gan.train: \(e.message)") }
         }
     }
 
     static let spec = StageSpec(
-        name: "gan.train", summary: "Train a DCGAN (generator and discriminator) on images; sample grids per epoch; write both models, metrics, report",
+        name: "gan.train",
+        summary:
+            "Train a DCGAN (generator and discriminator) on images; sample grids per epoch; write both models, metrics, report",
         consumes: [.image], produces: .none, options: GANTrainOptions.specs, make: { try GANTrain($0) })
 
     func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws {
         guard let img = item.image else { return }
         if options.conditional && item.label == nil {
-            try ctx.fail(item.file, "a conditional GAN needs labelled images (read them with read.png train: — one sub-folder per class)")
+            try ctx.fail(
+                item.file,
+                "a conditional GAN needs labelled images (read them with read.png train: — one sub-folder per class)")
             return
         }
         items.append((img, item.label ?? "", item.file))
@@ -109,30 +146,42 @@ final class GANTrain: Stage {
         let data = try TrainingImages(items, stage: "gan.train", minimumClasses: conditional ? 2 : 0)
         let shape = GANShape(noise: options.noise, image: data.shape, classes: conditional ? data.classes : [])
         let (g, d): (Network, Network)
-        do { (g, d) = try shape.build(generator: options.generatorLayers, discriminator: options.discriminatorLayers, seed: UInt64(loop.seed)) }
-        catch let e as NetworkError { throw StageError("gan.train", e.message) }
-        guard data.images.count >= loop.batchSize, loop.batchSize >= max(g.minimumTrainingBatch, d.minimumTrainingBatch) else {
-            throw StageError("gan.train", "\(data.images.count) images for batches of \(loop.batchSize): need at least one full batch (and batch_size ≥ 2 with batchnorm)")
+        do {
+            (g, d) = try shape.build(
+                generator: options.generatorLayers, discriminator: options.discriminatorLayers, seed: UInt64(loop.seed))
+        } catch let e as NetworkError { throw StageError("gan.train", e.message) }
+        guard data.images.count >= loop.batchSize, loop.batchSize >= max(g.minimumTrainingBatch, d.minimumTrainingBatch)
+        else {
+            throw StageError(
+                "gan.train",
+                "\(data.images.count) images for batches of \(loop.batchSize): need at least one full batch (and batch_size ≥ 2 with batchnorm)"
+            )
         }
-        ctx.progress.info("gan.train: \(data.images.count) images \(data.shape.map(String.init).joined(separator: "×"))\(conditional ? ", \(data.classes.count) classes" : "")")
+        ctx.progress.info(
+            "gan.train: \(data.images.count) images \(data.shape.map(String.init).joined(separator: "×"))\(conditional ? ", \(data.classes.count) classes" : "")"
+        )
         ctx.progress.info("generator:\n" + g.summaryTable() + "\ndiscriminator:\n" + d.summaryTable())
 
         let gGroup = ParameterGroup("generator", parameters: g.parameters, settings: options.generatorSettings)
         let dGroup = ParameterGroup("discriminator", parameters: d.parameters, settings: options.discriminatorSettings)
-        let training = TrainingLoop(stage: "gan.train", settings: loop, networks: [("generator", g), ("discriminator", d)], groups: [gGroup, dGroup],
-                                    fingerprint: fingerprint(g, d, data), random: SeededRandom(seed: UInt64(loop.seed) &+ 7),
-                                    report: newReport(g, d), ctx: ctx)
+        let training = TrainingLoop(
+            stage: "gan.train", settings: loop, networks: [("generator", g), ("discriminator", d)],
+            groups: [gGroup, dGroup],
+            fingerprint: fingerprint(g, d, data), random: SeededRandom(seed: UInt64(loop.seed) &+ 7),
+            report: newReport(g, d), ctx: ctx)
         try training.resumeIfAsked()
-        let step = AdversarialStep(shape: shape, generator: g, discriminator: d, generatorGroup: gGroup, discriminatorGroup: dGroup,
-                                   head: DiscriminatorHead(classes: shape.classes.count, classWeight: Float(options.classLoss)),
-                                   realTarget: Float(1 - options.labelSmoothing))
+        let step = AdversarialStep(
+            shape: shape, generator: g, discriminator: d, generatorGroup: gGroup, discriminatorGroup: dGroup,
+            head: DiscriminatorHead(classes: shape.classes.count, classWeight: Float(options.classLoss)),
+            realTarget: Float(1 - options.labelSmoothing))
         let real = try ImagePacker.pack(data.images, shape: data.shape) * 2 - 1
         let labels = data.labels.map { data.index[$0]! }
         let grids = SampleGrid(shape: shape, seed: UInt64(loop.seed))
         var gridImages: [ReportImage] = []
         try training.run { e in
-            let metrics = try self.epoch(e, step: step, real: real, labels: conditional ? labels : nil, random: &training.random, ctx: ctx,
-                                         lastCheckpoint: training.lastCheckpoint)
+            let metrics = try self.epoch(
+                e, step: step, real: real, labels: conditional ? labels : nil, random: &training.random, ctx: ctx,
+                lastCheckpoint: training.lastCheckpoint)
             let grid = grids.render(g)
             try writeGrid(grid, epoch: e + 1)
             gridImages.append(ReportImage(png: (try? PNG.encode(grid)) ?? Data(), caption: "epoch \(e + 1)"))
@@ -140,13 +189,17 @@ final class GANTrain: Stage {
         }
         var report = training.report
         report.sections.append(.images(title: "Samples from one fixed noise batch, epoch by epoch", gridImages))
-        report.headline = String(format: "%d images · %d epochs · training %.1f s", data.images.count, report.epochs.count, report.trainSeconds)
+        report.headline = String(
+            format: "%d images · %d epochs · training %.1f s", data.images.count, report.epochs.count,
+            report.trainSeconds)
         try writeOutputs(g, d, shape, report, lastGrid: grids.render(g), ctx: ctx)
     }
 
     /// One pass over the images in random order, in full batches; returns the epoch's mean losses.
-    func epoch(_ e: Int, step: AdversarialStep, real: Tensor, labels: [Int]?, random: inout SeededRandom, ctx: RunContext,
-               lastCheckpoint: @autoclosure () -> String?) throws -> [Metric] {
+    func epoch(
+        _ e: Int, step: AdversarialStep, real: Tensor, labels: [Int]?, random: inout SeededRandom, ctx: RunContext,
+        lastCheckpoint: @autoclosure () -> String?
+    ) throws -> [Metric] {
         let n = real.shape[0], b = loop.batchSize, per = real.count / n
         var order = Array(0..<n)
         random.shuffle(&order)
@@ -161,53 +214,87 @@ final class GANTrain: Stage {
             for (j, i) in idx.enumerated() { (x.data + j * per).update(from: real.data + i * per, count: per) }
             let l = step.run(real: x, labels: labels.map { ls in idx.map { ls[$0] } }, random: &random)
             let hint = "lower generator_learning_rate and discriminator_learning_rate"
-            try FiniteLossGuard.check(l.discriminator, name: "discriminator loss", epoch: e, step: k, lastCheckpoint: lastCheckpoint(), hint: hint)
-            try FiniteLossGuard.check(l.generator, name: "generator loss", epoch: e, step: k, lastCheckpoint: lastCheckpoint(), hint: hint)
-            sum.discriminator += l.discriminator; sum.generator += l.generator; sum.realScore += l.realScore; sum.fakeScore += l.fakeScore
-            task.update(k + 1, [("d_loss", String(format: "%.3f", sum.discriminator / Float(k + 1))), ("g_loss", String(format: "%.3f", sum.generator / Float(k + 1)))])
+            try FiniteLossGuard.check(
+                l.discriminator, name: "discriminator loss", epoch: e, step: k, lastCheckpoint: lastCheckpoint(),
+                hint: hint)
+            try FiniteLossGuard.check(
+                l.generator, name: "generator loss", epoch: e, step: k, lastCheckpoint: lastCheckpoint(), hint: hint)
+            sum.discriminator += l.discriminator
+            sum.generator += l.generator
+            sum.realScore += l.realScore
+            sum.fakeScore += l.fakeScore
+            task.update(
+                k + 1,
+                [
+                    ("d_loss", String(format: "%.3f", sum.discriminator / Float(k + 1))),
+                    ("g_loss", String(format: "%.3f", sum.generator / Float(k + 1))),
+                ])
         }
         task.finish(batches)
         let m = Float(max(batches, 1))
-        return [Metric("d_loss", Double(sum.discriminator / m)), Metric("g_loss", Double(sum.generator / m)),
-                Metric("d_real", Double(sum.realScore / m)), Metric("d_fake", Double(sum.fakeScore / m)),
-                Metric("images_per_s", Double(batches * b) / max(Date().timeIntervalSince(t0), 1e-9))]
+        return [
+            Metric("d_loss", Double(sum.discriminator / m)), Metric("g_loss", Double(sum.generator / m)),
+            Metric("d_real", Double(sum.realScore / m)), Metric("d_fake", Double(sum.fakeScore / m)),
+            Metric("images_per_s", Double(batches * b) / max(Date().timeIntervalSince(t0), 1e-9)),
+        ]
     }
 
     func writeGrid(_ grid: Image, epoch: Int) throws {
         guard let folder = options.grids else { return }
         let path = folder + String(format: "/epoch-%03d.png", epoch)
-        do { try makeFolder(folder); try PNG.write(grid, to: path) } catch { throw writeFailure("gan.train", path, error) }
+        do {
+            try makeFolder(folder)
+            try PNG.write(grid, to: path)
+        } catch { throw writeFailure("gan.train", path, error) }
     }
 
     /// What a checkpoint must match: both networks, the images, and the settings that steer training.
     func fingerprint(_ g: Network, _ d: Network, _ data: TrainingImages) -> TrainingFingerprint {
-        let settings = ["\(options.generatorSettings)", "\(options.discriminatorSettings)", "batch \(loop.batchSize)", "seed \(loop.seed)",
-                        "noise \(options.noise)", "conditional \(options.conditional)", "class loss \(options.classLoss)", "smoothing \(options.labelSmoothing)"]
-        return TrainingFingerprint(network: LayerSpec.json(g.layers) + LayerSpec.json(d.layers) + "\(data.shape)",
-                                   data: data.identity, settings: settings.joined(separator: "\n"))
+        let settings = [
+            "\(options.generatorSettings)", "\(options.discriminatorSettings)", "batch \(loop.batchSize)",
+            "seed \(loop.seed)",
+            "noise \(options.noise)", "conditional \(options.conditional)", "class loss \(options.classLoss)",
+            "smoothing \(options.labelSmoothing)",
+        ]
+        return TrainingFingerprint(
+            network: LayerSpec.json(g.layers) + LayerSpec.json(d.layers) + "\(data.shape)",
+            data: data.identity, settings: settings.joined(separator: "\n"))
     }
 
     func newReport(_ g: Network, _ d: Network) -> TrainingReport {
         var r = TrainingReport(title: "dlpipe gan.train — \(URL(fileURLWithPath: options.model).lastPathComponent)")
         r.networks = [("generator", g.summary), ("discriminator", d.summary)]
-        r.settings = [("batch size", "\(loop.batchSize)"), ("seed", "\(loop.seed)"), ("noise", "\(options.noise)"),
-                      ("conditional", "\(options.conditional)"), ("class loss", "\(options.classLoss)"), ("label smoothing", "\(options.labelSmoothing)")]
-            + options.generatorSettings.summary.map { ("generator \($0.0)", $0.1) } + options.discriminatorSettings.summary.map { ("discriminator \($0.0)", $0.1) }
+        r.settings =
+            [
+                ("batch size", "\(loop.batchSize)"), ("seed", "\(loop.seed)"), ("noise", "\(options.noise)"),
+                ("conditional", "\(options.conditional)"), ("class loss", "\(options.classLoss)"),
+                ("label smoothing", "\(options.labelSmoothing)"),
+            ]
+            + options.generatorSettings.summary.map { ("generator \($0.0)", $0.1) }
+            + options.discriminatorSettings.summary.map { ("discriminator \($0.0)", $0.1) }
             + [("threads", "\(Parallel.threads)")]
         return r
     }
 
     /// Generator, discriminator, metrics, report and last grid, committed together.
-    func writeOutputs(_ g: Network, _ d: Network, _ shape: GANShape, _ report: TrainingReport, lastGrid: Image, ctx: RunContext) throws {
+    func writeOutputs(
+        _ g: Network, _ d: Network, _ shape: GANShape, _ report: TrainingReport, lastGrid: Image, ctx: RunContext
+    ) throws {
         // gan.sample and gan.evaluate read "noise" and "classes" back (GeneratorFile.swift); the rest is for people.
-        let preprocessing = ["input": "noise \(shape.noise) standard normals\(shape.conditional ? " then a one-hot class" : "")",
-                             "output": "image \(shape.image[2])×\(shape.image[1]), \(shape.image[0]) channel(s), values −1…1 (tanh)",
-                             "noise": "\(shape.noise)", "classes": GANShape.classesJSON(shape.classes)]
-        let gModel = ModelFile(task: "gan.train", layers: g.layers, inputShape: shape.generatorInput, labels: [], preprocessing: preprocessing)
-        let dModel = ModelFile(task: "gan.train.discriminator", layers: d.layers, inputShape: shape.discriminatorInput, labels: [])
+        let preprocessing = [
+            "input": "noise \(shape.noise) standard normals\(shape.conditional ? " then a one-hot class" : "")",
+            "output": "image \(shape.image[2])×\(shape.image[1]), \(shape.image[0]) channel(s), values −1…1 (tanh)",
+            "noise": "\(shape.noise)", "classes": GANShape.classesJSON(shape.classes),
+        ]
+        let gModel = ModelFile(
+            task: "gan.train", layers: g.layers, inputShape: shape.generatorInput, labels: [],
+            preprocessing: preprocessing)
+        let dModel = ModelFile(
+            task: "gan.train.discriminator", layers: d.layers, inputShape: shape.discriminatorInput, labels: [])
         let grid = try options.grid.map { (path: $0, data: try PNG.encode(lastGrid)) }
-        try ModelFile.writeTogether([.init(g, gModel, to: options.model), .init(d, dModel, to: options.discriminatorModel)],
-                                    extra: grid.map { [$0] } ?? [], report: report, metrics: options.metrics, html: options.report,
-                                    stage: "gan.train", ctx: ctx)
+        try ModelFile.writeTogether(
+            [.init(g, gModel, to: options.model), .init(d, dModel, to: options.discriminatorModel)],
+            extra: grid.map { [$0] } ?? [], report: report, metrics: options.metrics, html: options.report,
+            stage: "gan.train", ctx: ctx)
     }
 }

@@ -19,20 +19,28 @@ enum GeneratorFile {
             throw fail("metadata 'preprocessing.classes' is not a JSON list")
         }
         let classes = try items.map { v -> String in
-            guard case .string(let s) = v, !s.isEmpty, s.utf8.count <= 256 else { throw fail("metadata 'preprocessing.classes' must hold non-empty strings") }
+            guard case .string(let s) = v, !s.isEmpty, s.utf8.count <= 256 else {
+                throw fail("metadata 'preprocessing.classes' must hold non-empty strings")
+            }
             return s
         }
-        guard Set(classes).count == classes.count, classes.count != 1 else { throw fail("metadata 'preprocessing.classes' names a class twice or only one") }
+        guard Set(classes).count == classes.count, classes.count != 1 else {
+            throw fail("metadata 'preprocessing.classes' names a class twice or only one")
+        }
         guard model.inputShape == [noise + classes.count] else {
             throw fail("its input \(model.inputShape) is not \(noise) noise values plus \(classes.count) classes")
         }
         let out = net.outputShape
-        guard out.count == 3, out[0] == 1 || out[0] == 3 else { throw fail("it makes \(out), not images [1 or 3, H, W]") }
+        guard out.count == 3, out[0] == 1 || out[0] == 3 else {
+            throw fail("it makes \(out), not images [1 or 3, H, W]")
+        }
         return (net, GANShape(noise: noise, image: out, classes: classes))
     }
 }
 
 extension GANShape {
     /// Class names as a JSON list, for the generator's model-file metadata.
-    static func classesJSON(_ classes: [String]) -> String { "[" + classes.map(jsonQuoted).joined(separator: ",") + "]" }
+    static func classesJSON(_ classes: [String]) -> String {
+        "[" + classes.map(jsonQuoted).joined(separator: ",") + "]"
+    }
 }

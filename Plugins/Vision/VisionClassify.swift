@@ -13,7 +13,8 @@ final class VisionClassify: Stage {
 
     init(_ o: StageOptions) throws {
         options = ClassifyOptions(o)
-        let ensemble = try ClassifierEnsemble.load(model: options.model, others: options.ensemble, for: "vision.classify", trainer: "vision.train")
+        let ensemble = try ClassifierEnsemble.load(
+            model: options.model, others: options.ensemble, for: "vision.classify", trainer: "vision.train")
         let model = ensemble.model
         guard model.inputShape.count == 3, !model.labels.isEmpty else {
             throw StageError("vision.classify", "\(options.model): a \(model.task) model, not an image classifier")

@@ -19,14 +19,18 @@ struct VisionTrainOptions {
 
     struct Augmentation: CustomStringConvertible {
         let rotation: Double, shift: Double, scale: ClosedRange<Double>
-        var description: String { "rotation ±\(rotation)°, shift ±\(shift) px, scale \(scale.lowerBound)–\(scale.upperBound)" }
+        var description: String {
+            "rotation ±\(rotation)°, shift ±\(shift) px, scale \(scale.lowerBound)–\(scale.upperBound)"
+        }
     }
 
     init(_ o: StageOptions) throws {
         common = try ClassifierTrainingOptions(o, defaultLayers: LayerSpec.seedCNN)
         let augment = o.bool(Key.augment), rotation = o.float(Key.rotation), shift = o.float(Key.shift)
         let scaleMin = o.float(Key.scaleMin), scaleMax = o.float(Key.scaleMax)
-        guard scaleMin <= scaleMax else { throw ConfigError(o.position, "vision.train: scale_min must not exceed scale_max") }
+        guard scaleMin <= scaleMax else {
+            throw ConfigError(o.position, "vision.train: scale_min must not exceed scale_max")
+        }
         augmentation = augment ? Augmentation(rotation: rotation, shift: shift, scale: scaleMin...scaleMax) : nil
         settingsText = "augment \(augment) \(rotation) \(shift) \(scaleMin) \(scaleMax)"
     }
@@ -35,13 +39,17 @@ struct VisionTrainOptions {
     let settingsText: String
 
     static let specs: [OptionSpec] =
-        ClassifierTrainingOptions.headOptions(layersExample: "[{conv: {filters: 32, size: 3}}, {maxpool: 2}, {dense: 64}] (default: seed CNN)") + [
+        ClassifierTrainingOptions.headOptions(
+            layersExample: "[{conv: {filters: 32, size: 3}}, {maxpool: 2}, {dense: 64}] (default: seed CNN)") + [
             OptionSpec(Key.augment, .bool, default: .bool(false), doc: "random affine augmentation of training images"),
-            OptionSpec(Key.rotation, .float(0...180), default: .float(10), doc: "augmentation: max rotation in degrees"),
+            OptionSpec(
+                Key.rotation, .float(0...180), default: .float(10), doc: "augmentation: max rotation in degrees"),
             OptionSpec(Key.shift, .float(0...100), default: .float(2), doc: "augmentation: max shift in pixels"),
             OptionSpec(Key.scaleMin, .float(0.1...10), default: .float(0.9), doc: "augmentation: smallest scale"),
             OptionSpec(Key.scaleMax, .float(0.1...10), default: .float(1.1), doc: "augmentation: largest scale"),
-        ] + ClassifierTrainingOptions.tailOptions(validationDoc: "fraction of training images held out to track per epoch")
+        ]
+        + ClassifierTrainingOptions.tailOptions(
+            validationDoc: "fraction of training images held out to track per epoch")
 }
 
 final class VisionTrain: Stage {
@@ -57,8 +65,9 @@ final class VisionTrain: Stage {
         // When the image size is known before running (after image.normalize or image.resize), a network
         // too large for the memory limit is refused now; otherwise when the first images arrive.
         if let s = common.inputShape, s.count == 3, s.allSatisfy({ $0 > 0 }) {
-            do { try checkMemory(inputShape: s, classes: 2) }
-            catch let e as NetworkError { throw ConfigError(common.layersPosition, "vision.train: \(e.message)") }
+            do { try checkMemory(inputShape: s, classes: 2) } catch let e as NetworkError {
+                throw ConfigError(common.layersPosition, "vision.train: \(e.message)")
+            }
         }
     }
 
@@ -69,13 +78,15 @@ final class VisionTrain: Stage {
     }
 
     static let spec = StageSpec(
-        name: "vision.train", summary: "Train a CNN image classifier; evaluate on held-out items; write model, metrics, report",
+        name: "vision.train",
+        summary: "Train a CNN image classifier; evaluate on held-out items; write model, metrics, report",
         consumes: [.image], produces: .none, options: VisionTrainOptions.specs, make: { try VisionTrain($0) })
 
     func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws {
         guard let img = item.image else { return }
         guard let label = item.label else {
-            try ctx.fail(item.file, "vision.train needs labelled images (read them with read.png train:/test: or a manifest)")
+            try ctx.fail(
+                item.file, "vision.train needs labelled images (read them with read.png train:/test: or a manifest)")
             return
         }
         if item.split == .test { test.append((img, label, item.file)) } else { train.append((img, label, item.file)) }
@@ -84,50 +95,76 @@ final class VisionTrain: Stage {
 
     func finish(_ ctx: RunContext, emit: Emit) throws {
         let data = try TrainingImages(train, stage: "vision.train")
-        do { try checkMemory(inputShape: data.shape, classes: data.classes.count) }
-        catch let e as NetworkError { throw StageError("vision.train", e.message) }
+        do { try checkMemory(inputShape: data.shape, classes: data.classes.count) } catch let e as NetworkError {
+            throw StageError("vision.train", e.message)
+        }
         let loop = common.loop
         var random = SeededRandom(seed: UInt64(loop.seed))
         let split = data.split(validation: common.validationSplit, random: &random)
-        let net = try Network(layers: common.layers + [.classifierHead(classes: data.classes.count)], inputShape: data.shape, seed: UInt64(loop.seed))
+        let net = try Network(
+            layers: common.layers + [.classifierHead(classes: data.classes.count)], inputShape: data.shape,
+            seed: UInt64(loop.seed))
         guard loop.batchSize >= net.minimumTrainingBatch, split.train.labels.count >= net.minimumTrainingBatch else {
-            throw StageError("vision.train", "batchnorm after a dense layer needs at least \(net.minimumTrainingBatch) examples per batch (batch_size is \(loop.batchSize), \(split.train.labels.count) training images)")
+            throw StageError(
+                "vision.train",
+                "batchnorm after a dense layer needs at least \(net.minimumTrainingBatch) examples per batch (batch_size is \(loop.batchSize), \(split.train.labels.count) training images)"
+            )
         }
-        ctx.progress.info("vision.train: \(split.train.labels.count) training images, \(split.validation.labels.count) validation, \(test.count) test, \(data.classes.count) classes")
+        ctx.progress.info(
+            "vision.train: \(split.train.labels.count) training images, \(split.validation.labels.count) validation, \(test.count) test, \(data.classes.count) classes"
+        )
         ctx.progress.info(net.summaryTable())
 
-        let fingerprint = skeleton.fingerprint(net, inputAndClasses: "\(data.shape)\(data.classes)", data: data.identity,
-                                               settings: ["validation \(common.validationSplit)", options.settingsText])
-        let settings = [("augmentation", options.augmentation.map { "\($0)" } ?? "none"), ("validation split", "\(common.validationSplit)")]
+        let fingerprint = skeleton.fingerprint(
+            net, inputAndClasses: "\(data.shape)\(data.classes)", data: data.identity,
+            settings: ["validation \(common.validationSplit)", options.settingsText])
+        let settings = [
+            ("augmentation", options.augmentation.map { "\($0)" } ?? "none"),
+            ("validation split", "\(common.validationSplit)"),
+        ]
         let batches = ImageBatches(images: split.train.x, labels: split.train.labels, augment: augmentation())
-        var report = try skeleton.train(net, batches: batches, validation: split.validation, throughputName: "images_per_s",
-                                        fingerprint: fingerprint, report: skeleton.newReport(net, settings: settings), random: random, ctx: ctx)
+        var report = try skeleton.train(
+            net, batches: batches, validation: split.validation, throughputName: "images_per_s",
+            fingerprint: fingerprint, report: skeleton.newReport(net, settings: settings), random: random, ctx: ctx)
         let accuracy = try evaluateTest(net, data, ctx, &report)
-        let description = ModelFile(task: "vision.train", layers: net.layers, inputShape: data.shape, labels: data.classes,
-                                    preprocessing: ["input": "image \(data.shape[2])×\(data.shape[1]), \(data.shape[0]) channel(s), values 0…1"])
+        let description = ModelFile(
+            task: "vision.train", layers: net.layers, inputShape: data.shape, labels: data.classes,
+            preprocessing: ["input": "image \(data.shape[2])×\(data.shape[1]), \(data.shape[0]) channel(s), values 0…1"]
+        )
         try skeleton.finish(net, description: description, report: report, accuracy: accuracy, ctx: ctx)
     }
 
     func augmentation() -> ImageBatches.Augment? {
         guard let a = options.augmentation else { return nil }
-        let rotation = Float(a.rotation), shift = Float(a.shift), scale = Float(a.scale.lowerBound)...Float(a.scale.upperBound)
+        let rotation = Float(a.rotation), shift = Float(a.shift),
+            scale = Float(a.scale.lowerBound)...Float(a.scale.upperBound)
         return { img, r in img.randomAffine(rotation: rotation, shift: shift, scale: scale, rng: &r) }
     }
 
     /// Accuracy on the test items (nil when there are none), with the report's test sections.
-    func evaluateTest(_ net: Network, _ data: TrainingImages, _ ctx: RunContext, _ report: inout TrainingReport) throws -> Double? {
-        guard !test.isEmpty else { skeleton.noTestItems(&report); return nil }
-        let known = try skeleton.answerable(test, label: { $0.label }, file: { $0.file }, classes: data.index,
-                                            problem: { ImagePacker.problem($0.image, shape: data.shape) }, ctx: ctx)
+    func evaluateTest(_ net: Network, _ data: TrainingImages, _ ctx: RunContext, _ report: inout TrainingReport) throws
+        -> Double?
+    {
+        guard !test.isEmpty else {
+            skeleton.noTestItems(&report)
+            return nil
+        }
+        let known = try skeleton.answerable(
+            test, label: { $0.label }, file: { $0.file }, classes: data.index,
+            problem: { ImagePacker.problem($0.image, shape: data.shape) }, ctx: ctx)
         let x = try ImagePacker.pack(known.map { $0.image }, shape: data.shape)
         let truth = known.map { data.index[$0.label]! }
         let predicted = Inference.classify(net, x, training: false)
         let wrong = zip(known, zip(truth, predicted)).filter { $1.0 != $1.1 }.prefix(48).map { item, tp in
-            ReportImage(png: (try? PNG.encode(item.image.resized(width: item.image.width * 2, height: item.image.height * 2))) ?? Data(),
-                        caption: "true \(data.classes[tp.0])\n→ \(data.classes[tp.1])")
+            ReportImage(
+                png: (try? PNG.encode(item.image.resized(width: item.image.width * 2, height: item.image.height * 2)))
+                    ?? Data(),
+                caption: "true \(data.classes[tp.0])\n→ \(data.classes[tp.1])")
         }
-        let ev = skeleton.evaluate(classes: data.classes, truth: truth, predicted: predicted, unit: "images",
-                                   after: wrong.isEmpty ? [] : [.images(title: "Misclassified examples", Array(wrong))], report: &report, ctx: ctx)
+        let ev = skeleton.evaluate(
+            classes: data.classes, truth: truth, predicted: predicted, unit: "images",
+            after: wrong.isEmpty ? [] : [.images(title: "Misclassified examples", Array(wrong))], report: &report,
+            ctx: ctx)
         return ev.accuracy
     }
 }

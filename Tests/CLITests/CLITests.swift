@@ -13,7 +13,11 @@ let binary: String = {
     return dir.appendingPathComponent("dlpipe").path
 }()
 
-struct Output { let status: Int32; let stdout: String; let stderr: String }
+struct Output {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+}
 
 @discardableResult
 func dlpipe(_ args: [String], cwd: String? = nil, interruptAfter: Double? = nil) throws -> Output {
@@ -25,7 +29,8 @@ func dlpipe(_ args: [String], cwd: String? = nil, interruptAfter: Double? = nil)
     env["SWIFT_BACKTRACE"] = "enable=no"
     p.environment = env
     let out = Pipe(), err = Pipe()
-    p.standardOutput = out; p.standardError = err
+    p.standardOutput = out
+    p.standardError = err
     try p.run()
     if let t = interruptAfter {
         Thread.sleep(forTimeInterval: t)
@@ -33,15 +38,19 @@ func dlpipe(_ args: [String], cwd: String? = nil, interruptAfter: Double? = nil)
     }
     let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
-    return Output(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    return Output(
+        status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+        stderr: String(decoding: e, as: UTF8.self))
 }
 
-let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized.path
+let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized
+    .path
 
 final class CLITests: ScratchFolderTestCase {
 
     func testHelpVersionAndUsageErrors() throws {
-        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: binary), "build dlpipe first (swift build --build-tests)")
+        XCTAssertTrue(
+            FileManager.default.isExecutableFile(atPath: binary), "build dlpipe first (swift build --build-tests)")
         let h = try dlpipe(["--help"])
         XCTAssertEqual(h.status, 0)
         XCTAssertTrue(h.stdout.contains("run FILE"))
@@ -62,7 +71,9 @@ final class CLITests: ScratchFolderTestCase {
         // Only the output's form: figures belong to benchmark runs, not to tests.
         let r = try dlpipe(["bench", "peak", "--json", "--threads", "1,2", "--seconds", "0.01"])
         XCTAssertEqual(r.status, 0, r.stderr)
-        let rows = r.stdout.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let rows = r.stdout.split(separator: "\n").map {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
         XCTAssertEqual(rows.compactMap { $0?["threads"] as? Int }, [1, 2], r.stdout)
         XCTAssertTrue(rows.allSatisfy { ($0?["gflops"] as? Double ?? 0) > 0 }, r.stdout)
     }
@@ -70,10 +81,15 @@ final class CLITests: ScratchFolderTestCase {
     func testBenchGANConvPrintsEachLayersTwoPasses() throws {
         let r = try dlpipe(["bench", "gan-conv", "--json", "--threads", "1", "--seconds", "0.01"])
         XCTAssertEqual(r.status, 0, r.stderr)
-        let rows = r.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let rows = r.stdout.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
         let layers = ["G.convT1", "G.convT2", "G.convT3", "D.conv1", "D.conv2"]
-        XCTAssertEqual(rows.map { "\($0["layer"] ?? "") \($0["pass"] ?? "")" }, layers.flatMap { ["\($0) forward", "\($0) fwd+bwd"] }, r.stdout)
-        XCTAssertTrue(rows.allSatisfy { ($0["gflops"] as? Double ?? 0) > 0 && ($0["ms"] as? Double ?? 0) > 0 }, r.stdout)
+        XCTAssertEqual(
+            rows.map { "\($0["layer"] ?? "") \($0["pass"] ?? "")" },
+            layers.flatMap { ["\($0) forward", "\($0) fwd+bwd"] }, r.stdout)
+        XCTAssertTrue(
+            rows.allSatisfy { ($0["gflops"] as? Double ?? 0) > 0 && ($0["ms"] as? Double ?? 0) > 0 }, r.stdout)
     }
 
     func testCheckReportsPositionAndExitCode() throws {
@@ -82,7 +98,8 @@ final class CLITests: ScratchFolderTestCase {
             .write(toFile: conf, atomically: true, encoding: .utf8)
         let r = try dlpipe(["check", conf])
         XCTAssertEqual(r.status, 2)
-        XCTAssertEqual(r.stderr, "\(conf):5:7: vision.train has no option 'lerning_rate' (did you mean 'learning_rate'?)\n")
+        XCTAssertEqual(
+            r.stderr, "\(conf):5:7: vision.train has no option 'lerning_rate' (did you mean 'learning_rate'?)\n")
         let ok = try dlpipe(["check", repoRoot + "/pipelines/digits-train.conf"])
         XCTAssertEqual(ok.status, 0, ok.stderr)
         XCTAssertTrue(ok.stdout.contains("ok (3 stages: read.png → image.normalize → vision.train)"))
@@ -96,13 +113,19 @@ final class CLITests: ScratchFolderTestCase {
         let flac = dir + "/stereo.flac"
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["sox", "-R", "-D", "-n", "-r", "44100", "-c", "2", "-b", "16", flac, "synth", "1.5", "sine", "440", "vol", "0.5"]
-        try p.run(); p.waitUntilExit()
+        p.arguments = [
+            "sox", "-R", "-D", "-n", "-r", "44100", "-c", "2", "-b", "16", flac, "synth", "1.5", "sine", "440", "vol",
+            "0.5",
+        ]
+        try p.run()
+        p.waitUntilExit()
         let trunc = dir + "/trunc.png"
         try Data(try Data(contentsOf: URL(fileURLWithPath: png)).prefix(60)).write(to: URL(fileURLWithPath: trunc))
         let r = try dlpipe(["inspect", "--json", png, flac, trunc])
         XCTAssertEqual(r.status, 1)
-        let lines = r.stdout.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        let lines = r.stdout.split(separator: "\n").map {
+            try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+        }
         XCTAssertEqual(lines.count, 2)
         XCTAssertEqual(lines[0]["kind"] as? String, "png")
         XCTAssertEqual(lines[0]["colorType"] as? String, "rgba")
@@ -122,7 +145,7 @@ final class CLITests: ScratchFolderTestCase {
     func testInterruptedTrainingLeavesNoPartialFiles() throws {
         try interruptTraining(with: SIGINT)
         try FileManager.default.removeItem(atPath: dir + "/out")
-        try interruptTraining(with: SIGHUP)   // a closed terminal stops a run the same way
+        try interruptTraining(with: SIGHUP)  // a closed terminal stops a run the same way
     }
 
     func interruptTraining(with signal: Int32) throws {
@@ -143,8 +166,10 @@ final class CLITests: ScratchFolderTestCase {
         try p.run()
         let checkpoint = dir + "/out/m.safetensors.checkpoint"
         let deadline = Date().addingTimeInterval(60)
-        while !FileManager.default.fileExists(atPath: checkpoint) && p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
-        Thread.sleep(forTimeInterval: 0.3)   // several more checkpoint writes
+        while !FileManager.default.fileExists(atPath: checkpoint) && p.isRunning && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+        Thread.sleep(forTimeInterval: 0.3)  // several more checkpoint writes
         kill(p.processIdentifier, signal)
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
@@ -152,7 +177,9 @@ final class CLITests: ScratchFolderTestCase {
         XCTAssertTrue(stderr.contains("run stopped: interrupted"), stderr)
         let out = try FileManager.default.contentsOfDirectory(atPath: dir + "/out")
         XCTAssertEqual(out, ["m.safetensors.checkpoint"], "an interrupted run leaves only whole checkpoints")
-        let resumed = try dlpipe(["run", conf, "--resume", "--set", "vision.train.epochs=\(try checkpointEpoch(checkpoint) + 1)"])
+        let resumed = try dlpipe([
+            "run", conf, "--resume", "--set", "vision.train.epochs=\(try checkpointEpoch(checkpoint) + 1)",
+        ])
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/out/m.safetensors"))
     }

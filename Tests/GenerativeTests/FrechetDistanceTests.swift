@@ -14,7 +14,8 @@ final class FrechetDistanceTests: XCTestCase {
 
     func testClosedFormForDiagonalCovariances() {
         // |μa − μb|² + Σ (σa − σb)²  =  1 + (1 − 2)² + (2 − 1)²  =  3
-        let a = gaussian(40000, mean: [0, 0], sd: [1, 2], seed: 1), b = gaussian(40000, mean: [1, 0], sd: [2, 1], seed: 2)
+        let a = gaussian(40000, mean: [0, 0], sd: [1, 2], seed: 1),
+            b = gaussian(40000, mean: [1, 0], sd: [2, 1], seed: 2)
         XCTAssertEqual(FrechetDistance.between(a, b, dim: 2), 3, accuracy: 0.1)
         XCTAssertEqual(FrechetDistance.between(a, a, dim: 2), 0, accuracy: 1e-6)
     }
@@ -26,7 +27,8 @@ final class FrechetDistanceTests: XCTestCase {
         for _ in 0..<5000 {
             let u = r.nextNormal(), v = r.nextNormal(), w = r.nextNormal()
             let p: [Float] = [u + v, u - 2 * w, 3 * v + w]
-            a += p; b += p.map { $0 + 2 }
+            a += p
+            b += p.map { $0 + 2 }
         }
         XCTAssertEqual(FrechetDistance.between(a, b, dim: 3), 12, accuracy: 1e-3)
         let m: [Double] = [4, 1, 0, 1, 3, 1, 0, 1, 2]

@@ -10,7 +10,9 @@ import Training
 import Vision
 @testable import Generative
 
-let fixtureDigits = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../VisionTests/Fixtures/digits").standardized.path
+let fixtureDigits = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+    "../VisionTests/Fixtures/digits"
+).standardized.path
 
 let registry: StageRegistry = {
     let r = StageRegistry()
@@ -47,16 +49,23 @@ final class GANTests: ScratchFolderTestCase {
     /// after training, the mean |sample − target| per pixel for [asked class][target class].
     func trainToyGAN(classes: [String]) throws -> (before: [[Float]], after: [[Float]]) {
         let shape = GANShape(noise: 8, image: [1, 4, 4], classes: classes)
-        let (g, d) = try shape.build(generator: [.dense(units: 32, activation: ActivationSpec(.leakyReLU, slope: 0.2), bias: true),
-                                                 .dense(units: 16, activation: ActivationSpec(.tanh), bias: true), .reshape([1, 4, 4])],
-                                     discriminator: [.flatten, .dense(units: 32, activation: ActivationSpec(.leakyReLU, slope: 0.2), bias: true),
-                                                     .dense(units: 1, activation: .none, bias: true)], seed: 3)
+        let (g, d) = try shape.build(
+            generator: [
+                .dense(units: 32, activation: ActivationSpec(.leakyReLU, slope: 0.2), bias: true),
+                .dense(units: 16, activation: ActivationSpec(.tanh), bias: true), .reshape([1, 4, 4]),
+            ],
+            discriminator: [
+                .flatten, .dense(units: 32, activation: ActivationSpec(.leakyReLU, slope: 0.2), bias: true),
+                .dense(units: 1, activation: .none, bias: true),
+            ], seed: 3)
         var settings = OptimizerSettings()
-        settings.learningRate = 2e-3; settings.beta1 = 0.5
-        let step = AdversarialStep(shape: shape, generator: g, discriminator: d,
-                                   generatorGroup: ParameterGroup("g", parameters: g.parameters, settings: settings),
-                                   discriminatorGroup: ParameterGroup("d", parameters: d.parameters, settings: settings),
-                                   head: DiscriminatorHead(classes: classes.count, classWeight: 1), realTarget: 1)
+        settings.learningRate = 2e-3
+        settings.beta1 = 0.5
+        let step = AdversarialStep(
+            shape: shape, generator: g, discriminator: d,
+            generatorGroup: ParameterGroup("g", parameters: g.parameters, settings: settings),
+            discriminatorGroup: ParameterGroup("d", parameters: d.parameters, settings: settings),
+            head: DiscriminatorHead(classes: classes.count, classWeight: 1), realTarget: 1)
         var random = SeededRandom(seed: 9)
         let kinds = max(classes.count, 1)
         let targets: [[Float]] = (0..<kinds).map { c in (0..<16).map { ($0 % 4 < 2) == (c == 0) ? 0.8 : -0.8 } }
@@ -72,12 +81,14 @@ final class GANTests: ScratchFolderTestCase {
             }
         }
         let before = distances()
-        g.train(); d.train()
+        g.train()
+        d.train()
         for _ in 0..<400 {
             let labels = (0..<32).map { _ in random.nextInt(kinds) }
             var v = [Float](repeating: 0, count: 32 * 16)
             for i in 0..<32 { for j in 0..<16 { v[i * 16 + j] = targets[labels[i]][j] + 0.05 * random.nextNormal() } }
-            let l = step.run(real: Tensor(v, shape: [32, 1, 4, 4]), labels: classes.isEmpty ? nil : labels, random: &random)
+            let l = step.run(
+                real: Tensor(v, shape: [32, 1, 4, 4]), labels: classes.isEmpty ? nil : labels, random: &random)
             XCTAssertTrue(l.discriminator.isFinite && l.generator.isFinite)
         }
         return (before, distances())
@@ -86,41 +97,45 @@ final class GANTests: ScratchFolderTestCase {
     /// A small generator (and a small digit classifier) trained on the fixture digits.
     func trainSmallModels(conditional: Bool = false) throws {
         let small = """
-              generator:
-                - dense: {units: 392, bias: false}
-                - batchnorm:
-                - activation: {kind: leaky_relu, slope: 0.2}
-                - reshape: [8, 7, 7]
-                - conv_transpose: {filters: 4, size: 4, stride: 2, padding: 1, bias: false}
-                - batchnorm:
-                - activation: {kind: leaky_relu, slope: 0.2}
-                - conv_transpose: {filters: 1, size: 4, stride: 2, padding: 1, bias: false, activation: tanh}
-              discriminator:
-                - conv: {filters: 4, size: 4, stride: 2, padding: 1, activation: leaky_relu, slope: 0.2}
-                - flatten:
-                - dense: 1
-        """
-        _ = try runPipeline("""
-        stages:
-          - read.png: {train: \(fixtureDigits)/train}
-          - image.normalize:
-          - gan.train:
-              model: out/g.safetensors
-              noise: 16
-              conditional: \(conditional)
-              epochs: 2
-              batch_size: 16
-        \(small)
-              grids: out/grids
-              grid: out/grid.png
-              metrics: out/metrics.json
-              report: out/report.html
-        """, name: "gan.conf", registry: registry)
+                  generator:
+                    - dense: {units: 392, bias: false}
+                    - batchnorm:
+                    - activation: {kind: leaky_relu, slope: 0.2}
+                    - reshape: [8, 7, 7]
+                    - conv_transpose: {filters: 4, size: 4, stride: 2, padding: 1, bias: false}
+                    - batchnorm:
+                    - activation: {kind: leaky_relu, slope: 0.2}
+                    - conv_transpose: {filters: 1, size: 4, stride: 2, padding: 1, bias: false, activation: tanh}
+                  discriminator:
+                    - conv: {filters: 4, size: 4, stride: 2, padding: 1, activation: leaky_relu, slope: 0.2}
+                    - flatten:
+                    - dense: 1
+            """
+        _ = try runPipeline(
+            """
+            stages:
+              - read.png: {train: \(fixtureDigits)/train}
+              - image.normalize:
+              - gan.train:
+                  model: out/g.safetensors
+                  noise: 16
+                  conditional: \(conditional)
+                  epochs: 2
+                  batch_size: 16
+            \(small)
+                  grids: out/grids
+                  grid: out/grid.png
+                  metrics: out/metrics.json
+                  report: out/report.html
+            """, name: "gan.conf", registry: registry)
     }
 
     func testTrainSampleReproduciblyAndEvaluate() throws {
         try trainSmallModels()
-        for f in ["g.safetensors", "g-discriminator.safetensors", "grid.png", "metrics.json", "report.html", "grids/epoch-001.png", "grids/epoch-002.png"] {
+        for f in [
+            "g.safetensors", "g-discriminator.safetensors", "grid.png", "metrics.json", "report.html",
+            "grids/epoch-001.png", "grids/epoch-002.png",
+        ] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/out/" + f), f)
         }
         let metrics = try String(contentsOfFile: dir + "/out/metrics.json", encoding: .utf8)
@@ -128,58 +143,78 @@ final class GANTests: ScratchFolderTestCase {
         XCTAssertTrue(try String(contentsOfFile: dir + "/out/report.html", encoding: .utf8).contains("epoch 2"))
 
         func sample(_ folder: String, seed: Int) throws -> Data {
-            _ = try runPipeline("stages:\n  - gan.sample: {model: out/g.safetensors, folder: \(folder), count: 12, seed: \(seed)}\n", name: "s.conf", registry: registry)
+            _ = try runPipeline(
+                "stages:\n  - gan.sample: {model: out/g.safetensors, folder: \(folder), count: 12, seed: \(seed)}\n",
+                name: "s.conf", registry: registry)
             return try Data(contentsOf: URL(fileURLWithPath: dir + "/" + folder + "/sample-0007.png"))
         }
         let a = try sample("s1", seed: 5), b = try sample("s2", seed: 5), c = try sample("s3", seed: 6)
         XCTAssertEqual(a, b, "the same seed writes the same bytes")
         XCTAssertNotEqual(a, c)
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/s1").count, 13, "12 samples and the grid")
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/s1").filter { $0.hasPrefix(".") }, [], "no temp files")
-        _ = try runPipeline("stages:\n  - gan.sample: {model: out/g.safetensors, folder: strip, count: 6, interpolate: true, seed: 1, seed_to: 2}\n", name: "i.conf", registry: registry)
+        XCTAssertEqual(
+            try FileManager.default.contentsOfDirectory(atPath: dir + "/s1").count, 13, "12 samples and the grid")
+        XCTAssertEqual(
+            try FileManager.default.contentsOfDirectory(atPath: dir + "/s1").filter { $0.hasPrefix(".") }, [],
+            "no temp files")
+        _ = try runPipeline(
+            "stages:\n  - gan.sample: {model: out/g.safetensors, folder: strip, count: 6, interpolate: true, seed: 1, seed_to: 2}\n",
+            name: "i.conf", registry: registry)
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/strip/step-0006.png"))
 
         // A classifier for the evaluation, trained on the same fixture digits.
-        _ = try runPipeline("""
-        stages:
-          - read.png: {train: \(fixtureDigits)/train}
-          - image.normalize:
-          - vision.train: {model: out/c.safetensors, layers: [{dense: 16}], epochs: 3}
-        """, name: "c.conf", registry: registry)
-        _ = try runPipeline("""
-        stages:
-          - read.png: {train: \(fixtureDigits)/train, test: \(fixtureDigits)/test}
-          - image.normalize:
-          - gan.evaluate: {generator: out/g.safetensors, classifier: out/c.safetensors, count: 200, metrics: out/eval.json}
-        """, name: "e.conf", registry: registry)
-        let e = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/out/eval.json"))) as? [String: Any])
+        _ = try runPipeline(
+            """
+            stages:
+              - read.png: {train: \(fixtureDigits)/train}
+              - image.normalize:
+              - vision.train: {model: out/c.safetensors, layers: [{dense: 16}], epochs: 3}
+            """, name: "c.conf", registry: registry)
+        _ = try runPipeline(
+            """
+            stages:
+              - read.png: {train: \(fixtureDigits)/train, test: \(fixtureDigits)/test}
+              - image.normalize:
+              - gan.evaluate: {generator: out/g.safetensors, classifier: out/c.safetensors, count: 200, metrics: out/eval.json}
+            """, name: "e.conf", registry: registry)
+        let e = try XCTUnwrap(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/out/eval.json")))
+                as? [String: Any])
         XCTAssertEqual(e["samples"] as? Int, 200)
         let p = try XCTUnwrap(e["mean_max_probability"] as? Double)
         XCTAssertTrue(p > 0.1 && p <= 1, "\(p)")
-        let fid = try XCTUnwrap(e["frechet_distance"] as? Double), floor = try XCTUnwrap(e["frechet_distance_real_training"] as? Double)
-        XCTAssertGreaterThan(fid, floor, "two epochs of a tiny generator are further from real digits than real digits are")
+        let fid = try XCTUnwrap(e["frechet_distance"] as? Double),
+            floor = try XCTUnwrap(e["frechet_distance_real_training"] as? Double)
+        XCTAssertGreaterThan(
+            fid, floor, "two epochs of a tiny generator are further from real digits than real digits are")
         XCTAssertNil(e["conditional_agreement"])
 
         // The judge's figures for a folder of samples equal what vision.classify says of the same files.
-        _ = try runPipeline("stages:\n  - gan.sample: {model: out/g.safetensors, folder: judged, count: 40, seed: 5}\n",
-                            name: "j.conf", registry: registry)
+        _ = try runPipeline(
+            "stages:\n  - gan.sample: {model: out/g.safetensors, folder: judged, count: 40, seed: 5}\n",
+            name: "j.conf", registry: registry)
         try FileManager.default.removeItem(atPath: dir + "/judged/grid.png")
-        _ = try runPipeline("""
-        stages:
-          - read.png: {path: \(fixtureDigits)/test}
-          - gan.evaluate: {samples: judged, classifier: out/c.safetensors, metrics: out/judged.json}
-        """, name: "ej.conf", registry: registry)
-        _ = try runPipeline("""
-        stages:
-          - read.png: {path: judged}
-          - vision.classify: {model: out/c.safetensors}
-          - write.csv: {path: out/judged.csv}
-        """, name: "cj.conf", registry: registry)
-        let judged = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/out/judged.json"))) as? [String: Any])
-        let rows = try String(contentsOfFile: dir + "/out/judged.csv", encoding: .utf8).split(separator: "\n").dropFirst().map { $0.split(separator: ",") }
+        _ = try runPipeline(
+            """
+            stages:
+              - read.png: {path: \(fixtureDigits)/test}
+              - gan.evaluate: {samples: judged, classifier: out/c.safetensors, metrics: out/judged.json}
+            """, name: "ej.conf", registry: registry)
+        _ = try runPipeline(
+            """
+            stages:
+              - read.png: {path: judged}
+              - vision.classify: {model: out/c.safetensors}
+              - write.csv: {path: out/judged.csv}
+            """, name: "cj.conf", registry: registry)
+        let judged = try XCTUnwrap(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/out/judged.json")))
+                as? [String: Any])
+        let rows = try String(contentsOfFile: dir + "/out/judged.csv", encoding: .utf8).split(separator: "\n")
+            .dropFirst().map { $0.split(separator: ",") }
         XCTAssertEqual(rows.count, 40)
         let confidences = rows.map { Double($0[2])! }
-        XCTAssertEqual(try XCTUnwrap(judged["mean_max_probability"] as? Double), confidences.reduce(0, +) / 40, accuracy: 1e-3)
+        XCTAssertEqual(
+            try XCTUnwrap(judged["mean_max_probability"] as? Double), confidences.reduce(0, +) / 40, accuracy: 1e-3)
         let fractions = try XCTUnwrap(judged["class_fractions"] as? [String: Double])
         for label in (0...9).map(String.init) {
             let share = Double(rows.filter { $0[1] == Substring(label) }.count) / 40
@@ -189,9 +224,15 @@ final class GANTests: ScratchFolderTestCase {
 
     func testConditionalGeneratorTakesAClassAndRefusesOthers() throws {
         try trainSmallModels(conditional: true)
-        _ = try runPipeline("stages:\n  - gan.sample: {model: out/g.safetensors, folder: sevens, count: 5, class: '7'}\n", name: "s.conf", registry: registry)
+        _ = try runPipeline(
+            "stages:\n  - gan.sample: {model: out/g.safetensors, folder: sevens, count: 5, class: '7'}\n",
+            name: "s.conf", registry: registry)
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/sevens/sample-0005.png"))
-        XCTAssertThrowsError(try runPipeline("stages:\n  - gan.sample: {model: out/g.safetensors, folder: x, class: 'seven'}\n", name: "s.conf", registry: registry)) { e in
+        XCTAssertThrowsError(
+            try runPipeline(
+                "stages:\n  - gan.sample: {model: out/g.safetensors, folder: x, class: 'seven'}\n", name: "s.conf",
+                registry: registry)
+        ) { e in
             XCTAssertTrue("\(e)".contains("class 'seven' is not one of the generator's: 0, 1, 2"), "\(e)")
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/x"))
@@ -200,35 +241,60 @@ final class GANTests: ScratchFolderTestCase {
     func testUnwritableSampleFolderAndWrongModelsAreRefusedBeforeAnyWork() throws {
         try trainSmallModels()
         try Data().write(to: URL(fileURLWithPath: dir + "/file"))
-        XCTAssertThrowsError(try runPipeline("stages:\n  - gan.sample: {model: out/g.safetensors, folder: file/samples}\n", name: "s.conf", registry: registry)) { e in
-            XCTAssertTrue("\(e)".contains("gan.sample.folder: cannot write") && "\(e)".contains("file: exists and is not a folder"), "\(e)")
+        XCTAssertThrowsError(
+            try runPipeline(
+                "stages:\n  - gan.sample: {model: out/g.safetensors, folder: file/samples}\n", name: "s.conf",
+                registry: registry)
+        ) { e in
+            XCTAssertTrue(
+                "\(e)".contains("gan.sample.folder: cannot write")
+                    && "\(e)".contains("file: exists and is not a folder"), "\(e)")
         }
-        XCTAssertThrowsError(try runPipeline("stages:\n  - gan.sample: {model: out/g-discriminator.safetensors, folder: s}\n", name: "s.conf", registry: registry)) { e in
+        XCTAssertThrowsError(
+            try runPipeline(
+                "stages:\n  - gan.sample: {model: out/g-discriminator.safetensors, folder: s}\n", name: "s.conf",
+                registry: registry)
+        ) { e in
             XCTAssertTrue("\(e)".contains("not a generator from gan.train"), "\(e)")
         }
-        XCTAssertThrowsError(try runPipeline("stages:\n  - gan.sample: {model: nothing.safetensors, folder: s}\n", name: "s.conf", registry: registry)) { e in
+        XCTAssertThrowsError(
+            try runPipeline(
+                "stages:\n  - gan.sample: {model: nothing.safetensors, folder: s}\n", name: "s.conf", registry: registry
+            )
+        ) { e in
             XCTAssertTrue("\(e)".contains("train one first with a gan.train pipeline"), "\(e)")
         }
         // Metadata is validated like config input: a lying noise size or class list is refused by name.
         let (tensors, meta) = try Safetensors.read(dir + "/out/g.safetensors")
-        for (field, value, expected) in [("noise", "99999", "lacks a noise size 1…4096"), ("classes", "[\"a\"", "is not a JSON list"),
-                                         ("classes", "[\"a\",\"a\"]", "names a class twice")] {
-            var p = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(meta["preprocessing"]!.utf8)) as? [String: String])
+        for (field, value, expected) in [
+            ("noise", "99999", "lacks a noise size 1…4096"), ("classes", "[\"a\"", "is not a JSON list"),
+            ("classes", "[\"a\",\"a\"]", "names a class twice"),
+        ] {
+            var p = try XCTUnwrap(
+                JSONSerialization.jsonObject(with: Data(meta["preprocessing"]!.utf8)) as? [String: String])
             p[field] = value
             var m = meta
             m["preprocessing"] = String(decoding: try JSONSerialization.data(withJSONObject: p), as: UTF8.self)
-            try Safetensors.encode(tensors.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, metadata: m).write(to: URL(fileURLWithPath: dir + "/lying.safetensors"))
-            XCTAssertThrowsError(try runPipeline("stages:\n  - gan.sample: {model: lying.safetensors, folder: s}\n", name: "s.conf", registry: registry)) { e in
+            try Safetensors.encode(tensors.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, metadata: m).write(
+                to: URL(fileURLWithPath: dir + "/lying.safetensors"))
+            XCTAssertThrowsError(
+                try runPipeline(
+                    "stages:\n  - gan.sample: {model: lying.safetensors, folder: s}\n", name: "s.conf",
+                    registry: registry)
+            ) { e in
                 XCTAssertTrue("\(e)".contains(expected), "\(field)=\(value): \(e)")
             }
         }
         // A generator whose last layer does not make the images: a config error naming the layer list.
-        XCTAssertThrowsError(try runPipeline("""
-        stages:
-          - read.png: {train: \(fixtureDigits)/train}
-          - image.normalize:
-          - gan.train: {model: out/bad.safetensors, generator: [{dense: 10}]}
-        """, name: "b.conf", registry: registry)) { e in
+        XCTAssertThrowsError(
+            try runPipeline(
+                """
+                stages:
+                  - read.png: {train: \(fixtureDigits)/train}
+                  - image.normalize:
+                  - gan.train: {model: out/bad.safetensors, generator: [{dense: 10}]}
+                """, name: "b.conf", registry: registry)
+        ) { e in
             XCTAssertTrue("\(e)".contains("the generator makes 10 but the images are 1×28×28"), "\(e)")
         }
     }

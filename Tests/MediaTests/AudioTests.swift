@@ -10,9 +10,10 @@ import NN
 func sox(_ args: [String]) throws {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["sox", "-R", "-D"] + args   // repeatable: no random dither
+    p.arguments = ["sox", "-R", "-D"] + args  // repeatable: no random dither
     p.standardError = FileHandle.nullDevice
-    try p.run(); p.waitUntilExit()
+    try p.run()
+    p.waitUntilExit()
     guard p.terminationStatus == 0 else { throw MediaError("sox", "failed: \(args.joined(separator: " "))") }
 }
 
@@ -33,9 +34,12 @@ final class AudioTests: ScratchFolderTestCase {
     func testEveryEncodingDecodesToTheSameTone() throws {
         let cases: [(String, [String])] = [
             ("u8.wav", ["-b", "8", "-e", "unsigned-integer"]), ("s16.wav", ["-b", "16"]), ("s24.wav", ["-b", "24"]),
-            ("s32.wav", ["-b", "32"]), ("f32.wav", ["-b", "32", "-e", "floating-point"]), ("f64.wav", ["-b", "64", "-e", "floating-point"]),
-            ("ulaw.wav", ["-e", "u-law"]), ("alaw.wav", ["-e", "a-law"]), ("ima.wav", ["-e", "ima-adpcm"]), ("ms.wav", ["-e", "ms-adpcm"]),
-            ("flac.flac", ["-b", "16"]), ("vorbis.ogg", []), ("stereo.wav", ["-c", "2"]), ("quad24.wav", ["-c", "4", "-b", "24"]),
+            ("s32.wav", ["-b", "32"]), ("f32.wav", ["-b", "32", "-e", "floating-point"]),
+            ("f64.wav", ["-b", "64", "-e", "floating-point"]),
+            ("ulaw.wav", ["-e", "u-law"]), ("alaw.wav", ["-e", "a-law"]), ("ima.wav", ["-e", "ima-adpcm"]),
+            ("ms.wav", ["-e", "ms-adpcm"]),
+            ("flac.flac", ["-b", "16"]), ("vorbis.ogg", []), ("stereo.wav", ["-c", "2"]),
+            ("quad24.wav", ["-c", "4", "-b", "24"]),
         ]
         for (name, opts) in cases {
             let path = "\(dir!)/\(name)"
@@ -47,7 +51,7 @@ final class AudioTests: ScratchFolderTestCase {
             XCTAssertEqual(peakFrequency(clip.samples, 16000), 440, accuracy: 2, name)
             XCTAssertEqual(clip.rms, 0.5 / 2.0.squareRoot(), accuracy: 0.03, name)
         }
-        XCTAssertEqual(try Audio.info("\(dir!)/quad24.wav").format, "WAVEX PCM 24")   // WAVE_FORMAT_EXTENSIBLE
+        XCTAssertEqual(try Audio.info("\(dir!)/quad24.wav").format, "WAVEX PCM 24")  // WAVE_FORMAT_EXTENSIBLE
         XCTAssertEqual(try Audio.info("\(dir!)/quad24.wav").channels, 4)
         XCTAssertEqual(try Audio.info("\(dir!)/ulaw.wav").format, "WAV µ-law")
         XCTAssertEqual(try Audio.info("\(dir!)/vorbis.ogg").format, "OGG Vorbis")
@@ -58,7 +62,7 @@ final class AudioTests: ScratchFolderTestCase {
         try sox(["-n", "-r", "44100", "-c", "2", "-b", "16", path, "synth", "1.0", "sine", "440", "vol", "0.5"])
         let clip = try Audio.read(path, sampleRate: 16000, duration: 1.25)
         XCTAssertEqual(clip.sampleRate, 16000)
-        XCTAssertEqual(clip.samples.count, 20000)                       // padded to 1.25 s
+        XCTAssertEqual(clip.samples.count, 20000)  // padded to 1.25 s
         XCTAssertEqual(peakFrequency(Array(clip.samples.prefix(16000)), 16000), 440, accuracy: 1)
         XCTAssertEqual(Array(clip.samples.suffix(3000)).allSatisfy { $0 == 0 }, true)
         // 10 kHz cannot exist at 16 kHz: it must be attenuated by ≥ 40 dB, not folded to 6 kHz.
@@ -86,8 +90,14 @@ final class AudioTests: ScratchFolderTestCase {
         func error(_ y: [Float]) -> Double {
             (400..<15600).map { abs(Double(y[$0]) - 0.5 * sin(2 * Double.pi * 440 * Double($0) / 16000)) }.max()!
         }
-        let exact = try Resampler.resample(Array((0..<44100).map { Float(0.5 * sin(2 * Double.pi * 440 * Double($0) / 44100)) }), from: 44100, to: 16000)
-        print(String(format: "440 Hz tone to 16 kHz, max |error|: from 44101 Hz (blended phases) %.2e, from 44100 Hz (exact phases) %.2e", error(out), error(exact)))
+        let exact = try Resampler.resample(
+            Array((0..<44100).map { Float(0.5 * sin(2 * Double.pi * 440 * Double($0) / 44100)) }), from: 44100,
+            to: 16000)
+        print(
+            String(
+                format:
+                    "440 Hz tone to 16 kHz, max |error|: from 44101 Hz (blended phases) %.2e, from 44100 Hz (exact phases) %.2e",
+                error(out), error(exact)))
         XCTAssertLessThan(error(out), 1e-3)
         XCTAssertLessThan(error(out), 3 * error(exact) + 1e-5)
         // 1 Hz → 16 kHz: 600 samples become 9.6 M, in time linear in the output.
@@ -95,11 +105,14 @@ final class AudioTests: ScratchFolderTestCase {
         XCTAssertEqual(try Resampler.resample(slow, from: 1, to: 16000).count, 9_600_000)
         Interruption.requested = true
         defer { Interruption.requested = false }
-        XCTAssertThrowsError(try Resampler.resample(slow, from: 1, to: 16000)) { XCTAssertTrue($0 is Interruption.Stopped) }
+        XCTAssertThrowsError(try Resampler.resample(slow, from: 1, to: 16000)) {
+            XCTAssertTrue($0 is Interruption.Stopped)
+        }
     }
 
     func testFeaturesEqualLibrosa() throws {
-        let fx = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/audio").path
+        let fx = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/audio")
+            .path
         let ref = try Safetensors.read(fx + "/librosa_reference.safetensors").tensors
         var s = SpectrogramSettings()
         for clip in ["espeak_seven", "flite_three", "flite_three_noisy"] {
@@ -111,7 +124,9 @@ final class AudioTests: ScratchFolderTestCase {
                 let peak = theirs.scalars.map { abs(Double($0)) }.max()!
                 var maxRel = 0.0
                 for (a, b) in zip(flat, theirs.scalars) { maxRel = max(maxRel, abs(a - Double(b)) / peak) }
-                print("LIBROSA \(maxRel <= 1e-3 ? "OK" : "BAD") \(clip) \(name): max |diff| / max |ref| = \(String(format: "%.2e", maxRel))")
+                print(
+                    "LIBROSA \(maxRel <= 1e-3 ? "OK" : "BAD") \(clip) \(name): max |diff| / max |ref| = \(String(format: "%.2e", maxRel))"
+                )
                 XCTAssertLessThanOrEqual(maxRel, 1e-3, "\(clip) \(name)")
             }
             s.scale = .slaney
@@ -133,7 +148,11 @@ final class AudioTests: ScratchFolderTestCase {
             var maxDiff = 0.0
             for k in 0..<n {
                 var sr = 0.0, si = 0.0
-                for j in 0..<n { let a = -2 * Double.pi * Double(j * k % n) / Double(n); sr += x[j] * cos(a); si += x[j] * sin(a) }
+                for j in 0..<n {
+                    let a = -2 * Double.pi * Double(j * k % n) / Double(n)
+                    sr += x[j] * cos(a)
+                    si += x[j] * sin(a)
+                }
                 maxDiff = max(maxDiff, abs(sr - re[k]), abs(si - im[k]))
             }
             XCTAssertLessThan(maxDiff, 1e-9, "n=\(n)")
@@ -159,7 +178,9 @@ final class AudioTests: ScratchFolderTestCase {
     func wav(channels: Int, rate: Int, frames: Int, dataBytes: Int? = nil) -> Data {
         var d = Data("RIFF".utf8)
         let size = frames * 2 * max(channels, 1)
-        func le32(_ v: Int) -> [UInt8] { [UInt8(v & 255), UInt8(v >> 8 & 255), UInt8(v >> 16 & 255), UInt8(v >> 24 & 255)] }
+        func le32(_ v: Int) -> [UInt8] {
+            [UInt8(v & 255), UInt8(v >> 8 & 255), UInt8(v >> 16 & 255), UInt8(v >> 24 & 255)]
+        }
         func le16(_ v: Int) -> [UInt8] { [UInt8(v & 255), UInt8(v >> 8 & 255)] }
         d += le32(36 + size) + Array("WAVEfmt ".utf8) + le32(16) + le16(1) + le16(channels) + le32(rate)
         d += le32(rate * 2 * max(channels, 1)) + le16(2 * max(channels, 1)) + le16(16) + Array("data".utf8) + le32(size)
@@ -167,20 +188,29 @@ final class AudioTests: ScratchFolderTestCase {
         return d
     }
 
-    func expectError(_ name: String, _ data: Data?, _ fragment: String, file: StaticString = #filePath, line: UInt = #line) {
+    func expectError(
+        _ name: String, _ data: Data?, _ fragment: String, file: StaticString = #filePath, line: UInt = #line
+    ) {
         let path = "\(dir!)/\(name)"
         if let data { try! data.write(to: URL(fileURLWithPath: path)) }
         XCTAssertThrowsError(try Audio.read(path), file: file, line: line) { e in
             XCTAssertTrue("\(e)".hasPrefix(path + ": "), "\(e)", file: file, line: line)
-            XCTAssertTrue("\(e)".lowercased().contains(fragment.lowercased()), "expected '\(fragment)' in \(e)", file: file, line: line)
+            XCTAssertTrue(
+                "\(e)".lowercased().contains(fragment.lowercased()), "expected '\(fragment)' in \(e)", file: file,
+                line: line)
         }
     }
 
     func testCorruptAndHostileAudio() throws {
         let good = wav(channels: 1, rate: 16000, frames: 1600)
-        XCTAssertNoThrow(try { try good.write(to: URL(fileURLWithPath: "\(dir!)/ok.wav")); _ = try Audio.read("\(dir!)/ok.wav") }())
+        XCTAssertNoThrow(
+            try {
+                try good.write(to: URL(fileURLWithPath: "\(dir!)/ok.wav"))
+                _ = try Audio.read("\(dir!)/ok.wav")
+            }())
         expectError("trunc.wav", good.prefix(1000), "truncated WAV")
-        expectError("lying.wav", wav(channels: 1, rate: 16000, frames: 1_000_000, dataBytes: 100), "declares 2000000 bytes")
+        expectError(
+            "lying.wav", wav(channels: 1, rate: 16000, frames: 1_000_000, dataBytes: 100), "declares 2000000 bytes")
         expectError("empty.wav", Data(), "empty file (0 bytes)")
         expectError("garbage.wav", Data((0..<3000).map { UInt8($0 * 7 % 256) }), "not a readable audio file")
         expectError("zerochan.wav", wav(channels: 0, rate: 16000, frames: 100), "channel count is zero")
@@ -196,10 +226,17 @@ final class AudioTests: ScratchFolderTestCase {
         let cut = "\(dir!)/trunc.flac"
         try flac.prefix(flac.count / 2).write(to: URL(fileURLWithPath: cut))
         XCTAssertThrowsError(try Audio.read(cut)) { e in
-            XCTAssertTrue("\(e)".hasPrefix(cut + ": ") && ("\(e)".contains("decode error") || "\(e)".contains("truncated")), "\(e)")
+            XCTAssertTrue(
+                "\(e)".hasPrefix(cut + ": ") && ("\(e)".contains("decode error") || "\(e)".contains("truncated")),
+                "\(e)")
         }
-        var bad = flac; for i in stride(from: 200, to: bad.count, by: 97) { bad[i] ^= 0xA5 }
-        XCTAssertThrowsError(try { try bad.write(to: URL(fileURLWithPath: "\(dir!)/bad.flac")); _ = try Audio.read("\(dir!)/bad.flac") }())
+        var bad = flac
+        for i in stride(from: 200, to: bad.count, by: 97) { bad[i] ^= 0xA5 }
+        XCTAssertThrowsError(
+            try {
+                try bad.write(to: URL(fileURLWithPath: "\(dir!)/bad.flac"))
+                _ = try Audio.read("\(dir!)/bad.flac")
+            }())
     }
 
     func testRandomMutationsOfWAVAndFLACNeverCrash() throws {
@@ -215,8 +252,14 @@ final class AudioTests: ScratchFolderTestCase {
                 var d = base
                 switch i % 4 {
                 case 0: d = d.prefix(rng.nextInt(d.count))
-                case 1: for _ in 0..<(1 + rng.nextInt(4)) { let j = rng.nextInt(min(d.count, 200)); d[j] ^= UInt8(1 << rng.nextInt(8)) }
-                case 2: let j = rng.nextInt(d.count); d[j] = UInt8(rng.nextInt(256))
+                case 1:
+                    for _ in 0..<(1 + rng.nextInt(4)) {
+                        let j = rng.nextInt(min(d.count, 200))
+                        d[j] ^= UInt8(1 << rng.nextInt(8))
+                    }
+                case 2:
+                    let j = rng.nextInt(d.count)
+                    d[j] = UInt8(rng.nextInt(256))
                 default:
                     // Rewrite a 32-bit length field (RIFF/fmt/data sizes in WAV; block headers in FLAC).
                     let at = ext == "wav" ? [4, 16, 40][rng.nextInt(3)] : 4 + rng.nextInt(40)
@@ -226,7 +269,9 @@ final class AudioTests: ScratchFolderTestCase {
                 // Either a clip that makes sense or an error that names the file.
                 do {
                     let clip = try Audio.read(path)
-                    if clip.sampleRate <= 0 || !clip.samples.allSatisfy({ $0.isFinite && abs($0) <= 1.0001 }) { bad.append("\(i): clip out of range") }
+                    if clip.sampleRate <= 0 || !clip.samples.allSatisfy({ $0.isFinite && abs($0) <= 1.0001 }) {
+                        bad.append("\(i): clip out of range")
+                    }
                 } catch let e as MediaError {
                     failures += 1
                     if e.file != path || e.reason.isEmpty { bad.append("\(i): \(e)") }

@@ -12,9 +12,12 @@ final class PNGTests: XCTestCase {
     func pattern(_ levels: Int, _ x: Int, _ y: Int) -> Int { (x * 5 + y * 3) % levels }
     func lum(_ r: Double, _ g: Double, _ b: Double) -> Double { 0.299 * r + 0.587 * g + 0.114 * b }
 
-    func expectGray(_ name: String, _ f: (Int, Int) -> Double, file: StaticString = #filePath, line: UInt = #line) throws {
+    func expectGray(_ name: String, _ f: (Int, Int) -> Double, file: StaticString = #filePath, line: UInt = #line)
+        throws
+    {
         let img = try PNG.read("\(fixtures)/png/\(name).png", as: .gray)
-        XCTAssertEqual(img.width, W, file: file, line: line); XCTAssertEqual(img.height, H, file: file, line: line)
+        XCTAssertEqual(img.width, W, file: file, line: line)
+        XCTAssertEqual(img.height, H, file: file, line: line)
         var maxDiff = 0.0
         for y in 0..<H { for x in 0..<W { maxDiff = max(maxDiff, abs(Double(img[x: x, y: y]) - f(x, y))) } }
         XCTAssertLessThan(maxDiff, 2e-3, "\(name): maxdiff \(maxDiff)", file: file, line: line)
@@ -22,12 +25,27 @@ final class PNGTests: XCTestCase {
 
     /// Expected gray values of an image with transparency: colour (luminance) and alpha per pixel,
     /// composited over white when the visible content is dark on average, else over black.
-    func expectComposited(_ name: String, _ f: @escaping (Int, Int) -> (lum: Double, alpha: Double),
-                          file: StaticString = #filePath, line: UInt = #line) throws {
+    func expectComposited(
+        _ name: String, _ f: @escaping (Int, Int) -> (lum: Double, alpha: Double),
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         var sum = 0.0, weight = 0.0
-        for y in 0..<H { for x in 0..<W { let p = f(x, y); if p.alpha > 0 { sum += p.lum * p.alpha; weight += p.alpha } } }
+        for y in 0..<H {
+            for x in 0..<W {
+                let p = f(x, y)
+                if p.alpha > 0 {
+                    sum += p.lum * p.alpha
+                    weight += p.alpha
+                }
+            }
+        }
         let bg = weight > 0 && sum / weight < 0.5 ? 1.0 : 0.0
-        try expectGray(name, { x, y in let p = f(x, y); return p.lum * p.alpha + bg * (1 - p.alpha) }, file: file, line: line)
+        try expectGray(
+            name,
+            { x, y in
+                let p = f(x, y)
+                return p.lum * p.alpha + bg * (1 - p.alpha)
+            }, file: file, line: line)
     }
 
     func testEveryColourTypeAndBitDepth() throws {
@@ -53,11 +71,19 @@ final class PNGTests: XCTestCase {
             }
         }
         let pal: [(Double, Double, Double)] = [(0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1), (1, 1, 1)]
-        try expectGray("palette") { x, y in let c = pal[self.pattern(5, x, y)]; return self.lum(c.0, c.1, c.2) }
-        try expectGray("palette2") { x, y in let c = pal[self.pattern(4, x, y)]; return self.lum(c.0, c.1, c.2) }
+        try expectGray("palette") { x, y in
+            let c = pal[self.pattern(5, x, y)]
+            return self.lum(c.0, c.1, c.2)
+        }
+        try expectGray("palette2") { x, y in
+            let c = pal[self.pattern(4, x, y)]
+            return self.lum(c.0, c.1, c.2)
+        }
         let alpha: [Double] = [1, 128.0 / 255, 1, 0, 1]
         try expectComposited("palette_trns") { x, y in
-            let i = self.pattern(5, x, y); let c = pal[i]; return (self.lum(c.0, c.1, c.2), alpha[i])
+            let i = self.pattern(5, x, y)
+            let c = pal[i]
+            return (self.lum(c.0, c.1, c.2), alpha[i])
         }
         try expectGray("gray8_interlaced") { x, y in Double(self.pattern(256, x, y)) / 255 }
     }
@@ -88,18 +114,21 @@ final class PNGTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var rng = SeededRandom(seed: 1)
-        for channels in [1, 3] { for depth in [8, 16] {
-            let px = (0..<(13 * 9 * channels)).map { _ in rng.nextFloat() }
-            let img = Image(width: 13, height: 9, channels: channels, pixels: px)
-            let path = "\(dir)/c\(channels)d\(depth).png"
-            try PNG.write(img, to: path, bitDepth: depth)
-            let back = try PNG.read(path, as: channels == 1 ? .gray : .rgb)
-            let tol: Float = depth == 8 ? 0.5 / 255 + 1e-6 : 1e-4
-            let maxDiff = zip(back.pixels, px).map { abs($0 - $1) }.max()!
-            XCTAssertLessThanOrEqual(maxDiff, tol, "channels \(channels) depth \(depth)")
-            let info = try PNG.info(path: path)
-            XCTAssertEqual(info.bitDepth, depth); XCTAssertEqual(info.colorType, channels == 1 ? "gray" : "rgb")
-        } }
+        for channels in [1, 3] {
+            for depth in [8, 16] {
+                let px = (0..<(13 * 9 * channels)).map { _ in rng.nextFloat() }
+                let img = Image(width: 13, height: 9, channels: channels, pixels: px)
+                let path = "\(dir)/c\(channels)d\(depth).png"
+                try PNG.write(img, to: path, bitDepth: depth)
+                let back = try PNG.read(path, as: channels == 1 ? .gray : .rgb)
+                let tol: Float = depth == 8 ? 0.5 / 255 + 1e-6 : 1e-4
+                let maxDiff = zip(back.pixels, px).map { abs($0 - $1) }.max()!
+                XCTAssertLessThanOrEqual(maxDiff, tol, "channels \(channels) depth \(depth)")
+                let info = try PNG.info(path: path)
+                XCTAssertEqual(info.bitDepth, depth)
+                XCTAssertEqual(info.colorType, channels == 1 ? "gray" : "rgb")
+            }
+        }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".tmp") }, [])
         XCTAssertThrowsError(try PNG.write(Image(width: 2, height: 2), to: dir + "/no/such/dir/x.png")) { e in
             XCTAssertTrue("\(e)".hasPrefix(dir + "/no/such/dir/x.png: "), "\(e)")
@@ -111,7 +140,9 @@ final class PNGTests: XCTestCase {
 
     func ihdr(width: UInt32, height: UInt32, depth: UInt8 = 8, colorType: UInt8 = 0) -> Data {
         var d = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13]) + Data("IHDR".utf8)
-        for v in [width, height] { d += Data([UInt8(v >> 24), UInt8(v >> 16 & 255), UInt8(v >> 8 & 255), UInt8(v & 255)]) }
+        for v in [width, height] {
+            d += Data([UInt8(v >> 24), UInt8(v >> 16 & 255), UInt8(v >> 8 & 255), UInt8(v & 255)])
+        }
         d += Data([depth, colorType, 0, 0, 0, 0, 0, 0, 0])
         return d
     }
@@ -125,18 +156,24 @@ final class PNGTests: XCTestCase {
 
     func testCorruptAndHostileFiles() {
         let g = good
-        expectError(Data(), "empty file")                                        // empty
-        expectError(Data("GIF89a not a png at all".utf8), "not a PNG")            // wrong format
-        expectError(g.prefix(20), "truncated")                                   // cut inside IHDR
-        expectError(g.prefix(g.count - 30), "invalid PNG")                       // cut inside IDAT
-        var crc = g; crc[29] ^= 0xFF; expectError(crc, "CRC")                     // IHDR CRC
-        var idat = g; idat[idat.count - 20] ^= 0x55; expectError(idat, "invalid PNG")   // compressed data
+        expectError(Data(), "empty file")  // empty
+        expectError(Data("GIF89a not a png at all".utf8), "not a PNG")  // wrong format
+        expectError(g.prefix(20), "truncated")  // cut inside IHDR
+        expectError(g.prefix(g.count - 30), "invalid PNG")  // cut inside IDAT
+        var crc = g
+        crc[29] ^= 0xFF
+        expectError(crc, "CRC")  // IHDR CRC
+        var idat = g
+        idat[idat.count - 20] ^= 0x55
+        expectError(idat, "invalid PNG")  // compressed data
         expectError(ihdr(width: 0, height: 10), "zero size")
         expectError(ihdr(width: 100_000, height: 100_000), "limit is 16384")
         expectError(ihdr(width: 16000, height: 16000), "pixels; the limit")
         expectError(ihdr(width: 10, height: 10, depth: 16, colorType: 3), "invalid colour type 3 with bit depth 16")
         expectError(ihdr(width: 10, height: 10, depth: 7), "invalid colour type")
-        var len = g; len[11] = 12; expectError(len, "13-byte IHDR")               // IHDR length field
+        var len = g
+        len[11] = 12
+        expectError(len, "13-byte IHDR")  // IHDR length field
         XCTAssertThrowsError(try PNG.read("/nonexistent/x.png")) { XCTAssertTrue("\($0)".contains("No such file")) }
         XCTAssertThrowsError(try PNG.read(fixtures)) { XCTAssertTrue("\($0)".contains("not a regular file")) }
     }
@@ -151,7 +188,11 @@ final class PNGTests: XCTestCase {
             var d = g
             switch i % 4 {
             case 0: d = d.prefix(rng.nextInt(d.count))
-            case 1: for _ in 0..<(1 + rng.nextInt(4)) { let j = rng.nextInt(d.count); d[j] ^= UInt8(1 << rng.nextInt(8)) }
+            case 1:
+                for _ in 0..<(1 + rng.nextInt(4)) {
+                    let j = rng.nextInt(d.count)
+                    d[j] ^= UInt8(1 << rng.nextInt(8))
+                }
             case 2: d[8 + rng.nextInt(d.count - 8)] = UInt8(rng.nextInt(256))
             default:
                 // Overwrite a chunk length (IHDR at 8, IDAT follows) with a random 32-bit value.

@@ -27,10 +27,11 @@ final class SafetensorsTests: ScratchFolderTestCase {
 
     func testRoundTripRestoresIdenticalOutputs() throws {
         let a = SmallNet(), b = SmallNet()
-        b.conv1.weight.data[0] += 1   // make them differ
+        b.conv1.weight.data[0] += 1  // make them differ
         let x = Tensor.uniform([2, 1, 28, 28], seed: 3)
-        _ = a(x)   // training step changes running stats
-        a.eval(); b.eval()
+        _ = a(x)  // training step changes running stats
+        a.eval()
+        b.eval()
         let path = dir + "/net.safetensors"
         try a.save(to: path, metadata: ["model": "SmallNet"])
         try b.load(from: path)
@@ -44,15 +45,17 @@ final class SafetensorsTests: ScratchFolderTestCase {
         let path = dir + "/net.safetensors"
         try SmallNet().save(to: path)
         let script = """
-        from safetensors.numpy import load_file
-        d = load_file('\(path)')
-        print(','.join(f'{k}:{"x".join(map(str, v.shape))}:{v.dtype}' for k, v in sorted(d.items())))
-        """
+            from safetensors.numpy import load_file
+            d = load_file('\(path)')
+            print(','.join(f'{k}:{"x".join(map(str, v.shape))}:{v.dtype}' for k, v in sorted(d.items())))
+            """
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["python3", "-c", script]
-        let pipe = Pipe(); p.standardOutput = pipe
-        try p.run(); p.waitUntilExit()
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        try p.run()
+        p.waitUntilExit()
         let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         XCTAssertEqual(p.terminationStatus, 0, "python3 with safetensors must be installed (.ci/run installs it)")
         XCTAssertTrue(out.contains("conv1.weight:4x1x3x3:float32"), out)
@@ -65,7 +68,8 @@ final class SafetensorsTests: ScratchFolderTestCase {
         var d = Data()
         var len = (rawLength ?? UInt64(header.utf8.count)).littleEndian
         withUnsafeBytes(of: &len) { d.append(contentsOf: $0) }
-        d.append(Data(header.utf8)); d.append(contentsOf: data)
+        d.append(Data(header.utf8))
+        d.append(contentsOf: data)
         return d
     }
 
@@ -90,9 +94,15 @@ final class SafetensorsTests: ScratchFolderTestCase {
         expectError(file(header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,800]}}"#), "outside")
         expectError(file(header: #"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#), "needs 12 bytes")
         expectError(file(header: #"{"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}"#), "non-negative")
-        expectError(file(header: #"{"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}}"#), "larger than the file")
-        expectError(file(header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#),
-                    "overlaps")
+        expectError(
+            file(header: #"{"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}}"#),
+            "larger than the file")
+        expectError(
+            file(
+                header:
+                    #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#
+            ),
+            "overlaps")
         expectError(file(header: #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#), "not described")
         expectError(file(header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[8]}}"#), "data_offsets")
         expectError(file(header: #"{"__metadata__":{"k":3}}"#, data: []), "not a string")
@@ -100,7 +110,9 @@ final class SafetensorsTests: ScratchFolderTestCase {
         let empty = NSTemporaryDirectory() + "dlpipe-empty-\(getpid()).safetensors"
         XCTAssertTrue(FileManager.default.createFile(atPath: empty, contents: Data()))
         defer { unlink(empty) }
-        XCTAssertThrowsError(try Safetensors.read(empty)) { XCTAssertEqual("\($0)", "\(empty): file is 0 bytes, too short for a safetensors header") }
+        XCTAssertThrowsError(try Safetensors.read(empty)) {
+            XCTAssertEqual("\($0)", "\(empty): file is 0 bytes, too short for a safetensors header")
+        }
     }
 
     func testRandomlyDamagedFilesNeverCrash() throws {
@@ -111,8 +123,14 @@ final class SafetensorsTests: ScratchFolderTestCase {
             var d = good
             switch i % 3 {
             case 0: d = d.prefix(rng.nextInt(d.count))
-            case 1: for _ in 0..<4 { let j = rng.nextInt(min(d.count, 600)); d[j] ^= UInt8(1 << rng.nextInt(8)) }
-            default: let j = rng.nextInt(min(d.count, 600)); d[j] = UInt8(rng.nextInt(256))
+            case 1:
+                for _ in 0..<4 {
+                    let j = rng.nextInt(min(d.count, 600))
+                    d[j] ^= UInt8(1 << rng.nextInt(8))
+                }
+            default:
+                let j = rng.nextInt(min(d.count, 600))
+                d[j] = UInt8(rng.nextInt(256))
             }
             if (try? Safetensors.decode(d, file: "m")) == nil { rejected += 1 }
         }

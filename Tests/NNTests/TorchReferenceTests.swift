@@ -16,7 +16,9 @@ final class TorchReferenceTests: XCTestCase {
         return t.copy()
     }
 
-    func assertClose(_ name: String, _ a: Tensor, _ b: Tensor, tol: Float = 1e-4, file: StaticString = #filePath, line: UInt = #line) {
+    func assertClose(
+        _ name: String, _ a: Tensor, _ b: Tensor, tol: Float = 1e-4, file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertEqual(a.shape, b.shape, name, file: file, line: line)
         guard a.shape == b.shape else { return }
         var m: Float = 0
@@ -27,7 +29,11 @@ final class TorchReferenceTests: XCTestCase {
 
     /// Runs `f` on the fixture inputs of `name`, compares output and every input gradient.
     func check(_ name: String, inputs: Int, _ f: ([Tensor]) -> Tensor) {
-        let xs = (0..<inputs).map { i -> Tensor in let t = g("\(name).in\(i)"); t.requiresGrad = true; return t }
+        let xs = (0..<inputs).map { i -> Tensor in
+            let t = g("\(name).in\(i)")
+            t.requiresGrad = true
+            return t
+        }
         let y = f(xs)
         assertClose("\(name) output", y, g("\(name).out"))
         (y * g("\(name).w")).sum().backward()
@@ -47,14 +53,19 @@ final class TorchReferenceTests: XCTestCase {
         // under the same names, gives the same padded sequence and h_n, input and parameter gradients.
         for (name, sequence) in [("bilstm_seq", true), ("bilstm_last", false)] {
             let layer = Recurrent(.lstm, 4, hidden: 3, layers: 2, sequence: sequence, bidirectional: true)
-            XCTAssertEqual(layer.ownParameters.map { $0.0 }.filter { Self.golden["\(name).\($0)"] == nil }, [], "names PyTorch does not have")
+            XCTAssertEqual(
+                layer.ownParameters.map { $0.0 }.filter { Self.golden["\(name).\($0)"] == nil }, [],
+                "names PyTorch does not have")
             for (key, p) in layer.ownParameters { p.data.update(from: g("\(name).\(key)").data, count: p.count) }
-            let x = g("\(name).in"); x.requiresGrad = true
+            let x = g("\(name).in")
+            x.requiresGrad = true
             let y = layer(x, lengths: [5, 2, 1])
             assertClose("\(name) output", y, g("\(name).out"))
             (y * g("\(name).w")).sum().backward()
             assertClose("\(name) input grad", x.grad!, g("\(name).grad"))
-            for (key, p) in layer.ownParameters { assertClose("\(name) grad \(key)", p.grad!, g("\(name).grad.\(key)")) }
+            for (key, p) in layer.ownParameters {
+                assertClose("\(name) grad \(key)", p.grad!, g("\(name).grad.\(key)"))
+            }
         }
     }
 
@@ -67,19 +78,22 @@ final class TorchReferenceTests: XCTestCase {
         check("avgpool", inputs: 1) { $0[0].avgPool2d(2) }
         check("logsoftmax", inputs: 1) { $0[0].logSoftmax(axis: 1) }
         check("bn_train", inputs: 3) {
-            $0[0].batchNorm(weight: $0[1], bias: $0[2], runningMean: .zeros([3]), runningVar: .ones([3]), training: true)
+            $0[0].batchNorm(
+                weight: $0[1], bias: $0[2], runningMean: .zeros([3]), runningVar: .ones([3]), training: true)
         }
     }
 
     func testFusedLossesMatchPyTorch() {
-        let logits = g("ce.logits"); logits.requiresGrad = true
+        let logits = g("ce.logits")
+        logits.requiresGrad = true
         let labels = g("ce.labels").scalars.map { Int($0) }
         let ce = Loss.crossEntropy(logits, labels: labels)
         XCTAssertEqual(ce.item, g("ce.loss").item, accuracy: 1e-5)
         ce.backward()
         assertClose("cross-entropy grad", logits.grad!, g("ce.grad"))
 
-        let bl = g("bce.logits"); bl.requiresGrad = true
+        let bl = g("bce.logits")
+        bl.requiresGrad = true
         let bce = Loss.bceWithLogits(bl, g("bce.target"))
         XCTAssertEqual(bce.item, g("bce.loss").item, accuracy: 1e-5)
         bce.backward()
@@ -87,11 +101,12 @@ final class TorchReferenceTests: XCTestCase {
     }
 
     func testMSEValueAndGradient() {
-        let p = Tensor([1, 2, 3, 4], shape: [2, 2]); p.requiresGrad = true
+        let p = Tensor([1, 2, 3, 4], shape: [2, 2])
+        p.requiresGrad = true
         let t = Tensor([0, 2, 5, 4], shape: [2, 2])
         let l = Loss.mse(p, t)
         XCTAssertEqual(l.item, (1 + 0 + 4 + 0) / 4)
         l.backward()
-        XCTAssertEqual(p.grad!.scalars, [0.5, 0, -1, 0])   // 2(p−t)/N
+        XCTAssertEqual(p.grad!.scalars, [0.5, 0, -1, 0])  // 2(p−t)/N
     }
 }

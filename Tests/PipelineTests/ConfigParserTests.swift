@@ -11,28 +11,28 @@ func parse(_ s: String, env: [String: String] = [:]) throws -> ConfigNode {
 final class ConfigParserTests: XCTestCase {
     func testEveryConstruct() throws {
         let text = """
-        # a comment
-        name: demo   # trailing comment
-        numbers: [1, 2.5, -3]
-        flow: {a: 1, b: [x, "y z"], c: {}}
-        quoted: "tab\\there \\"q\\" \\u00e9 # not a comment"
-        single: 'it''s # kept'
-        empty:
-        tilde: ~
-        env: ${HOME_DIR}/data
-        fallback: ${MISSING:-default value}
-        stages:
-          - read.png:
-              path: images
-              limit: 5
-          - image.normalize: {size: 28}
-          - plain item
-          -
-            nested: true
-        list_same_indent:
-        - a
-        - b
-        """
+            # a comment
+            name: demo   # trailing comment
+            numbers: [1, 2.5, -3]
+            flow: {a: 1, b: [x, "y z"], c: {}}
+            quoted: "tab\\there \\"q\\" \\u00e9 # not a comment"
+            single: 'it''s # kept'
+            empty:
+            tilde: ~
+            env: ${HOME_DIR}/data
+            fallback: ${MISSING:-default value}
+            stages:
+              - read.png:
+                  path: images
+                  limit: 5
+              - image.normalize: {size: 28}
+              - plain item
+              -
+                nested: true
+            list_same_indent:
+            - a
+            - b
+            """
         let root = try parse(text, env: ["HOME_DIR": "/home/u"])
         XCTAssertEqual(root["name"]?.text, "demo")
         XCTAssertEqual(root["numbers"]?.items?.compactMap { $0.text }, ["1", "2.5", "-3"])
@@ -62,7 +62,9 @@ final class ConfigParserTests: XCTestCase {
         XCTAssertEqual(root["b"]?.items?.first?.text, "x")
     }
 
-    func expectError(_ text: String, _ line: Int, _ col: Int, _ fragment: String, file: StaticString = #filePath, l: UInt = #line) {
+    func expectError(
+        _ text: String, _ line: Int, _ col: Int, _ fragment: String, file: StaticString = #filePath, l: UInt = #line
+    ) {
         XCTAssertThrowsError(try parse(text), file: file, line: l) { e in
             guard let ce = e as? ConfigError else { return XCTFail("not a ConfigError: \(e)", file: file, line: l) }
             XCTAssertEqual(ce.position.line, line, "\(ce)", file: file, line: l)
@@ -87,7 +89,9 @@ final class ConfigParserTests: XCTestCase {
         expectError("a: " + String(repeating: "x", count: 5000) + "\n", 1, 4097, "line too long")
         expectError("", 1, 1, "empty config")
         expectError("- a\n- b\n", 1, 1, "top level must be a mapping")
-        XCTAssertThrowsError(try ConfigParser.parse(Data([0x61, 0x3A, 0x20, 0xC3, 0x28, 0x0A]), file: "t.conf", environment: [:])) { e in
+        XCTAssertThrowsError(
+            try ConfigParser.parse(Data([0x61, 0x3A, 0x20, 0xC3, 0x28, 0x0A]), file: "t.conf", environment: [:])
+        ) { e in
             XCTAssertEqual("\(e)", "t.conf:1:4: invalid UTF-8")
         }
         expectError("a: " + String(repeating: "[", count: 200), 1, 51, "nesting deeper")
@@ -115,16 +119,24 @@ final class ConfigParserTests: XCTestCase {
             }
             // An error must point inside the file: line 1…(lines + 1), a column ≥ 1, a message.
             let lines = b.filter { $0 == 0x0A }.count + 1
-            do { _ = try ConfigParser.parse(Data(b), file: "f", environment: [:]); parsed += 1 }
-            catch let e as ConfigError {
+            do {
+                _ = try ConfigParser.parse(Data(b), file: "f", environment: [:])
+                parsed += 1
+            } catch let e as ConfigError {
                 rejected += 1
-                if e.position.file != "f" || !(1...lines + 1).contains(e.position.line) || e.position.column < 1 || e.message.isEmpty {
+                if e.position.file != "f" || !(1...lines + 1).contains(e.position.line) || e.position.column < 1
+                    || e.message.isEmpty
+                {
                     misplaced.append("\(e)")
                 }
+            } catch {
+                XCTFail("unexpected error type \(error)")
+                return
             }
-            catch { XCTFail("unexpected error type \(error)"); return }
         }
-        print("config mutations: \(parsed) parsed, \(rejected) rejected with a positioned error, \(misplaced.count) misplaced")
+        print(
+            "config mutations: \(parsed) parsed, \(rejected) rejected with a positioned error, \(misplaced.count) misplaced"
+        )
         XCTAssertEqual(misplaced, [], "errors must point inside the file")
         XCTAssertGreaterThan(rejected, 1000)
         XCTAssertGreaterThan(parsed, 1000)
@@ -155,9 +167,11 @@ final class ConfigEdgeCaseTests: XCTestCase {
 
     func testNULIsRefusedNotTruncated() throws {
         XCTAssertThrowsError(try parse("p: \"out/m\\0ontage.png\"\n")) { e in
-            XCTAssertEqual("\(e)", "t.conf:1:10: a NUL character (\\0) cannot be part of a value (paths would be cut at it)")
+            XCTAssertEqual(
+                "\(e)", "t.conf:1:10: a NUL character (\\0) cannot be part of a value (paths would be cut at it)")
         }
-        XCTAssertThrowsError(try ConfigParser.parse(Data("p: out/m\0x.png\n".utf8), file: "t.conf", environment: [:])) { e in
+        XCTAssertThrowsError(try ConfigParser.parse(Data("p: out/m\0x.png\n".utf8), file: "t.conf", environment: [:])) {
+            e in
             XCTAssertTrue("\(e)".hasPrefix("t.conf:1:9: a NUL character"), "\(e)")
         }
     }

@@ -39,7 +39,8 @@ final class SequencePipelineTests: ScratchFolderTestCase {
                         let t = Double(i) / 8000
                         return Float(0.5 * sin(2 * .pi * f * t * (1 + 0.3 * t))) + 0.01 * rng.nextNormal()
                     }
-                    try Audio.writeWAV(AudioClip(samples: samples, sampleRate: 8000), to: "\(folder)/\(word)_\(speaker)_\(take).wav")
+                    try Audio.writeWAV(
+                        AudioClip(samples: samples, sampleRate: 8000), to: "\(folder)/\(word)_\(speaker)_\(take).wav")
                 }
             }
         }
@@ -48,22 +49,23 @@ final class SequencePipelineTests: ScratchFolderTestCase {
     let features = "  - audio.mfcc: {n_mfcc: 13, n_fft: 256, hop_length: 80, n_mels: 26}\n"
 
     func train(layers: String = "[{lstm: {hidden: 16, layers: 1}}]") throws -> RunSummary {
-        try run("""
-        stages:
-          - read.audio: {train: clips/train, test: clips/test, sample_rate: 8000}
-        \(features)  - sequence.train:
-              model: out/words.safetensors
-              layers: \(layers)
-              epochs: 25
-              batch_size: 8
-              learning_rate: 0.01
-              time_masks: 1
-              time_mask_frames: 3
-              validation_speakers: [bob]
-              seed: 2
-              metrics: out/metrics.json
-              report: out/report.html
-        """)
+        try run(
+            """
+            stages:
+              - read.audio: {train: clips/train, test: clips/test, sample_rate: 8000}
+            \(features)  - sequence.train:
+                  model: out/words.safetensors
+                  layers: \(layers)
+                  epochs: 25
+                  batch_size: 8
+                  learning_rate: 0.01
+                  time_masks: 1
+                  time_mask_frames: 3
+                  validation_speakers: [bob]
+                  seed: 2
+                  metrics: out/metrics.json
+                  report: out/report.html
+            """)
     }
 
     func testTrainsOnTwoSpeakersAndReportsTheHeldOutOnePerSpeaker() throws {
@@ -71,13 +73,15 @@ final class SequencePipelineTests: ScratchFolderTestCase {
         let summary = try train()
         XCTAssertEqual(summary.failures.count, 0)
         XCTAssertEqual(summary.succeeded, 72)
-        let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/out/metrics.json"))) as! [String: Any]
+        let metrics =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/out/metrics.json")))
+            as! [String: Any]
         let bySpeaker = metrics["test_accuracy_by_speaker"] as! [String: [String: Any]]
         XCTAssertEqual(Array(bySpeaker.keys), ["carol"])
         XCTAssertEqual(bySpeaker["carol"]?["count"] as? Int, 24)
         let acc = metrics["test_accuracy"] as! Double
         print("tiny LSTM, 3 tone words, held-out speaker: accuracy \(acc)")
-        XCTAssertGreaterThan(acc, 0.8)   // chance is 1/3
+        XCTAssertGreaterThan(acc, 0.8)  // chance is 1/3
         // Validation came from bob, a training speaker, every epoch.
         let epochs = metrics["epochs"] as! [[String: Any]]
         XCTAssertEqual(epochs.count, 25)
@@ -95,18 +99,21 @@ final class SequencePipelineTests: ScratchFolderTestCase {
         _ = try train()
         let folder = dir + "/clips/test/mid"
         try Data("RIFF....WAVEfmt garbage".utf8).write(to: URL(fileURLWithPath: folder + "/broken.wav"))
-        let summary = try run("""
-        stages:
-          - read.audio: {path: clips/test, sample_rate: 8000}
-        \(features)  - sequence.classify: {model: out/words.safetensors}
-          - write.csv: {path: out/predictions.csv}
-        """)
+        let summary = try run(
+            """
+            stages:
+              - read.audio: {path: clips/test, sample_rate: 8000}
+            \(features)  - sequence.classify: {model: out/words.safetensors}
+              - write.csv: {path: out/predictions.csv}
+            """)
         XCTAssertEqual(summary.failures.map { URL(fileURLWithPath: $0.file).lastPathComponent }, ["broken.wav"])
         XCTAssertEqual(summary.succeeded, 24)
-        let rows = try String(contentsOfFile: dir + "/out/predictions.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+        let rows = try String(contentsOfFile: dir + "/out/predictions.csv", encoding: .utf8).split(separator: "\n")
+            .dropFirst()
         XCTAssertEqual(rows.count, 24)
         let correct = rows.filter { row in
-            let f = row.split(separator: ","); return URL(fileURLWithPath: String(f[0])).lastPathComponent.hasPrefix(String(f[1]) + "_")
+            let f = row.split(separator: ",")
+            return URL(fileURLWithPath: String(f[0])).lastPathComponent.hasPrefix(String(f[1]) + "_")
         }.count
         XCTAssertGreaterThan(correct, 18)
     }
@@ -115,22 +122,28 @@ final class SequencePipelineTests: ScratchFolderTestCase {
         // The layer option end to end: trained, written, read back by sequence.classify, same predictions
         // as the trainer's own test figure.
         try makeClips()
-        _ = try train(layers: "[{gru: {hidden: 16, layers: 2, sequence: true, bidirectional: true}}, {mean_over_time: {}}]")
-        let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/out/metrics.json"))) as! [String: Any]
+        _ = try train(
+            layers: "[{gru: {hidden: 16, layers: 2, sequence: true, bidirectional: true}}, {mean_over_time: {}}]")
+        let metrics =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/out/metrics.json")))
+            as! [String: Any]
         let acc = try XCTUnwrap(metrics["test_accuracy"] as? Double)
         print("tiny bidirectional GRU, 3 tone words, held-out speaker: accuracy \(acc)")
-        XCTAssertGreaterThan(acc, 0.7)   // chance is 1/3; 0.917 measured with AVX-512 and AVX2 kernels, 1 and 2 threads
+        XCTAssertGreaterThan(acc, 0.7)  // chance is 1/3; 0.917 measured with AVX-512 and AVX2 kernels, 1 and 2 threads
         let (net, _) = try ModelFile.load(dir + "/out/words.safetensors")
         XCTAssertTrue(net.namedParameters().contains { $0.0 == "gru.weight_hh_l1_reverse" })
-        _ = try run("""
-        stages:
-          - read.audio: {path: clips/test, sample_rate: 8000}
-        \(features)  - sequence.classify: {model: out/words.safetensors}
-          - write.csv: {path: out/predictions.csv}
-        """)
-        let rows = try String(contentsOfFile: dir + "/out/predictions.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+        _ = try run(
+            """
+            stages:
+              - read.audio: {path: clips/test, sample_rate: 8000}
+            \(features)  - sequence.classify: {model: out/words.safetensors}
+              - write.csv: {path: out/predictions.csv}
+            """)
+        let rows = try String(contentsOfFile: dir + "/out/predictions.csv", encoding: .utf8).split(separator: "\n")
+            .dropFirst()
         let correct = rows.filter { row in
-            let f = row.split(separator: ","); return URL(fileURLWithPath: String(f[0])).lastPathComponent.hasPrefix(String(f[1]) + "_")
+            let f = row.split(separator: ",")
+            return URL(fileURLWithPath: String(f[0])).lastPathComponent.hasPrefix(String(f[1]) + "_")
         }.count
         XCTAssertEqual(rows.count, 24)
         XCTAssertEqual(Double(correct) / 24, acc, accuracy: 1e-6, "classify agrees with the trainer's test figure")
@@ -140,16 +153,20 @@ final class SequencePipelineTests: ScratchFolderTestCase {
         for (_, p) in twin.namedParameters() { for i in 0..<p.count { p.data[i] *= 0.6 } }
         try description.save(twin, to: dir + "/out/twin.safetensors")
         func probabilities(_ options: String) throws -> [String: [String: Double]] {
-            _ = try run("""
-            stages:
-              - read.audio: {path: clips/test, sample_rate: 8000}
-            \(features)  - sequence.classify: {\(options), top_k: 3}
-              - write.csv: {path: out/p.csv}
-            """)
+            _ = try run(
+                """
+                stages:
+                  - read.audio: {path: clips/test, sample_rate: 8000}
+                \(features)  - sequence.classify: {\(options), top_k: 3}
+                  - write.csv: {path: out/p.csv}
+                """)
             var out: [String: [String: Double]] = [:]
-            for row in try String(contentsOfFile: dir + "/out/p.csv", encoding: .utf8).split(separator: "\n").dropFirst() {
+            for row in try String(contentsOfFile: dir + "/out/p.csv", encoding: .utf8).split(separator: "\n")
+                .dropFirst()
+            {
                 let f = row.split(separator: ",").map(String.init)
-                out[f[0]] = Dictionary(uniqueKeysWithValues: stride(from: 1, to: f.count, by: 2).map { (f[$0], Double(f[$0 + 1])!) })
+                out[f[0]] = Dictionary(
+                    uniqueKeysWithValues: stride(from: 1, to: f.count, by: 2).map { (f[$0], Double(f[$0 + 1])!) })
             }
             return out
         }
@@ -159,24 +176,28 @@ final class SequencePipelineTests: ScratchFolderTestCase {
         XCTAssertNotEqual(a, b, "two different models")
         for (file, p) in both {
             XCTAssertEqual(p.count, 3)
-            for (label, v) in p { XCTAssertEqual(v, (a[file]![label]! + b[file]![label]!) / 2, accuracy: 2e-6, "\(file) \(label)") }
+            for (label, v) in p {
+                XCTAssertEqual(v, (a[file]![label]! + b[file]![label]!) / 2, accuracy: 2e-6, "\(file) \(label)")
+            }
         }
     }
 
     func testClassifyRefusesFeaturesOfAnotherWidth() throws {
         try makeClips(takes: 2)
-        _ = try run("""
-        stages:
-          - read.audio: {train: clips/train, sample_rate: 8000}
-        \(features)  - sequence.train: {model: out/w.safetensors, layers: [{lstm: {hidden: 4}}], epochs: 1}
-        """)
-        let summary = try run("""
-        stages:
-          - read.audio: {path: clips/test/low, sample_rate: 8000}
-          - audio.mfcc: {n_mfcc: 20, n_fft: 256, hop_length: 80, n_mels: 26}
-          - sequence.classify: {model: out/w.safetensors}
-          - write.csv: {path: out/p.csv}
-        """)
+        _ = try run(
+            """
+            stages:
+              - read.audio: {train: clips/train, sample_rate: 8000}
+            \(features)  - sequence.train: {model: out/w.safetensors, layers: [{lstm: {hidden: 4}}], epochs: 1}
+            """)
+        let summary = try run(
+            """
+            stages:
+              - read.audio: {path: clips/test/low, sample_rate: 8000}
+              - audio.mfcc: {n_mfcc: 20, n_fft: 256, hop_length: 80, n_mels: 26}
+              - sequence.classify: {model: out/w.safetensors}
+              - write.csv: {path: out/p.csv}
+            """)
         XCTAssertEqual(summary.failures.count, 2)
         XCTAssertTrue(summary.failures[0].reason.contains("[frames, 13]"), summary.failures[0].reason)
     }
@@ -184,20 +205,23 @@ final class SequencePipelineTests: ScratchFolderTestCase {
     func testAugmentCopiesOnlyTrainingClipsAndRepeatsWithTheSeed() throws {
         try makeClips(takes: 1)
         func keys() throws -> [String] {
-            _ = try run("""
-            stages:
-              - read.audio: {train: clips/train, test: clips/test, sample_rate: 8000}
-              - audio.trim: {top_db: 30}
-              - audio.augment: {copies: 2, seed: 4}
-            \(features)  - write.features: {path: out/f.safetensors}
-            """)
+            _ = try run(
+                """
+                stages:
+                  - read.audio: {train: clips/train, test: clips/test, sample_rate: 8000}
+                  - audio.trim: {top_db: 30}
+                  - audio.augment: {copies: 2, seed: 4}
+                \(features)  - write.features: {path: out/f.safetensors}
+                """)
             return try Safetensors.read(dir + "/out/f.safetensors").0.map { $0.0 }.sorted()
         }
         let first = try keys()
-        XCTAssertEqual(first.count, 6 * 3 + 3)   // 6 training clips and 2 copies each; 3 test clips alone
+        XCTAssertEqual(first.count, 6 * 3 + 3)  // 6 training clips and 2 copies each; 3 test clips alone
         XCTAssertEqual(first.filter { $0.contains("carol") && $0.contains("#aug") }, [])
         let a = try Data(contentsOf: URL(fileURLWithPath: dir + "/out/f.safetensors"))
         XCTAssertEqual(try keys(), first)
-        XCTAssertTrue(a == (try Data(contentsOf: URL(fileURLWithPath: dir + "/out/f.safetensors"))), "the same seed gives the same copies")
+        XCTAssertTrue(
+            a == (try Data(contentsOf: URL(fileURLWithPath: dir + "/out/f.safetensors"))),
+            "the same seed gives the same copies")
     }
 }

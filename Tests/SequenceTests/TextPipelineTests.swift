@@ -14,43 +14,49 @@ final class TextPipelineTests: ScratchFolderTestCase {
     func trainTiny() throws {
         let sentence = "the cat sat on the mat. the dog sat on the log. "
         try String(repeating: sentence, count: 60).write(toFile: dir + "/train.txt", atomically: true, encoding: .utf8)
-        try String(repeating: "the dog sat on the mat. the cat sat on the log. ", count: 5).write(toFile: dir + "/test.txt", atomically: true, encoding: .utf8)
-        _ = try run("""
-        stages:
-          - text.read: {train: train.txt, test: test.txt}
-          - text.train:
-              model: out/chars.safetensors
-              embedding: 8
-              hidden: 32
-              layers: 1
-              window: 24
-              batch_size: 4
-              epochs: 12
-              learning_rate: 0.01
-              sample_length: 50
-              metrics: out/metrics.json
-              report: out/report.html
-        """)
+        try String(repeating: "the dog sat on the mat. the cat sat on the log. ", count: 5).write(
+            toFile: dir + "/test.txt", atomically: true, encoding: .utf8)
+        _ = try run(
+            """
+            stages:
+              - text.read: {train: train.txt, test: test.txt}
+              - text.train:
+                  model: out/chars.safetensors
+                  embedding: 8
+                  hidden: 32
+                  layers: 1
+                  window: 24
+                  batch_size: 4
+                  epochs: 12
+                  learning_rate: 0.01
+                  sample_length: 50
+                  metrics: out/metrics.json
+                  report: out/report.html
+            """)
     }
 
     func testTinyCharacterModelLearnsHeldOutText() throws {
         try trainTiny()
-        let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/out/metrics.json"))) as! [String: Any]
+        let metrics =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/out/metrics.json")))
+            as! [String: Any]
         let bpc = try XCTUnwrap(metrics["test_bits_per_char"] as? Double)
         print("tiny character LSTM: held-out \(bpc) bits per character (uniform over 16 characters: 4)")
         XCTAssertLessThan(bpc, 1.5)
         let epochs = try XCTUnwrap(metrics["epochs"] as? [[String: Any]])
         XCTAssertNotNil(epochs.last?["validation_bits_per_char"] as? Double)
-        XCTAssertTrue(try String(contentsOfFile: dir + "/out/report.html", encoding: .utf8).contains("Sample (temperature 0.8)"))
+        XCTAssertTrue(
+            try String(contentsOfFile: dir + "/out/report.html", encoding: .utf8).contains("Sample (temperature 0.8)"))
     }
 
     func testGenerationWithASeedIsReproducible() throws {
         try trainTiny()
         func generate(seed: Int) throws -> String {
-            _ = try run("""
-            stages:
-              - text.generate: {model: out/chars.safetensors, output: out/g.txt, length: 200, seed: \(seed), prompt: "the "}
-            """)
+            _ = try run(
+                """
+                stages:
+                  - text.generate: {model: out/chars.safetensors, output: out/g.txt, length: 200, seed: \(seed), prompt: "the "}
+                """)
             return try String(contentsOfFile: dir + "/out/g.txt", encoding: .utf8)
         }
         let a = try generate(seed: 7), b = try generate(seed: 7), c = try generate(seed: 8)
@@ -58,34 +64,50 @@ final class TextPipelineTests: ScratchFolderTestCase {
         XCTAssertNotEqual(a, c)
         XCTAssertTrue(a.hasPrefix("the "))
         XCTAssertEqual(a.unicodeScalars.count, 204)
-        XCTAssertThrowsError(try run("""
-        stages:
-          - text.generate: {model: out/chars.safetensors, output: out/g.txt, prompt: "Zebra"}
-        """)) { XCTAssertTrue("\($0)".contains("never saw: 'Z'"), "\($0)") }
+        XCTAssertThrowsError(
+            try run(
+                """
+                stages:
+                  - text.generate: {model: out/chars.safetensors, output: out/g.txt, prompt: "Zebra"}
+                """)
+        ) { XCTAssertTrue("\($0)".contains("never saw: 'Z'"), "\($0)") }
     }
 
     func testABidirectionalModelFileIsRefusedForGeneration() throws {
         // A hand-made file claiming to be a character model, with a backward direction generation cannot carry.
-        let layers: [LayerSpec] = [.embedding(vocabulary: 3, size: 4),
-                                   .recurrent(RecurrentSpec(.lstm, hidden: 5, sequence: true, bidirectional: true)),
-                                   .dense(units: 3, activation: ActivationSpec(.none), bias: true)]
+        let layers: [LayerSpec] = [
+            .embedding(vocabulary: 3, size: 4),
+            .recurrent(RecurrentSpec(.lstm, hidden: 5, sequence: true, bidirectional: true)),
+            .dense(units: 3, activation: ActivationSpec(.none), bias: true),
+        ]
         let net = try Network(layers: layers, inputShape: [1], seed: 1)
         try FileManager.default.createDirectory(atPath: dir + "/out", withIntermediateDirectories: true)
-        try ModelFile(task: "text.train", layers: layers, inputShape: [1], labels: ["a", "b", " "]).save(net, to: dir + "/out/bi.safetensors")
-        XCTAssertThrowsError(try run("""
-        stages:
-          - text.generate: {model: out/bi.safetensors, output: out/g.txt, length: 5}
-        """)) { XCTAssertTrue("\($0)".contains("bi.safetensors: a text.train model with a bidirectional layer, not a character model"), "\($0)") }
+        try ModelFile(task: "text.train", layers: layers, inputShape: [1], labels: ["a", "b", " "]).save(
+            net, to: dir + "/out/bi.safetensors")
+        XCTAssertThrowsError(
+            try run(
+                """
+                stages:
+                  - text.generate: {model: out/bi.safetensors, output: out/g.txt, length: 5}
+                """)
+        ) {
+            XCTAssertTrue(
+                "\($0)".contains(
+                    "bi.safetensors: a text.train model with a bidirectional layer, not a character model"), "\($0)")
+        }
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/out/g.txt"))
     }
 
     func testInvalidUTF8IsReportedWithItsByteOffset() throws {
         var bytes = Array("hello, world".utf8)
-        bytes.insert(0xC3, at: 7); bytes.insert(0x28, at: 8)   // a lead byte followed by an ASCII byte
+        bytes.insert(0xC3, at: 7)
+        bytes.insert(0x28, at: 8)  // a lead byte followed by an ASCII byte
         try Data(bytes).write(to: URL(fileURLWithPath: dir + "/bad.txt"))
         XCTAssertThrowsError(try TextRead.read(dir + "/bad.txt", maxBytes: 1000)) {
             XCTAssertEqual("\($0)", dir + "/bad.txt: not UTF-8 text: invalid byte sequence at byte offset 7")
         }
-        XCTAssertThrowsError(try TextRead.read(dir + "/bad.txt", maxBytes: 5)) { XCTAssertTrue("\($0)".contains("exceeds 5 bytes"), "\($0)") }
+        XCTAssertThrowsError(try TextRead.read(dir + "/bad.txt", maxBytes: 5)) {
+            XCTAssertTrue("\($0)".contains("exceeds 5 bytes"), "\($0)")
+        }
     }
 }

@@ -4,9 +4,14 @@ import XCTest
 @testable import Tensor
 
 /// Checks d(Σ wᵢ·f(inputs)ᵢ)/d(input) from backward() against central differences.
-func checkGradients(_ name: String, _ inputs: [Tensor], eps: Float = 1e-2, tol: Double = 2e-2,
-                    file: StaticString = #filePath, line: UInt = #line, _ f: ([Tensor]) -> Tensor) {
-    for t in inputs { t.requiresGrad = true; t.grad = nil }
+func checkGradients(
+    _ name: String, _ inputs: [Tensor], eps: Float = 1e-2, tol: Double = 2e-2,
+    file: StaticString = #filePath, line: UInt = #line, _ f: ([Tensor]) -> Tensor
+) {
+    for t in inputs {
+        t.requiresGrad = true
+        t.grad = nil
+    }
     let out = f(inputs)
     let w = Tensor.uniform(out.shape, low: -1, high: 1, seed: 99)
     (out * w).sum().backward()
@@ -20,14 +25,19 @@ func checkGradients(_ name: String, _ inputs: [Tensor], eps: Float = 1e-2, tol: 
     }
     var maxDiff = 0.0
     for (k, t) in inputs.enumerated() {
-        guard let g = t.grad else { XCTFail("\(name): input \(k) got no gradient", file: file, line: line); continue }
+        guard let g = t.grad else {
+            XCTFail("\(name): input \(k) got no gradient", file: file, line: line)
+            continue
+        }
         XCTAssertEqual(g.shape, t.shape, "\(name): gradient shape", file: file, line: line)
         // Check every element of small inputs, a spread sample of large ones.
         let step = max(1, t.count / 64)
         for i in stride(from: 0, to: t.count, by: step) {
             let old = t.data[i]
-            t.data[i] = old + eps; let lp = loss()
-            t.data[i] = old - eps; let lm = loss()
+            t.data[i] = old + eps
+            let lp = loss()
+            t.data[i] = old - eps
+            let lm = loss()
             t.data[i] = old
             let num = (lp - lm) / (2 * Double(eps))
             let ana = Double(g.data[i])

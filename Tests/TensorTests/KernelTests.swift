@@ -6,31 +6,42 @@ import FilesAndText
 final class KernelTests: XCTestCase {
     func testGemmAllLayoutsOddSizesAndThreads() {
         for (m, n, k) in [(1, 1, 1), (7, 13, 5), (37, 53, 300), (150, 40, 19), (13, 70, 260), (29, 45, 1100)] {
-            for ta in [false, true] { for tb in [false, true] { for threads in [1, 2] {
-                let a = Tensor.uniform([m * k], low: -1, high: 1, seed: 1)
-                let b = Tensor.uniform([k * n], low: -1, high: 1, seed: 2)
-                let c0 = Tensor.uniform([m * n], seed: 3)
-                let c1 = c0.copy(), c2 = c0.copy()
-                let lda = ta ? m : k, ldb = tb ? k : n
-                sgemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.5, a: a.data, lda: lda, b: b.data, ldb: ldb,
-                      beta: 0.25, c: c1.data, ldc: n, threads: threads)
-                sgemmReference(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.5, a: a.data, lda: lda, b: b.data,
-                               ldb: ldb, beta: 0.25, c: c2.data, ldc: n)
-                var maxDiff: Float = 0
-                for i in 0..<m * n { maxDiff = max(maxDiff, abs(c1.data[i] - c2.data[i])) }
-                XCTAssertLessThan(maxDiff, 1e-4 * Float(k), "gemm \(m)x\(n)x\(k) ta=\(ta) tb=\(tb) t=\(threads)")
-            } } }
+            for ta in [false, true] {
+                for tb in [false, true] {
+                    for threads in [1, 2] {
+                        let a = Tensor.uniform([m * k], low: -1, high: 1, seed: 1)
+                        let b = Tensor.uniform([k * n], low: -1, high: 1, seed: 2)
+                        let c0 = Tensor.uniform([m * n], seed: 3)
+                        let c1 = c0.copy(), c2 = c0.copy()
+                        let lda = ta ? m : k, ldb = tb ? k : n
+                        sgemm(
+                            transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.5, a: a.data, lda: lda, b: b.data,
+                            ldb: ldb,
+                            beta: 0.25, c: c1.data, ldc: n, threads: threads)
+                        sgemmReference(
+                            transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.5, a: a.data, lda: lda, b: b.data,
+                            ldb: ldb, beta: 0.25, c: c2.data, ldc: n)
+                        var maxDiff: Float = 0
+                        for i in 0..<m * n { maxDiff = max(maxDiff, abs(c1.data[i] - c2.data[i])) }
+                        XCTAssertLessThan(
+                            maxDiff, 1e-4 * Float(k), "gemm \(m)x\(n)x\(k) ta=\(ta) tb=\(tb) t=\(threads)")
+                    }
+                }
+            }
         }
     }
 
     func testBigGemmThreadedMatchesReference() {
         let (m, n, k) = (200, 300, 1100)
-        let a = Tensor.uniform([m, k], low: -1, high: 1, seed: 4), b = Tensor.uniform([k, n], low: -1, high: 1, seed: 5)
+        let a = Tensor.uniform([m, k], low: -1, high: 1, seed: 4),
+            b = Tensor.uniform([k, n], low: -1, high: 1, seed: 5)
         let c1 = Tensor.zeros([m, n]), c2 = Tensor.zeros([m, n])
-        sgemm(transA: false, transB: false, m: m, n: n, k: k, a: a.data, lda: k, b: b.data, ldb: n, beta: 0,
-              c: c1.data, ldc: n, threads: 2)
-        sgemmReference(transA: false, transB: false, m: m, n: n, k: k, a: a.data, lda: k, b: b.data, ldb: n, beta: 0,
-                       c: c2.data, ldc: n)
+        sgemm(
+            transA: false, transB: false, m: m, n: n, k: k, a: a.data, lda: k, b: b.data, ldb: n, beta: 0,
+            c: c1.data, ldc: n, threads: 2)
+        sgemmReference(
+            transA: false, transB: false, m: m, n: n, k: k, a: a.data, lda: k, b: b.data, ldb: n, beta: 0,
+            c: c2.data, ldc: n)
         var maxDiff: Float = 0
         for i in 0..<m * n { maxDiff = max(maxDiff, abs(c1.data[i] - c2.data[i])) }
         print("GEMM OK \(m)x\(n)x\(k) maxdiff = \(maxDiff) kernel = \(GemmBlocking.kernelName)")
@@ -42,11 +53,13 @@ final class KernelTests: XCTestCase {
     /// on sizes that leave partial tiles and panels and k beyond one packed block.
     func testRecurrentProductsMatchReference() {
         for (m, n, k) in [(1, 5, 3), (9, 70, 64), (17, 33, 600), (3, 256, 13)] {
-            let a = Tensor.uniform([m * k], low: -1, high: 1, seed: 11), w = Tensor.uniform([k * n], low: -1, high: 1, seed: 12)
+            let a = Tensor.uniform([m * k], low: -1, high: 1, seed: 11),
+                w = Tensor.uniform([k * n], low: -1, high: 1, seed: 12)
             let start = Tensor.uniform([m * n], low: -1, high: 1, seed: 13), bias = Tensor.uniform([n], seed: 14)
             let ref = Tensor.zeros([m * n])
-            sgemmReference(transA: false, transB: false, m: m, n: n, k: k, a: a.data, lda: k, b: w.data, ldb: n, beta: 0,
-                           c: ref.data, ldc: n)
+            sgemmReference(
+                transA: false, transB: false, m: m, n: n, k: k, a: a.data, lda: k, b: w.data, ldb: n, beta: 0,
+                c: ref.data, ldc: n)
             func check(_ got: Tensor, _ expected: (Int, Int) -> Float, _ what: String) {
                 var worst: Float = 0
                 for i in 0..<m { for j in 0..<n { worst = max(worst, abs(got.data[i * n + j] - expected(i, j))) } }
@@ -56,17 +69,24 @@ final class KernelTests: XCTestCase {
                 // Rows in reverse order: row i of A goes to row m−1−i of C.
                 for mode in 0..<3 {
                     let c = start.copy()
-                    withScratch(pb.rowScratchCount(m: m)) { scratch in RowPointers.with(count: m) { ptr in
-                        for i in 0..<m {
-                            ptr.a[i] = UnsafePointer(a.data + i * k); ptr.c[i] = c.data + (m - 1 - i) * n
-                            ptr.start[i] = UnsafePointer(bias.data)
+                    withScratch(pb.rowScratchCount(m: m)) { scratch in
+                        RowPointers.with(count: m) { ptr in
+                            for i in 0..<m {
+                                ptr.a[i] = UnsafePointer(a.data + i * k)
+                                ptr.c[i] = c.data + (m - 1 - i) * n
+                                ptr.start[i] = UnsafePointer(bias.data)
+                            }
+                            pb.multiplyRows(
+                                m: m, a: ptr.a, c: ptr.c, start: [RowStart.zero, .accumulate, .from(ptr.start)][mode],
+                                scratch: scratch)
                         }
-                        pb.multiplyRows(m: m, a: ptr.a, c: ptr.c, start: [RowStart.zero, .accumulate, .from(ptr.start)][mode], scratch: scratch)
-                    } }
-                    check(c, { i, j in
-                        let r = m - 1 - i, base: Float = [0, start.data[i * n + j], bias.data[j]][mode]
-                        return base + ref.data[r * n + j]
-                    }, "multiplyRows mode \(mode)")
+                    }
+                    check(
+                        c,
+                        { i, j in
+                            let r = m - 1 - i, base: Float = [0, start.data[i * n + j], bias.data[j]][mode]
+                            return base + ref.data[r * n + j]
+                        }, "multiplyRows mode \(mode)")
                 }
                 let all = Tensor.zeros([m * n])
                 pb.multiplyAll(m: m, a: a.data, lda: k, c: all.data, ldc: n, startRow: bias.data)
@@ -102,14 +122,24 @@ final class KernelTests: XCTestCase {
         let y = x.conv2d(w, bias: b, stride: 2, padding: 1)
         XCTAssertEqual(y.shape, [2, 4, 3, 3])
         var maxDiff: Float = 0
-        for n in 0..<2 { for o in 0..<4 { for oy in 0..<3 { for ox in 0..<3 {
-            var s = b.data[o]
-            for c in 0..<3 { for ky in 0..<3 { for kx in 0..<3 {
-                let iy = oy * 2 - 1 + ky, ix = ox * 2 - 1 + kx
-                if iy >= 0 && iy < 6 && ix >= 0 && ix < 5 { s += x[n, c, iy, ix] * w[o, c, ky, kx] }
-            } } }
-            maxDiff = max(maxDiff, abs(s - y[n, o, oy, ox]))
-        } } } }
+        for n in 0..<2 {
+            for o in 0..<4 {
+                for oy in 0..<3 {
+                    for ox in 0..<3 {
+                        var s = b.data[o]
+                        for c in 0..<3 {
+                            for ky in 0..<3 {
+                                for kx in 0..<3 {
+                                    let iy = oy * 2 - 1 + ky, ix = ox * 2 - 1 + kx
+                                    if iy >= 0 && iy < 6 && ix >= 0 && ix < 5 { s += x[n, c, iy, ix] * w[o, c, ky, kx] }
+                                }
+                            }
+                        }
+                        maxDiff = max(maxDiff, abs(s - y[n, o, oy, ox]))
+                    }
+                }
+            }
+        }
         XCTAssertLessThan(maxDiff, 1e-5)
     }
 
@@ -118,8 +148,10 @@ final class KernelTests: XCTestCase {
     /// shapes that hit each branch — 3×3 with rows ≥ 8 (shifted last block, odd channel counts), rows < 8,
     /// other kernel sizes, padding, ReLU — with one and two threads.
     func testSingleChannelDirectConvAndWeightGradientMatchLoops() {
-        for (h, w, oc, k, pad, relu) in [(28, 28, 32, 3, 0, true), (12, 19, 5, 3, 1, false), (6, 7, 3, 3, 0, true),
-                                          (9, 40, 4, 5, 2, false), (5, 5, 1, 1, 0, true), (10, 21, 3, 3, 0, true)] {
+        for (h, w, oc, k, pad, relu) in [
+            (28, 28, 32, 3, 0, true), (12, 19, 5, 3, 1, false), (6, 7, 3, 3, 0, true),
+            (9, 40, 4, 5, 2, false), (5, 5, 1, 1, 0, true), (10, 21, 3, 3, 0, true),
+        ] {
             for threads in [1, 2] {
                 let saved = Parallel.threads
                 Parallel.threads = threads
@@ -127,7 +159,8 @@ final class KernelTests: XCTestCase {
                 let x = Tensor.uniform([3, 1, h, w], low: -1, high: 1, seed: 20)
                 let wt = Tensor.uniform([oc, 1, k, k], low: -1, high: 1, seed: 21)
                 let b = Tensor.uniform([oc], low: -1, high: 1, seed: 22)
-                wt.requiresGrad = true; b.requiresGrad = true
+                wt.requiresGrad = true
+                b.requiresGrad = true
                 let y = x.conv2d(wt, bias: b, padding: pad, relu: relu)
                 let gy = Tensor.uniform(y.shape, low: -1, high: 1, seed: 23)
                 (y * gy).sum().backward()
@@ -137,21 +170,33 @@ final class KernelTests: XCTestCase {
                 for o in 0..<oc {
                     var db: Float = 0
                     var dw = [Float](repeating: 0, count: k * k)
-                    for n in 0..<3 { for oy in 0..<oh { for ox in 0..<ow {
-                        var s = b.data[o]
-                        for ky in 0..<k { for kx in 0..<k {
-                            let iy = oy - pad + ky, ix = ox - pad + kx
-                            if iy >= 0 && iy < h && ix >= 0 && ix < w { s += x[n, 0, iy, ix] * wt.data[(o * k + ky) * k + kx] }
-                        } }
-                        if relu { s = max(s, 0) }
-                        forward = max(forward, abs(s - y[n, o, oy, ox]))
-                        let g = relu && y[n, o, oy, ox] <= 0 ? 0 : gy[n, o, oy, ox]
-                        db += g
-                        for ky in 0..<k { for kx in 0..<k {
-                            let iy = oy - pad + ky, ix = ox - pad + kx
-                            if iy >= 0 && iy < h && ix >= 0 && ix < w { dw[ky * k + kx] += g * x[n, 0, iy, ix] }
-                        } }
-                    } } }
+                    for n in 0..<3 {
+                        for oy in 0..<oh {
+                            for ox in 0..<ow {
+                                var s = b.data[o]
+                                for ky in 0..<k {
+                                    for kx in 0..<k {
+                                        let iy = oy - pad + ky, ix = ox - pad + kx
+                                        if iy >= 0 && iy < h && ix >= 0 && ix < w {
+                                            s += x[n, 0, iy, ix] * wt.data[(o * k + ky) * k + kx]
+                                        }
+                                    }
+                                }
+                                if relu { s = max(s, 0) }
+                                forward = max(forward, abs(s - y[n, o, oy, ox]))
+                                let g = relu && y[n, o, oy, ox] <= 0 ? 0 : gy[n, o, oy, ox]
+                                db += g
+                                for ky in 0..<k {
+                                    for kx in 0..<k {
+                                        let iy = oy - pad + ky, ix = ox - pad + kx
+                                        if iy >= 0 && iy < h && ix >= 0 && ix < w {
+                                            dw[ky * k + kx] += g * x[n, 0, iy, ix]
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
                     gradient = max(gradient, abs(db - b.grad!.data[o]))
                     for t in 0..<k * k { gradient = max(gradient, abs(dw[t] - wt.grad!.data[o * k * k + t])) }
                 }
@@ -172,7 +217,8 @@ final class KernelTests: XCTestCase {
         let cases: [(c: Int, h: Int, w: Int, oc: Int, pad: Int, biasShift: Float)] = [
             (1, 28, 28, 32, 0, 0), (1, 27, 27, 5, 0, -0.5), (1, 12, 19, 3, 1, -1), (1, 5, 4, 9, 0, 0.2),
             (8, 13, 13, 16, 0, 0), (8, 11, 20, 9, 1, -0.3), (12, 19, 17, 5, 2, 0.1), (9, 4, 6, 3, 0, 0),
-            (32, 13, 13, 8, 0, 0), (40, 9, 10, 6, 1, -0.1)]
+            (32, 13, 13, 8, 0, 0), (40, 9, 10, 6, 1, -0.1),
+        ]
         for (c, h, w, oc, pad, biasShift) in cases {
             for threads in [1, 2] {
                 let saved = Parallel.threads
@@ -186,9 +232,13 @@ final class KernelTests: XCTestCase {
                 let gy = Tensor.uniform(reference.shape, low: -1, high: 1, seed: 53)
                 func grads(_ fused: Bool) -> (Tensor, Tensor, Tensor, Tensor?) {
                     let xv = x.copy(), wv = wt.copy(), bv = b.copy()
-                    xv.requiresGrad = c > 1; wv.requiresGrad = true; bv.requiresGrad = true
-                    let y = fused ? xv.conv2dReluMaxPool2(wv, bias: bv, padding: pad)
-                                  : xv.conv2d(wv, bias: bv, padding: pad, relu: true).maxPool2d(2)
+                    xv.requiresGrad = c > 1
+                    wv.requiresGrad = true
+                    bv.requiresGrad = true
+                    let y =
+                        fused
+                        ? xv.conv2dReluMaxPool2(wv, bias: bv, padding: pad)
+                        : xv.conv2d(wv, bias: bv, padding: pad, relu: true).maxPool2d(2)
                     (y * gy).sum().backward()
                     return (y, wv.grad!, bv.grad!, xv.grad)
                 }
@@ -205,7 +255,8 @@ final class KernelTests: XCTestCase {
                 worst = max(worst, relative(gw1, gw0), relative(gb1, gb0))
                 if c > 1 { worst = max(worst, relative(gx1!, gx0!)) }
                 XCTAssertLessThan(worst, 1e-4, shape)
-                XCTAssertGreaterThan((0..<gw0.count).map { abs(gw0.data[$0]) }.max()!, 0.1, "the gradient must not be trivially zero")
+                XCTAssertGreaterThan(
+                    (0..<gw0.count).map { abs(gw0.data[$0]) }.max()!, 0.1, "the gradient must not be trivially zero")
             }
         }
     }
@@ -218,21 +269,31 @@ final class KernelTests: XCTestCase {
             let x = Tensor.uniform([2, 3, h, w], low: -1, high: 1, seed: 23).relu()
             let oh = h / 2, ow = w / 2
             let inference = Autograd.noGrad { x.maxPool2d(2) }
-            let xt = x.copy(); xt.requiresGrad = true
+            let xt = x.copy()
+            xt.requiresGrad = true
             let training = xt.maxPool2d(2)
             let gy = Tensor.uniform(training.shape, low: -1, high: 1, seed: 24)
             (training * gy).sum().backward()
             let gx = xt.grad!
             var expectedGrad = [Float](repeating: 0, count: x.count)
-            for n in 0..<2 { for c in 0..<3 { for oy in 0..<oh { for ox in 0..<ow {
-                var best = -Float.infinity, bi = 0
-                for ky in 0..<2 { for kx in 0..<2 where x[n, c, 2 * oy + ky, 2 * ox + kx] > best {
-                    best = x[n, c, 2 * oy + ky, 2 * ox + kx]; bi = (2 * oy + ky) * w + 2 * ox + kx
-                } }
-                XCTAssertEqual(inference[n, c, oy, ox], best)
-                XCTAssertEqual(training[n, c, oy, ox], best)
-                expectedGrad[(n * 3 + c) * h * w + bi] += gy[n, c, oy, ox]
-            } } } }
+            for n in 0..<2 {
+                for c in 0..<3 {
+                    for oy in 0..<oh {
+                        for ox in 0..<ow {
+                            var best = -Float.infinity, bi = 0
+                            for ky in 0..<2 {
+                                for kx in 0..<2 where x[n, c, 2 * oy + ky, 2 * ox + kx] > best {
+                                    best = x[n, c, 2 * oy + ky, 2 * ox + kx]
+                                    bi = (2 * oy + ky) * w + 2 * ox + kx
+                                }
+                            }
+                            XCTAssertEqual(inference[n, c, oy, ox], best)
+                            XCTAssertEqual(training[n, c, oy, ox], best)
+                            expectedGrad[(n * 3 + c) * h * w + bi] += gy[n, c, oy, ox]
+                        }
+                    }
+                }
+            }
             for i in 0..<x.count { XCTAssertEqual(gx.data[i], expectedGrad[i], "\(h)x\(w) at \(i)") }
         }
     }
@@ -249,7 +310,9 @@ final class KernelTests: XCTestCase {
         let gy = Tensor.uniform([5, 8, 18, 18], low: -1, high: 1, seed: 33)
         func grads(_ xs: Tensor) -> (Tensor, Tensor, Tensor, Tensor) {
             let xv = xs.copy(), wv = w.copy(), bv = b.copy()
-            xv.requiresGrad = true; wv.requiresGrad = true; bv.requiresGrad = true
+            xv.requiresGrad = true
+            wv.requiresGrad = true
+            bv.requiresGrad = true
             let y = xv.conv2d(wv, bias: bv, relu: true)
             (y * gy.slice(0..<xs.shape[0]).copy()).sum().backward()
             return (y, xv.grad!, wv.grad!, bv.grad!)
@@ -260,7 +323,9 @@ final class KernelTests: XCTestCase {
         for i in 0..<5 {
             let xi = x.slice(i..<i + 1).copy()
             let xv = xi.copy(), wv = w.copy(), bv = b.copy()
-            xv.requiresGrad = true; wv.requiresGrad = true; bv.requiresGrad = true
+            xv.requiresGrad = true
+            wv.requiresGrad = true
+            bv.requiresGrad = true
             let yi = xv.conv2d(wv, bias: bv, relu: true)
             (yi * gy.slice(i..<i + 1).copy()).sum().backward()
             for j in 0..<yi.count { worst = max(worst, abs(yi.data[j] - y.data[i * yi.count + j])) }
@@ -300,7 +365,10 @@ final class KernelTests: XCTestCase {
     func testWinogradMatchesIm2colOnManyShapes() {
         let saved = Parallel.threads
         Parallel.threads = 2
-        defer { Parallel.threads = saved; Winograd.enabled = true }
+        defer {
+            Parallel.threads = saved
+            Winograd.enabled = true
+        }
         for (h, w, pad) in [(6, 5, 1), (13, 13, 0), (4, 4, 2), (20, 37, 1), (3, 3, 0), (9, 18, 0), (7, 40, 2)] {
             let x = Tensor.uniform([7, 8, h, w], low: -1, high: 1, seed: 40)
             let wt = Tensor.uniform([5, 8, 3, 3], low: -0.3, high: 0.3, seed: 41)
@@ -308,12 +376,17 @@ final class KernelTests: XCTestCase {
             Winograd.enabled = false
             let reference = x.conv2d(wt, bias: b, padding: pad, relu: true)
             Winograd.enabled = true
-            XCTAssertTrue(Winograd.applies(ConvGeometry(c: 8, h: h, w: w, kh: 3, kw: 3, stride: 1, pad: pad), inChannels: 8, batch: 7))
+            XCTAssertTrue(
+                Winograd.applies(
+                    ConvGeometry(c: 8, h: h, w: w, kh: 3, kw: 3, stride: 1, pad: pad), inChannels: 8, batch: 7))
             for round in 0..<20 {
                 let y = x.conv2d(wt, bias: b, padding: pad, relu: true)
                 var worst: Float = 0
                 for i in 0..<y.count { worst = max(worst, abs(y.data[i] - reference.data[i])) }
-                if worst > 1e-5 { XCTFail("\(h)x\(w) pad \(pad) round \(round): max diff \(worst)"); return }
+                if worst > 1e-5 {
+                    XCTFail("\(h)x\(w) pad \(pad) round \(round): max diff \(worst)")
+                    return
+                }
             }
         }
     }
@@ -335,7 +408,10 @@ final class KernelTests: XCTestCase {
         let s = x.softmax(), l = x.logSoftmax()
         for r in 0..<4 {
             var total: Float = 0
-            for j in 0..<37 { total += s[r, j]; XCTAssertEqual(Foundation.log(s[r, j]), l[r, j], accuracy: 1e-4) }
+            for j in 0..<37 {
+                total += s[r, j]
+                XCTAssertEqual(Foundation.log(s[r, j]), l[r, j], accuracy: 1e-4)
+            }
             XCTAssertEqual(total, 1, accuracy: 1e-5)
         }
     }
@@ -343,7 +419,8 @@ final class KernelTests: XCTestCase {
     func testBatchNormTrainingUpdatesRunningStats() {
         let x = Tensor([1, 2, 3, 5], shape: [4, 1])
         let rm = Tensor.zeros([1]), rv = Tensor.ones([1])
-        let y = x.batchNorm(weight: Tensor.ones([1]), bias: Tensor.zeros([1]), runningMean: rm, runningVar: rv, training: true)
+        let y = x.batchNorm(
+            weight: Tensor.ones([1]), bias: Tensor.zeros([1]), runningMean: rm, runningVar: rv, training: true)
         XCTAssertEqual(y.sum().item, 0, accuracy: 1e-5)
         XCTAssertEqual(rm.item, 0.1 * 2.75, accuracy: 1e-6)
         // unbiased variance of 1,2,3,5 is 2.9167
@@ -383,9 +460,12 @@ final class AtomicFileTests: XCTestCase {
         let dir = NSTemporaryDirectory() + "dlpipe-atomic-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        XCTAssertThrowsError(try writeFilesTogether([(dir + "/model.bin", Data([1, 2])), (dir + "/missing/metrics.json", Data([3]))]))
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), [], "nothing written, no temp file left")
+        XCTAssertThrowsError(
+            try writeFilesTogether([(dir + "/model.bin", Data([1, 2])), (dir + "/missing/metrics.json", Data([3]))]))
+        XCTAssertEqual(
+            try FileManager.default.contentsOfDirectory(atPath: dir), [], "nothing written, no temp file left")
         try writeFilesTogether([(dir + "/model.bin", Data([1, 2])), (dir + "/metrics.json", Data([3]))])
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).sorted(), ["metrics.json", "model.bin"])
+        XCTAssertEqual(
+            try FileManager.default.contentsOfDirectory(atPath: dir).sorted(), ["metrics.json", "model.bin"])
     }
 }

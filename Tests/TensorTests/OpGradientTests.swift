@@ -7,7 +7,9 @@ final class OpGradientTests: XCTestCase {
         checkGradients("add [3,5]+[5]", [rnd([3, 5], seed: 1), rnd([5], seed: 2)]) { $0[0] + $0[1] }
         checkGradients("sub [3,1,4]-[2,1]", [rnd([3, 1, 4], seed: 3), rnd([2, 1], seed: 4)]) { $0[0] - $0[1] }
         checkGradients("mul [2,3,5]*[3,1]", [rnd([2, 3, 5], seed: 5), rnd([3, 1], seed: 6)]) { $0[0] * $0[1] }
-        checkGradients("div [4,3]/[4,1]", [rnd([4, 3], seed: 7), rnd([4, 1], seed: 8, low: 0.5, high: 2)]) { $0[0] / $0[1] }
+        checkGradients("div [4,3]/[4,1]", [rnd([4, 3], seed: 7), rnd([4, 1], seed: 8, low: 0.5, high: 2)]) {
+            $0[0] / $0[1]
+        }
         checkGradients("scalar affine", [rnd([7], seed: 9)]) { 3 - $0[0] * 2.5 + 1 }
         checkGradients("expand [3,1]→[2,3,4]", [rnd([3, 1], seed: 10)]) { $0[0].expanded(to: [2, 3, 4]) }
     }
@@ -34,8 +36,10 @@ final class OpGradientTests: XCTestCase {
 
     func testLSTMAndGRUAgainstFiniteDifferences() {
         // B = 3 sequences of lengths 3, 1 and 2 (padded to T = 3), I = 2 inputs, H = 3; also all of length 1.
-        let w = [rnd([12, 2], seed: 60, low: -0.8, high: 0.8), rnd([12, 3], seed: 61, low: -0.8, high: 0.8),
-                 rnd([12], seed: 62, low: -0.5, high: 0.5), rnd([12], seed: 63, low: -0.5, high: 0.5)]
+        let w = [
+            rnd([12, 2], seed: 60, low: -0.8, high: 0.8), rnd([12, 3], seed: 61, low: -0.8, high: 0.8),
+            rnd([12], seed: 62, low: -0.5, high: 0.5), rnd([12], seed: 63, low: -0.5, high: 0.5),
+        ]
         for sequence in [false, true] {
             checkGradients("lstm lengths [3,1,2] sequence \(sequence)", [rnd([3, 3, 2], seed: 64)] + w, eps: 1e-2) {
                 $0[0].lstm($0[1], $0[2], $0[3], $0[4], lengths: [3, 1, 2], sequence: sequence)
@@ -44,8 +48,10 @@ final class OpGradientTests: XCTestCase {
                 $0[0].lstm($0[1], $0[2], $0[3], $0[4], sequence: sequence)
             }
         }
-        let wg = [rnd([9, 2], seed: 70, low: -0.8, high: 0.8), rnd([9, 3], seed: 71, low: -0.8, high: 0.8),
-                  rnd([9], seed: 72, low: -0.5, high: 0.5), rnd([9], seed: 73, low: -0.5, high: 0.5)]
+        let wg = [
+            rnd([9, 2], seed: 70, low: -0.8, high: 0.8), rnd([9, 3], seed: 71, low: -0.8, high: 0.8),
+            rnd([9], seed: 72, low: -0.5, high: 0.5), rnd([9], seed: 73, low: -0.5, high: 0.5),
+        ]
         for sequence in [false, true] {
             checkGradients("gru lengths [3,1,2] sequence \(sequence)", [rnd([3, 3, 2], seed: 74)] + wg, eps: 1e-2) {
                 $0[0].gru($0[1], $0[2], $0[3], $0[4], lengths: [3, 1, 2], sequence: sequence)
@@ -64,40 +70,65 @@ final class OpGradientTests: XCTestCase {
         // A padded sequence's last state is the state at its own last frame.
         let x = rnd([1, 4, 2], seed: 66)
         let short = x.narrowed(axis: 1, 0..<2).copy()
-        XCTAssertEqual(Autograd.noGrad { x.lstm(w[0], w[1], w[2], w[3], lengths: [2], sequence: false) }.scalars,
-                       Autograd.noGrad { short.lstm(w[0], w[1], w[2], w[3], sequence: false) }.scalars)
+        XCTAssertEqual(
+            Autograd.noGrad { x.lstm(w[0], w[1], w[2], w[3], lengths: [2], sequence: false) }.scalars,
+            Autograd.noGrad { short.lstm(w[0], w[1], w[2], w[3], sequence: false) }.scalars)
     }
 
     func testMeanOverTime() {
-        checkGradients("mean over time, lengths [3, 1, 2]", [rnd([3, 3, 4], seed: 90)]) { $0[0].meanOverTime(lengths: [3, 1, 2]) }
+        checkGradients("mean over time, lengths [3, 1, 2]", [rnd([3, 3, 4], seed: 90)]) {
+            $0[0].meanOverTime(lengths: [3, 1, 2])
+        }
         let x = rnd([1, 3, 2], seed: 91)
-        XCTAssertEqual(Autograd.noGrad { x.meanOverTime(lengths: [2]) }.scalars,
-                       [(x.scalars[0] + x.scalars[2]) / 2, (x.scalars[1] + x.scalars[3]) / 2], "padding is not counted")
+        XCTAssertEqual(
+            Autograd.noGrad { x.meanOverTime(lengths: [2]) }.scalars,
+            [(x.scalars[0] + x.scalars[2]) / 2, (x.scalars[1] + x.scalars[3]) / 2], "padding is not counted")
     }
 
     func testReversedInTime() {
-        checkGradients("reversed in time, lengths [3, 1, 2]", [rnd([3, 3, 2], seed: 92)]) { $0[0].reversedInTime(lengths: [3, 1, 2]) }
+        checkGradients("reversed in time, lengths [3, 1, 2]", [rnd([3, 3, 2], seed: 92)]) {
+            $0[0].reversedInTime(lengths: [3, 1, 2])
+        }
         let x = Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3, 1])
-        XCTAssertEqual(Autograd.noGrad { x.reversedInTime(lengths: [3, 2]) }.scalars, [3, 2, 1, 5, 4, 6], "padding stays in place")
+        XCTAssertEqual(
+            Autograd.noGrad { x.reversedInTime(lengths: [3, 2]) }.scalars, [3, 2, 1, 5, 4, 6], "padding stays in place")
     }
 
     func testCarriedStateContinuesASequence() {
         // Four steps at once equal two steps, then two more from the carried state (LSTM and GRU).
         let x = rnd([5, 4, 2], seed: 80)
         let first = x.narrowed(axis: 1, 0..<2).copy(), second = x.narrowed(axis: 1, 2..<4).copy()
-        for (gates, run) in [(4, { (x: Tensor, w: [Tensor], s: RecurrentState?) in x.lstm(w[0], w[1], w[2], w[3], sequence: true, state: s) }),
-                             (3, { (x: Tensor, w: [Tensor], s: RecurrentState?) in x.gru(w[0], w[1], w[2], w[3], sequence: true, state: s) })] {
-            let w = [rnd([gates * 3, 2], seed: 81), rnd([gates * 3, 3], seed: 82), rnd([gates * 3], seed: 83), rnd([gates * 3], seed: 84)]
+        for (gates, run) in [
+            (
+                4,
+                { (x: Tensor, w: [Tensor], s: RecurrentState?) in
+                    x.lstm(w[0], w[1], w[2], w[3], sequence: true, state: s)
+                }
+            ),
+            (
+                3,
+                { (x: Tensor, w: [Tensor], s: RecurrentState?) in
+                    x.gru(w[0], w[1], w[2], w[3], sequence: true, state: s)
+                }
+            ),
+        ] {
+            let w = [
+                rnd([gates * 3, 2], seed: 81), rnd([gates * 3, 3], seed: 82), rnd([gates * 3], seed: 83),
+                rnd([gates * 3], seed: 84),
+            ]
             let whole = Autograd.noGrad { run(x, w, nil) }
             let state = RecurrentState()
             let a = Autograd.noGrad { run(first, w, state) }, b = Autograd.noGrad { run(second, w, state) }
             for r in 0..<5 {
                 let expected = Array(whole.scalars[(r * 12)..<(r * 12 + 12)])
                 let got = Array(a.scalars[(r * 6)..<(r * 6 + 6)]) + Array(b.scalars[(r * 6)..<(r * 6 + 6)])
-                for (e, g) in zip(expected, got) { XCTAssertEqual(e, g, accuracy: 1e-6, "\(gates) gates, sequence \(r)") }
+                for (e, g) in zip(expected, got) {
+                    XCTAssertEqual(e, g, accuracy: 1e-6, "\(gates) gates, sequence \(r)")
+                }
             }
             state.reset()
-            XCTAssertEqual(Autograd.noGrad { run(first, w, state) }.scalars, a.scalars, "a reset state starts from zeros")
+            XCTAssertEqual(
+                Autograd.noGrad { run(first, w, state) }.scalars, a.scalars, "a reset state starts from zeros")
         }
     }
 
@@ -114,7 +145,9 @@ final class OpGradientTests: XCTestCase {
         checkGradients("transpose", [rnd([3, 7], seed: 42)]) { $0[0].transposed() }
         checkGradients("slice", [rnd([5, 3], seed: 43)]) { $0[0].slice(1..<4) }
         checkGradients("concat axis 1", [rnd([2, 3], seed: 44), rnd([2, 5], seed: 45)]) { Tensor.concat($0, axis: 1) }
-        checkGradients("concat axis 2 of 3-D", [rnd([2, 3, 1], seed: 48), rnd([2, 3, 4], seed: 49)]) { Tensor.concat($0, axis: 2) }
+        checkGradients("concat axis 2 of 3-D", [rnd([2, 3, 1], seed: 48), rnd([2, 3, 4], seed: 49)]) {
+            Tensor.concat($0, axis: 2)
+        }
         checkGradients("narrowed axis 0", [rnd([5, 3], seed: 50)]) { $0[0].narrowed(axis: 0, 2..<5) }
         checkGradients("narrowed axis 1 of 3-D", [rnd([2, 7, 3], seed: 51)]) { $0[0].narrowed(axis: 1, 2..<6) }
         checkGradients("narrowed last axis", [rnd([3, 8], seed: 52)]) { $0[0].narrowed(axis: -1, 0..<1) }
@@ -132,31 +165,46 @@ final class OpGradientTests: XCTestCase {
     }
 
     func testConvolutions() {
-        checkGradients("conv2d s1 p1 +bias", [rnd([2, 3, 7, 6], seed: 60), rnd([4, 3, 3, 3], seed: 61), rnd([4], seed: 62)]) {
+        checkGradients(
+            "conv2d s1 p1 +bias", [rnd([2, 3, 7, 6], seed: 60), rnd([4, 3, 3, 3], seed: 61), rnd([4], seed: 62)]
+        ) {
             $0[0].conv2d($0[1], bias: $0[2], stride: 1, padding: 1)
         }
         checkGradients("conv2d s2 p0 5x5", [rnd([3, 2, 9, 9], seed: 63), rnd([3, 2, 5, 5], seed: 64)]) {
             $0[0].conv2d($0[1], stride: 2)
         }
-        checkGradients("conv2d fused relu", [rnd([2, 2, 5, 5], seed: 65), rnd([3, 2, 3, 3], seed: 66), rnd([3], seed: 67)],
-                       eps: 1e-3) { $0[0].conv2d($0[1], bias: $0[2], padding: 1, relu: true) }
+        checkGradients(
+            "conv2d fused relu", [rnd([2, 2, 5, 5], seed: 65), rnd([3, 2, 3, 3], seed: 66), rnd([3], seed: 67)],
+            eps: 1e-3
+        ) { $0[0].conv2d($0[1], bias: $0[2], padding: 1, relu: true) }
         // ≥ 8 input channels and ≥ 2 images: the forward runs as Winograd F(2×2, 3×3). (Its fused ReLU is
         // checked against im2col + GEMM in KernelTests: with this many pre-activations, finite differences
         // straddle the kink.)
-        XCTAssertTrue(Winograd.applies(ConvGeometry(c: 8, h: 6, w: 5, kh: 3, kw: 3, stride: 1, pad: 1), inChannels: 8, batch: 2))
-        checkGradients("winograd conv p1", [rnd([2, 8, 6, 5], seed: 73), rnd([8, 8, 3, 3], seed: 74), rnd([8], seed: 75)]) {
+        XCTAssertTrue(
+            Winograd.applies(ConvGeometry(c: 8, h: 6, w: 5, kh: 3, kw: 3, stride: 1, pad: 1), inChannels: 8, batch: 2))
+        checkGradients(
+            "winograd conv p1", [rnd([2, 8, 6, 5], seed: 73), rnd([8, 8, 3, 3], seed: 74), rnd([8], seed: 75)]
+        ) {
             $0[0].conv2d($0[1], bias: $0[2], padding: 1)
         }
         checkGradients("winograd conv p0 odd", [rnd([2, 9, 7, 9], seed: 76), rnd([8, 9, 3, 3], seed: 77)]) {
             $0[0].conv2d($0[1])
         }
-        checkGradients("winograd conv p2", [rnd([3, 8, 4, 4], seed: 78), rnd([10, 8, 3, 3], seed: 79), rnd([10], seed: 85)]) {
+        checkGradients(
+            "winograd conv p2", [rnd([3, 8, 4, 4], seed: 78), rnd([10, 8, 3, 3], seed: 79), rnd([10], seed: 85)]
+        ) {
             $0[0].conv2d($0[1], bias: $0[2], padding: 2)
         }
         // The fused conv + ReLU + 2×2 max-pool: Winograd forward, sparse pooled-gradient backward.
-        checkGradients("conv relu maxpool fused", [rnd([2, 8, 6, 7], seed: 86), rnd([4, 8, 3, 3], seed: 87), rnd([4], seed: 88)],
-                       eps: 1e-3) { $0[0].conv2dReluMaxPool2($0[1], bias: $0[2], padding: 1) }
-        checkGradients("convTranspose2d s2 p1 op1", [rnd([2, 3, 4, 5], seed: 68), rnd([3, 2, 3, 3], seed: 69), rnd([2], seed: 70)]) {
+        checkGradients(
+            "conv relu maxpool fused",
+            [rnd([2, 8, 6, 7], seed: 86), rnd([4, 8, 3, 3], seed: 87), rnd([4], seed: 88)],
+            eps: 1e-3
+        ) { $0[0].conv2dReluMaxPool2($0[1], bias: $0[2], padding: 1) }
+        checkGradients(
+            "convTranspose2d s2 p1 op1",
+            [rnd([2, 3, 4, 5], seed: 68), rnd([3, 2, 3, 3], seed: 69), rnd([2], seed: 70)]
+        ) {
             $0[0].convTranspose2d($0[1], bias: $0[2], stride: 2, padding: 1, outputPadding: 1)
         }
         checkGradients("convTranspose2d s1 4x4", [rnd([1, 2, 3, 3], seed: 71), rnd([2, 3, 4, 4], seed: 72)]) {
@@ -166,7 +214,9 @@ final class OpGradientTests: XCTestCase {
         checkGradients("convTranspose2d 5x5 s2 p2 op1", [rnd([2, 3, 4, 4], seed: 73), rnd([3, 2, 5, 5], seed: 74)]) {
             $0[0].convTranspose2d($0[1], stride: 2, padding: 2, outputPadding: 1)
         }
-        checkGradients("conv2d 5x5 s2 p2", [rnd([2, 2, 7, 6], seed: 75), rnd([3, 2, 5, 5], seed: 76), rnd([3], seed: 77)]) {
+        checkGradients(
+            "conv2d 5x5 s2 p2", [rnd([2, 2, 7, 6], seed: 75), rnd([3, 2, 5, 5], seed: 76), rnd([3], seed: 77)]
+        ) {
             $0[0].conv2d($0[1], bias: $0[2], stride: 2, padding: 2)
         }
     }
@@ -179,10 +229,14 @@ final class OpGradientTests: XCTestCase {
 
     func testNormalisationDropoutEmbedding() {
         let rm = Tensor.zeros([3]), rv = Tensor.ones([3])
-        checkGradients("batchNorm train 4-D", [rnd([4, 3, 3, 2], seed: 90), rnd([3], seed: 91), rnd([3], seed: 92)], tol: 3e-2) {
+        checkGradients(
+            "batchNorm train 4-D", [rnd([4, 3, 3, 2], seed: 90), rnd([3], seed: 91), rnd([3], seed: 92)], tol: 3e-2
+        ) {
             $0[0].batchNorm(weight: $0[1], bias: $0[2], runningMean: rm, runningVar: rv, training: true)
         }
-        checkGradients("batchNorm train 2-D", [rnd([5, 3], seed: 93), rnd([3], seed: 94), rnd([3], seed: 95)], tol: 3e-2) {
+        checkGradients(
+            "batchNorm train 2-D", [rnd([5, 3], seed: 93), rnd([3], seed: 94), rnd([3], seed: 95)], tol: 3e-2
+        ) {
             $0[0].batchNorm(weight: $0[1], bias: $0[2], runningMean: rm, runningVar: rv, training: true)
         }
         let rm2 = Tensor([0.1, -0.2, 0.3], shape: [3]), rv2 = Tensor([0.5, 1.5, 2], shape: [3])
@@ -190,10 +244,12 @@ final class OpGradientTests: XCTestCase {
             $0[0].batchNorm(weight: $0[1], bias: $0[2], runningMean: rm2, runningVar: rv2, training: false)
         }
         checkGradients("dropout p=0.3", [rnd([6, 7], seed: 100)]) { x in
-            var rng = SeededRandom(seed: 5)   // the same mask on every evaluation
+            var rng = SeededRandom(seed: 5)  // the same mask on every evaluation
             return x[0].dropout(0.3, training: true, rng: &rng)
         }
-        checkGradients("embedding", [rnd([5, 4], seed: 101)]) { Tensor.embedding($0[0], indices: [3, 1, 3, 0], indexShape: [2, 2]) }
+        checkGradients("embedding", [rnd([5, 4], seed: 101)]) {
+            Tensor.embedding($0[0], indices: [3, 1, 3, 0], indexShape: [2, 2])
+        }
     }
 
     func testGradientsAccumulateAcrossBackwardCalls() {
@@ -201,13 +257,14 @@ final class OpGradientTests: XCTestCase {
         x.requiresGrad = true
         (x * x).sum().backward()
         (x * x).sum().backward()
-        XCTAssertEqual(x.grad?.scalars, [4, 8, 12])   // 2 · 2x
+        XCTAssertEqual(x.grad?.scalars, [4, 8, 12])  // 2 · 2x
         x.zeroGrad()
         XCTAssertNil(x.grad)
     }
 
     func testNoGradRecordsNothing() {
-        let x = Tensor([1, 2], shape: [2]); x.requiresGrad = true
+        let x = Tensor([1, 2], shape: [2])
+        x.requiresGrad = true
         let y = Autograd.noGrad { (x * x).exp() }
         XCTAssertFalse(y.requiresGrad)
         XCTAssertNil(y.node)

@@ -16,7 +16,10 @@ final class ParallelTests: XCTestCase {
             counts.initialize(repeating: 0, count: 97)
             let n = 1 + round % 97
             Parallel.run(n) { i in C.p[i] += 1 }
-            for i in 0..<n where counts[i] != 1 { XCTFail("round \(round): index \(i) ran \(counts[i]) times"); return }
+            for i in 0..<n where counts[i] != 1 {
+                XCTFail("round \(round): index \(i) ran \(counts[i]) times")
+                return
+            }
         }
     }
 
@@ -68,5 +71,11 @@ final class ParallelTests: XCTestCase {
     }
 }
 
-struct UnsafeSendable32: @unchecked Sendable { let p: UnsafeMutablePointer<Int32>; init(_ p: UnsafeMutablePointer<Int32>) { self.p = p } }
-struct UnsafeSendableInt: @unchecked Sendable { let p: UnsafeMutablePointer<Int>; init(_ p: UnsafeMutablePointer<Int>) { self.p = p } }
+struct UnsafeSendable32: @unchecked Sendable {
+    let p: UnsafeMutablePointer<Int32>
+    init(_ p: UnsafeMutablePointer<Int32>) { self.p = p }
+}
+struct UnsafeSendableInt: @unchecked Sendable {
+    let p: UnsafeMutablePointer<Int>
+    init(_ p: UnsafeMutablePointer<Int>) { self.p = p }
+}

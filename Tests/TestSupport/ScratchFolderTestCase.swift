@@ -22,6 +22,7 @@ extension ScratchFolderTestCase {
     public func runPipeline(_ conf: String, name: String = "p.conf", registry: StageRegistry) throws -> RunSummary {
         let path = dir + "/" + name
         try conf.write(toFile: path, atomically: true, encoding: .utf8)
-        return try PipelineRunner.run(try PipelineConfig.load(path, registry: registry), progress: ProgressReporter(quiet: true))
+        return try PipelineRunner.run(
+            try PipelineConfig.load(path, registry: registry), progress: ProgressReporter(quiet: true))
     }
 }

@@ -15,7 +15,8 @@ final class BatchTests: XCTestCase {
             var seen: [Int] = []
             for b in BatchLoader(source, batchSize: 8, seed: seed) {
                 XCTAssertEqual(b.x.shape[0], b.labels.count)
-                for (k, l) in b.labels.enumerated() { XCTAssertEqual(b.x.data[k * 4], Float(l)) }   // images follow labels
+                // Images follow their labels.
+                for (k, l) in b.labels.enumerated() { XCTAssertEqual(b.x.data[k * 4], Float(l)) }
                 seen += b.labels
             }
             return seen
@@ -27,7 +28,8 @@ final class BatchTests: XCTestCase {
         let dropped = BatchLoader(source, batchSize: 8, seed: 1, dropLast: true)
         XCTAssertEqual(dropped.reduce(0) { $0 + $1.labels.count }, 32)
         // Unlabelled images batch too.
-        XCTAssertEqual(BatchLoader(ImageBatches(images: x), batchSize: 10, shuffle: false).map { $0.x.shape[0] }, [10, 10, 10, 7])
+        XCTAssertEqual(
+            BatchLoader(ImageBatches(images: x), batchSize: 10, shuffle: false).map { $0.x.shape[0] }, [10, 10, 10, 7])
     }
 
     func testSequenceBatchesPadToTheLongestAndKeepLengths() {

@@ -10,7 +10,8 @@ import Pipeline
 
 final class ClassifierEnsembleTests: ScratchFolderTestCase {
     func testCombinedLogitsGiveTheMeanProbability() {
-        let a = Tensor.uniform([5, 3], low: -4, high: 4, seed: 1), b = Tensor.uniform([5, 3], low: -4, high: 4, seed: 2)
+        let a = Tensor.uniform([5, 3], low: -4, high: 4, seed: 1),
+            b = Tensor.uniform([5, 3], low: -4, high: 4, seed: 2)
         XCTAssertTrue(ClassifierEnsemble.averaged([a]) === a, "one member: its own logits")
         let combined = ClassifierEnsemble.averaged([a, b]).softmax(), pa = a.softmax(), pb = b.softmax()
         for i in 0..<15 { XCTAssertEqual(combined.data[i], (pa.data[i] + pb.data[i]) / 2, accuracy: 1e-6) }
@@ -21,14 +22,18 @@ final class ClassifierEnsembleTests: ScratchFolderTestCase {
 
     func testMembersMustAnswerTheSameQuestion() throws {
         let layers: [LayerSpec] = [.dense(units: 4, activation: .relu, bias: true), .classifierHead(classes: 3)]
-        func save(_ name: String, labels: [String] = ["a", "b", "c"], input: [Int] = [6], task: String = "vision.train",
-                  preprocessing: [String: String] = ["input": "image"], seed: UInt64 = 1) throws -> String {
+        func save(
+            _ name: String, labels: [String] = ["a", "b", "c"], input: [Int] = [6], task: String = "vision.train",
+            preprocessing: [String: String] = ["input": "image"], seed: UInt64 = 1
+        ) throws -> String {
             let net = try Network(layers: layers, inputShape: input, seed: seed)
-            try ModelFile(task: task, layers: layers, inputShape: input, labels: labels, preprocessing: preprocessing).save(net, to: dir + "/" + name)
+            try ModelFile(task: task, layers: layers, inputShape: input, labels: labels, preprocessing: preprocessing)
+                .save(net, to: dir + "/" + name)
             return dir + "/" + name
         }
         let first = try save("first.safetensors"), second = try save("second.safetensors", seed: 2)
-        let both = try ClassifierEnsemble.load(model: first, others: [second], for: "vision.classify", trainer: "vision.train")
+        let both = try ClassifierEnsemble.load(
+            model: first, others: [second], for: "vision.classify", trainer: "vision.train")
         XCTAssertEqual(both.members.count, 2)
         XCTAssertEqual(both.model.labels, ["a", "b", "c"])
         let x = Tensor.uniform([4, 6], seed: 3)
@@ -53,9 +58,14 @@ final class ClassifierEnsembleTests: ScratchFolderTestCase {
             (dir + "/missing.safetensors", "missing.safetensors"),
         ]
         for (other, fragment) in refused {
-            XCTAssertThrowsError(try ClassifierEnsemble.load(model: first, others: [second, other], for: "vision.classify", trainer: "vision.train")) { e in
+            XCTAssertThrowsError(
+                try ClassifierEnsemble.load(
+                    model: first, others: [second, other], for: "vision.classify", trainer: "vision.train")
+            ) { e in
                 let message = "\(e)"
-                XCTAssertTrue(message.contains("vision.classify") && message.contains(other) && message.contains(fragment), message)
+                XCTAssertTrue(
+                    message.contains("vision.classify") && message.contains(other) && message.contains(fragment),
+                    message)
             }
         }
     }

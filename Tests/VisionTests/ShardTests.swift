@@ -6,12 +6,13 @@ import TestSupport
 
 final class ShardTests: ScratchFolderTestCase {
     func testShardsTogetherEqualTheUnshardedRun() throws {
-        _ = try runPipeline("""
-        stages:
-          - read.png: {train: \(fixtureDigits)/train}
-          - image.normalize:
-          - vision.train: {model: out/m.safetensors, layers: [{conv: {filters: 4, size: 3}}, {maxpool: 2}, {dense: 16}], epochs: 1}
-        """, registry: testRegistry)
+        _ = try runPipeline(
+            """
+            stages:
+              - read.png: {train: \(fixtureDigits)/train}
+              - image.normalize:
+              - vision.train: {model: out/m.safetensors, layers: [{conv: {filters: 4, size: 3}}, {maxpool: 2}, {dense: 16}], epochs: 1}
+            """, registry: testRegistry)
         func predictions(_ shard: Shard?) throws -> [String: String] {
             let name = shard.map { "p\($0.index).csv" } ?? "all.csv"
             try """
@@ -21,9 +22,16 @@ final class ShardTests: ScratchFolderTestCase {
               - vision.classify: {model: out/m.safetensors}
               - write.csv: {path: out/\(name)}
             """.write(toFile: dir + "/c.conf", atomically: true, encoding: .utf8)
-            _ = try PipelineRunner.run(try PipelineConfig.load(dir + "/c.conf", registry: testRegistry), progress: ProgressReporter(quiet: true), shard: shard)
-            let rows = try String(contentsOfFile: dir + "/out/" + name, encoding: .utf8).split(separator: "\n").dropFirst()
-            return Dictionary(uniqueKeysWithValues: rows.map { r in let f = r.split(separator: ","); return (String(f[0]), String(f[1])) })
+            _ = try PipelineRunner.run(
+                try PipelineConfig.load(dir + "/c.conf", registry: testRegistry),
+                progress: ProgressReporter(quiet: true), shard: shard)
+            let rows = try String(contentsOfFile: dir + "/out/" + name, encoding: .utf8).split(separator: "\n")
+                .dropFirst()
+            return Dictionary(
+                uniqueKeysWithValues: rows.map { r in
+                    let f = r.split(separator: ",")
+                    return (String(f[0]), String(f[1]))
+                })
         }
         let all = try predictions(nil)
         XCTAssertEqual(all.count, 60)
@@ -35,6 +43,9 @@ final class ShardTests: ScratchFolderTestCase {
             union.merge(part) { a, _ in a }
         }
         XCTAssertEqual(union, all)
-        XCTAssertNil(Shard("3/3")); XCTAssertNil(Shard("1")); XCTAssertNil(Shard("-1/2")); XCTAssertEqual(Shard("0/1")?.count, 1)
+        XCTAssertNil(Shard("3/3"))
+        XCTAssertNil(Shard("1"))
+        XCTAssertNil(Shard("-1/2"))
+        XCTAssertEqual(Shard("0/1")?.count, 1)
     }
 }

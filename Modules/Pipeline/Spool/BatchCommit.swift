@@ -29,14 +29,16 @@ struct BatchCommit {
         let time = Self.timestamp(Date())
         let ms = Date().timeIntervalSince(started) * 1000
         var renames: [(temp: String, folder: String, name: String)] = []
-        defer { for r in renames { unlink(r.temp) } }   // only temp names still there: a failed commit
+        defer { for r in renames { unlink(r.temp) } }  // only temp names still there: a failed commit
         for c in batch {
             let (folder, name, text): (String, String, String)
             switch c.outcome {
             case .result(let item):
                 (folder, name, text) = (spool.results, c.name + ".json", resultJSON(c.name, item, time: time, ms: ms))
             case .failed(let reason):
-                (folder, name, text) = (spool.failed, c.name + ".error.txt", "\(c.name): \(reason)\n(worker \(worker), \(time))\n")
+                (folder, name, text) = (
+                    spool.failed, c.name + ".error.txt", "\(c.name): \(reason)\n(worker \(worker), \(time))\n"
+                )
             }
             let temp = folder + "/" + spool.temporaryPrefix(worker) + name
             unlink(temp)
@@ -51,9 +53,11 @@ struct BatchCommit {
         for c in batch {
             let from = spool.workerFolder(worker) + "/" + c.name
             if case .result = c.outcome {
-                try spool.move(from, into: spool.done, as: c.name); tally.done += 1
+                try spool.move(from, into: spool.done, as: c.name)
+                tally.done += 1
             } else {
-                try spool.move(from, into: spool.failed, as: c.name); tally.failed += 1
+                try spool.move(from, into: spool.failed, as: c.name)
+                tally.failed += 1
             }
         }
         return tally
@@ -64,7 +68,9 @@ struct BatchCommit {
         let fd = open(spool.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw FileWriteError(path: spool.root, reason: String(cString: strerror(errno))) }
         defer { close(fd) }
-        if dlp_syncfs(fd) != 0 { throw FileWriteError(path: spool.root, reason: "flush failed: \(String(cString: strerror(errno)))") }
+        if dlp_syncfs(fd) != 0 {
+            throw FileWriteError(path: spool.root, reason: "flush failed: \(String(cString: strerror(errno)))")
+        }
     }
 
     /// {"file", "label", "confidence", "top": [{label, p}], "model", "worker", "time", "ms"}; the
@@ -72,8 +78,11 @@ struct BatchCommit {
     func resultJSON(_ name: String, _ item: Item, time: String, ms: Double) -> String {
         var s = "{\"file\":\(jsonQuoted(name))"
         if let p = item.prediction {
-            let top = p.top.map { "{\"label\":\(jsonQuoted($0.label)),\"p\":\(jsonNumber(Double($0.probability), format: "%.6f"))}" }
-            s += ",\"label\":\(jsonQuoted(p.label)),\"confidence\":\(jsonNumber(Double(p.confidence), format: "%.6f")),\"top\":[\(top.joined(separator: ","))]"
+            let top = p.top.map {
+                "{\"label\":\(jsonQuoted($0.label)),\"p\":\(jsonNumber(Double($0.probability), format: "%.6f"))}"
+            }
+            s +=
+                ",\"label\":\(jsonQuoted(p.label)),\"confidence\":\(jsonNumber(Double(p.confidence), format: "%.6f")),\"top\":[\(top.joined(separator: ","))]"
         }
         if let model { s += ",\"model\":\(jsonQuoted(model))" }
         s += ",\"worker\":\(jsonQuoted(worker)),\"time\":\"\(time)\",\"ms\":\(jsonNumber(ms, format: "%.1f"))}\n"
@@ -86,7 +95,9 @@ struct BatchCommit {
         var parts = tm()
         gmtime_r(&t, &parts)
         let millis = Int((d.timeIntervalSince1970 - Double(t)) * 1000)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
-                      Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), millis)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+            Int(parts.tm_mday),
+            Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), millis)
     }
 }

@@ -24,7 +24,10 @@ final class InboxWatcher {
     deinit { if fd >= 0 { close(fd) } }
 
     /// "inotify" or "polling every N s".
-    var mode: String { fd >= 0 ? "inotify (and a look every \(jsonNumber(pollInterval)) s)" : "polling every \(jsonNumber(pollInterval)) s" }
+    var mode: String {
+        fd >= 0
+            ? "inotify (and a look every \(jsonNumber(pollInterval)) s)" : "polling every \(jsonNumber(pollInterval)) s"
+    }
 
     /// Returns when something may have arrived, after `pollInterval` at the latest, or sooner when
     /// `stop()` turns true (checked every 100 ms).
@@ -36,7 +39,10 @@ final class InboxWatcher {
             let slice = Int32(min(left, 0.1) * 1000) + 1
             if fd >= 0 {
                 var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-                if poll(&p, 1, slice) > 0 { drain(); return }
+                if poll(&p, 1, slice) > 0 {
+                    drain()
+                    return
+                }
             } else {
                 usleep(UInt32(slice) * 1000)
             }

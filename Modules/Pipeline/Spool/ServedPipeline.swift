@@ -25,7 +25,9 @@ public final class ServedPipeline {
         let entries = config.stages
         let (first, firstOptions) = (entries[0].spec, entries[0].options)
         guard first.serving == .source else {
-            throw ConfigError(firstOptions.position, "dlpipe serve: the first stage must read files (read.png, read.audio), not \(first.name)")
+            throw ConfigError(
+                firstOptions.position,
+                "dlpipe serve: the first stage must read files (read.png, read.audio), not \(first.name)")
         }
         var kept: [Stage] = []
         var model: String?
@@ -33,7 +35,10 @@ public final class ServedPipeline {
         for (i, (spec, options)) in entries.enumerated() {
             switch spec.serving {
             case .wholeRun:
-                throw ConfigError(options.position, "dlpipe serve: \(spec.name) needs the whole run at once and cannot be served; serve a pipeline that reads and classifies (e.g. pipelines/digits-classify.conf)")
+                throw ConfigError(
+                    options.position,
+                    "dlpipe serve: \(spec.name) needs the whole run at once and cannot be served; serve a pipeline that reads and classifies (e.g. pipelines/digits-classify.conf)"
+                )
             case .source where i > 0:
                 throw ConfigError(options.position, "dlpipe serve: only the first stage may read files")
             case .source:

@@ -52,7 +52,7 @@ public struct SpoolDirectory: Sendable {
         while true {
             if !nameIsTaken(target) {
                 if dlp_rename_noreplace(from, folder + target) == 0 { return target }
-                if errno != EEXIST && errno != ENOTEMPTY { return nil }   // gone: another worker has it
+                if errno != EEXIST && errno != ENOTEMPTY { return nil }  // gone: another worker has it
             }
             k += 1
             target = Self.numbered(name, k)
@@ -73,7 +73,8 @@ public struct SpoolDirectory: Sendable {
         var target = name, k = 1
         while dlp_rename_noreplace(from, folder + "/" + target) != 0 {
             guard errno == EEXIST || errno == ENOTEMPTY else {
-                throw FileWriteError(path: from, reason: "cannot move into \(folder): \(String(cString: strerror(errno)))")
+                throw FileWriteError(
+                    path: from, reason: "cannot move into \(folder): \(String(cString: strerror(errno)))")
             }
             k += 1
             target = Self.numbered(name, k)

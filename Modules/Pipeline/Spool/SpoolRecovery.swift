@@ -19,9 +19,10 @@ enum SpoolRecovery {
             workers.insert(name.hasSuffix(".lock") ? String(name.dropLast(5)) : name)
         }
         for id in workers.sorted() where id != me {
-            guard let lock = try WorkerLock(spool.workerLock(id)) else { continue }   // alive
+            guard let lock = try WorkerLock(spool.workerLock(id)) else { continue }  // alive
             let r = try recoverFolder(spool, worker: id)
-            total.finished += r.finished; total.requeued += r.requeued
+            total.finished += r.finished
+            total.requeued += r.requeued
             rmdir(spool.workerFolder(id))
             lock.remove()
         }
@@ -36,11 +37,14 @@ enum SpoolRecovery {
         for name in FolderListing.names(in: folder) {
             let path = folder + "/" + name
             if pathExists(spool.resultPath(name)) {
-                try spool.move(path, into: spool.done, as: name); r.finished += 1
+                try spool.move(path, into: spool.done, as: name)
+                r.finished += 1
             } else if pathExists(spool.errorPath(name)) {
-                try spool.move(path, into: spool.failed, as: name); r.finished += 1
+                try spool.move(path, into: spool.failed, as: name)
+                r.finished += 1
             } else {
-                try spool.move(path, into: spool.inbox, as: name); r.requeued += 1
+                try spool.move(path, into: spool.inbox, as: name)
+                r.requeued += 1
             }
         }
         removeTemporaries(spool, of: worker)

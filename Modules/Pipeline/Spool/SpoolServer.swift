@@ -45,15 +45,23 @@ public final class SpoolServer {
 
     /// Validates the config for serving, creates the spool's folders and takes the worker's lock; every
     /// problem is reported here, before any input is touched.
-    public init(config configPath: String, spool root: String, registry: StageRegistry, options: ServeOptions, progress: ProgressReporter) throws {
+    public init(
+        config configPath: String, spool root: String, registry: StageRegistry, options: ServeOptions,
+        progress: ProgressReporter
+    ) throws {
         spool = SpoolDirectory(root)
-        self.configPath = configPath; self.registry = registry; self.options = options; self.progress = progress
+        self.configPath = configPath
+        self.registry = registry
+        self.options = options
+        self.progress = progress
         worker = options.worker ?? Self.defaultWorkerName()
         let config = try PipelineConfig.load(configPath, overrides: options.overrides, registry: registry)
         if let t = config.threads { Parallel.threads = t }
         pipeline = try ServedPipeline(config, results: spool.results)
         try spool.create()
-        if let problem = PipelineConfig.writeProblem(folder: spool.results) { throw FileWriteError(path: spool.results, reason: problem) }
+        if let problem = PipelineConfig.writeProblem(folder: spool.results) {
+            throw FileWriteError(path: spool.results, reason: problem)
+        }
         guard let lock = try WorkerLock(spool.workerLock(worker)) else {
             throw StageError("serve", "worker '\(worker)' already runs on \(spool.root) (its lock is held)")
         }
@@ -65,12 +73,17 @@ public final class SpoolServer {
     public func run() throws -> ServeSummary {
         signals.install()
         let watcher = InboxWatcher(spool.inbox, pollInterval: options.pollInterval)
-        progress.info("dlpipe serve: worker \(worker) on \(spool.root), pipeline \(configPath), watching inbox/ with \(watcher.mode)")
+        progress.info(
+            "dlpipe serve: worker \(worker) on \(spool.root), pipeline \(configPath), watching inbox/ with \(watcher.mode)"
+        )
         try recover(own: true)
         var lastRecovery = Date(), lastReport = Date(), reported = BatchTally()
         while !signals.stop {
             if signals.takeReload() { reload() }
-            if Date().timeIntervalSince(lastRecovery) > 5 { try recover(own: false); lastRecovery = Date() }
+            if Date().timeIntervalSince(lastRecovery) > 5 {
+                try recover(own: false)
+                lastRecovery = Date()
+            }
             let entries = spool.inboxEntries(limit: options.batchSize * 4)
             if entries.isEmpty {
                 if options.once { break }
@@ -84,18 +97,24 @@ public final class SpoolServer {
             if Date().timeIntervalSince(lastReport) > 5 {
                 let now = tally
                 reportRate(since: lastReport, before: reported, now: now)
-                lastReport = Date(); reported = now
+                lastReport = Date()
+                reported = now
             }
         }
         try finishCommits()
         lock.remove()
         rmdir(spool.workerFolder(worker))
         progress.info("dlpipe serve: stopped; \(tally.done) done, \(tally.failed) failed")
-        summaryLock.lock(); defer { summaryLock.unlock() }
+        summaryLock.lock()
+        defer { summaryLock.unlock() }
         return summary
     }
 
-    private var tally: BatchTally { summaryLock.lock(); defer { summaryLock.unlock() }; return summary.tally }
+    private var tally: BatchTally {
+        summaryLock.lock()
+        defer { summaryLock.unlock() }
+        return summary.tally
+    }
 
     /// Claims up to a batch of `entries`, runs them and hands the outcomes to the committer; returns
     /// how many it claimed.
@@ -109,19 +128,29 @@ public final class SpoolServer {
         let claimedAt = Date()
         let outcomes = outcomesOf(claimed)
         let ranAt = Date()
-        for name in claimed { if case .failed(let reason)? = outcomes[name] { progress.error("failed: \(name): \(reason)") } }
+        for name in claimed {
+            if case .failed(let reason)? = outcomes[name] { progress.error("failed: \(name): \(reason)") }
+        }
         let commit = BatchCommit(spool: spool, worker: worker, model: pipeline.model)
         let batch = claimed.map { ClaimedOutcome(name: $0, outcome: outcomes[$0]!) }
         commitSlot.wait()
-        if let e = commitFailure { commitSlot.signal(); throw e }
+        if let e = commitFailure {
+            commitSlot.signal()
+            throw e
+        }
         committer.async { [self] in
             defer { commitSlot.signal() }
             do {
                 let waited = Date()
                 let t = try commit.commit(batch, started: started)
-                summaryLock.lock(); summary.tally.done += t.done; summary.tally.failed += t.failed; summaryLock.unlock()
+                summaryLock.lock()
+                summary.tally.done += t.done
+                summary.tally.failed += t.failed
+                summaryLock.unlock()
                 let ms = { (a: Date, b: Date) in String(format: "%.1f", b.timeIntervalSince(a) * 1000) }
-                progress.detail("batch of \(batch.count): \(t.done) done, \(t.failed) failed in \(ms(started, Date())) ms (claim \(ms(started, claimedAt)), run \(ms(claimedAt, ranAt)), commit \(ms(waited, Date())))")
+                progress.detail(
+                    "batch of \(batch.count): \(t.done) done, \(t.failed) failed in \(ms(started, Date())) ms (claim \(ms(started, claimedAt)), run \(ms(claimedAt, ranAt)), commit \(ms(waited, Date())))"
+                )
             } catch {
                 commitFailure = error
             }
@@ -131,7 +160,8 @@ public final class SpoolServer {
 
     /// Waits for the commit in flight; its failure (a full or failing disk) ends the daemon.
     func finishCommits() throws {
-        commitSlot.wait(); commitSlot.signal()
+        commitSlot.wait()
+        commitSlot.signal()
         if let e = commitFailure { throw e }
     }
 
@@ -142,22 +172,30 @@ public final class SpoolServer {
         var out: [String: ServedOutcome] = [:]
         var regular: [String] = []
         for name in claimed {
-            if let problem = Self.notRegularFile(spool.workerFolder(worker) + "/" + name) { out[name] = .failed(reason: problem) }
-            else { regular.append(name) }
+            if let problem = Self.notRegularFile(spool.workerFolder(worker) + "/" + name) {
+                out[name] = .failed(reason: problem)
+            } else {
+                regular.append(name)
+            }
         }
         let folder = spool.workerFolder(worker) + "/"
         func run(_ names: [String]) throws {
             let byPath = try pipeline.run(names.map { folder + $0 }, progress: stageProgress)
             for n in names {
                 // Reasons name the claimed path; the spool name is what the user knows.
-                if case .failed(let reason)? = byPath[folder + n] { out[n] = .failed(reason: reason.replacingOccurrences(of: folder, with: "")) }
-                else { out[n] = byPath[folder + n] }
+                if case .failed(let reason)? = byPath[folder + n] {
+                    out[n] = .failed(reason: reason.replacingOccurrences(of: folder, with: ""))
+                } else {
+                    out[n] = byPath[folder + n]
+                }
             }
         }
         guard !regular.isEmpty else { return out }
         do { try run(regular) } catch {
             for n in regular {
-                do { try run([n]) } catch { out[n] = .failed(reason: "\(error)".replacingOccurrences(of: folder, with: "")) }
+                do { try run([n]) } catch {
+                    out[n] = .failed(reason: "\(error)".replacingOccurrences(of: folder, with: ""))
+                }
             }
         }
         return out
@@ -186,11 +224,17 @@ public final class SpoolServer {
             r = try SpoolRecovery.recoverFolder(spool, worker: worker)
         }
         let others = try SpoolRecovery.recoverDeadWorkers(spool, except: worker)
-        r.finished += others.finished; r.requeued += others.requeued
+        r.finished += others.finished
+        r.requeued += others.requeued
         if r.finished + r.requeued > 0 {
-            progress.info("recovered inputs of stopped workers: \(r.finished) already had results (moved on), \(r.requeued) back in inbox/")
+            progress.info(
+                "recovered inputs of stopped workers: \(r.finished) already had results (moved on), \(r.requeued) back in inbox/"
+            )
         }
-        summaryLock.lock(); summary.recovered.finished += r.finished; summary.recovered.requeued += r.requeued; summaryLock.unlock()
+        summaryLock.lock()
+        summary.recovered.finished += r.finished
+        summary.recovered.requeued += r.requeued
+        summaryLock.unlock()
     }
 
     /// SIGHUP: the config is read again; the old pipeline stays if the new one is not valid.
@@ -229,7 +273,8 @@ public final class SpoolServer {
 public enum WorkerName {
     /// Whether `s` can name a worker folder: 1–100 of letters, digits, "-", "_", ".", not starting with ".".
     public static func isValid(_ s: String) -> Bool {
-        !s.isEmpty && s.count <= 100 && !s.hasPrefix(".") && !s.hasSuffix(".lock") && s.unicodeScalars.allSatisfy { allowed($0) }
+        !s.isEmpty && s.count <= 100 && !s.hasPrefix(".") && !s.hasSuffix(".lock")
+            && s.unicodeScalars.allSatisfy { allowed($0) }
     }
     static func sanitized(_ s: String) -> String {
         String(String.UnicodeScalarView(s.unicodeScalars.map { allowed($0) ? $0 : "_" }.prefix(60)))
@@ -246,11 +291,22 @@ final class ServeSignals: @unchecked Sendable {
     private var stopRequested = false, reloadRequested = false
     private var sources: [DispatchSourceSignal] = []
 
-    var stop: Bool { lock.lock(); defer { lock.unlock() }; return stopRequested }
-    var reloadPending: Bool { lock.lock(); defer { lock.unlock() }; return reloadRequested }
+    var stop: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return stopRequested
+    }
+    var reloadPending: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return reloadRequested
+    }
     func takeReload() -> Bool {
-        lock.lock(); defer { lock.unlock() }
-        let r = reloadRequested; reloadRequested = false; return r
+        lock.lock()
+        defer { lock.unlock() }
+        let r = reloadRequested
+        reloadRequested = false
+        return r
     }
 
     func install() {
@@ -264,8 +320,12 @@ final class ServeSignals: @unchecked Sendable {
     }
 
     private func handle(_ sig: Int32) {
-        lock.lock(); defer { lock.unlock() }
-        if sig == SIGHUP { reloadRequested = true; return }
+        lock.lock()
+        defer { lock.unlock() }
+        if sig == SIGHUP {
+            reloadRequested = true
+            return
+        }
         if stopRequested { _exit(143) }
         stopRequested = true
         FileHandle.standardError.write(Data("\ndlpipe serve: stopping after the batch in hand (signal \(sig))\n".utf8))

@@ -24,13 +24,16 @@ public struct SpoolStatus {
     public static func read(_ spool: SpoolDirectory, now: Date = Date()) -> SpoolStatus {
         let queued = FolderListing.names(in: spool.inbox).count
         var ids = Set<String>()
-        for name in FolderListing.names(in: spool.work) { ids.insert(name.hasSuffix(".lock") ? String(name.dropLast(5)) : name) }
+        for name in FolderListing.names(in: spool.work) {
+            ids.insert(name.hasSuffix(".lock") ? String(name.dropLast(5)) : name)
+        }
         let workers = ids.sorted().map { id -> Worker in
             let folder = spool.workerFolder(id)
             let names = FolderListing.names(in: folder)
             let oldest = names.compactMap { changeTime(folder + "/" + $0) }.min()
-            return Worker(id: id, inputs: names.count, oldestAge: oldest.map { now.timeIntervalSince1970 - $0 },
-                          alive: WorkerLock.isHeld(spool.workerLock(id)))
+            return Worker(
+                id: id, inputs: names.count, oldestAge: oldest.map { now.timeIntervalSince1970 - $0 },
+                alive: WorkerLock.isHeld(spool.workerLock(id)))
         }
         let done = FolderListing.names(in: spool.done)
         let failed = FolderListing.names(in: spool.failed).filter { !$0.hasSuffix(".error.txt") }
@@ -51,14 +54,19 @@ public struct SpoolStatus {
     public var text: String {
         var lines = ["queued:  \(queued)"]
         let inWork = workers.reduce(0) { $0 + $1.inputs }
-        lines.append("in work: \(inWork)" + (workers.isEmpty ? "" : " (\(workers.count) worker\(workers.count == 1 ? "" : "s"))"))
+        lines.append(
+            "in work: \(inWork)" + (workers.isEmpty ? "" : " (\(workers.count) worker\(workers.count == 1 ? "" : "s"))")
+        )
         for w in workers {
             let age = w.oldestAge.map { String(format: ", oldest %.1f s", $0) } ?? ""
-            lines.append("  \(w.id): \(w.inputs) input\(w.inputs == 1 ? "" : "s")\(age)\(w.alive ? "" : " — not running (its inputs are recovered by the next worker)")")
+            lines.append(
+                "  \(w.id): \(w.inputs) input\(w.inputs == 1 ? "" : "s")\(age)\(w.alive ? "" : " — not running (its inputs are recovered by the next worker)")"
+            )
         }
         lines.append("done:    \(done)")
         lines.append("failed:  \(failed)")
-        lines.append(String(format: "rate:    %d in the last minute (%.1f files/s)", lastMinute, Double(lastMinute) / 60))
+        lines.append(
+            String(format: "rate:    %d in the last minute (%.1f files/s)", lastMinute, Double(lastMinute) / 60))
         return lines.joined(separator: "\n")
     }
 
@@ -66,7 +74,8 @@ public struct SpoolStatus {
         let ws = workers.map { w in
             "{\"id\":\(jsonQuoted(w.id)),\"inputs\":\(w.inputs),\"oldest_seconds\":\(w.oldestAge.map { jsonNumber($0, format: "%.3f") } ?? "null"),\"alive\":\(w.alive)}"
         }
-        return "{\"queued\":\(queued),\"in_work\":\(workers.reduce(0) { $0 + $1.inputs }),\"workers\":[\(ws.joined(separator: ","))],"
+        return
+            "{\"queued\":\(queued),\"in_work\":\(workers.reduce(0) { $0 + $1.inputs }),\"workers\":[\(ws.joined(separator: ","))],"
             + "\"done\":\(done),\"failed\":\(failed),\"last_minute\":\(lastMinute),\"per_second\":\(jsonNumber(Double(lastMinute) / 60, format: "%.2f"))}"
     }
 }

@@ -13,9 +13,15 @@ public final class WorkerLock {
     /// Takes the lock at `path` (creating the file), or returns nil when a live process holds it.
     public init?(_ path: String) throws {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw FileWriteError(path: path, reason: "cannot open lock file: \(String(cString: strerror(errno)))") }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { close(fd); return nil }
-        self.path = path; self.fd = fd
+        guard fd >= 0 else {
+            throw FileWriteError(path: path, reason: "cannot open lock file: \(String(cString: strerror(errno)))")
+        }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            return nil
+        }
+        self.path = path
+        self.fd = fd
     }
 
     /// Removes the lock file, then lets go (the order means nobody can lock a file about to vanish and

@@ -13,13 +13,19 @@ extension PayloadKey where Value == Int {
 final class TrimAudio: Stage {
     let topDB: Double, frameSeconds: Double, hopSeconds: Double
     init(_ o: StageOptions) {
-        topDB = o.float("top_db"); frameSeconds = o.float("frame") / 1000; hopSeconds = o.float("hop") / 1000
+        topDB = o.float("top_db")
+        frameSeconds = o.float("frame") / 1000
+        hopSeconds = o.float("hop") / 1000
     }
     static let spec = StageSpec(
-        name: "audio.trim", summary: "Cut leading and trailing silence (frames quieter than top_db below the loudest), as librosa.effects.trim",
+        name: "audio.trim",
+        summary:
+            "Cut leading and trailing silence (frames quieter than top_db below the loudest), as librosa.effects.trim",
         consumes: [.audio], produces: .audio,
         options: [
-            OptionSpec("top_db", .float(1...120), default: .float(30), doc: "frames this many dB below the loudest count as silence"),
+            OptionSpec(
+                "top_db", .float(1...120), default: .float(30),
+                doc: "frames this many dB below the loudest count as silence"),
             OptionSpec("frame", .float(1...1000), default: .float(25), doc: "frame length in ms"),
             OptionSpec("hop", .float(1...1000), default: .float(10), doc: "frame step in ms"),
         ],
@@ -29,7 +35,8 @@ final class TrimAudio: Stage {
     func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws {
         guard let y = item.audio, let sr = item.sampleRate else { return try emit(item) }
         var it = item
-        it.audio = AudioEdits.trimmed(y, topDB: topDB, frame: max(1, Int(frameSeconds * Double(sr))), hop: max(1, Int(hopSeconds * Double(sr))))
+        it.audio = AudioEdits.trimmed(
+            y, topDB: topDB, frame: max(1, Int(frameSeconds * Double(sr))), hop: max(1, Int(hopSeconds * Double(sr))))
         try emit(it)
     }
 }
@@ -39,24 +46,42 @@ final class AugmentAudio: Stage {
     var rng: SeededRandom
     init(_ o: StageOptions) throws {
         copies = o.int("copies")
-        guard o.float("speed_min") <= o.float("speed_max") else { throw ConfigError(o.position, "audio.augment: speed_min must not exceed speed_max") }
-        guard o.float("snr_min") <= o.float("snr_max") else { throw ConfigError(o.position, "audio.augment: snr_min must not exceed snr_max") }
+        guard o.float("speed_min") <= o.float("speed_max") else {
+            throw ConfigError(o.position, "audio.augment: speed_min must not exceed speed_max")
+        }
+        guard o.float("snr_min") <= o.float("snr_max") else {
+            throw ConfigError(o.position, "audio.augment: snr_min must not exceed snr_max")
+        }
         speed = o.float("speed_min")...o.float("speed_max")
         snr = o.float("snr_max") > 0 ? o.float("snr_min")...o.float("snr_max") : nil
         shift = o.float("shift")
         rng = SeededRandom(seed: UInt64(o.int("seed")))
     }
     static let spec = StageSpec(
-        name: "audio.augment", summary: "Add randomly changed copies of each training clip (speed, noise at an SNR, time shift); test clips pass unchanged",
+        name: "audio.augment",
+        summary:
+            "Add randomly changed copies of each training clip (speed, noise at an SNR, time shift); test clips pass unchanged",
         consumes: [.audio], produces: .audio,
         options: [
-            OptionSpec("copies", .int(0...100), default: .int(2), doc: "changed copies per training clip (the clip itself is kept)"),
-            OptionSpec("speed_min", .float(0.5...2), default: .float(0.9), doc: "slowest speed factor (tempo and pitch together)"),
+            OptionSpec(
+                "copies", .int(0...100), default: .int(2),
+                doc: "changed copies per training clip (the clip itself is kept)"),
+            OptionSpec(
+                "speed_min", .float(0.5...2), default: .float(0.9),
+                doc: "slowest speed factor (tempo and pitch together)"),
             OptionSpec("speed_max", .float(0.5...2), default: .float(1.1), doc: "fastest speed factor"),
-            OptionSpec("snr_min", .float(0...100), default: .float(10), doc: "lowest signal-to-noise ratio of the added white noise, dB"),
-            OptionSpec("snr_max", .float(0...100), default: .float(30), doc: "highest signal-to-noise ratio, dB (0 = no noise)"),
-            OptionSpec("shift", .float(0...10), default: .float(0.1), doc: "at most this many seconds of silence added before and after, at random"),
-            OptionSpec("seed", .int(0...Int(Int32.max)), default: .int(1), doc: "random seed: the same seed gives the same copies"),
+            OptionSpec(
+                "snr_min", .float(0...100), default: .float(10),
+                doc: "lowest signal-to-noise ratio of the added white noise, dB"),
+            OptionSpec(
+                "snr_max", .float(0...100), default: .float(30), doc: "highest signal-to-noise ratio, dB (0 = no noise)"
+            ),
+            OptionSpec(
+                "shift", .float(0...10), default: .float(0.1),
+                doc: "at most this many seconds of silence added before and after, at random"),
+            OptionSpec(
+                "seed", .int(0...Int(Int32.max)), default: .int(1),
+                doc: "random seed: the same seed gives the same copies"),
         ],
         serving: .perItem,
         make: { try AugmentAudio($0) })

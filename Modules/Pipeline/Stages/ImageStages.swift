@@ -7,9 +7,13 @@ final class ImageNormalize: Stage {
     init(_ o: StageOptions) { size = o.int("size") }
     static let spec = StageSpec(
         name: "image.normalize",
-        summary: "MNIST-style digit normalisation: gray, light background inverted, ink cropped, 20px box, centred by mass",
+        summary:
+            "MNIST-style digit normalisation: gray, light background inverted, ink cropped, 20px box, centred by mass",
         consumes: [.image], produces: .image,
-        options: [OptionSpec("size", .int(8...512), default: .int(28), doc: "output side length (the digit box is 20/28 of it)")],
+        options: [
+            OptionSpec(
+                "size", .int(8...512), default: .int(28), doc: "output side length (the digit box is 20/28 of it)")
+        ],
         shape: { o, _ in [1, o.int("size"), o.int("size")] },
         serving: .perItem,
         make: { ImageNormalize($0) })
@@ -26,12 +30,17 @@ final class ImageNormalize: Stage {
 
 final class ImageResize: Stage {
     let width: Int, height: Int
-    init(_ o: StageOptions) { width = o.int("width"); height = o.int("height") }
+    init(_ o: StageOptions) {
+        width = o.int("width")
+        height = o.int("height")
+    }
     static let spec = StageSpec(
         name: "image.resize", summary: "Resize images (area averaging when shrinking, bilinear when enlarging)",
         consumes: [.image], produces: .image,
-        options: [OptionSpec("width", .int(1...16384), required: true, doc: "output width in pixels"),
-                  OptionSpec("height", .int(1...16384), required: true, doc: "output height in pixels")],
+        options: [
+            OptionSpec("width", .int(1...16384), required: true, doc: "output width in pixels"),
+            OptionSpec("height", .int(1...16384), required: true, doc: "output height in pixels"),
+        ],
         shape: { o, input in [input?.first ?? 0, o.int("height"), o.int("width")] },
         serving: .perItem,
         make: { ImageResize($0) })

@@ -17,10 +17,12 @@ func inputFiles(_ o: StageOptions, stage: String, extensions: Set<String>, shard
     let limit = o.int("limit")
     func add(_ files: [InputFile], from option: String) throws {
         // The shard is taken after `limit`, so the shards of a limited run together read what it reads.
-        for f in limit > 0 ? Array(files.prefix(limit)) : files where shard?.contains(relativePath: relative(f.path, to: o.string(option))) ?? true {
+        for f in limit > 0 ? Array(files.prefix(limit)) : files
+        where shard?.contains(relativePath: relative(f.path, to: o.string(option))) ?? true {
             let real = URL(fileURLWithPath: f.path).resolvingSymlinksInPath().path
             if let other = firstOption[real] {
-                throw StageError(stage, "\(f.path) is named twice (by '\(other)' and '\(option)'); each input may be read once")
+                throw StageError(
+                    stage, "\(f.path) is named twice (by '\(other)' and '\(option)'); each input may be read once")
             }
             firstOption[real] = option
             out.append(f)
@@ -32,9 +34,23 @@ func inputFiles(_ o: StageOptions, stage: String, extensions: Set<String>, shard
             if files.isEmpty { throw MediaError(p, "no \(extensions.sorted().joined(separator: "/")) files found") }
             try add(files.map { InputFile(path: $0, label: nil, split: .predict) }, from: "path")
         }
-        if let t = o.optionalString("train") { try add(try FileList.labeledFolders(t, extensions: extensions).map { InputFile(path: $0.path, label: $0.label, split: .train) }, from: "train") }
-        if let m = o.optionalString("manifest") { try add(try FileList.manifest(m).map { InputFile(path: $0.path, label: $0.label, split: .train) }, from: "manifest") }
-        if let t = o.optionalString("test") { try add(try FileList.labeledFolders(t, extensions: extensions).map { InputFile(path: $0.path, label: $0.label, split: .test) }, from: "test") }
+        if let t = o.optionalString("train") {
+            try add(
+                try FileList.labeledFolders(t, extensions: extensions).map {
+                    InputFile(path: $0.path, label: $0.label, split: .train)
+                }, from: "train")
+        }
+        if let m = o.optionalString("manifest") {
+            try add(
+                try FileList.manifest(m).map { InputFile(path: $0.path, label: $0.label, split: .train) },
+                from: "manifest")
+        }
+        if let t = o.optionalString("test") {
+            try add(
+                try FileList.labeledFolders(t, extensions: extensions).map {
+                    InputFile(path: $0.path, label: $0.label, split: .test)
+                }, from: "test")
+        }
     } catch let e as MediaError {
         throw StageError(stage, e.description + missingDataHint(e))
     }

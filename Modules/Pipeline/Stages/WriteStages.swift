@@ -13,7 +13,8 @@ public func writeFailure(_ stage: String, _ path: String, _ error: Error) -> Sta
 }
 
 func csvField(_ s: String) -> String {
-    s.contains(",") || s.contains("\"") || s.contains("\n") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    s.contains(",") || s.contains("\"") || s.contains("\n")
+        ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
 }
 
 final class WriteCSV: Stage {
@@ -38,8 +39,10 @@ final class WriteCSV: Stage {
         var header = ["file", "label", "confidence"]
         for k in stride(from: 2, through: width, by: 1) { header += ["label\(k)", "confidence\(k)"] }
         let text = ([header.joined(separator: ",")] + rows).joined(separator: "\n") + "\n"
-        do { try makeParentFolder(path); try writeFileAtomically(Data(text.utf8), to: path) }
-        catch { throw writeFailure("write.csv", path, error) }
+        do {
+            try makeParentFolder(path)
+            try writeFileAtomically(Data(text.utf8), to: path)
+        } catch { throw writeFailure("write.csv", path, error) }
         ctx.progress.info("wrote \(rows.count) predictions to \(path)")
     }
 }
@@ -49,20 +52,30 @@ final class WriteJSONL: Stage {
     var lines: [String] = []
     init(_ o: StageOptions) { path = o.string("path") }
     static let spec = StageSpec(
-        name: "write.jsonl", summary: "Write predictions as JSON lines {file, label, confidence, top:[{label, p}], logits:[…]}",
+        name: "write.jsonl",
+        summary: "Write predictions as JSON lines {file, label, confidence, top:[{label, p}], logits:[…]}",
         consumes: [.prediction], produces: .none,
         options: [OptionSpec("path", .outputFile, required: true, doc: "output .jsonl file (written atomically)")],
         serving: .replacedByResults,
         make: { WriteJSONL($0) })
     func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws {
         guard let p = item.prediction else { return }
-        let top = p.top.map { "{\"label\":\(jsonQuoted($0.label)),\"p\":\(jsonNumber(Double($0.probability), format: "%.6f"))}" }.joined(separator: ",")
-        let logits = p.logits.isEmpty ? "" : ",\"logits\":[" + p.logits.map { jsonNumber(Double($0), format: "%.7g") }.joined(separator: ",") + "]"
-        lines.append("{\"file\":\(jsonQuoted(item.file)),\"label\":\(jsonQuoted(p.label)),\"confidence\":\(jsonNumber(Double(p.confidence), format: "%.6f")),\"top\":[\(top)]\(logits)}")
+        let top = p.top.map {
+            "{\"label\":\(jsonQuoted($0.label)),\"p\":\(jsonNumber(Double($0.probability), format: "%.6f"))}"
+        }.joined(separator: ",")
+        let logits =
+            p.logits.isEmpty
+            ? ""
+            : ",\"logits\":[" + p.logits.map { jsonNumber(Double($0), format: "%.7g") }.joined(separator: ",") + "]"
+        lines.append(
+            "{\"file\":\(jsonQuoted(item.file)),\"label\":\(jsonQuoted(p.label)),\"confidence\":\(jsonNumber(Double(p.confidence), format: "%.6f")),\"top\":[\(top)]\(logits)}"
+        )
     }
     func finish(_ ctx: RunContext, emit: Emit) throws {
-        do { try makeParentFolder(path); try writeFileAtomically(Data((lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")).utf8), to: path) }
-        catch { throw writeFailure("write.jsonl", path, error) }
+        do {
+            try makeParentFolder(path)
+            try writeFileAtomically(Data((lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")).utf8), to: path)
+        } catch { throw writeFailure("write.jsonl", path, error) }
         ctx.progress.info("wrote \(lines.count) predictions to \(path)")
     }
 }
@@ -75,12 +88,21 @@ final class WritePNG: Stage {
     var montageShape: [Int]?
     var used = Set<String>()
     var count = 0
-    init(_ o: StageOptions) { folder = o.string("folder"); montage = o.optionalString("montage") }
+    init(_ o: StageOptions) {
+        folder = o.string("folder")
+        montage = o.optionalString("montage")
+    }
     static let spec = StageSpec(
         name: "write.png", summary: "Write each image to a folder as PNG (and optionally a montage of the first 100)",
         consumes: [.image], produces: .image,
-        options: [OptionSpec("folder", .outputFolder, required: true, doc: "output folder; files keep their base names, made unique within the run"),
-                  OptionSpec("montage", .outputFile, doc: "also write one grid image of the first 100 images (at most 256×256 each) here")],
+        options: [
+            OptionSpec(
+                "folder", .outputFolder, required: true,
+                doc: "output folder; files keep their base names, made unique within the run"),
+            OptionSpec(
+                "montage", .outputFile,
+                doc: "also write one grid image of the first 100 images (at most 256×256 each) here"),
+        ],
         serving: .writesInto(option: "folder"),
         make: { WritePNG($0) })
 
@@ -97,7 +119,10 @@ final class WritePNG: Stage {
         stem = stem.replacingOccurrences(of: "/", with: "_")
         if stem.isEmpty || stem.hasPrefix(".") { stem = "image" + stem }
         var name = stem, k = 1
-        while !used.insert(name).inserted { k += 1; name = "\(stem)-\(k)" }
+        while !used.insert(name).inserted {
+            k += 1
+            name = "\(stem)-\(k)"
+        }
         return name + ".png"
     }
 
@@ -115,15 +140,21 @@ final class WritePNG: Stage {
                 montageShape = shape
                 // Thumbnails, so the grid stays small whatever the inputs' sizes (100 × 256² at most).
                 let scale = min(1, 256 / Double(max(img.width, img.height)))
-                montageImages.append(scale < 1 ? img.resized(width: max(1, Int(Double(img.width) * scale)), height: max(1, Int(Double(img.height) * scale))) : img)
+                montageImages.append(
+                    scale < 1
+                        ? img.resized(
+                            width: max(1, Int(Double(img.width) * scale)),
+                            height: max(1, Int(Double(img.height) * scale))) : img)
             }
         }
         try emit(item)
     }
     func finish(_ ctx: RunContext, emit: Emit) throws {
         if let m = montage, !montageImages.isEmpty {
-            do { try makeParentFolder(m); try PNG.write(Image.montage(montageImages, columns: 10), to: m) }
-            catch { throw writeFailure("write.png", m, error) }
+            do {
+                try makeParentFolder(m)
+                try PNG.write(Image.montage(montageImages, columns: 10), to: m)
+            } catch { throw writeFailure("write.png", m, error) }
         }
         ctx.progress.info("wrote \(count) PNG files to \(folder)")
     }
@@ -131,8 +162,12 @@ final class WritePNG: Stage {
 
 /// Registers the stages built into the pipeline module (reading, image transforms, writing).
 public func registerBuiltinStages(_ r: StageRegistry) {
-    for s in [ReadPNG.spec, ReadIDX.spec, ImageNormalize.spec, ImageResize.spec, WriteCSV.spec, WriteJSONL.spec, WritePNG.spec,
-              ReadAudio.spec, TrimAudio.spec, AugmentAudio.spec, AudioFeatures.mfccSpec, AudioFeatures.melSpec, WriteFeatures.spec] {
+    for s in [
+        ReadPNG.spec, ReadIDX.spec, ImageNormalize.spec, ImageResize.spec, WriteCSV.spec, WriteJSONL.spec,
+        WritePNG.spec,
+        ReadAudio.spec, TrimAudio.spec, AugmentAudio.spec, AudioFeatures.mfccSpec, AudioFeatures.melSpec,
+        WriteFeatures.spec,
+    ] {
         r.register(s)
     }
 }

@@ -6,9 +6,11 @@
 /// y[o] = act(b[o] + Σ_{ky,kx} w[o,ky,kx] · x[oy+ky, ox+kx]) for one image; x is H×W (already padded),
 /// y is OC×OH×OW with OH = H−KH+1, OW = W−KW+1. Channels `channels` only.
 @inline(__always)
-func directConvSingleChannel(_ x: UnsafePointer<Float>, h: Int, w: Int, _ wt: UnsafePointer<Float>, kh: Int, kw: Int,
-                             _ bias: UnsafePointer<Float>?, relu: Bool, _ y: UnsafeMutablePointer<Float>,
-                             channels: Range<Int>) {
+func directConvSingleChannel(
+    _ x: UnsafePointer<Float>, h: Int, w: Int, _ wt: UnsafePointer<Float>, kh: Int, kw: Int,
+    _ bias: UnsafePointer<Float>?, relu: Bool, _ y: UnsafeMutablePointer<Float>,
+    channels: Range<Int>
+) {
     let oh = h - kh + 1, ow = w - kw + 1, taps = kh * kw
     if kh == 3 && kw == 3 && ow >= 8 {
         directConv3x3SingleChannel(x, h: h, w: w, wt, bias, relu: relu, y, channels: channels)
@@ -45,8 +47,16 @@ func directConvSingleChannel(_ x: UnsafePointer<Float>, h: Int, w: Int, _ wt: Un
                         a3 = a3.addingProduct(wv, load8(r + o3 + kx))
                     }
                 }
-                if relu { a0 = pointwiseMax8(a0, zero); a1 = pointwiseMax8(a1, zero); a2 = pointwiseMax8(a2, zero); a3 = pointwiseMax8(a3, zero) }
-                store8(a0, out + o0); store8(a1, out + o1); store8(a2, out + o2); store8(a3, out + o3)
+                if relu {
+                    a0 = pointwiseMax8(a0, zero)
+                    a1 = pointwiseMax8(a1, zero)
+                    a2 = pointwiseMax8(a2, zero)
+                    a3 = pointwiseMax8(a3, zero)
+                }
+                store8(a0, out + o0)
+                store8(a1, out + o1)
+                store8(a2, out + o2)
+                store8(a3, out + o3)
                 ox += 32
             }
         }
@@ -57,9 +67,11 @@ func directConvSingleChannel(_ x: UnsafePointer<Float>, h: Int, w: Int, _ wt: Un
 /// share every input load, and the unrolled taps give eight independent FMA chains (enough to hide
 /// the FMA latency, which four chains of nine dependent FMAs did not).
 @inline(__always)
-func directConv3x3SingleChannel(_ x: UnsafePointer<Float>, h: Int, w: Int, _ wt: UnsafePointer<Float>,
-                                _ bias: UnsafePointer<Float>?, relu: Bool, _ y: UnsafeMutablePointer<Float>,
-                                channels: Range<Int>) {
+func directConv3x3SingleChannel(
+    _ x: UnsafePointer<Float>, h: Int, w: Int, _ wt: UnsafePointer<Float>,
+    _ bias: UnsafePointer<Float>?, relu: Bool, _ y: UnsafeMutablePointer<Float>,
+    channels: Range<Int>
+) {
     let oh = h - 2, ow = w - 2, plane = oh * ow
     let zero = F8()
     var o = channels.lowerBound
@@ -80,18 +92,34 @@ func directConv3x3SingleChannel(_ x: UnsafePointer<Float>, h: Int, w: Int, _ wt:
                     let r = row + (t / 3) * w + t % 3
                     let x0 = load8(r + o0), x1 = load8(r + o1), x2 = load8(r + o2), x3 = load8(r + o3)
                     let va = F8(repeating: wA[t]), vb = F8(repeating: wB[t])
-                    a0 = a0.addingProduct(va, x0); a1 = a1.addingProduct(va, x1)
-                    a2 = a2.addingProduct(va, x2); a3 = a3.addingProduct(va, x3)
-                    c0 = c0.addingProduct(vb, x0); c1 = c1.addingProduct(vb, x1)
-                    c2 = c2.addingProduct(vb, x2); c3 = c3.addingProduct(vb, x3)
+                    a0 = a0.addingProduct(va, x0)
+                    a1 = a1.addingProduct(va, x1)
+                    a2 = a2.addingProduct(va, x2)
+                    a3 = a3.addingProduct(va, x3)
+                    c0 = c0.addingProduct(vb, x0)
+                    c1 = c1.addingProduct(vb, x1)
+                    c2 = c2.addingProduct(vb, x2)
+                    c3 = c3.addingProduct(vb, x3)
                 }
                 if relu {
-                    a0 = pointwiseMax8(a0, zero); a1 = pointwiseMax8(a1, zero); a2 = pointwiseMax8(a2, zero); a3 = pointwiseMax8(a3, zero)
-                    c0 = pointwiseMax8(c0, zero); c1 = pointwiseMax8(c1, zero); c2 = pointwiseMax8(c2, zero); c3 = pointwiseMax8(c3, zero)
+                    a0 = pointwiseMax8(a0, zero)
+                    a1 = pointwiseMax8(a1, zero)
+                    a2 = pointwiseMax8(a2, zero)
+                    a3 = pointwiseMax8(a3, zero)
+                    c0 = pointwiseMax8(c0, zero)
+                    c1 = pointwiseMax8(c1, zero)
+                    c2 = pointwiseMax8(c2, zero)
+                    c3 = pointwiseMax8(c3, zero)
                 }
                 let dA = yA + oy * ow, dB = yB + oy * ow
-                store8(a0, dA + o0); store8(a1, dA + o1); store8(a2, dA + o2); store8(a3, dA + o3)
-                store8(c0, dB + o0); store8(c1, dB + o1); store8(c2, dB + o2); store8(c3, dB + o3)
+                store8(a0, dA + o0)
+                store8(a1, dA + o1)
+                store8(a2, dA + o2)
+                store8(a3, dA + o3)
+                store8(c0, dB + o0)
+                store8(c1, dB + o1)
+                store8(c2, dB + o2)
+                store8(c3, dB + o3)
                 ox += 32
             }
         }
@@ -102,9 +130,13 @@ func directConv3x3SingleChannel(_ x: UnsafePointer<Float>, h: Int, w: Int, _ wt:
 /// Runs a single-channel convolution's forward work in units of (image, 8 output channels), split over the
 /// cores, so even one image keeps both busy. `body` gets the image, its channels, the image's plane
 /// (zero-padded by `pad`, padded once per image) and `scratch` floats of the caller's own.
-func singleChannelConvUnits(_ x: UnsafePointer<Float>, n: Int, h: Int, w: Int, pad: Int, oc: Int, scratch: Int,
-                            _ body: (_ image: Int, _ channels: Range<Int>, _ plane: UnsafePointer<Float>,
-                                     _ scratch: UnsafeMutablePointer<Float>) -> Void) {
+func singleChannelConvUnits(
+    _ x: UnsafePointer<Float>, n: Int, h: Int, w: Int, pad: Int, oc: Int, scratch: Int,
+    _ body: (
+        _ image: Int, _ channels: Range<Int>, _ plane: UnsafePointer<Float>,
+        _ scratch: UnsafeMutablePointer<Float>
+    ) -> Void
+) {
     let groups = (oc + 7) / 8, ph = h + 2 * pad, pw = w + 2 * pad
     let X = SendablePointer(UnsafeMutablePointer(mutating: x))
     Parallel.forRanges(n * groups, minChunk: 1) { r in
@@ -139,9 +171,11 @@ func padPlane(_ x: UnsafePointer<Float>, h: Int, w: Int, pad: Int, _ out: Unsafe
 /// KH·KW = 9 and packing its operands cost several times the arithmetic; here each output row is read
 /// once and every tap's sum stays in a register.
 @inline(__always)
-func directConvWeightGradSingleChannel(_ x: UnsafePointer<Float>, h: Int, w: Int, kh: Int, kw: Int,
-                                       _ gy: UnsafePointer<Float>, _ y: UnsafePointer<Float>?, oc: Int,
-                                       _ dW: UnsafeMutablePointer<Float>, _ dB: UnsafeMutablePointer<Float>?) {
+func directConvWeightGradSingleChannel(
+    _ x: UnsafePointer<Float>, h: Int, w: Int, kh: Int, kw: Int,
+    _ gy: UnsafePointer<Float>, _ y: UnsafePointer<Float>?, oc: Int,
+    _ dW: UnsafeMutablePointer<Float>, _ dB: UnsafeMutablePointer<Float>?
+) {
     let oh = h - kh + 1, ow = w - kw + 1, taps = kh * kw, plane = oh * ow
     let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
     if kh == 3 && kw == 3 && ow >= 8 {
@@ -167,29 +201,63 @@ func directConvWeightGradSingleChannel(_ x: UnsafePointer<Float>, h: Int, w: Int
                     }
                     if o0 < ox {
                         let seen = lanes .< SIMD8<Int32>(repeating: Int32(ox - o0))
-                        ga = ga.replacing(with: F8(), where: seen); gb = gb.replacing(with: F8(), where: seen)
+                        ga = ga.replacing(with: F8(), where: seen)
+                        gb = gb.replacing(with: F8(), where: seen)
                     }
-                    sumA += ga; sumB += gb
-                    var v = load8(r0 + o0); a0 = a0.addingProduct(ga, v); b0 = b0.addingProduct(gb, v)
-                    v = load8(r0 + o0 + 1); a1 = a1.addingProduct(ga, v); b1 = b1.addingProduct(gb, v)
-                    v = load8(r0 + o0 + 2); a2 = a2.addingProduct(ga, v); b2 = b2.addingProduct(gb, v)
-                    v = load8(r1 + o0); a3 = a3.addingProduct(ga, v); b3 = b3.addingProduct(gb, v)
-                    v = load8(r1 + o0 + 1); a4 = a4.addingProduct(ga, v); b4 = b4.addingProduct(gb, v)
-                    v = load8(r1 + o0 + 2); a5 = a5.addingProduct(ga, v); b5 = b5.addingProduct(gb, v)
-                    v = load8(r2 + o0); a6 = a6.addingProduct(ga, v); b6 = b6.addingProduct(gb, v)
-                    v = load8(r2 + o0 + 1); a7 = a7.addingProduct(ga, v); b7 = b7.addingProduct(gb, v)
-                    v = load8(r2 + o0 + 2); a8 = a8.addingProduct(ga, v); b8 = b8.addingProduct(gb, v)
+                    sumA += ga
+                    sumB += gb
+                    var v = load8(r0 + o0)
+                    a0 = a0.addingProduct(ga, v)
+                    b0 = b0.addingProduct(gb, v)
+                    v = load8(r0 + o0 + 1)
+                    a1 = a1.addingProduct(ga, v)
+                    b1 = b1.addingProduct(gb, v)
+                    v = load8(r0 + o0 + 2)
+                    a2 = a2.addingProduct(ga, v)
+                    b2 = b2.addingProduct(gb, v)
+                    v = load8(r1 + o0)
+                    a3 = a3.addingProduct(ga, v)
+                    b3 = b3.addingProduct(gb, v)
+                    v = load8(r1 + o0 + 1)
+                    a4 = a4.addingProduct(ga, v)
+                    b4 = b4.addingProduct(gb, v)
+                    v = load8(r1 + o0 + 2)
+                    a5 = a5.addingProduct(ga, v)
+                    b5 = b5.addingProduct(gb, v)
+                    v = load8(r2 + o0)
+                    a6 = a6.addingProduct(ga, v)
+                    b6 = b6.addingProduct(gb, v)
+                    v = load8(r2 + o0 + 1)
+                    a7 = a7.addingProduct(ga, v)
+                    b7 = b7.addingProduct(gb, v)
+                    v = load8(r2 + o0 + 2)
+                    a8 = a8.addingProduct(ga, v)
+                    b8 = b8.addingProduct(gb, v)
                     ox = o0 + 8
                 }
             }
             let d = dW + o * 9
-            d[0] += a0.sum(); d[1] += a1.sum(); d[2] += a2.sum(); d[3] += a3.sum(); d[4] += a4.sum()
-            d[5] += a5.sum(); d[6] += a6.sum(); d[7] += a7.sum(); d[8] += a8.sum()
+            d[0] += a0.sum()
+            d[1] += a1.sum()
+            d[2] += a2.sum()
+            d[3] += a3.sum()
+            d[4] += a4.sum()
+            d[5] += a5.sum()
+            d[6] += a6.sum()
+            d[7] += a7.sum()
+            d[8] += a8.sum()
             if let dB { dB[o] += sumA.sum() }
             if oB != o {
                 let e = dW + oB * 9
-                e[0] += b0.sum(); e[1] += b1.sum(); e[2] += b2.sum(); e[3] += b3.sum(); e[4] += b4.sum()
-                e[5] += b5.sum(); e[6] += b6.sum(); e[7] += b7.sum(); e[8] += b8.sum()
+                e[0] += b0.sum()
+                e[1] += b1.sum()
+                e[2] += b2.sum()
+                e[3] += b3.sum()
+                e[4] += b4.sum()
+                e[5] += b5.sum()
+                e[6] += b6.sum()
+                e[7] += b7.sum()
+                e[8] += b8.sum()
                 if let dB { dB[oB] += sumB.sum() }
             }
             o += 2

@@ -25,17 +25,20 @@ public enum GemmBlocking {
 /// Single-precision matrix multiply (row-major).
 ///
 ///     sgemm(transA: false, transB: true, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, beta: 0, c: c, ldc: n)
-public func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
-                  a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                  beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = Parallel.threads) {
+public func sgemm(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+    a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = Parallel.threads
+) {
     if m == 0 || n == 0 { return }
     let A = SendablePointer(UnsafeMutablePointer(mutating: a)), B = SendablePointer(UnsafeMutablePointer(mutating: b))
     let C = SendablePointer(c)
     if m <= 2 && k >= 16 {
         // A row or two (batch-1 inference through Dense layers): packing B would cost more than the
         // product, so stream B once with SIMD dot products / row updates instead.
-        gemmFewRows(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-                    beta: beta, c: c, ldc: ldc)
+        gemmFewRows(
+            transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+            beta: beta, c: c, ldc: ldc)
         return
     }
     let flops = 2 * m * n * k
@@ -61,8 +64,10 @@ public struct PackedA: @unchecked Sendable {
     /// Packs alpha·op(A) [m×k], splitting the row panels over `threads`, and runs body with the result.
     ///
     ///     PackedA.with(transA: false, m: m, k: k, a: w, lda: k) { pa in pa.multiply(...) }
-    public static func with<R>(transA: Bool, m: Int, k: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
-                               threads: Int = 1, _ body: (PackedA) throws -> R) rethrows -> R {
+    public static func with<R>(
+        transA: Bool, m: Int, k: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+        threads: Int = 1, _ body: (PackedA) throws -> R
+    ) rethrows -> R {
         try withScratch(storageCount(m: m, k: k)) { ap in
             try body(PackedA(transA: transA, m: m, k: k, alpha: alpha, a: a, lda: lda, into: ap, threads: threads))
         }
@@ -74,8 +79,10 @@ public struct PackedA: @unchecked Sendable {
     }
 
     /// Packs alpha·op(A) into `ap` (storageCount(m:k:) floats), which must outlive the result.
-    public init(transA: Bool, m: Int, k: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
-                into ap: UnsafeMutablePointer<Float>, threads: Int = 1) {
+    public init(
+        transA: Bool, m: Int, k: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+        into ap: UnsafeMutablePointer<Float>, threads: Int = 1
+    ) {
         typealias G = GemmBlocking
         let mPad = (m + G.mr - 1) / G.mr * G.mr
         self.init(m: m, k: k, mPad: mPad, p: ap)
@@ -97,21 +104,33 @@ public struct PackedA: @unchecked Sendable {
     }
 
     init(m: Int, k: Int, mPad: Int, p: UnsafeMutablePointer<Float>) {
-        self.m = m; self.k = k; self.mPad = mPad; self.p = p
+        self.m = m
+        self.k = k
+        self.mPad = mPad
+        self.p = p
     }
 
     /// C[:, cols] = A·op(B)[:, cols] + beta·C[:, cols] on the calling thread (B is [k×n], or [n×k] when transB).
-    public func multiply(transB: Bool, b: UnsafePointer<Float>, ldb: Int, beta: Float,
-                         c: UnsafeMutablePointer<Float>, ldc: Int, cols: Range<Int>) {
+    public func multiply(
+        transB: Bool, b: UnsafePointer<Float>, ldb: Int, beta: Float,
+        c: UnsafeMutablePointer<Float>, ldc: Int, cols: Range<Int>
+    ) {
         typealias G = GemmBlocking
         let c0 = cols.lowerBound, c1 = cols.upperBound
         if c0 >= c1 || m == 0 { return }
         let B = UnsafeMutablePointer(mutating: b)
         if k == 0 {
-            if beta != 1 { for r in 0..<m { for j in c0..<c1 { c[r * ldc + j] = beta == 0 ? 0 : beta * c[r * ldc + j] } } }
+            if beta != 1 {
+                for r in 0..<m { for j in c0..<c1 { c[r * ldc + j] = beta == 0 ? 0 : beta * c[r * ldc + j] } }
+            }
             return
         }
-        if beta != 0 && beta != 1 { for r in 0..<m { let row = c + r * ldc; for j in c0..<c1 { row[j] *= beta } } }
+        if beta != 0 && beta != 1 {
+            for r in 0..<m {
+                let row = c + r * ldc
+                for j in c0..<c1 { row[j] *= beta }
+            }
+        }
         withScratch(min(G.kc, k) * min(G.nc, (c1 - c0 + G.nr - 1) / G.nr * G.nr)) { bp in
             var jc = c0
             while jc < c1 {
@@ -123,7 +142,8 @@ public struct PackedA: @unchecked Sendable {
                     var ic = 0
                     while ic < m {
                         let mc = min(G.mc, m - ic)
-                        macroKernel(mc, nc, kc, p + pc * mPad + ic * kc, bp, c + ic * ldc + jc, ldc, pc == 0 && beta == 0)
+                        macroKernel(
+                            mc, nc, kc, p + pc * mPad + ic * kc, bp, c + ic * ldc + jc, ldc, pc == 0 && beta == 0)
                         ic += G.mc
                     }
                     pc += G.kc
@@ -134,8 +154,10 @@ public struct PackedA: @unchecked Sendable {
     }
 
     /// The same product with C's columns split into NR-aligned ranges over `threads`.
-    public func multiply(transB: Bool, n: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float,
-                         c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int) {
+    public func multiply(
+        transB: Bool, n: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float,
+        c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int
+    ) {
         typealias G = GemmBlocking
         if threads <= 1 || 2 * m * n * k < G.minThreadedFlops {
             multiply(transB: transB, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, cols: 0..<n)
@@ -145,7 +167,8 @@ public struct PackedA: @unchecked Sendable {
         per = (per + G.nr - 1) / G.nr * G.nr
         let B = SendablePointer(UnsafeMutablePointer(mutating: b)), C = SendablePointer(c)
         Parallel.run((n + per - 1) / per) { i in
-            multiply(transB: transB, b: B.p, ldb: ldb, beta: beta, c: C.p, ldc: ldc, cols: i * per..<min(n, i * per + per))
+            multiply(
+                transB: transB, b: B.p, ldb: ldb, beta: beta, c: C.p, ldc: ldc, cols: i * per..<min(n, i * per + per))
         }
     }
 }
@@ -153,9 +176,11 @@ public struct PackedA: @unchecked Sendable {
 /// Multi-threaded GEMM in two parallel phases and no barriers: (1) all of op(A) is packed once, row
 /// panels split across threads; (2) threads take disjoint NR-aligned column ranges of C, each packing
 /// only its own part of B and reusing the shared packed A. Nothing is packed twice.
-func gemmThreaded(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
-                  _ A: SendablePointer, _ lda: Int, _ B: SendablePointer, _ ldb: Int, _ beta: Float,
-                  _ C: SendablePointer, _ ldc: Int, _ threads: Int) {
+func gemmThreaded(
+    _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+    _ A: SendablePointer, _ lda: Int, _ B: SendablePointer, _ ldb: Int, _ beta: Float,
+    _ C: SendablePointer, _ ldc: Int, _ threads: Int
+) {
     if k == 0 {
         gemmBlock(transA, transB, 0..<m, 0..<n, k, alpha, A.p, lda, B.p, ldb, beta, C.p, ldc)
         return
@@ -167,8 +192,10 @@ func gemmThreaded(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, 
 
 /// C[mc×nc] (+)= packed A block · packed B block, tile by tile (B micro-panel stays in L1 across ir).
 @inline(__always)
-func macroKernel(_ mc: Int, _ nc: Int, _ kc: Int, _ ap: UnsafeMutablePointer<Float>, _ bp: UnsafeMutablePointer<Float>,
-                 _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ overwrite: Bool) {
+func macroKernel(
+    _ mc: Int, _ nc: Int, _ kc: Int, _ ap: UnsafeMutablePointer<Float>, _ bp: UnsafeMutablePointer<Float>,
+    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ overwrite: Bool
+) {
     typealias G = GemmBlocking
     var jr = 0
     while jr < nc {
@@ -191,11 +218,18 @@ func macroKernel(_ mc: Int, _ nc: Int, _ kc: Int, _ ap: UnsafeMutablePointer<Flo
 
 /// One thread's share: rows `rows`, columns `cols` of C, packing its own panels.
 @inline(never)
-func gemmBlock(_ transA: Bool, _ transB: Bool, _ rows: Range<Int>, _ cols: Range<Int>, _ k: Int, _ alpha: Float,
-               _ a: UnsafeMutablePointer<Float>, _ lda: Int, _ b: UnsafeMutablePointer<Float>, _ ldb: Int,
-               _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+func gemmBlock(
+    _ transA: Bool, _ transB: Bool, _ rows: Range<Int>, _ cols: Range<Int>, _ k: Int, _ alpha: Float,
+    _ a: UnsafeMutablePointer<Float>, _ lda: Int, _ b: UnsafeMutablePointer<Float>, _ ldb: Int,
+    _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+) {
     typealias G = GemmBlocking
-    if beta != 0 && beta != 1 { for i in rows { let row = c + i * ldc; for j in cols { row[j] *= beta } } }
+    if beta != 0 && beta != 1 {
+        for i in rows {
+            let row = c + i * ldc
+            for j in cols { row[j] *= beta }
+        }
+    }
     if k == 0 {
         if beta == 0 { for i in rows { (c + i * ldc + cols.lowerBound).update(repeating: 0, count: cols.count) } }
         return
@@ -229,8 +263,10 @@ func gemmBlock(_ transA: Bool, _ transB: Bool, _ rows: Range<Int>, _ cols: Range
 
 /// Packs op(B)[pc..<pc+kc, jc..<jc+nc] into 16-wide panels: panel j holds kc rows of 16 floats (zero-padded).
 @inline(__always)
-func packB(_ trans: Bool, _ b: UnsafeMutablePointer<Float>, _ ldb: Int, _ pc: Int, _ kc: Int, _ jc: Int, _ nc: Int,
-           _ out: UnsafeMutablePointer<Float>) {
+func packB(
+    _ trans: Bool, _ b: UnsafeMutablePointer<Float>, _ ldb: Int, _ pc: Int, _ kc: Int, _ jc: Int, _ nc: Int,
+    _ out: UnsafeMutablePointer<Float>
+) {
     let nr = GemmBlocking.nr
     var j = 0
     while j < nc {
@@ -243,8 +279,9 @@ func packB(_ trans: Bool, _ b: UnsafeMutablePointer<Float>, _ ldb: Int, _ pc: In
                     let dst = UnsafeMutableRawPointer(panel + p * nr)
                     var off = 0
                     while off < nr * 4 {
-                        dst.storeBytes(of: src.loadUnaligned(fromByteOffset: off, as: SIMD16<Float>.self),
-                                       toByteOffset: off, as: SIMD16<Float>.self)
+                        dst.storeBytes(
+                            of: src.loadUnaligned(fromByteOffset: off, as: SIMD16<Float>.self),
+                            toByteOffset: off, as: SIMD16<Float>.self)
                         off += 64
                     }
                 }
@@ -278,7 +315,10 @@ func packB(_ trans: Bool, _ b: UnsafeMutablePointer<Float>, _ ldb: Int, _ pc: In
                 }
                 p += 8
             }
-            while p < kc { for q in 0..<w { panel[p * nr + q] = b[(jc + j + q) * ldb + pc + p] }; p += 1 }
+            while p < kc {
+                for q in 0..<w { panel[p * nr + q] = b[(jc + j + q) * ldb + pc + p] }
+                p += 1
+            }
             if w < nr { for p in 0..<kc { for q in w..<nr { panel[p * nr + q] = 0 } } }
         }
         j += nr
@@ -287,8 +327,10 @@ func packB(_ trans: Bool, _ b: UnsafeMutablePointer<Float>, _ ldb: Int, _ pc: In
 
 /// Packs alpha · op(A)[ic..<ic+mc, pc..<pc+kc] into 6-row panels: panel i holds kc columns of 6 floats.
 @inline(__always)
-func packA(_ trans: Bool, _ a: UnsafeMutablePointer<Float>, _ lda: Int, _ ic: Int, _ mc: Int, _ pc: Int, _ kc: Int,
-           _ alpha: Float, _ out: UnsafeMutablePointer<Float>) {
+func packA(
+    _ trans: Bool, _ a: UnsafeMutablePointer<Float>, _ lda: Int, _ ic: Int, _ mc: Int, _ pc: Int, _ kc: Int,
+    _ alpha: Float, _ out: UnsafeMutablePointer<Float>
+) {
     let mr = GemmBlocking.mr
     var i = 0
     while i < mc {
@@ -306,11 +348,18 @@ func packA(_ trans: Bool, _ a: UnsafeMutablePointer<Float>, _ lda: Int, _ ic: In
                     // last block's spill must land on a later block, not past the buffer).
                     while p + 16 <= kc {
                         let s = src + p, z = F8()
-                        let t = transpose8x8(load8(s), load8(s + lda), load8(s + 2 * lda), load8(s + 3 * lda),
-                                             load8(s + 4 * lda), load8(s + 5 * lda), z, z)
+                        let t = transpose8x8(
+                            load8(s), load8(s + lda), load8(s + 2 * lda), load8(s + 3 * lda),
+                            load8(s + 4 * lda), load8(s + 5 * lda), z, z)
                         let dst = panel + p * 6
-                        store8(t.0, dst); store8(t.1, dst + 6); store8(t.2, dst + 12); store8(t.3, dst + 18)
-                        store8(t.4, dst + 24); store8(t.5, dst + 30); store8(t.6, dst + 36); store8(t.7, dst + 42)
+                        store8(t.0, dst)
+                        store8(t.1, dst + 6)
+                        store8(t.2, dst + 12)
+                        store8(t.3, dst + 18)
+                        store8(t.4, dst + 24)
+                        store8(t.5, dst + 30)
+                        store8(t.6, dst + 36)
+                        store8(t.7, dst + 42)
                         p += 8
                     }
                 }
@@ -321,7 +370,10 @@ func packA(_ trans: Bool, _ a: UnsafeMutablePointer<Float>, _ lda: Int, _ ic: In
                     }
                     p += 8
                 }
-                while p < kc { for r in 0..<mr { panel[p * mr + r] = src[r * lda + p] }; p += 1 }
+                while p < kc {
+                    for r in 0..<mr { panel[p * mr + r] = src[r * lda + p] }
+                    p += 1
+                }
             } else {
                 for r in 0..<h {
                     let src = a + (ic + i + r) * lda + pc
@@ -347,8 +399,10 @@ func packA(_ trans: Bool, _ a: UnsafeMutablePointer<Float>, _ lda: Int, _ ic: In
 /// C[0..<mr, 0..<nr] += Apanel(kc×6) · Bpanel(kc×16). The `for _ in 0..<kc` form with addingProduct
 /// keeps all 12 accumulators in ymm registers (a `while` form spilled and ran at half speed).
 @inline(__always)
-func microKernel6x16(_ kc: Int, _ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>,
-                     _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ mr: Int, _ nr: Int, _ overwrite: Bool) {
+func microKernel6x16(
+    _ kc: Int, _ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>,
+    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ mr: Int, _ nr: Int, _ overwrite: Bool
+) {
     typealias V = SIMD8<Float>
     var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
     var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
@@ -356,47 +410,64 @@ func microKernel6x16(_ kc: Int, _ a: UnsafeMutablePointer<Float>, _ b: UnsafeMut
     for _ in 0..<kc {
         let b0 = bp.load(as: V.self), b1 = bp.load(fromByteOffset: 32, as: V.self)
         var x = V(repeating: ap.load(as: Float.self))
-        c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
+        c00 = c00.addingProduct(x, b0)
+        c01 = c01.addingProduct(x, b1)
         x = V(repeating: ap.load(fromByteOffset: 4, as: Float.self))
-        c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1)
+        c10 = c10.addingProduct(x, b0)
+        c11 = c11.addingProduct(x, b1)
         x = V(repeating: ap.load(fromByteOffset: 8, as: Float.self))
-        c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
+        c20 = c20.addingProduct(x, b0)
+        c21 = c21.addingProduct(x, b1)
         x = V(repeating: ap.load(fromByteOffset: 12, as: Float.self))
-        c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
+        c30 = c30.addingProduct(x, b0)
+        c31 = c31.addingProduct(x, b1)
         x = V(repeating: ap.load(fromByteOffset: 16, as: Float.self))
-        c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
+        c40 = c40.addingProduct(x, b0)
+        c41 = c41.addingProduct(x, b1)
         x = V(repeating: ap.load(fromByteOffset: 20, as: Float.self))
-        c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
-        ap += 24; bp += 64
+        c50 = c50.addingProduct(x, b0)
+        c51 = c51.addingProduct(x, b1)
+        ap += 24
+        bp += 64
     }
     if mr == 6 && nr == 16 {
         @inline(__always) func add(_ row: Int, _ v0: V, _ v1: V) {
             let p = UnsafeMutableRawPointer(c + row * ldc)
             if overwrite {
-                p.storeBytes(of: v0, as: V.self); p.storeBytes(of: v1, toByteOffset: 32, as: V.self)
+                p.storeBytes(of: v0, as: V.self)
+                p.storeBytes(of: v1, toByteOffset: 32, as: V.self)
             } else {
                 p.storeBytes(of: p.loadUnaligned(as: V.self) + v0, as: V.self)
                 p.storeBytes(of: p.loadUnaligned(fromByteOffset: 32, as: V.self) + v1, toByteOffset: 32, as: V.self)
             }
         }
-        add(0, c00, c01); add(1, c10, c11); add(2, c20, c21)
-        add(3, c30, c31); add(4, c40, c41); add(5, c50, c51)
+        add(0, c00, c01)
+        add(1, c10, c11)
+        add(2, c20, c21)
+        add(3, c30, c31)
+        add(4, c40, c41)
+        add(5, c50, c51)
     } else {
         // Edge tile: spill the accumulators to a small tile and add only the valid part.
         var tile = (c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51)
         withUnsafeBytes(of: &tile) { raw in
             let t = raw.bindMemory(to: Float.self)
-            if overwrite { for i in 0..<mr { for j in 0..<nr { c[i * ldc + j] = t[i * 16 + j] } } }
-            else { for i in 0..<mr { for j in 0..<nr { c[i * ldc + j] += t[i * 16 + j] } } }
+            if overwrite {
+                for i in 0..<mr { for j in 0..<nr { c[i * ldc + j] = t[i * 16 + j] } }
+            } else {
+                for i in 0..<mr { for j in 0..<nr { c[i * ldc + j] += t[i * 16 + j] } }
+            }
         }
     }
 }
 
 /// C = alpha·op(A)·op(B) + beta·C for m ≤ 2 rows, without packing: with B stored [N,K] every output is
 /// a contiguous dot product; with B stored [K,N] each row of B is added, scaled, into the output row.
-func gemmFewRows(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
-                 a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                 beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+func gemmFewRows(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+    a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+) {
     withScratch(k) { row in
         for i in 0..<m {
             // Row i of op(A), made contiguous.
@@ -408,7 +479,11 @@ func gemmFewRows(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Floa
                     out[j] = beta == 0 ? v : v + beta * out[j]
                 }
             } else {
-                if beta == 0 { out.update(repeating: 0, count: n) } else if beta != 1 { for j in 0..<n { out[j] *= beta } }
+                if beta == 0 {
+                    out.update(repeating: 0, count: n)
+                } else if beta != 1 {
+                    for j in 0..<n { out[j] *= beta }
+                }
                 for p in 0..<k {
                     let s = alpha * row[p]
                     if s != 0 { axpyFloats(out, s, b + p * ldb, n) }
@@ -422,7 +497,8 @@ func gemmFewRows(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Floa
 /// 6-bit element index right by one bit, so three of them turn row·8 + col into col·8 + row).
 @inline(__always)
 func transpose8x8(_ r0: F8, _ r1: F8, _ r2: F8, _ r3: F8, _ r4: F8, _ r5: F8, _ r6: F8, _ r7: F8)
-    -> (F8, F8, F8, F8, F8, F8, F8, F8) {
+    -> (F8, F8, F8, F8, F8, F8, F8, F8)
+{
     typealias F16 = SIMD16<Float>
     @inline(__always) func round(_ a: (F8, F8, F8, F8, F8, F8, F8, F8)) -> (F8, F8, F8, F8, F8, F8, F8, F8) {
         let p0 = F16(lowHalf: a.0, highHalf: a.1), p1 = F16(lowHalf: a.2, highHalf: a.3)
@@ -435,13 +511,22 @@ func transpose8x8(_ r0: F8, _ r1: F8, _ r2: F8, _ r3: F8, _ r4: F8, _ r5: F8, _ 
 /// dst[j·dstStride + i] = src[i·srcStride + j] for an 8×8 block: 8 row loads, the in-register transpose,
 /// 8 row stores.
 @inline(__always)
-func transposeBlock8x8(_ src: UnsafePointer<Float>, _ srcStride: Int, _ dst: UnsafeMutablePointer<Float>, _ dstStride: Int) {
+func transposeBlock8x8(
+    _ src: UnsafePointer<Float>, _ srcStride: Int, _ dst: UnsafeMutablePointer<Float>, _ dstStride: Int
+) {
     let s = src, n = srcStride
-    let t = transpose8x8(load8(s), load8(s + n), load8(s + 2 * n), load8(s + 3 * n),
-                         load8(s + 4 * n), load8(s + 5 * n), load8(s + 6 * n), load8(s + 7 * n))
+    let t = transpose8x8(
+        load8(s), load8(s + n), load8(s + 2 * n), load8(s + 3 * n),
+        load8(s + 4 * n), load8(s + 5 * n), load8(s + 6 * n), load8(s + 7 * n))
     let d = dst, m = dstStride
-    store8(t.0, d); store8(t.1, d + m); store8(t.2, d + 2 * m); store8(t.3, d + 3 * m)
-    store8(t.4, d + 4 * m); store8(t.5, d + 5 * m); store8(t.6, d + 6 * m); store8(t.7, d + 7 * m)
+    store8(t.0, d)
+    store8(t.1, d + m)
+    store8(t.2, d + 2 * m)
+    store8(t.3, d + 3 * m)
+    store8(t.4, d + 4 * m)
+    store8(t.5, d + 5 * m)
+    store8(t.6, d + 6 * m)
+    store8(t.7, d + 7 * m)
 }
 
 /// Fraction of the micro-kernel's tile work that is useful for an M×N product (edge tiles are padded).
@@ -451,9 +536,11 @@ public func gemmTileEfficiency(m: Int, n: Int) -> Double {
 }
 
 /// Plain triple loop used as the reference in tests.
-public func sgemmReference(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
-                           a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                           beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+public func sgemmReference(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+    a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+) {
     for i in 0..<m {
         for j in 0..<n {
             var s: Double = 0

@@ -9,8 +9,10 @@ import CKernels
 /// summed by the same cores while A is at hand.
 ///
 ///     sumOfOuterProducts(m: 4 * h, n: h, k: b * t, a: dA, lda: 4 * h, b: hPrev, ldb: h, c: dW, ldc: h)
-public func sumOfOuterProducts(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                               c: UnsafeMutablePointer<Float>, ldc: Int, columnSums: UnsafeMutablePointer<Float>? = nil) {
+public func sumOfOuterProducts(
+    m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+    c: UnsafeMutablePointer<Float>, ldc: Int, columnSums: UnsafeMutablePointer<Float>? = nil
+) {
     if m == 0 || n == 0 { return }
     let S = columnSums.map(SendablePointer.init)
     guard GemmBlocking.useWide, k > 0 else {
@@ -31,8 +33,9 @@ public func sumOfOuterProducts(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, 
             while j0 < n {
                 var i0 = rows.lowerBound
                 while i0 < rows.upperBound {
-                    dlp_sgemm_tn_12x32(kc, A.p + p0 * lda + i0, lda, B.p + p0 * ldb + j0, ldb, C.p + i0 * ldc + j0, ldc,
-                                       min(12, rows.upperBound - i0), min(32, n - j0), p0 == 0 ? 0 : 1)
+                    dlp_sgemm_tn_12x32(
+                        kc, A.p + p0 * lda + i0, lda, B.p + p0 * ldb + j0, ldb, C.p + i0 * ldc + j0, ldc,
+                        min(12, rows.upperBound - i0), min(32, n - j0), p0 == 0 ? 0 : 1)
                     i0 += 12
                 }
                 j0 += 32
@@ -44,7 +47,9 @@ public func sumOfOuterProducts(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, 
 }
 
 /// sums[j] = Σ_p a[p·lda + j] for j in `columns`.
-func sumRows(_ a: UnsafePointer<Float>, _ lda: Int, _ k: Int, _ columns: Range<Int>, into sums: UnsafeMutablePointer<Float>) {
+func sumRows(
+    _ a: UnsafePointer<Float>, _ lda: Int, _ k: Int, _ columns: Range<Int>, into sums: UnsafeMutablePointer<Float>
+) {
     let s = sums + columns.lowerBound
     s.update(repeating: 0, count: columns.count)
     for p in 0..<k { addInPlace(s, a + p * lda + columns.lowerBound, columns.count) }

@@ -5,7 +5,13 @@
 public struct ConvGeometry: Equatable {
     public let c, h, w, kh, kw, stride, pad, oh, ow: Int
     public init(c: Int, h: Int, w: Int, kh: Int, kw: Int, stride: Int, pad: Int) {
-        self.c = c; self.h = h; self.w = w; self.kh = kh; self.kw = kw; self.stride = stride; self.pad = pad
+        self.c = c
+        self.h = h
+        self.w = w
+        self.kh = kh
+        self.kw = kw
+        self.stride = stride
+        self.pad = pad
         oh = (h + 2 * pad - kh) / stride + 1
         ow = (w + 2 * pad - kw) / stride + 1
     }
@@ -15,8 +21,14 @@ public struct ConvGeometry: Equatable {
 
 /// x: [C,H,W] → col: [C·KH·KW, OH·OW] written at column offset 0 of rows with leading dimension ldc.
 public func im2col(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, ldc: Int) {
-    if g.stride == 1 && g.pad == 0 { im2colValid(g, x, col, ldc: ldc); return }
-    if g.stride == 1 { im2colPadded(g, x, col, ldc: ldc); return }
+    if g.stride == 1 && g.pad == 0 {
+        im2colValid(g, x, col, ldc: ldc)
+        return
+    }
+    if g.stride == 1 {
+        im2colPadded(g, x, col, ldc: ldc)
+        return
+    }
     var row = 0
     for c in 0..<g.c {
         let xc = x + c * g.h * g.w
@@ -26,7 +38,10 @@ public func im2col(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ col: UnsafeMu
                 for oy in 0..<g.oh {
                     let iy = oy * g.stride - g.pad + ky
                     let d = dst + oy * g.ow
-                    if iy < 0 || iy >= g.h { d.update(repeating: 0, count: g.ow); continue }
+                    if iy < 0 || iy >= g.h {
+                        d.update(repeating: 0, count: g.ow)
+                        continue
+                    }
                     let src = xc + iy * g.w
                     if g.stride == 1 {
                         // Valid ox range where 0 ≤ ox - pad + kx < w.
@@ -105,8 +120,14 @@ func im2colValid(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ col: UnsafeMuta
                 var d = dst
                 for _ in 0..<oh {
                     var i = 0
-                    while i + 8 <= ow { store8(load8(src + i), d + i); i += 8 }
-                    while i < ow { d[i] = src[i]; i += 1 }
+                    while i + 8 <= ow {
+                        store8(load8(src + i), d + i)
+                        i += 8
+                    }
+                    while i < ow {
+                        d[i] = src[i]
+                        i += 1
+                    }
                     src += w
                     d += ow
                 }
@@ -136,8 +157,14 @@ func im2colPadded(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ col: UnsafeMut
                         let src = xc + iy * w - pad + kx
                         for i in 0..<lo { d[i] = 0 }
                         var i = lo
-                        while i + 8 <= hi { store8(load8(src + i), d + i); i += 8 }
-                        while i < hi { d[i] = src[i]; i += 1 }
+                        while i + 8 <= hi {
+                            store8(load8(src + i), d + i)
+                            i += 8
+                        }
+                        while i < hi {
+                            d[i] = src[i]
+                            i += 1
+                        }
                         for j in hi..<ow { d[j] = 0 }
                     }
                     d += ow

@@ -11,8 +11,10 @@ public struct PackedB: @unchecked Sendable {
     /// Packs op(B) (B is [k×n], or [n×k] when transB) and runs body with the result.
     ///
     ///     PackedB.with(transB: true, n: 4 * h, k: h, b: wHH.data, ldb: h) { pb in pb.multiply(...) }
-    public static func with<R>(transB: Bool, n: Int, k: Int, b: UnsafePointer<Float>, ldb: Int,
-                               _ body: (PackedB) throws -> R) rethrows -> R {
+    public static func with<R>(
+        transB: Bool, n: Int, k: Int, b: UnsafePointer<Float>, ldb: Int,
+        _ body: (PackedB) throws -> R
+    ) rethrows -> R {
         typealias G = GemmBlocking
         let nPad = (n + G.nr - 1) / G.nr * G.nr
         return try withScratch(max(1, nPad * k)) { bp in
@@ -41,8 +43,10 @@ public struct PackedB: @unchecked Sendable {
     /// C[m×n] = op(A)·B + beta·C (beta 0 or 1) on the calling thread; A is [m×k] (or [k×m] when transA).
     /// `scratch` (scratchCount(m:) floats) holds the packed rows of A; a loop over steps passes one
     /// buffer for all of them, since taking one from the shared pool each step made the cores queue on its lock.
-    public func multiply(transA: Bool = false, m: Int, a: UnsafePointer<Float>, lda: Int,
-                         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, scratch: UnsafeMutablePointer<Float>? = nil) {
+    public func multiply(
+        transA: Bool = false, m: Int, a: UnsafePointer<Float>, lda: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, scratch: UnsafeMutablePointer<Float>? = nil
+    ) {
         precondition(beta == 0 || beta == 1, "PackedB.multiply: beta must be 0 or 1")
         if m == 0 { return }
         if k == 0 {
@@ -50,7 +54,9 @@ public struct PackedB: @unchecked Sendable {
             return
         }
         if m <= 2 {
-            for r in 0..<m { multiplyRow(transA ? a + r : a + r * lda, stride: transA ? lda : 1, beta: beta, c + r * ldc) }
+            for r in 0..<m {
+                multiplyRow(transA ? a + r : a + r * lda, stride: transA ? lda : 1, beta: beta, c + r * ldc)
+            }
             return
         }
         let A = UnsafeMutablePointer(mutating: a)
@@ -58,8 +64,10 @@ public struct PackedB: @unchecked Sendable {
         withScratch(scratchCount(m: m)) { multiplyPacked(transA, m, A, lda, beta, c, ldc, $0) }
     }
 
-    func multiplyPacked(_ transA: Bool, _ m: Int, _ A: UnsafeMutablePointer<Float>, _ lda: Int, _ beta: Float,
-                        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ ap: UnsafeMutablePointer<Float>) {
+    func multiplyPacked(
+        _ transA: Bool, _ m: Int, _ A: UnsafeMutablePointer<Float>, _ lda: Int, _ beta: Float,
+        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ ap: UnsafeMutablePointer<Float>
+    ) {
         typealias G = GemmBlocking
         var pc = 0
         while pc < k {
@@ -97,7 +105,10 @@ public struct PackedB: @unchecked Sendable {
                 for q in 0..<kc {
                     let av = SIMD16<Float>(repeating: a[(pc + q) * stride])
                     lo = lo.addingProduct(av, panel.loadUnaligned(fromByteOffset: q * nr * 4, as: SIMD16<Float>.self))
-                    if wide { hi = hi.addingProduct(av, panel.loadUnaligned(fromByteOffset: (q * nr + 16) * 4, as: SIMD16<Float>.self)) }
+                    if wide {
+                        hi = hi.addingProduct(
+                            av, panel.loadUnaligned(fromByteOffset: (q * nr + 16) * 4, as: SIMD16<Float>.self))
+                    }
                 }
                 pc += G.kc
             }

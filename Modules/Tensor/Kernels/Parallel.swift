@@ -38,8 +38,9 @@ public enum Parallel {
         withoutActuallyEscaping(body) { b in
             let job = Job(b)
             withExtendedLifetime(job) {
-                dlp_pool_run(n, threads, { ctx, i in Unmanaged<Job>.fromOpaque(ctx!).takeUnretainedValue().body(i) },
-                             Unmanaged.passUnretained(job).toOpaque())
+                dlp_pool_run(
+                    n, threads, { ctx, i in Unmanaged<Job>.fromOpaque(ctx!).takeUnretainedValue().body(i) },
+                    Unmanaged.passUnretained(job).toOpaque())
             }
         }
     }
@@ -52,10 +53,15 @@ public enum Parallel {
 
     /// Splits 0..<total into at most `threads` contiguous ranges of at least `minChunk` items
     /// (aligned to `align`) and runs them in parallel.
-    public static func forRanges(_ total: Int, minChunk: Int, align: Int = 1,
-                                 _ body: (Range<Int>) -> Void) {
+    public static func forRanges(
+        _ total: Int, minChunk: Int, align: Int = 1,
+        _ body: (Range<Int>) -> Void
+    ) {
         let parts = max(1, min(threads, total / max(minChunk, 1)))
-        if parts <= 1 { body(0..<total); return }
+        if parts <= 1 {
+            body(0..<total)
+            return
+        }
         var per = (total + parts - 1) / parts
         per = (per + align - 1) / align * align
         let n = (total + per - 1) / per

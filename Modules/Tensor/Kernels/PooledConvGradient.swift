@@ -14,8 +14,13 @@
 struct ChannelLastPlanes {
     let c, h, w, pad, cp, hp, wp: Int
     init(c: Int, h: Int, w: Int, pad: Int) {
-        self.c = c; self.h = h; self.w = w; self.pad = pad
-        cp = (c + 7) / 8 * 8; hp = h + 2 * pad; wp = w + 2 * pad
+        self.c = c
+        self.h = h
+        self.w = w
+        self.pad = pad
+        cp = (c + 7) / 8 * 8
+        hp = h + 2 * pad
+        wp = w + 2 * pad
     }
     var count: Int { hp * wp * cp + 96 }
     /// Floats from one padded row to the next.
@@ -75,20 +80,38 @@ struct ChannelLastPlanes {
 /// out[0..<len] += Σᵢ gs[i] · x[offs[i] ..< offs[i] + len], for len ≤ 96 a multiple of 8. Twelve
 /// accumulators stay in registers across the windows; x must be readable 96 floats past every offset.
 @inline(__always)
-func gatherAccumulate(_ x: UnsafePointer<Float>, _ offs: UnsafePointer<Int32>, _ gs: UnsafePointer<Float>, _ count: Int,
-                      _ out: UnsafeMutablePointer<Float>, _ len: Int) {
+func gatherAccumulate(
+    _ x: UnsafePointer<Float>, _ offs: UnsafePointer<Int32>, _ gs: UnsafePointer<Float>, _ count: Int,
+    _ out: UnsafeMutablePointer<Float>, _ len: Int
+) {
     var a0 = F8(), a1 = F8(), a2 = F8(), a3 = F8(), a4 = F8(), a5 = F8()
     var a6 = F8(), a7 = F8(), a8 = F8(), a9 = F8(), a10 = F8(), a11 = F8()
     for i in 0..<count {
         let g = F8(repeating: gs[i]), b = x + Int(offs[i])
-        a0 = a0.addingProduct(g, load8(b)); a1 = a1.addingProduct(g, load8(b + 8))
-        a2 = a2.addingProduct(g, load8(b + 16)); a3 = a3.addingProduct(g, load8(b + 24))
-        a4 = a4.addingProduct(g, load8(b + 32)); a5 = a5.addingProduct(g, load8(b + 40))
-        a6 = a6.addingProduct(g, load8(b + 48)); a7 = a7.addingProduct(g, load8(b + 56))
-        a8 = a8.addingProduct(g, load8(b + 64)); a9 = a9.addingProduct(g, load8(b + 72))
-        a10 = a10.addingProduct(g, load8(b + 80)); a11 = a11.addingProduct(g, load8(b + 88))
+        a0 = a0.addingProduct(g, load8(b))
+        a1 = a1.addingProduct(g, load8(b + 8))
+        a2 = a2.addingProduct(g, load8(b + 16))
+        a3 = a3.addingProduct(g, load8(b + 24))
+        a4 = a4.addingProduct(g, load8(b + 32))
+        a5 = a5.addingProduct(g, load8(b + 40))
+        a6 = a6.addingProduct(g, load8(b + 48))
+        a7 = a7.addingProduct(g, load8(b + 56))
+        a8 = a8.addingProduct(g, load8(b + 64))
+        a9 = a9.addingProduct(g, load8(b + 72))
+        a10 = a10.addingProduct(g, load8(b + 80))
+        a11 = a11.addingProduct(g, load8(b + 88))
     }
     @inline(__always) func add(_ j: Int, _ a: F8) { if 8 * j < len { store8(load8(out + 8 * j) + a, out + 8 * j) } }
-    add(0, a0); add(1, a1); add(2, a2); add(3, a3); add(4, a4); add(5, a5)
-    add(6, a6); add(7, a7); add(8, a8); add(9, a9); add(10, a10); add(11, a11)
+    add(0, a0)
+    add(1, a1)
+    add(2, a2)
+    add(3, a3)
+    add(4, a4)
+    add(5, a5)
+    add(6, a6)
+    add(7, a7)
+    add(8, a8)
+    add(9, a9)
+    add(10, a10)
+    add(11, a11)
 }

@@ -22,15 +22,21 @@ extension PackedB {
 
     /// c[i][0..<n] = start + a[i][0..<k]·B for i in 0..<m, on the calling thread. The rows of A must not
     /// overlap the rows of C. `scratch` holds rowScratchCount(m:) floats.
-    public func multiplyRows(m: Int, a: UnsafePointer<UnsafePointer<Float>?>, c: UnsafePointer<UnsafeMutablePointer<Float>?>,
-                             start: RowStart, scratch: UnsafeMutablePointer<Float>) {
+    public func multiplyRows(
+        m: Int, a: UnsafePointer<UnsafePointer<Float>?>, c: UnsafePointer<UnsafeMutablePointer<Float>?>,
+        start: RowStart, scratch: UnsafeMutablePointer<Float>
+    ) {
         if m == 0 { return }
-        guard GemmBlocking.useWide, k > 0 else { return multiplyGathered(m: m, a: a, c: c, start: start, scratch: scratch) }
+        guard GemmBlocking.useWide, k > 0 else {
+            return multiplyGathered(m: m, a: a, c: c, start: start, scratch: scratch)
+        }
         var initial: UnsafePointer<UnsafePointer<Float>?>? = nil, mode: Int32 = 0
         switch start {
         case .zero: mode = 0
         case .accumulate: mode = 1
-        case .from(let rows): mode = 2; initial = rows
+        case .from(let rows):
+            mode = 2
+            initial = rows
         }
         var i0 = 0
         while i0 < m {
@@ -41,8 +47,10 @@ extension PackedB {
 
     /// Up to 8 rows through every panel of B with the AVX-512 kernel; mode as dlp_sgemm_rows_8x32's.
     @inline(__always)
-    func rowTile(rows mr: Int, a: UnsafePointer<UnsafePointer<Float>?>, c: UnsafePointer<UnsafeMutablePointer<Float>?>,
-                 initial: UnsafePointer<UnsafePointer<Float>?>?, mode: Int32) {
+    func rowTile(
+        rows mr: Int, a: UnsafePointer<UnsafePointer<Float>?>, c: UnsafePointer<UnsafeMutablePointer<Float>?>,
+        initial: UnsafePointer<UnsafePointer<Float>?>?, mode: Int32
+    ) {
         typealias G = GemmBlocking
         var j0 = 0
         while j0 < n {
@@ -60,8 +68,10 @@ extension PackedB {
     /// C[m×n] = (start row, or 0) + A[m×k]·B for rows lda / ldc apart, split over the cores: the product of
     /// a whole batch of steps at once (an input projection with its bias, or the gradient flowing back to
     /// the inputs).
-    public func multiplyAll(m: Int, a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
-                            startRow: UnsafePointer<Float>?) {
+    public func multiplyAll(
+        m: Int, a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+        startRow: UnsafePointer<Float>?
+    ) {
         if m == 0 { return }
         let A = SendablePointer(UnsafeMutablePointer(mutating: a)), C = SendablePointer(c)
         let S = startRow.map { SendablePointer(UnsafeMutablePointer(mutating: $0)) }
@@ -70,7 +80,8 @@ extension PackedB {
             guard GemmBlocking.useWide && k > 0 else {
                 let c0 = C.p + rows.lowerBound * ldc
                 if let S { for r in 0..<rows.count { (c0 + r * ldc).update(from: S.p, count: n) } }
-                multiply(m: rows.count, a: A.p + rows.lowerBound * lda, lda: lda, beta: S == nil ? 0 : 1, c: c0, ldc: ldc)
+                multiply(
+                    m: rows.count, a: A.p + rows.lowerBound * lda, lda: lda, beta: S == nil ? 0 : 1, c: c0, ldc: ldc)
                 return
             }
             withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: 16) { ptrs in
@@ -80,8 +91,13 @@ extension PackedB {
                     var i0 = rows.lowerBound
                     while i0 < rows.upperBound {
                         let mr = min(8, rows.upperBound - i0)
-                        for q in 0..<mr { aRows[q] = UnsafePointer(A.p + (i0 + q) * lda); cRows[q] = C.p + (i0 + q) * ldc }
-                        rowTile(rows: mr, a: aRows, c: cRows, initial: S == nil ? nil : UnsafePointer(sRows), mode: S == nil ? 0 : 2)
+                        for q in 0..<mr {
+                            aRows[q] = UnsafePointer(A.p + (i0 + q) * lda)
+                            cRows[q] = C.p + (i0 + q) * ldc
+                        }
+                        rowTile(
+                            rows: mr, a: aRows, c: cRows, initial: S == nil ? nil : UnsafePointer(sRows),
+                            mode: S == nil ? 0 : 2)
                         i0 += 8
                     }
                 }
@@ -90,8 +106,10 @@ extension PackedB {
     }
 
     /// Without the AVX-512 kernel: the rows gathered into a block, multiplied, and scattered back.
-    func multiplyGathered(m: Int, a: UnsafePointer<UnsafePointer<Float>?>, c: UnsafePointer<UnsafeMutablePointer<Float>?>,
-                          start: RowStart, scratch: UnsafeMutablePointer<Float>) {
+    func multiplyGathered(
+        m: Int, a: UnsafePointer<UnsafePointer<Float>?>, c: UnsafePointer<UnsafeMutablePointer<Float>?>,
+        start: RowStart, scratch: UnsafeMutablePointer<Float>
+    ) {
         let ab = scratch, cb = scratch + m * k, packing = scratch + m * (k + n)
         for i in 0..<m {
             (ab + i * k).update(from: a[i]!, count: k)
@@ -118,7 +136,11 @@ public struct RowPointers {
     public static func with<R>(count: Int, _ body: (RowPointers) throws -> R) rethrows -> R {
         let n = max(count, 1)
         let p = RowPointers(a: .allocate(capacity: n), c: .allocate(capacity: n), start: .allocate(capacity: n))
-        defer { p.a.deallocate(); p.c.deallocate(); p.start.deallocate() }
+        defer {
+            p.a.deallocate()
+            p.c.deallocate()
+            p.start.deallocate()
+        }
         return try body(p)
     }
 }

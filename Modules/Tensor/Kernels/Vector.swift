@@ -6,43 +6,78 @@ public typealias F8 = SIMD8<Float>
 
 @inline(__always) func load8(_ p: UnsafePointer<Float>) -> F8 { UnsafeRawPointer(p).loadUnaligned(as: F8.self) }
 @inline(__always) func load8(_ p: UnsafeMutablePointer<Float>) -> F8 { UnsafeRawPointer(p).loadUnaligned(as: F8.self) }
-@inline(__always) func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
-@inline(__always) func store8(_ v: F8, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: F8.self) }
+@inline(__always) func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+}
+@inline(__always) func store8(_ v: F8, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: F8.self)
+}
 
 /// y[i] += x[i]
 @inline(__always)
 public func addInPlace(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int) {
     var i = 0
-    while i + 8 <= n { store8(load8(y + i) + load8(x + i), y + i); i += 8 }
-    while i < n { y[i] += x[i]; i += 1 }
+    while i + 8 <= n {
+        store8(load8(y + i) + load8(x + i), y + i)
+        i += 8
+    }
+    while i < n {
+        y[i] += x[i]
+        i += 1
+    }
 }
 
 /// dst[0..<n] = src[0..<n]. Inline SIMD for the short rows of im2col and channel gathers, where a
 /// memmove call per 11–26 floats cost more than the copy itself.
 @inline(__always)
 public func copyFloats(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ n: Int) {
-    if n >= 256 { dst.update(from: src, count: n); return }
+    if n >= 256 {
+        dst.update(from: src, count: n)
+        return
+    }
     var i = 0
-    while i + 8 <= n { store8(load8(src + i), dst + i); i += 8 }
-    while i < n { dst[i] = src[i]; i += 1 }
+    while i + 8 <= n {
+        store8(load8(src + i), dst + i)
+        i += 8
+    }
+    while i < n {
+        dst[i] = src[i]
+        i += 1
+    }
 }
 
 /// out[i] = f(a[i], b[i]) for two equally long buffers.
 @inline(__always)
-func zip8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int,
-          _ v: (F8, F8) -> F8, _ s: (Float, Float) -> Float) {
+func zip8(
+    _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int,
+    _ v: (F8, F8) -> F8, _ s: (Float, Float) -> Float
+) {
     var i = 0
-    while i + 8 <= n { store8(v(load8(a + i), load8(b + i)), out + i); i += 8 }
-    while i < n { out[i] = s(a[i], b[i]); i += 1 }
+    while i + 8 <= n {
+        store8(v(load8(a + i), load8(b + i)), out + i)
+        i += 8
+    }
+    while i < n {
+        out[i] = s(a[i], b[i])
+        i += 1
+    }
 }
 
 /// out[i] = f(a[i]).
 @inline(__always)
-func map8(_ a: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int,
-          _ v: (F8) -> F8, _ s: (Float) -> Float) {
+func map8(
+    _ a: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int,
+    _ v: (F8) -> F8, _ s: (Float) -> Float
+) {
     var i = 0
-    while i + 8 <= n { store8(v(load8(a + i)), out + i); i += 8 }
-    while i < n { out[i] = s(a[i]); i += 1 }
+    while i + 8 <= n {
+        store8(v(load8(a + i)), out + i)
+        i += 8
+    }
+    while i < n {
+        out[i] = s(a[i])
+        i += 1
+    }
 }
 
 /// Σ x[i]·y[i] with four SIMD8 accumulators.
@@ -51,13 +86,21 @@ public func dotFloats(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n:
     var a0 = F8(), a1 = F8(), a2 = F8(), a3 = F8()
     var i = 0
     while i + 32 <= n {
-        a0 = a0.addingProduct(load8(x + i), load8(y + i)); a1 = a1.addingProduct(load8(x + i + 8), load8(y + i + 8))
-        a2 = a2.addingProduct(load8(x + i + 16), load8(y + i + 16)); a3 = a3.addingProduct(load8(x + i + 24), load8(y + i + 24))
+        a0 = a0.addingProduct(load8(x + i), load8(y + i))
+        a1 = a1.addingProduct(load8(x + i + 8), load8(y + i + 8))
+        a2 = a2.addingProduct(load8(x + i + 16), load8(y + i + 16))
+        a3 = a3.addingProduct(load8(x + i + 24), load8(y + i + 24))
         i += 32
     }
-    while i + 8 <= n { a0 = a0.addingProduct(load8(x + i), load8(y + i)); i += 8 }
+    while i + 8 <= n {
+        a0 = a0.addingProduct(load8(x + i), load8(y + i))
+        i += 8
+    }
     var s = ((a0 + a1) + (a2 + a3)).sum()
-    while i < n { s += x[i] * y[i]; i += 1 }
+    while i < n {
+        s += x[i] * y[i]
+        i += 1
+    }
     return s
 }
 
@@ -66,8 +109,14 @@ public func dotFloats(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n:
 public func axpyFloats(_ y: UnsafeMutablePointer<Float>, _ s: Float, _ x: UnsafePointer<Float>, _ n: Int) {
     let sv = F8(repeating: s)
     var i = 0
-    while i + 8 <= n { store8(load8(y + i).addingProduct(sv, load8(x + i)), y + i); i += 8 }
-    while i < n { y[i] += s * x[i]; i += 1 }
+    while i + 8 <= n {
+        store8(load8(y + i).addingProduct(sv, load8(x + i)), y + i)
+        i += 8
+    }
+    while i < n {
+        y[i] += s * x[i]
+        i += 1
+    }
 }
 
 /// Sum of n floats with four SIMD8 accumulators.
@@ -75,12 +124,21 @@ public func sumFloats(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
     var a0 = F8(), a1 = F8(), a2 = F8(), a3 = F8()
     var i = 0
     while i + 32 <= n {
-        a0 += load8(x + i); a1 += load8(x + i + 8); a2 += load8(x + i + 16); a3 += load8(x + i + 24)
+        a0 += load8(x + i)
+        a1 += load8(x + i + 8)
+        a2 += load8(x + i + 16)
+        a3 += load8(x + i + 24)
         i += 32
     }
-    while i + 8 <= n { a0 += load8(x + i); i += 8 }
+    while i + 8 <= n {
+        a0 += load8(x + i)
+        i += 8
+    }
     var s = ((a0 + a1) + (a2 + a3)).sum()
-    while i < n { s += x[i]; i += 1 }
+    while i < n {
+        s += x[i]
+        i += 1
+    }
     return s
 }
 
@@ -91,10 +149,16 @@ public func maxFloats(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
     if n >= 8 {
         var v = load8(x)
         i = 8
-        while i + 8 <= n { v = pointwiseMax8(v, load8(x + i)); i += 8 }
+        while i + 8 <= n {
+            v = pointwiseMax8(v, load8(x + i))
+            i += 8
+        }
         m = v.max()
     }
-    while i < n { m = Swift.max(m, x[i]); i += 1 }
+    while i < n {
+        m = Swift.max(m, x[i])
+        i += 1
+    }
     return m
 }
 

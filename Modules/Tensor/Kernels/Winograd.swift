@@ -43,7 +43,9 @@ struct WinogradWeights {
     }
 
     /// Transforms and packs `w` into `storage` (storageCount(oc:c:) floats), which the result points into.
-    static func transform(_ w: UnsafePointer<Float>, oc: Int, c: Int, into storage: UnsafeMutablePointer<Float>) -> WinogradWeights {
+    static func transform(_ w: UnsafePointer<Float>, oc: Int, c: Int, into storage: UnsafeMutablePointer<Float>)
+        -> WinogradWeights
+    {
         let outC = oc, inC = c
         let each = PackedA.storageCount(m: outC, k: inC), plane = outC * inC
         // Output channels split over the cores (the other core would only spin meanwhile); eight input
@@ -56,7 +58,7 @@ struct WinogradWeights {
                     for i in 0..<inC { for t in 0..<9 { taps[t * inC + i] = w[(o * inC + i) * 9 + t] } }
                     var i0 = 0
                     while i0 < inC {
-                        let i = Swift.min(i0, inC - 8)   // the last block may overlap the one before
+                        let i = Swift.min(i0, inC - 8)  // the last block may overlap the one before
                         @inline(__always) func g(_ t: Int) -> F8 { load8(taps + t * inC + i) }
                         let half = F8(repeating: 0.5)
                         // t = G·g (4×3, rows), then U = t·Gᵀ (4×4).
@@ -101,7 +103,10 @@ final class WinogradWeightCache: @unchecked Sendable {
         let weights: WinogradWeights
         var floats: Int { count + WinogradWeights.storageCount(oc: oc, c: c) }
         init(_ w: UnsafePointer<Float>, oc: Int, c: Int) {
-            source = w; count = oc * c * 9; self.oc = oc; self.c = c
+            source = w
+            count = oc * c * 9
+            self.oc = oc
+            self.c = c
             copy = BufferPool.allocateAligned(count)
             copy.update(from: w, count: count)
             storage = BufferPool.allocateAligned(WinogradWeights.storageCount(oc: oc, c: c))
@@ -110,11 +115,14 @@ final class WinogradWeightCache: @unchecked Sendable {
         func matches(_ w: UnsafePointer<Float>, oc: Int, c: Int) -> Bool {
             source == w && self.oc == oc && self.c == c && memcmp(copy, w, count * 4) == 0
         }
-        deinit { free(copy); free(storage) }
+        deinit {
+            free(copy)
+            free(storage)
+        }
     }
 
     private let lock = NSLock()
-    private var entries: [Entry] = []   // most recently used last
+    private var entries: [Entry] = []  // most recently used last
 
     func entry(for w: UnsafePointer<Float>, oc: Int, c: Int) -> Entry {
         lock.lock()
@@ -125,12 +133,13 @@ final class WinogradWeightCache: @unchecked Sendable {
             return e
         }
         lock.unlock()
-        let e = Entry(w, oc: oc, c: c)   // outside the lock: the transform runs on the worker pool
+        let e = Entry(w, oc: oc, c: c)  // outside the lock: the transform runs on the worker pool
         lock.lock()
         entries.removeAll { $0.source == w }
         entries.append(e)
         while entries.count > WinogradWeightCache.capacity
-                || (entries.count > 1 && entries.reduce(0, { $0 + $1.floats }) > WinogradWeightCache.floatBudget) {
+            || (entries.count > 1 && entries.reduce(0, { $0 + $1.floats }) > WinogradWeightCache.floatBudget)
+        {
             entries.removeFirst()
         }
         lock.unlock()
@@ -151,17 +160,26 @@ enum WinogradOutput {
 /// x: [n, inC, h, w] → y: [n, outC, h+2·pad−2, w+2·pad−2], or its ReLU + 2×2 max-pool: a 2×2 output tile
 /// is exactly one pool window, so only the pooled tiles are computed (25 of the seed CNN's 36 for conv2:
 /// the 11th output row and column fall outside every window) and the conv output never leaves registers.
-func winogradConv3x3(_ x: UnsafePointer<Float>, n: Int, h: Int, w: Int, pad: Int, _ u: WinogradWeights,
-                     bias: UnsafePointer<Float>?, relu: Bool, _ output: WinogradOutput) {
+func winogradConv3x3(
+    _ x: UnsafePointer<Float>, n: Int, h: Int, w: Int, pad: Int, _ u: WinogradWeights,
+    bias: UnsafePointer<Float>?, relu: Bool, _ output: WinogradOutput
+) {
     let c = u.inC, oc = u.outC
     let oh = h + 2 * pad - 2, ow = w + 2 * pad - 2
     var tH = (oh + 1) / 2, tW = (ow + 1) / 2
     let ph = 2 * tH + 2, pw = Swift.max(2 * tW + 2, 18)
     let y: SendablePointer, arg: SendablePointer?, pooled: Bool
     switch output {
-    case .plain(let p): y = SendablePointer(p); arg = nil; pooled = false
-    case .reluMaxPooled(let p, let a): y = SendablePointer(p); arg = a.map { SendablePointer($0) }; pooled = true
-        tH = oh / 2; tW = ow / 2
+    case .plain(let p):
+        y = SendablePointer(p)
+        arg = nil
+        pooled = false
+    case .reluMaxPooled(let p, let a):
+        y = SendablePointer(p)
+        arg = a.map { SendablePointer($0) }
+        pooled = true
+        tH = oh / 2
+        tW = ow / 2
     }
     let tiles = tH * tW
     let split = BatchSplit(n), gt = split.gemmThreads
@@ -172,13 +190,13 @@ func winogradConv3x3(_ x: UnsafePointer<Float>, n: Int, h: Int, w: Int, pad: Int
     let X = SendablePointer(UnsafeMutablePointer(mutating: x)), Y = y
     let B = bias.map { SendablePointer(UnsafeMutablePointer(mutating: $0)) }
     split.forEach { _, i0, nb in
-        let sb = Swift.min(sub, nb), ld = sb * tiles + 8   // + 8: a tile row's 8 lanes may run past the end
+        let sb = Swift.min(sub, nb), ld = sb * tiles + 8  // + 8: a tile row's 8 lanes may run past the end
         // The 16 ξ blocks are skewed by 16 floats: with strides a multiple of 4 KB, the output transform's
         // 16 loads all fell into one L1 set.
         let vStride = c * ld + 16, mStride = oc * ld + 16
         withScratch(16 * vStride + 16 * mStride + ph * pw) { v in
             let m = v + 16 * vStride, plane = m + 16 * mStride
-            plane.update(repeating: 0, count: ph * pw)   // the border stays zero; the interior is rewritten
+            plane.update(repeating: 0, count: ph * pw)  // the border stays zero; the interior is rewritten
             var j = 0
             while j < nb {
                 let cnt = Swift.min(sb, nb - j), cols = cnt * tiles
@@ -191,16 +209,18 @@ func winogradConv3x3(_ x: UnsafePointer<Float>, n: Int, h: Int, w: Int, pad: Int
                 }
                 let M = SendablePointer(m), V = SendablePointer(v)
                 let gemm = { (xi: Int) in
-                    u.packed[xi].multiply(transB: false, b: V.p + xi * vStride, ldb: ld, beta: 0,
-                                          c: M.p + xi * mStride, ldc: ld, cols: 0..<cols)
+                    u.packed[xi].multiply(
+                        transB: false, b: V.p + xi * vStride, ldb: ld, beta: 0,
+                        c: M.p + xi * mStride, ldc: ld, cols: 0..<cols)
                 }
                 if gt > 1 { Parallel.run(16, gemm) } else { for xi in 0..<16 { gemm(xi) } }
                 for img in 0..<cnt {
                     for o in 0..<oc {
                         let src = m + o * ld + img * tiles, b = B.map { $0.p[o] } ?? 0, plane = (i0 + j + img) * oc + o
                         if pooled {
-                            winogradPooledOutputTile(src, mStride, tH, tW, b, Y.p + plane * tiles,
-                                                     arg.map { $0.p + plane * tiles }, ow)
+                            winogradPooledOutputTile(
+                                src, mStride, tH, tW, b, Y.p + plane * tiles,
+                                arg.map { $0.p + plane * tiles }, ow)
                         } else {
                             winogradOutputTile(src, mStride, tH, tW, b, relu, Y.p + plane * oh * ow, oh, ow)
                         }
@@ -217,8 +237,10 @@ func winogradConv3x3(_ x: UnsafePointer<Float>, n: Int, h: Int, w: Int, pad: Int
 /// at the row's last tile, and a row shorter than 8 tiles writes garbage lanes that the next row (or the
 /// slack at the end) absorbs.
 @inline(__always)
-func winogradInputTile(_ p: UnsafePointer<Float>, _ pw: Int, _ tH: Int, _ tW: Int,
-                       _ v: UnsafeMutablePointer<Float>, _ xiStride: Int) {
+func winogradInputTile(
+    _ p: UnsafePointer<Float>, _ pw: Int, _ tH: Int, _ tW: Int,
+    _ v: UnsafeMutablePointer<Float>, _ xiStride: Int
+) {
     for ty in 0..<tH {
         var tx = 0
         while tx < tW {
@@ -239,8 +261,10 @@ func winogradInputTile(_ p: UnsafePointer<Float>, _ pw: Int, _ tH: Int, _ tW: In
                 store8(c - b, out + (2 * 4 + j) * xiStride)
                 store8(b - d, out + (3 * 4 + j) * xiStride)
             }
-            column(0, u0.0, u1.0, u2.0, u3.0); column(1, u0.1, u1.1, u2.1, u3.1)
-            column(2, u0.2, u1.2, u2.2, u3.2); column(3, u0.3, u1.3, u2.3, u3.3)
+            column(0, u0.0, u1.0, u2.0, u3.0)
+            column(1, u0.1, u1.1, u2.1, u3.1)
+            column(2, u0.2, u1.2, u2.2, u3.2)
+            column(3, u0.3, u1.3, u2.3, u3.3)
             tx += 8
         }
     }
@@ -251,8 +275,10 @@ func winogradInputTile(_ p: UnsafePointer<Float>, _ pw: Int, _ tH: Int, _ tW: In
 /// following rows; rows go top to bottom (and blocks right to left), so every such spill is overwritten
 /// by a later store. Stores that would leave the plane are exact: the next plane may be another core's.
 @inline(__always)
-func winogradOutputTile(_ m: UnsafePointer<Float>, _ xiStride: Int, _ tH: Int, _ tW: Int, _ bias: Float, _ relu: Bool,
-                        _ y: UnsafeMutablePointer<Float>, _ oh: Int, _ ow: Int) {
+func winogradOutputTile(
+    _ m: UnsafePointer<Float>, _ xiStride: Int, _ tH: Int, _ tW: Int, _ bias: Float, _ relu: Bool,
+    _ y: UnsafeMutablePointer<Float>, _ oh: Int, _ ow: Int
+) {
     let b = F8(repeating: bias), zero = F8()
     let blocks = (tW + 7) / 8
     for ty in 0..<tH {
@@ -260,14 +286,21 @@ func winogradOutputTile(_ m: UnsafePointer<Float>, _ xiStride: Int, _ tH: Int, _
             let t0 = tW >= 8 ? Swift.min(blk * 8, tW - 8) : 0
             let q = winogradOutputQuad(m + ty * tW + t0, xiStride)
             var y00 = q.0 + b, y01 = q.1 + b, y10 = q.2 + b, y11 = q.3 + b
-            if relu { y00 = pointwiseMax8(y00, zero); y01 = pointwiseMax8(y01, zero); y10 = pointwiseMax8(y10, zero); y11 = pointwiseMax8(y11, zero) }
+            if relu {
+                y00 = pointwiseMax8(y00, zero)
+                y01 = pointwiseMax8(y01, zero)
+                y10 = pointwiseMax8(y10, zero)
+                y11 = pointwiseMax8(y11, zero)
+            }
             let valid = Swift.min(16, ow - 2 * t0)
             var row = SIMD16<Float>()
-            row.evenHalf = y00; row.oddHalf = y01
+            row.evenHalf = y00
+            row.oddHalf = y01
             let at0 = 2 * ty * ow + 2 * t0
             storeRow(row, y + at0, at0 + 16 <= oh * ow ? 16 : valid)
             if 2 * ty + 1 < oh {
-                row.evenHalf = y10; row.oddHalf = y11
+                row.evenHalf = y10
+                row.oddHalf = y11
                 storeRow(row, y + at0 + ow, at0 + ow + 16 <= oh * ow ? 16 : valid)
             }
         }
@@ -279,8 +312,10 @@ func winogradOutputTile(_ m: UnsafePointer<Float>, _ xiStride: Int, _ tH: Int, _
 /// first maximum in the ow-wide conv plane, as Float bits). Rows of tW pooled values; a row shorter than
 /// 8 spills garbage lanes into the next row, which overwrites them; the plane's last store is exact.
 @inline(__always)
-func winogradPooledOutputTile(_ m: UnsafePointer<Float>, _ xiStride: Int, _ tH: Int, _ tW: Int, _ bias: Float,
-                              _ y: UnsafeMutablePointer<Float>, _ arg: UnsafeMutablePointer<Float>?, _ ow: Int) {
+func winogradPooledOutputTile(
+    _ m: UnsafePointer<Float>, _ xiStride: Int, _ tH: Int, _ tW: Int, _ bias: Float,
+    _ y: UnsafeMutablePointer<Float>, _ arg: UnsafeMutablePointer<Float>?, _ ow: Int
+) {
     let b = F8(repeating: bias), zero = F8()
     let lane2 = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
     let one = SIMD8<Int32>(repeating: 1), down = SIMD8<Int32>(repeating: Int32(ow))
@@ -298,9 +333,11 @@ func winogradPooledOutputTile(_ m: UnsafePointer<Float>, _ xiStride: Int, _ tH: 
                 best = y00.replacing(with: y01, where: c01)
                 var idx = i00.replacing(with: i00 &+ one, where: c01)
                 let c10 = y10 .> best
-                best = best.replacing(with: y10, where: c10); idx = idx.replacing(with: i00 &+ down, where: c10)
+                best = best.replacing(with: y10, where: c10)
+                idx = idx.replacing(with: i00 &+ down, where: c10)
                 let c11 = y11 .> best
-                best = best.replacing(with: y11, where: c11); idx = idx.replacing(with: i00 &+ down &+ one, where: c11)
+                best = best.replacing(with: y11, where: c11)
+                idx = idx.replacing(with: i00 &+ down &+ one, where: c11)
                 let bits = unsafeBitCast(idx, to: F8.self)
                 if exact { for l in 0..<(count - at0) { arg[at0 + l] = bits[l] } } else { store8(bits, arg + at0) }
             } else {
@@ -327,8 +364,17 @@ func winogradOutputQuad(_ m: UnsafePointer<Float>, _ xiStride: Int) -> (F8, F8, 
 /// Stores the first `count` (≤ 16) lanes of v.
 @inline(__always)
 func storeRow(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
-    if count == 16 { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self); return }
+    if count == 16 {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
+        return
+    }
     var i = 0
-    if count >= 8 { store8(v.lowHalf, p); i = 8 }
-    while i < count { p[i] = v[i]; i += 1 }
+    if count >= 8 {
+        store8(v.lowHalf, p)
+        i = 8
+    }
+    while i < count {
+        p[i] = v[i]
+        i += 1
+    }
 }

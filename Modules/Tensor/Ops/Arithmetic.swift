@@ -13,10 +13,17 @@ extension Tensor {
         let pa = data, pb = other.data, po = out.data
         @inline(__always) func run(_ v: (F8, F8) -> F8, _ s: (Float, Float) -> Float) {
             forEachBroadcastRun(shapeOut, sa, sb) { o, a, b, n, ia, ib in
-                if ia == 1 && ib == 1 { zip8(pa + a, pb + b, po + o, n, v, s) }
-                else if ia == 1 && ib == 0 { let y = pb[b]; map8(pa + a, po + o, n, { v($0, F8(repeating: y)) }, { s($0, y) }) }
-                else if ia == 0 && ib == 1 { let x = pa[a]; map8(pb + b, po + o, n, { v(F8(repeating: x), $0) }, { s(x, $0) }) }
-                else { for i in 0..<n { po[o + i] = s(pa[a + i * ia], pb[b + i * ib]) } }
+                if ia == 1 && ib == 1 {
+                    zip8(pa + a, pb + b, po + o, n, v, s)
+                } else if ia == 1 && ib == 0 {
+                    let y = pb[b]
+                    map8(pa + a, po + o, n, { v($0, F8(repeating: y)) }, { s($0, y) })
+                } else if ia == 0 && ib == 1 {
+                    let x = pa[a]
+                    map8(pb + b, po + o, n, { v(F8(repeating: x), $0) }, { s(x, $0) })
+                } else {
+                    for i in 0..<n { po[o + i] = s(pa[a + i * ia], pb[b + i * ib]) }
+                }
             }
         }
         switch op {
@@ -31,11 +38,19 @@ extension Tensor {
             case .add: return [g.sumToShape(a.shape), g.sumToShape(b.shape)]
             case .sub: return [g.sumToShape(a.shape), Autograd.noGrad { g.negated() }.sumToShape(b.shape)]
             case .mul:
-                return Autograd.noGrad { [a.requiresGrad ? (g * b).sumToShape(a.shape) : nil,
-                                          b.requiresGrad ? (g * a).sumToShape(b.shape) : nil] }
+                return Autograd.noGrad {
+                    [
+                        a.requiresGrad ? (g * b).sumToShape(a.shape) : nil,
+                        b.requiresGrad ? (g * a).sumToShape(b.shape) : nil,
+                    ]
+                }
             case .div:
-                return Autograd.noGrad { [a.requiresGrad ? (g / b).sumToShape(a.shape) : nil,
-                                          b.requiresGrad ? (g * a / (b * b)).negated().sumToShape(b.shape) : nil] }
+                return Autograd.noGrad {
+                    [
+                        a.requiresGrad ? (g / b).sumToShape(a.shape) : nil,
+                        b.requiresGrad ? (g * a / (b * b)).negated().sumToShape(b.shape) : nil,
+                    ]
+                }
             }
         }
     }

@@ -7,11 +7,15 @@ extension Tensor {
     /// y = (x − μ)/√(σ²+ε)·γ + β per channel (axis 1).
     ///
     ///     x.batchNorm(weight: g, bias: b, runningMean: rm, runningVar: rv, training: true)
-    public func batchNorm(weight: Tensor, bias: Tensor, runningMean: Tensor, runningVar: Tensor,
-                          training: Bool, momentum: Float = 0.1, eps: Float = 1e-5) -> Tensor {
+    public func batchNorm(
+        weight: Tensor, bias: Tensor, runningMean: Tensor, runningVar: Tensor,
+        training: Bool, momentum: Float = 0.1, eps: Float = 1e-5
+    ) -> Tensor {
         precondition(rank >= 2, "batchNorm: input \(shape) needs a channel axis")
         let n = shape[0], c = shape[1], inner = count / Swift.max(n * c, 1)
-        for (name, t) in [("weight", weight), ("bias", bias), ("running mean", runningMean), ("running var", runningVar)] {
+        for (name, t) in [
+            ("weight", weight), ("bias", bias), ("running mean", runningMean), ("running var", runningVar),
+        ] {
             precondition(t.shape == [c], "batchNorm: \(name) \(t.shape), expected [\(c)]")
         }
         let m = n * inner
@@ -40,7 +44,9 @@ extension Tensor {
                 let scale = IS.p[ch] * GA.p[ch], shift = BE.p[ch] - MU.p[ch] * scale
                 for i in 0..<n {
                     let o = (i * c + ch) * inner
-                    map8(X.p + o, Y.p + o, inner, { $0 * F8(repeating: scale) + F8(repeating: shift) }, { $0 * scale + shift })
+                    map8(
+                        X.p + o, Y.p + o, inner, { $0 * F8(repeating: scale) + F8(repeating: shift) },
+                        { $0 * scale + shift })
                 }
             }
         }
@@ -59,16 +65,21 @@ extension Tensor {
                         sg += sumFloats(G.p + o, inner)
                         sgx += dotCentered(G.p + o, X.p + o, inner, mu)
                     }
-                    sgx *= istd   // Σ g·x̂
-                    GW.p[ch] = sgx; GB.p[ch] = sg
+                    sgx *= istd  // Σ g·x̂
+                    GW.p[ch] = sgx
+                    GB.p[ch] = sg
                     for i in 0..<n {
                         let o = (i * c + ch) * inner
                         if training {
                             // dx = γ·istd/M · (M·g − Σg − x̂·Σ(g·x̂))
                             let k = gamma * istd / Float(m), fm = Float(m), a = k * fm, b = -k * sg, d = k * istd * sgx
-                            zip8(G.p + o, X.p + o, GX.p + o, inner,
-                                 { gv, xv in F8(repeating: a) * gv + F8(repeating: b) - F8(repeating: d) * (xv - F8(repeating: mu)) },
-                                 { gv, xv in a * gv + b - d * (xv - mu) })
+                            zip8(
+                                G.p + o, X.p + o, GX.p + o, inner,
+                                { gv, xv in
+                                    F8(repeating: a) * gv + F8(repeating: b) - F8(repeating: d)
+                                        * (xv - F8(repeating: mu))
+                                },
+                                { gv, xv in a * gv + b - d * (xv - mu) })
                         } else {
                             let s = gamma * istd
                             map8(G.p + o, GX.p + o, inner, { $0 * F8(repeating: s) }, { $0 * s })
@@ -99,7 +110,9 @@ extension Tensor {
         precondition(weight.rank == 2, "embedding: weight \(weight.shape) must be [V, D]")
         let v = weight.shape[0], d = weight.shape[1]
         let ishape = indexShape ?? [indices.count]
-        precondition(Tensor.elementCount(ishape) == indices.count, "embedding: index shape \(ishape) for \(indices.count) indices")
+        precondition(
+            Tensor.elementCount(ishape) == indices.count,
+            "embedding: index shape \(ishape) for \(indices.count) indices")
         let out = Tensor(uninitialized: ishape + [d])
         for (r, i) in indices.enumerated() {
             precondition(i >= 0 && i < v, "embedding: index \(i) out of range 0..<\(v)")
@@ -118,10 +131,23 @@ func sumSquaredDeviations(_ x: UnsafePointer<Float>, _ n: Int, _ mu: Float) -> F
     var a = F8(), b = F8()
     let m = F8(repeating: mu)
     var i = 0
-    while i + 16 <= n { let d0 = load8(x + i) - m, d1 = load8(x + i + 8) - m; a += d0 * d0; b += d1 * d1; i += 16 }
-    while i + 8 <= n { let d = load8(x + i) - m; a += d * d; i += 8 }
+    while i + 16 <= n {
+        let d0 = load8(x + i) - m, d1 = load8(x + i + 8) - m
+        a += d0 * d0
+        b += d1 * d1
+        i += 16
+    }
+    while i + 8 <= n {
+        let d = load8(x + i) - m
+        a += d * d
+        i += 8
+    }
     var s = (a + b).sum()
-    while i < n { let d = x[i] - mu; s += d * d; i += 1 }
+    while i < n {
+        let d = x[i] - mu
+        s += d * d
+        i += 1
+    }
     return s
 }
 
@@ -130,8 +156,14 @@ func dotCentered(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int,
     var a = F8()
     let m = F8(repeating: mu)
     var i = 0
-    while i + 8 <= n { a += load8(g + i) * (load8(x + i) - m); i += 8 }
+    while i + 8 <= n {
+        a += load8(g + i) * (load8(x + i) - m)
+        i += 8
+    }
     var s = a.sum()
-    while i < n { s += g[i] * (x[i] - mu); i += 1 }
+    while i < n {
+        s += g[i] * (x[i] - mu)
+        i += 1
+    }
     return s
 }

@@ -33,15 +33,18 @@ extension Tensor {
     /// `relu: true` fuses max(0,·) into the output (and its mask into the backward).
     ///
     ///     let y = x.conv2d(w, bias: b, stride: 1, padding: 1)
-    public func conv2d(_ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
-                       relu: Bool = false) -> Tensor {
+    public func conv2d(
+        _ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
+        relu: Bool = false
+    ) -> Tensor {
         let x = self
         precondition(x.rank == 4 && weight.rank == 4, "conv2d: input \(x.shape) and weight \(weight.shape) must be 4-D")
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (oc, kh, kw) = (weight.shape[0], weight.shape[2], weight.shape[3])
         precondition(weight.shape[1] == c, "conv2d: input has \(c) channels, weight expects \(weight.shape[1])")
-        precondition(stride >= 1 && padding >= 0 && h + 2 * padding >= kh && w + 2 * padding >= kw,
-                     "conv2d: kernel \(kh)×\(kw) does not fit input \(h)×\(w) with padding \(padding)")
+        precondition(
+            stride >= 1 && padding >= 0 && h + 2 * padding >= kh && w + 2 * padding >= kw,
+            "conv2d: kernel \(kh)×\(kw) does not fit input \(h)×\(w) with padding \(padding)")
         if let b = bias { precondition(b.shape == [oc], "conv2d: bias \(b.shape), expected [\(oc)]") }
         let g = ConvGeometry(c: c, h: h, w: w, kh: kh, kw: kw, stride: stride, pad: padding)
         let s = g.colCols, k = g.colRows
@@ -52,12 +55,15 @@ extension Tensor {
         if c == 1 && stride == 1 {
             let ph = h + 2 * padding, pw = w + 2 * padding
             singleChannelConvUnits(X.p, n: n, h: h, w: w, pad: padding, oc: oc, scratch: 0) { i, channels, plane, _ in
-                directConvSingleChannel(plane, h: ph, w: pw, W.p, kh: kh, kw: kw, B.map { UnsafePointer($0.p) }, relu: relu,
-                                        O.p + i * oc * s, channels: channels)
+                directConvSingleChannel(
+                    plane, h: ph, w: pw, W.p, kh: kh, kw: kw, B.map { UnsafePointer($0.p) }, relu: relu,
+                    O.p + i * oc * s, channels: channels)
             }
         } else if Winograd.applies(g, inChannels: c, batch: n) {
             WinogradWeights.with(W.p, oc: oc, c: c) { u in
-                winogradConv3x3(X.p, n: n, h: h, w: w, pad: padding, u, bias: B.map { UnsafePointer($0.p) }, relu: relu, .plain(O.p))
+                winogradConv3x3(
+                    X.p, n: n, h: h, w: w, pad: padding, u, bias: B.map { UnsafePointer($0.p) }, relu: relu, .plain(O.p)
+                )
             }
         } else {
             // The weights are packed once for the whole batch; each core then runs im2col + GEMM over
@@ -73,13 +79,16 @@ extension Tensor {
                         while j < nb {
                             let cnt = Swift.min(sb, nb - j), cols = cnt * s
                             for i in 0..<cnt { im2col(g, X.p + (i0 + j + i) * c * h * w, col + i * s, ldc: cols) }
-                            pa.multiply(transB: false, n: cols, b: col, ldb: cols, beta: 0, c: tmp, ldc: cols, threads: gt)
+                            pa.multiply(
+                                transB: false, n: cols, b: col, ldb: cols, beta: 0, c: tmp, ldc: cols, threads: gt)
                             for i in 0..<cnt {
                                 for o in 0..<oc {
                                     let src = tmp + o * cols + i * s, dst = O.p + ((i0 + j + i) * oc + o) * s
                                     let bv = B.map { $0.p[o] } ?? 0
                                     if relu {
-                                        map8(src, dst, s, { pointwiseMax8($0 + F8(repeating: bv), F8()) }, { Swift.max($0 + bv, 0) })
+                                        map8(
+                                            src, dst, s, { pointwiseMax8($0 + F8(repeating: bv), F8()) },
+                                            { Swift.max($0 + bv, 0) })
                                     } else {
                                         map8(src, dst, s, { $0 + F8(repeating: bv) }, { $0 + bv })
                                     }
@@ -102,14 +111,20 @@ extension Tensor {
     /// 2-D transposed convolution (the adjoint of conv2d). x: [N,Cin,H,W], weight: [Cin,Cout,KH,KW]
     /// (PyTorch's ConvTranspose2d layout), bias: [Cout] → [N,Cout,OH,OW] with
     /// OH = (H−1)·stride − 2·padding + KH + outputPadding.
-    public func convTranspose2d(_ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
-                                outputPadding: Int = 0) -> Tensor {
+    public func convTranspose2d(
+        _ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
+        outputPadding: Int = 0
+    ) -> Tensor {
         let x = self
-        precondition(x.rank == 4 && weight.rank == 4, "convTranspose2d: input \(x.shape) and weight \(weight.shape) must be 4-D")
+        precondition(
+            x.rank == 4 && weight.rank == 4, "convTranspose2d: input \(x.shape) and weight \(weight.shape) must be 4-D")
         let (n, cin, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (cout, kh, kw) = (weight.shape[1], weight.shape[2], weight.shape[3])
-        precondition(weight.shape[0] == cin, "convTranspose2d: input has \(cin) channels, weight expects \(weight.shape[0])")
-        precondition(outputPadding >= 0 && outputPadding < Swift.max(stride, 1), "convTranspose2d: output padding must be < stride")
+        precondition(
+            weight.shape[0] == cin, "convTranspose2d: input has \(cin) channels, weight expects \(weight.shape[0])")
+        precondition(
+            outputPadding >= 0 && outputPadding < Swift.max(stride, 1),
+            "convTranspose2d: output padding must be < stride")
         let oh = (h - 1) * stride - 2 * padding + kh + outputPadding
         let ow = (w - 1) * stride - 2 * padding + kw + outputPadding
         precondition(oh > 0 && ow > 0, "convTranspose2d: output would be \(oh)×\(ow)")
@@ -161,8 +176,10 @@ extension Tensor {
 /// Gradients of conv2d: dx = col2im(Wᵀ·dY), dW = Σ dY·colᵀ, db = Σ dY, with dY masked by
 /// `reluOutput > 0` when the forward fused a ReLU. Like the forward, each core walks its images in
 /// L2-sized sub-chunks, and Wᵀ is packed once for all of them.
-func convBackward(x: Tensor, weight: Tensor, bias: Tensor?, gOut: Tensor, reluOutput: Tensor?,
-                  geometry g: ConvGeometry) -> [Tensor?] {
+func convBackward(
+    x: Tensor, weight: Tensor, bias: Tensor?, gOut: Tensor, reluOutput: Tensor?,
+    geometry g: ConvGeometry
+) -> [Tensor?] {
     let n = x.shape[0], oc = weight.shape[0]
     let s = g.colCols, k = g.colRows, inSize = g.c * g.h * g.w
     let split = BatchSplit(n), chunks = split.chunks, gt = split.gemmThreads
@@ -185,15 +202,20 @@ func convBackward(x: Tensor, weight: Tensor, bias: Tensor?, gOut: Tensor, reluOu
             withScratch(g.pad > 0 ? ph * pw : 0) { padded in
                 for i in i0..<i0 + nb {
                     var src = UnsafePointer(X.p + i * inSize)
-                    if g.pad > 0 { padPlane(src, h: g.h, w: g.w, pad: g.pad, padded); src = UnsafePointer(padded) }
-                    directConvWeightGradSingleChannel(src, h: ph, w: pw, kh: g.kh, kw: g.kw, G.p + i * oc * s,
-                                                      Y.map { UnsafePointer($0.p + i * oc * s) }, oc: oc,
-                                                      dW, wantB ? dW + oc * k : nil)
+                    if g.pad > 0 {
+                        padPlane(src, h: g.h, w: g.w, pad: g.pad, padded)
+                        src = UnsafePointer(padded)
+                    }
+                    directConvWeightGradSingleChannel(
+                        src, h: ph, w: pw, kh: g.kh, kw: g.kw, G.p + i * oc * s,
+                        Y.map { UnsafePointer($0.p + i * oc * s) }, oc: oc,
+                        dW, wantB ? dW + oc * k : nil)
                 }
             }
         }
-        return convWeightGradients(partials, chunks: chunks, weight: weight, bias: bias, oc: oc, k: k,
-                                   layout: .asWeight, wantW: wantW, wantB: wantB, gx: gx)
+        return convWeightGradients(
+            partials, chunks: chunks, weight: weight, bias: bias, oc: oc, k: k,
+            layout: .asWeight, wantW: wantW, wantB: wantB, gx: gx)
     }
     func run(_ wT: PackedA?) {
         split.forEach { ci, i0, nb in
@@ -208,8 +230,9 @@ func convBackward(x: Tensor, weight: Tensor, bias: Tensor?, gOut: Tensor, reluOu
                         for ch in 0..<oc {
                             let src = G.p + ((i0 + j + i) * oc + ch) * s, dst = gc + ch * cols + i * s
                             if let Y {
-                                zip8(src, Y.p + ((i0 + j + i) * oc + ch) * s, dst, s,
-                                     { g, v in g.replacing(with: F8(), where: v .<= F8()) }, { g, v in v > 0 ? g : 0 })
+                                zip8(
+                                    src, Y.p + ((i0 + j + i) * oc + ch) * s, dst, s,
+                                    { g, v in g.replacing(with: F8(), where: v .<= F8()) }, { g, v in v > 0 ? g : 0 })
                             } else {
                                 copyFloats(dst, src, s)
                             }
@@ -220,17 +243,20 @@ func convBackward(x: Tensor, weight: Tensor, bias: Tensor?, gOut: Tensor, reluOu
                         for i in 0..<cnt { im2col(g, X.p + (i0 + j + i) * inSize, col + i * s, ldc: cols) }
                         let beta: Float = j == 0 ? 0 : 1
                         if transposedW {
-                            sgemm(transA: false, transB: true, m: k, n: oc, k: cols, a: col, lda: cols, b: gc, ldb: cols,
-                                  beta: beta, c: dW, ldc: oc, threads: gt)
+                            sgemm(
+                                transA: false, transB: true, m: k, n: oc, k: cols, a: col, lda: cols, b: gc, ldb: cols,
+                                beta: beta, c: dW, ldc: oc, threads: gt)
                         } else {
-                            sgemm(transA: false, transB: true, m: oc, n: k, k: cols, a: gc, lda: cols, b: col, ldb: cols,
-                                  beta: beta, c: dW, ldc: k, threads: gt)
+                            sgemm(
+                                transA: false, transB: true, m: oc, n: k, k: cols, a: gc, lda: cols, b: col, ldb: cols,
+                                beta: beta, c: dW, ldc: k, threads: gt)
                         }
                     }
                     if let GX, let wT {
                         // One image at a time, so col2im reads columns the GEMM has just written.
                         for i in 0..<cnt {
-                            wT.multiply(transB: false, n: s, b: gc + i * s, ldb: cols, beta: 0, c: col, ldc: s, threads: gt)
+                            wT.multiply(
+                                transB: false, n: s, b: gc + i * s, ldb: cols, beta: 0, c: col, ldc: s, threads: gt)
                             let dst = GX.p + (i0 + j + i) * inSize
                             dst.update(repeating: 0, count: inSize)
                             col2im(g, col, ldc: s, dst)
@@ -246,8 +272,9 @@ func convBackward(x: Tensor, weight: Tensor, bias: Tensor?, gOut: Tensor, reluOu
     } else {
         run(nil)
     }
-    return convWeightGradients(partials, chunks: chunks, weight: weight, bias: bias, oc: oc, k: k,
-                               layout: transposedW ? .transposed : .asWeight, wantW: wantW, wantB: wantB, gx: gx)
+    return convWeightGradients(
+        partials, chunks: chunks, weight: weight, bias: bias, oc: oc, k: k,
+        layout: transposedW ? .transposed : .asWeight, wantW: wantW, wantB: wantB, gx: gx)
 }
 
 /// How a chunk's dW partial is stored: like the weight [OC, K], transposed [K, OC], or channel-last
@@ -256,8 +283,10 @@ enum WeightPartialLayout { case asWeight, transposed, channelLast(cp: Int) }
 
 /// Sums the per-chunk dW/db partials ([chunks, oc·k + oc], dW in `layout`) into the gradient tensors
 /// conv2d's backward returns.
-func convWeightGradients(_ partials: Tensor, chunks: Int, weight: Tensor, bias: Tensor?, oc: Int, k: Int,
-                         layout: WeightPartialLayout, wantW: Bool, wantB: Bool, gx: Tensor?) -> [Tensor?] {
+func convWeightGradients(
+    _ partials: Tensor, chunks: Int, weight: Tensor, bias: Tensor?, oc: Int, k: Int,
+    layout: WeightPartialLayout, wantW: Bool, wantB: Bool, gx: Tensor?
+) -> [Tensor?] {
     for ci in 1..<chunks { addInPlace(partials.data, partials.data + ci * (oc * k + oc), oc * k + oc) }
     var gw: Tensor?
     if wantW {
@@ -269,9 +298,13 @@ func convWeightGradients(_ partials: Tensor, chunks: Int, weight: Tensor, bias: 
             for r in 0..<k { for o in 0..<oc { t.data[o * k + r] = partials.data[r * oc + o] } }
         case .channelLast(let cp):
             let c = weight.shape[1], taps = k / cp
-            for o in 0..<oc { for ch in 0..<c { for tap in 0..<taps {
-                t.data[(o * c + ch) * taps + tap] = partials.data[o * k + tap * cp + ch]
-            } } }
+            for o in 0..<oc {
+                for ch in 0..<c {
+                    for tap in 0..<taps {
+                        t.data[(o * c + ch) * taps + tap] = partials.data[o * k + tap * cp + ch]
+                    }
+                }
+            }
         }
         gw = t
     }
@@ -285,7 +318,9 @@ func convWeightGradients(_ partials: Tensor, chunks: Int, weight: Tensor, bias: 
 }
 
 /// Gradients of convTranspose2d: dx = W·im2col(dY), dW = Σ x·im2col(dY)ᵀ, db = Σ dY.
-func convTransposeBackward(x: Tensor, weight: Tensor, bias: Tensor?, gOut: Tensor, geometry g: ConvGeometry) -> [Tensor?] {
+func convTransposeBackward(x: Tensor, weight: Tensor, bias: Tensor?, gOut: Tensor, geometry g: ConvGeometry)
+    -> [Tensor?]
+{
     let n = x.shape[0], cin = x.shape[1]
     let s = g.colCols, k = g.colRows, outSize = g.c * g.h * g.w
     let split = BatchSplit(n), chunks = split.chunks, gt = split.gemmThreads
@@ -308,8 +343,9 @@ func convTransposeBackward(x: Tensor, weight: Tensor, bias: Tensor?, gOut: Tenso
                     for i in 0..<cnt { im2col(g, G.p + (i0 + j + i) * outSize, col + i * s, ldc: cols) }
                     if wantW {
                         gatherChannels(X.p + (i0 + j) * cin * s, xc, nb: cnt, c: cin, s: s)
-                        sgemm(transA: false, transB: true, m: cin, n: k, k: cols, a: xc, lda: cols, b: col, ldb: cols,
-                              beta: j == 0 ? 0 : 1, c: P.p + ci * cin * k, ldc: k, threads: gt)
+                        sgemm(
+                            transA: false, transB: true, m: cin, n: k, k: cols, a: xc, lda: cols, b: col, ldb: cols,
+                            beta: j == 0 ? 0 : 1, c: P.p + ci * cin * k, ldc: k, threads: gt)
                     }
                     if let GX, let pa {
                         pa.multiply(transB: false, n: cols, b: col, ldb: cols, beta: 0, c: dxc, ldc: cols, threads: gt)
@@ -320,7 +356,11 @@ func convTransposeBackward(x: Tensor, weight: Tensor, bias: Tensor?, gOut: Tenso
             }
         }
     }
-    if gx != nil { PackedA.with(transA: false, m: cin, k: k, a: W.p, lda: k, threads: Parallel.threads) { walk($0) } } else { walk(nil) }
+    if gx != nil {
+        PackedA.with(transA: false, m: cin, k: k, a: W.p, lda: k, threads: Parallel.threads) { walk($0) }
+    } else {
+        walk(nil)
+    }
     var gw: Tensor?
     if wantW {
         let t = Tensor(uninitialized: weight.shape)

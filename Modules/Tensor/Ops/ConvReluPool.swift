@@ -27,9 +27,10 @@ extension Tensor {
     ///     let h = x.conv2dReluMaxPool2(w, bias: b)   // [N, 32, 13, 13] for 28×28 digits
     public func conv2dReluMaxPool2(_ weight: Tensor, bias: Tensor? = nil, padding: Int = 0) -> Tensor {
         let x = self
-        precondition(x.rank == 4 && weight.rank == 4 && weight.shape[1] == x.shape[1] && weight.shape[2] == weight.shape[3]
-                     && ConvReluPoolFusion.applies(kernelSize: weight.shape[2], stride: 1, poolSize: 2),
-                     "conv2dReluMaxPool2: input \(x.shape) must be [N,C,H,W] and weight \(weight.shape) [OC,C,3,3]")
+        precondition(
+            x.rank == 4 && weight.rank == 4 && weight.shape[1] == x.shape[1] && weight.shape[2] == weight.shape[3]
+                && ConvReluPoolFusion.applies(kernelSize: weight.shape[2], stride: 1, poolSize: 2),
+            "conv2dReluMaxPool2: input \(x.shape) must be [N,C,H,W] and weight \(weight.shape) [OC,C,3,3]")
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         precondition(h + 2 * padding >= 4 && w + 2 * padding >= 4, "conv2dReluMaxPool2: a \(h)×\(w) input is too small")
         let g = ConvGeometry(c: c, h: h, w: w, kh: 3, kw: 3, stride: 1, pad: padding)
@@ -51,8 +52,9 @@ extension Tensor {
         let out = Tensor(uninitialized: [n, oc, qh, qw])
         let arg = training ? Storage(count: n * oc * qh * qw) : nil
         WinogradWeights.with(weight.data, oc: oc, c: g.c) { u in
-            winogradConv3x3(x.data, n: n, h: g.h, w: g.w, pad: g.pad, u, bias: bias.map { UnsafePointer($0.data) },
-                            relu: true, .reluMaxPooled(out.data, argmax: arg?.base))
+            winogradConv3x3(
+                x.data, n: n, h: g.h, w: g.w, pad: g.pad, u, bias: bias.map { UnsafePointer($0.data) },
+                relu: true, .reluMaxPooled(out.data, argmax: arg?.base))
         }
         guard let arg else { return out }
         var inputs = [x, weight]
@@ -74,10 +76,12 @@ extension Tensor {
         let X = SendablePointer(x.data), W = SendablePointer(weight.data), O = SendablePointer(out.data)
         let B = bias.map { SendablePointer($0.data) }, A = arg.map { SendablePointer($0.base) }
         // Each unit's conv planes go to an L1-sized scratch and only their pooled values leave it.
-        singleChannelConvUnits(X.p, n: n, h: h, w: w, pad: padding, oc: oc, scratch: 8 * plane) { i, channels, src, conv in
+        singleChannelConvUnits(X.p, n: n, h: h, w: w, pad: padding, oc: oc, scratch: 8 * plane) {
+            i, channels, src, conv in
             let c0 = channels.lowerBound
-            directConvSingleChannel(src, h: ph, w: pw, W.p, kh: 3, kw: 3, B.map { UnsafePointer($0.p) },
-                                    relu: true, conv - c0 * plane, channels: channels)
+            directConvSingleChannel(
+                src, h: ph, w: pw, W.p, kh: 3, kw: 3, B.map { UnsafePointer($0.p) },
+                relu: true, conv - c0 * plane, channels: channels)
             for o in channels {
                 let dst = (i * oc + o) * qh * qw
                 if let A {
@@ -104,16 +108,18 @@ extension Tensor {
                     withScratch(ph * pw + 8) { padded in
                         for i in i0..<i0 + nb {
                             padPlane(X.p + i * h * w, h: h, w: w, pad: padding, padded)
-                            pooledConvWeightGradient(padded, pw: pw, offsets, G.p + i * oc * qh * qw,
-                                                     Y.p + i * oc * qh * qw, AR.p + i * oc * qh * qw, oc: oc, count: qh * qw,
-                                                     P.p + ci * (oc * 9 + oc), P.p + ci * (oc * 9 + oc) + oc * 9)
+                            pooledConvWeightGradient(
+                                padded, pw: pw, offsets, G.p + i * oc * qh * qw,
+                                Y.p + i * oc * qh * qw, AR.p + i * oc * qh * qw, oc: oc, count: qh * qw,
+                                P.p + ci * (oc * 9 + oc), P.p + ci * (oc * 9 + oc) + oc * 9)
                         }
                     }
                 }
             }
-            return convWeightGradients(partials, chunks: split.chunks, weight: weight, bias: bias, oc: oc, k: 9,
-                                       layout: .asWeight, wantW: weight.requiresGrad,
-                                       wantB: bias?.requiresGrad ?? false, gx: nil)
+            return convWeightGradients(
+                partials, chunks: split.chunks, weight: weight, bias: bias, oc: oc, k: 9,
+                layout: .asWeight, wantW: weight.requiresGrad,
+                wantB: bias?.requiresGrad ?? false, gx: nil)
         }
     }
 }
@@ -123,11 +129,13 @@ extension Tensor {
 /// output (Float bits), `offsets` maps that index to the patch's offset in `x`, the padded input plane (row
 /// stride pw) with 8 floats of slack.
 @inline(__always)
-func pooledConvWeightGradient(_ x: UnsafePointer<Float>, pw: Int, _ offsets: UnsafePointer<Int32>, _ gy: UnsafePointer<Float>,
-                              _ y: UnsafePointer<Float>, _ arg: UnsafePointer<Float>, oc: Int, count: Int,
-                              _ dW: UnsafeMutablePointer<Float>, _ dB: UnsafeMutablePointer<Float>) {
+func pooledConvWeightGradient(
+    _ x: UnsafePointer<Float>, pw: Int, _ offsets: UnsafePointer<Int32>, _ gy: UnsafePointer<Float>,
+    _ y: UnsafePointer<Float>, _ arg: UnsafePointer<Float>, oc: Int, count: Int,
+    _ dW: UnsafeMutablePointer<Float>, _ dB: UnsafeMutablePointer<Float>
+) {
     for o in 0..<oc {
-        var r0 = F8(), r1 = F8(), r2 = F8()   // lanes 0–2 of row r: taps (r, 0…2)
+        var r0 = F8(), r1 = F8(), r2 = F8()  // lanes 0–2 of row r: taps (r, 0…2)
         var b: Float = 0
         let g = gy + o * count, v = y + o * count, a = arg + o * count
         for p in 0..<count {
@@ -135,14 +143,21 @@ func pooledConvWeightGradient(_ x: UnsafePointer<Float>, pw: Int, _ offsets: Uns
             let gp = v[p] > 0 ? g[p] : 0
             let base = x + Int(offsets[Int(a[p].bitPattern)])
             let gv = F8(repeating: gp)
-            r0 = r0.addingProduct(gv, load8(base)); r1 = r1.addingProduct(gv, load8(base + pw))
+            r0 = r0.addingProduct(gv, load8(base))
+            r1 = r1.addingProduct(gv, load8(base + pw))
             r2 = r2.addingProduct(gv, load8(base + 2 * pw))
             b += gp
         }
         let d = dW + o * 9
-        d[0] += r0[0]; d[1] += r0[1]; d[2] += r0[2]
-        d[3] += r1[0]; d[4] += r1[1]; d[5] += r1[2]
-        d[6] += r2[0]; d[7] += r2[1]; d[8] += r2[2]
+        d[0] += r0[0]
+        d[1] += r0[1]
+        d[2] += r0[2]
+        d[3] += r1[0]
+        d[4] += r1[1]
+        d[5] += r1[2]
+        d[6] += r2[0]
+        d[7] += r2[1]
+        d[8] += r2[2]
         dB[o] += b
     }
 }
@@ -151,8 +166,10 @@ func pooledConvWeightGradient(_ x: UnsafePointer<Float>, pw: Int, _ offsets: Uns
 /// pooled output and `argmax` each window's winner in the conv plane. Each nonzero gradient (y > 0)
 /// adds g·patch to dW[o] and g·W[o] to dx's patch, on channel-last copies (see PooledConvGradient.swift);
 /// images are split over the cores, each with its own dW/db partial.
-func pooledConvBackward(x: Tensor, weight: Tensor, bias: Tensor?, gy: Tensor, y: Tensor, argmax: Storage,
-                        geometry g: ConvGeometry) -> [Tensor?] {
+func pooledConvBackward(
+    x: Tensor, weight: Tensor, bias: Tensor?, gy: Tensor, y: Tensor, argmax: Storage,
+    geometry g: ConvGeometry
+) -> [Tensor?] {
     let n = x.shape[0], oc = weight.shape[0], c = g.c
     let q = (g.oh / 2) * (g.ow / 2), ow = g.ow
     let planes = ChannelLastPlanes(c: c, h: g.h, w: g.w, pad: g.pad)
@@ -171,11 +188,13 @@ func pooledConvBackward(x: Tensor, weight: Tensor, bias: Tensor?, gy: Tensor, y:
     withScratchInt32(positions + split.chunks * perChunk) { ints in
         let pixelOffset = ints
         for pos in 0..<positions { pixelOffset[pos] = Int32(planes.offset(pos / ow, pos % ow)) }
-        withScratch(oc * k + 96) { wcl in   // + 96: the gather reads full 96-float blocks
+        withScratch(oc * k + 96) { wcl in  // + 96: the gather reads full 96-float blocks
             // W channel-last, [oc][ky][kx][cp], zero in the padding channels.
             if wantX {
                 wcl.update(repeating: 0, count: oc * k + 96)
-                for o in 0..<oc { for ch in 0..<c { for t in 0..<9 { wcl[o * k + t * cp + ch] = weight.data[(o * c + ch) * 9 + t] } } }
+                for o in 0..<oc {
+                    for ch in 0..<c { for t in 0..<9 { wcl[o * k + t * cp + ch] = weight.data[(o * c + ch) * 9 + t] } }
+                }
             }
             let WC = SendablePointer(wcl)
             split.forEach { ci, i0, nb in
@@ -211,8 +230,9 @@ func pooledConvBackward(x: Tensor, weight: Tensor, bias: Tensor?, gy: Tensor, y:
                                 var s = 0
                                 while s < rowLen {
                                     let len = Swift.min(96, rowLen - s)
-                                    gatherAccumulate(xh + ky * rowStride + s, offs + first, gs + first, count,
-                                                     dW + (o * 3 + ky) * rowLen + s, len)
+                                    gatherAccumulate(
+                                        xh + ky * rowStride + s, offs + first, gs + first, count,
+                                        dW + (o * 3 + ky) * rowLen + s, len)
                                     s += 96
                                 }
                             }
@@ -224,7 +244,8 @@ func pooledConvBackward(x: Tensor, weight: Tensor, bias: Tensor?, gy: Tensor, y:
                         for pos in 0..<positions { start[pos + 1] += start[pos] }
                         for e in 0..<entries {
                             let pos = Int(entryAt[e]), slot = start[pos]
-                            byPositionW[Int(slot)] = entryW[e]; byPositionG[Int(slot)] = gs[e]
+                            byPositionW[Int(slot)] = entryW[e]
+                            byPositionG[Int(slot)] = gs[e]
                             start[pos] = slot + 1
                         }
                         // start[pos] is now the end of pos's run, which is where pos + 1's begins.
@@ -238,8 +259,9 @@ func pooledConvBackward(x: Tensor, weight: Tensor, bias: Tensor?, gy: Tensor, y:
                                     var s = 0
                                     while s < rowLen {
                                         let len = Swift.min(96, rowLen - s)
-                                        gatherAccumulate(WC.p + ky * rowLen + s, byPositionW + begin, byPositionG + begin, count,
-                                                         base + ky * rowStride + s, len)
+                                        gatherAccumulate(
+                                            WC.p + ky * rowLen + s, byPositionW + begin, byPositionG + begin, count,
+                                            base + ky * rowStride + s, len)
                                         s += 96
                                     }
                                 }
@@ -252,6 +274,7 @@ func pooledConvBackward(x: Tensor, weight: Tensor, bias: Tensor?, gy: Tensor, y:
             }
         }
     }
-    return convWeightGradients(partials, chunks: split.chunks, weight: weight, bias: bias, oc: oc, k: k,
-                               layout: .channelLast(cp: cp), wantW: wantW, wantB: wantB, gx: gx)
+    return convWeightGradients(
+        partials, chunks: split.chunks, weight: weight, bias: bias, oc: oc, k: k,
+        layout: .channelLast(cp: cp), wantW: wantW, wantB: wantB, gx: gx)
 }

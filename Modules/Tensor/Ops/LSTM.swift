@@ -16,8 +16,10 @@ extension Tensor {
     /// h and c (when they fit) and leaves the final ones there.
     ///
     ///     let h = x.lstm(wIH, wHH, bIH, bHH, lengths: [50, 31], sequence: false)
-    public func lstm(_ wIH: Tensor, _ wHH: Tensor, _ bIH: Tensor, _ bHH: Tensor, lengths: [Int]? = nil, sequence: Bool,
-                     state: RecurrentState? = nil) -> Tensor {
+    public func lstm(
+        _ wIH: Tensor, _ wHH: Tensor, _ bIH: Tensor, _ bHH: Tensor, lengths: [Int]? = nil, sequence: Bool,
+        state: RecurrentState? = nil
+    ) -> Tensor {
         let x = self
         let shape = RecurrentShape("lstm", x: x, wIH, wHH, bIH, bHH, gates: 4, lengths: lengths)
         let (b, t, h, h4, lens) = (shape.b, shape.t, shape.h, shape.width, shape.lengths)
@@ -26,7 +28,8 @@ extension Tensor {
         let gates = Tensor(uninitialized: [t, b, h4])
         // Every later row is written by its step (a finished sequence's state is copied on).
         let cs = Tensor(uninitialized: [t + 1, b, h]), hs = Tensor(uninitialized: [t + 1, b, h])
-        cs.data.update(repeating: 0, count: b * h); hs.data.update(repeating: 0, count: b * h)
+        cs.data.update(repeating: 0, count: b * h)
+        hs.data.update(repeating: 0, count: b * h)
         state?.start(hs, cs)
         let pre = shape.inputProjection(x, wIH, bias: (0..<h4).map { bIH.data[$0] + bHH.data[$0] })
 
@@ -35,29 +38,33 @@ extension Tensor {
         // A step's gates start from the input projection and add h_{t−1}·W_hhᵀ in one pass.
         PackedB.with(transB: true, n: h4, k: h, b: wHH.data, ldb: h) { w in
             Parallel.forRanges(b, minChunk: RecurrentShape.rowsPerCore) { rows in
-                withScratch(w.rowScratchCount(m: rows.count)) { scratch in RowPointers.with(count: rows.count) { ptr in
-                    for s in 0..<t {
-                        let a = gates.data + s * b * h4
-                        let cPrev = cs.data + s * b * h, hPrev = hs.data + s * b * h
-                        let cNext = cs.data + (s + 1) * b * h, hNext = hs.data + (s + 1) * b * h
-                        var m = 0
-                        for r in rows where s < lens[r] {
-                            ptr.a[m] = UnsafePointer(hPrev + r * h); ptr.c[m] = a + r * h4
-                            ptr.start[m] = UnsafePointer(pre.data + (r * t + s) * h4)
-                            m += 1
-                        }
-                        w.multiplyRows(m: m, a: ptr.a, c: ptr.c, start: .from(ptr.start), scratch: scratch)
-                        for r in rows {
-                            let cp = cPrev + r * h, hp = hPrev + r * h, cn = cNext + r * h, hn = hNext + r * h
-                            guard s < lens[r] else {
-                                // Past this sequence's end: the state stays, the gates are unused.
-                                cn.update(from: cp, count: h); hn.update(from: hp, count: h)
-                                continue
+                withScratch(w.rowScratchCount(m: rows.count)) { scratch in
+                    RowPointers.with(count: rows.count) { ptr in
+                        for s in 0..<t {
+                            let a = gates.data + s * b * h4
+                            let cPrev = cs.data + s * b * h, hPrev = hs.data + s * b * h
+                            let cNext = cs.data + (s + 1) * b * h, hNext = hs.data + (s + 1) * b * h
+                            var m = 0
+                            for r in rows where s < lens[r] {
+                                ptr.a[m] = UnsafePointer(hPrev + r * h)
+                                ptr.c[m] = a + r * h4
+                                ptr.start[m] = UnsafePointer(pre.data + (r * t + s) * h4)
+                                m += 1
                             }
-                            dlp_lstm_cell_forward(a + r * h4, cp, cn, hn, h)
+                            w.multiplyRows(m: m, a: ptr.a, c: ptr.c, start: .from(ptr.start), scratch: scratch)
+                            for r in rows {
+                                let cp = cPrev + r * h, hp = hPrev + r * h, cn = cNext + r * h, hn = hNext + r * h
+                                guard s < lens[r] else {
+                                    // Past this sequence's end: the state stays, the gates are unused.
+                                    cn.update(from: cp, count: h)
+                                    hn.update(from: hp, count: h)
+                                    continue
+                                }
+                                dlp_lstm_cell_forward(a + r * h4, cp, cn, hn, h)
+                            }
                         }
                     }
-                } }
+                }
             }
         }
 
@@ -70,35 +77,42 @@ extension Tensor {
 }
 
 /// BPTT for `Tensor.lstm`: gradients for x, W_ih, W_hh, b_ih, b_hh.
-func lstmBackward(_ shape: RecurrentShape, x: Tensor, wIH: Tensor, wHH: Tensor, gates: Tensor, cs: Tensor, hs: Tensor,
-                  sequence: Bool, gOut: Tensor) -> [Tensor?] {
+func lstmBackward(
+    _ shape: RecurrentShape, x: Tensor, wIH: Tensor, wHH: Tensor, gates: Tensor, cs: Tensor, hs: Tensor,
+    sequence: Bool, gOut: Tensor
+) -> [Tensor?] {
     let (b, t, h, h4, lens) = (shape.b, shape.t, shape.h, shape.width, shape.lengths)
     // dA: gradient of the pre-activations, [B, T, 4H] (the layout of the input projection).
     let dA = Tensor(uninitialized: [b, t, h4])
     // Steps past a sequence's length get no gradient; the weight-gradient products still read them.
-    for r in 0..<b where lens[r] < t { (dA.data + (r * t + lens[r]) * h4).update(repeating: 0, count: (t - lens[r]) * h4) }
+    for r in 0..<b where lens[r] < t {
+        (dA.data + (r * t + lens[r]) * h4).update(repeating: 0, count: (t - lens[r]) * h4)
+    }
     let dh = Tensor.zeros([b, h]), dc = Tensor.zeros([b, h])
     if !sequence { dh.data.update(from: gOut.data, count: b * h) }
     // As in the forward pass: W_hh packed once, the sequences split over the cores for all steps.
     PackedB.with(transB: false, n: h, k: h4, b: wHH.data, ldb: h) { w in
         Parallel.forRanges(b, minChunk: RecurrentShape.rowsPerCore) { chunk in
-            withScratch(w.rowScratchCount(m: chunk.count)) { scratch in RowPointers.with(count: chunk.count) { ptr in
-                for s in stride(from: t - 1, through: 0, by: -1) {
-                    let g = gates.data + s * b * h4
-                    var m = 0
-                    for r in chunk where s < lens[r] {
-                        shape.addOutputGradient(gOut, step: s, row: r, sequence: sequence, into: dh.data + r * h)
-                        let da = dA.data + (r * t + s) * h4
-                        let cPrev = cs.data + (s * b + r) * h, cCur = cs.data + ((s + 1) * b + r) * h
-                        dlp_lstm_cell_backward(g + r * h4, cPrev, cCur, dh.data + r * h, dc.data + r * h, da, h)
-                        ptr.a[m] = UnsafePointer(da); ptr.c[m] = dh.data + r * h
-                        m += 1
+            withScratch(w.rowScratchCount(m: chunk.count)) { scratch in
+                RowPointers.with(count: chunk.count) { ptr in
+                    for s in stride(from: t - 1, through: 0, by: -1) {
+                        let g = gates.data + s * b * h4
+                        var m = 0
+                        for r in chunk where s < lens[r] {
+                            shape.addOutputGradient(gOut, step: s, row: r, sequence: sequence, into: dh.data + r * h)
+                            let da = dA.data + (r * t + s) * h4
+                            let cPrev = cs.data + (s * b + r) * h, cCur = cs.data + ((s + 1) * b + r) * h
+                            dlp_lstm_cell_backward(g + r * h4, cPrev, cCur, dh.data + r * h, dc.data + r * h, da, h)
+                            ptr.a[m] = UnsafePointer(da)
+                            ptr.c[m] = dh.data + r * h
+                            m += 1
+                        }
+                        // dh_{t−1} = dA_t · W_hh for the sequences still running (their dh_t is used up); the
+                        // others pass dh through unchanged.
+                        w.multiplyRows(m: m, a: ptr.a, c: ptr.c, start: .zero, scratch: scratch)
                     }
-                    // dh_{t−1} = dA_t · W_hh for the sequences still running (their dh_t is used up); the
-                    // others pass dh through unchanged.
-                    w.multiplyRows(m: m, a: ptr.a, c: ptr.c, start: .zero, scratch: scratch)
                 }
-            } }
+            }
         }
     }
     return shape.weightGradients(x: x, wIH: wIH, wHH: wHH, hs: hs, dInput: dA, dRecurrent: dA)

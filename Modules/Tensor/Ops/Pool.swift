@@ -6,8 +6,9 @@ extension Tensor {
     ///     x.maxPool2d(2)   // 2×2 windows, stride 2
     public func maxPool2d(_ kernel: Int, stride: Int? = nil) -> Tensor {
         let st = stride ?? kernel
-        precondition(rank == 4 && kernel >= 1 && st >= 1 && shape[2] >= kernel && shape[3] >= kernel,
-                     "maxPool2d(\(kernel)): input \(shape) must be [N,C,H,W] with H,W ≥ kernel")
+        precondition(
+            rank == 4 && kernel >= 1 && st >= 1 && shape[2] >= kernel && shape[3] >= kernel,
+            "maxPool2d(\(kernel)): input \(shape) must be [N,C,H,W] with H,W ≥ kernel")
         let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
         let oh = (h - kernel) / st + 1, ow = (w - kernel) / st + 1
         let out = Tensor(uninitialized: [n, c, oh, ow])
@@ -22,7 +23,7 @@ extension Tensor {
             }
             return out
         }
-        let arg = Storage(count: planes * oh * ow)   // argmax index within the plane, as Float bits
+        let arg = Storage(count: planes * oh * ow)  // argmax index within the plane, as Float bits
         let A = SendablePointer(arg.base)
         Parallel.forRanges(planes, minChunk: 64) { r in
             if kernel == 2 && st == 2 {
@@ -31,16 +32,23 @@ extension Tensor {
             }
             for p in r {
                 let x = src.p + p * h * w, y = dst.p + p * oh * ow, a = A.p + p * oh * ow
-                for oy in 0..<oh { for ox in 0..<ow {
-                    var best = -Float.infinity, bi = 0
-                    for ky in 0..<kernel { for kx in 0..<kernel {
-                        let idx = (oy * st + ky) * w + ox * st + kx
-                        if x[idx] > best { best = x[idx]; bi = idx }
-                    } }
-                    if best == -Float.infinity { bi = oy * st * w + ox * st }
-                    y[oy * ow + ox] = best
-                    a[oy * ow + ox] = Float(bitPattern: UInt32(bi))
-                } }
+                for oy in 0..<oh {
+                    for ox in 0..<ow {
+                        var best = -Float.infinity, bi = 0
+                        for ky in 0..<kernel {
+                            for kx in 0..<kernel {
+                                let idx = (oy * st + ky) * w + ox * st + kx
+                                if x[idx] > best {
+                                    best = x[idx]
+                                    bi = idx
+                                }
+                            }
+                        }
+                        if best == -Float.infinity { bi = oy * st * w + ox * st }
+                        y[oy * ow + ox] = best
+                        a[oy * ow + ox] = Float(bitPattern: UInt32(bi))
+                    }
+                }
             }
         }
         return out.recorded([self]) { _, g in
@@ -61,29 +69,34 @@ extension Tensor {
     /// Average pooling over kernel×kernel windows.
     public func avgPool2d(_ kernel: Int, stride: Int? = nil) -> Tensor {
         let st = stride ?? kernel
-        precondition(rank == 4 && kernel >= 1 && st >= 1 && shape[2] >= kernel && shape[3] >= kernel,
-                     "avgPool2d(\(kernel)): input \(shape) must be [N,C,H,W] with H,W ≥ kernel")
+        precondition(
+            rank == 4 && kernel >= 1 && st >= 1 && shape[2] >= kernel && shape[3] >= kernel,
+            "avgPool2d(\(kernel)): input \(shape) must be [N,C,H,W] with H,W ≥ kernel")
         let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
         let oh = (h - kernel) / st + 1, ow = (w - kernel) / st + 1
         let out = Tensor(uninitialized: [n, c, oh, ow])
         let inv = 1 / Float(kernel * kernel)
         for p in 0..<n * c {
             let x = data + p * h * w, y = out.data + p * oh * ow
-            for oy in 0..<oh { for ox in 0..<ow {
-                var s: Float = 0
-                for ky in 0..<kernel { for kx in 0..<kernel { s += x[(oy * st + ky) * w + ox * st + kx] } }
-                y[oy * ow + ox] = s * inv
-            } }
+            for oy in 0..<oh {
+                for ox in 0..<ow {
+                    var s: Float = 0
+                    for ky in 0..<kernel { for kx in 0..<kernel { s += x[(oy * st + ky) * w + ox * st + kx] } }
+                    y[oy * ow + ox] = s * inv
+                }
+            }
         }
         let sh = shape
         return out.recorded([self]) { _, g in
             let gi = Tensor.zeros(sh)
             for p in 0..<n * c {
                 let gx = gi.data + p * h * w, gy = g.data + p * oh * ow
-                for oy in 0..<oh { for ox in 0..<ow {
-                    let v = gy[oy * ow + ox] * inv
-                    for ky in 0..<kernel { for kx in 0..<kernel { gx[(oy * st + ky) * w + ox * st + kx] += v } }
-                } }
+                for oy in 0..<oh {
+                    for ox in 0..<ow {
+                        let v = gy[oy * ow + ox] * inv
+                        for ky in 0..<kernel { for kx in 0..<kernel { gx[(oy * st + ky) * w + ox * st + kx] += v } }
+                    }
+                }
             }
             return [gi]
         }
@@ -98,7 +111,7 @@ func maxPool2x2(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ w
         let r0 = x + 2 * oy * w, r1 = r0 + w, out = y + oy * ow
         var ox = 0
         while ow >= 8 && ox < ow {
-            ox = Swift.min(ox, ow - 8)   // a row's last block overlaps the one before instead of a scalar tail
+            ox = Swift.min(ox, ow - 8)  // a row's last block overlaps the one before instead of a scalar tail
             let a = load16(r0 + 2 * ox), b = load16(r1 + 2 * ox)
             let v = a.replacing(with: b, where: b .> a)
             store8(pointwiseMax8(v.evenHalf, v.oddHalf), out + ox)
@@ -116,15 +129,17 @@ func maxPool2x2(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ w
 /// as Float bits; the first maximum on ties, as PyTorch). SIMD over 8 outputs with selects; rows shorter
 /// than 8 outputs run scalar.
 @inline(__always)
-func maxPool2x2(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ arg: UnsafeMutablePointer<Float>,
-                _ w: Int, _ oh: Int, _ ow: Int) {
+func maxPool2x2(
+    _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ arg: UnsafeMutablePointer<Float>,
+    _ w: Int, _ oh: Int, _ ow: Int
+) {
     let lane2 = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
     let one = SIMD8<Int32>(repeating: 1), down = SIMD8<Int32>(repeating: Int32(w))
     for oy in 0..<oh {
         let r0 = 2 * oy * w, r1 = r0 + w, out = oy * ow
         var ox = 0
         while ow >= 8 && ox < ow {
-            ox = Swift.min(ox, ow - 8)   // a row's last block overlaps the one before instead of a scalar tail
+            ox = Swift.min(ox, ow - 8)  // a row's last block overlaps the one before instead of a scalar tail
             let top = load16(x + r0 + 2 * ox), bottom = load16(x + r1 + 2 * ox)
             let a = top.evenHalf, b = top.oddHalf, c = bottom.evenHalf, d = bottom.oddHalf
             let i0 = lane2 &+ SIMD8<Int32>(repeating: Int32(r0 + 2 * ox))

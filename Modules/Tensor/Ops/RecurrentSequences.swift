@@ -10,16 +10,21 @@ struct RecurrentShape {
     var width: Int { gates * h }
 
     /// Checks x [B, T, I], weights [G·H, I], [G·H, H], biases [G·H] and lengths (1…T each).
-    init(_ op: String, x: Tensor, _ wIH: Tensor, _ wHH: Tensor, _ bIH: Tensor, _ bHH: Tensor, gates: Int, lengths: [Int]?) {
+    init(
+        _ op: String, x: Tensor, _ wIH: Tensor, _ wHH: Tensor, _ bIH: Tensor, _ bHH: Tensor, gates: Int, lengths: [Int]?
+    ) {
         precondition(x.rank == 3, "\(op): input \(x.shape) must be [B, T, I]")
         (b, t, i) = (x.shape[0], x.shape[1], x.shape[2])
         let g = wIH.shape[0]
-        h = g / gates; self.gates = gates
-        precondition(g % gates == 0 && wIH.shape == [g, i] && wHH.shape == [g, h] && bIH.shape == [g] && bHH.shape == [g],
-                     "\(op): weights \(wIH.shape), \(wHH.shape), \(bIH.shape), \(bHH.shape) do not fit input \(x.shape)")
+        h = g / gates
+        self.gates = gates
+        precondition(
+            g % gates == 0 && wIH.shape == [g, i] && wHH.shape == [g, h] && bIH.shape == [g] && bHH.shape == [g],
+            "\(op): weights \(wIH.shape), \(wHH.shape), \(bIH.shape), \(bHH.shape) do not fit input \(x.shape)")
         let lens = lengths ?? Array(repeating: x.shape[1], count: x.shape[0])
-        precondition(lens.count == b && lens.allSatisfy { $0 >= 1 && $0 <= x.shape[1] },
-                     "\(op): lengths \(lens) for \(b) sequences of at most \(x.shape[1]) steps")
+        precondition(
+            lens.count == b && lens.allSatisfy { $0 >= 1 && $0 <= x.shape[1] },
+            "\(op): lengths \(lens) for \(b) sequences of at most \(x.shape[1]) steps")
         self.lengths = lens
     }
 
@@ -41,7 +46,9 @@ struct RecurrentShape {
         if sequence {
             let out = Tensor(uninitialized: [b, t, h])
             for r in 0..<b {
-                for s in 0..<lengths[r] { (out.data + (r * t + s) * h).update(from: hs.data + ((s + 1) * b + r) * h, count: h) }
+                for s in 0..<lengths[r] {
+                    (out.data + (r * t + s) * h).update(from: hs.data + ((s + 1) * b + r) * h, count: h)
+                }
                 (out.data + (r * t + lengths[r]) * h).update(repeating: 0, count: (t - lengths[r]) * h)
             }
             return out
@@ -54,14 +61,18 @@ struct RecurrentShape {
     /// h_{t−1} for every (sequence, step) as [B, T, H], the right operand of dW_hh = dAᵀ·h_{t−1}.
     func previousStates(_ hs: Tensor) -> Tensor {
         let prev = Tensor(uninitialized: [b, t, h])
-        for r in 0..<b { for s in 0..<t { (prev.data + (r * t + s) * h).update(from: hs.data + (s * b + r) * h, count: h) } }
+        for r in 0..<b {
+            for s in 0..<t { (prev.data + (r * t + s) * h).update(from: hs.data + (s * b + r) * h, count: h) }
+        }
         return prev
     }
 
     /// Gradients for x, W_ih, W_hh, b_ih, b_hh from the pre-activation gradients of all steps at once:
     /// `dInput` [B, T, G·H] for the input side, `dRecurrent` for the recurrent side (the same tensor for an
     /// LSTM; a GRU's n gate differs), three GEMMs and two sums instead of T small ones.
-    func weightGradients(x: Tensor, wIH: Tensor, wHH: Tensor, hs: Tensor, dInput: Tensor, dRecurrent: Tensor) -> [Tensor?] {
+    func weightGradients(x: Tensor, wIH: Tensor, wHH: Tensor, hs: Tensor, dInput: Tensor, dRecurrent: Tensor)
+        -> [Tensor?]
+    {
         let w = width
         let hPrev = previousStates(hs)
         var gx: Tensor?
@@ -77,16 +88,20 @@ struct RecurrentShape {
         let wi = Tensor(uninitialized: [w, i]), wh = Tensor(uninitialized: [w, h])
         let bi = Tensor(uninitialized: [w]), bh = Tensor(uninitialized: [w])
         let shared = dRecurrent === dInput
-        sumOfOuterProducts(m: w, n: i, k: b * t, a: dInput.data, lda: w, b: x.data, ldb: i, c: wi.data, ldc: i, columnSums: bi.data)
-        sumOfOuterProducts(m: w, n: h, k: b * t, a: dRecurrent.data, lda: w, b: hPrev.data, ldb: h, c: wh.data, ldc: h,
-                           columnSums: shared ? nil : bh.data)
+        sumOfOuterProducts(
+            m: w, n: i, k: b * t, a: dInput.data, lda: w, b: x.data, ldb: i, c: wi.data, ldc: i, columnSums: bi.data)
+        sumOfOuterProducts(
+            m: w, n: h, k: b * t, a: dRecurrent.data, lda: w, b: hPrev.data, ldb: h, c: wh.data, ldc: h,
+            columnSums: shared ? nil : bh.data)
         if shared { bh.data.update(from: bi.data, count: w) }
         return [gx, wi, wh, bi, bh]
     }
 
     /// Adds the gradient arriving for sequence r's state at step s (gOut is [B, T, H]; a [B, H] gOut
     /// arrives only at the last step, before the walk starts) to its row `dh`.
-    func addOutputGradient(_ gOut: Tensor, step s: Int, row r: Int, sequence: Bool, into dh: UnsafeMutablePointer<Float>) {
+    func addOutputGradient(
+        _ gOut: Tensor, step s: Int, row r: Int, sequence: Bool, into dh: UnsafeMutablePointer<Float>
+    ) {
         guard sequence else { return }
         addInPlace(dh, gOut.data + (r * t + s) * h, h)
     }
@@ -103,7 +118,10 @@ public final class RecurrentState {
     public init() {}
 
     /// Forgets the state: the next call starts from zeros.
-    public func reset() { h = nil; c = nil }
+    public func reset() {
+        h = nil
+        c = nil
+    }
 
     /// Copies the carried state into row 0 of the op's states [T + 1, B, H], if it has their shape
     /// (a batch of another size starts from zeros).
@@ -121,6 +139,7 @@ public final class RecurrentState {
             r.data.update(from: s.data + (s.shape[0] - 1) * n, count: n)
             return r
         }
-        h = last(hs); c = cs.map(last)
+        h = last(hs)
+        c = cs.map(last)
     }
 }

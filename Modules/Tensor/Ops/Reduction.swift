@@ -45,7 +45,10 @@ extension Tensor {
         let out = Tensor.zeros(reducedShape(axis, keepDims: keepDims))
         let src = data, dst = out.data
         for o in 0..<outer {
-            if inner == 1 { dst[o] = sumFloats(src + o * n, n); continue }
+            if inner == 1 {
+                dst[o] = sumFloats(src + o * n, n)
+                continue
+            }
             for j in 0..<n { addInPlace(dst + o * inner, src + (o * n + j) * inner, inner) }
         }
         let s = shape, keep = reducedShape(axis, keepDims: true)
@@ -64,7 +67,10 @@ extension Tensor {
         for o in 0..<outer {
             for i in 0..<inner {
                 var best = src[o * n * inner + i], bi = 0
-                for j in 1..<n where src[(o * n + j) * inner + i] > best { best = src[(o * n + j) * inner + i]; bi = j }
+                for j in 1..<n where src[(o * n + j) * inner + i] > best {
+                    best = src[(o * n + j) * inner + i]
+                    bi = j
+                }
                 dst[o * inner + i] = best
                 argIdx[o * inner + i] = Int32(bi)
             }
@@ -72,9 +78,11 @@ extension Tensor {
         let s = shape
         return out.recorded([self]) { _, g in
             let gi = Tensor.zeros(s)
-            for o in 0..<outer { for i in 0..<inner {
-                gi.data[(o * n + Int(argIdx[o * inner + i])) * inner + i] = g.data[o * inner + i]
-            } }
+            for o in 0..<outer {
+                for i in 0..<inner {
+                    gi.data[(o * n + Int(argIdx[o * inner + i])) * inner + i] = g.data[o * inner + i]
+                }
+            }
             return [gi]
         }
     }
@@ -84,11 +92,16 @@ extension Tensor {
         let (outer, n, inner) = split(axis)
         precondition(n > 0, "argmax over an empty axis of \(shape)")
         let out = Tensor(uninitialized: reducedShape(axis, keepDims: false))
-        for o in 0..<outer { for i in 0..<inner {
-            var best = data[o * n * inner + i], bi = 0
-            for j in 1..<n where data[(o * n + j) * inner + i] > best { best = data[(o * n + j) * inner + i]; bi = j }
-            out.data[o * inner + i] = Float(bi)
-        } }
+        for o in 0..<outer {
+            for i in 0..<inner {
+                var best = data[o * n * inner + i], bi = 0
+                for j in 1..<n where data[(o * n + j) * inner + i] > best {
+                    best = data[(o * n + j) * inner + i]
+                    bi = j
+                }
+                out.data[o * inner + i] = Float(bi)
+            }
+        }
         return out
     }
 

@@ -28,8 +28,11 @@ extension Tensor {
         let zero = [Int](repeating: 0, count: rank)
         let src = data, dst = out.data
         forEachBroadcastRun(outShape, srcStrides, zero) { o, a, _, n, sa, _ in
-            if sa == 1 { (dst + o).update(from: src + a, count: n) }
-            else { for i in 0..<n { dst[o + i] = src[a + i * sa] } }
+            if sa == 1 {
+                (dst + o).update(from: src + a, count: n)
+            } else {
+                for i in 0..<n { dst[o + i] = src[a + i * sa] }
+            }
         }
         var inverse = [Int](repeating: 0, count: rank)
         for (i, p) in order.enumerated() { inverse[p] = i }
@@ -45,8 +48,9 @@ extension Tensor {
 
     /// Rows `range` of axis 0, as a view sharing storage.
     public func slice(_ range: Range<Int>) -> Tensor {
-        precondition(rank >= 1 && range.lowerBound >= 0 && range.upperBound <= shape[0],
-                     "slice \(range) of axis 0 with size \(shape.first ?? 0)")
+        precondition(
+            rank >= 1 && range.lowerBound >= 0 && range.upperBound <= shape[0],
+            "slice \(range) of axis 0 with size \(shape.first ?? 0)")
         let rowSize = shape.dropFirst().reduce(1, *)
         var s = shape
         s[0] = range.count
@@ -65,8 +69,9 @@ extension Tensor {
     ///     let (i, f) = (gates.narrowed(axis: 1, 0..<h), gates.narrowed(axis: 1, h..<2 * h))
     public func narrowed(axis: Int, _ range: Range<Int>) -> Tensor {
         let a = self.axis(axis)
-        precondition(range.lowerBound >= 0 && range.upperBound <= shape[a],
-                     "narrowed: \(range) of axis \(a) with size \(shape[a])")
+        precondition(
+            range.lowerBound >= 0 && range.upperBound <= shape[a],
+            "narrowed: \(range) of axis \(a) with size \(shape[a])")
         if a == 0 { return slice(range) }
         let outer = shape[..<a].reduce(1, *), inner = shape[(a + 1)...].reduce(1, *)
         let rowIn = shape[a] * inner, rowOut = range.count * inner, start = range.lowerBound * inner
@@ -87,7 +92,8 @@ extension Tensor {
     ///     let gates = pre.chunked(4, axis: 1)   // i, f, g, o
     public func chunked(_ count: Int, axis: Int) -> [Tensor] {
         let a = self.axis(axis)
-        precondition(count > 0 && shape[a] % count == 0, "chunked: axis \(a) of size \(shape[a]) into \(count) equal parts")
+        precondition(
+            count > 0 && shape[a] % count == 0, "chunked: axis \(a) of size \(shape[a]) into \(count) equal parts")
         let size = shape[a] / count
         return (0..<count).map { narrowed(axis: a, $0 * size..<($0 + 1) * size) }
     }
@@ -98,8 +104,9 @@ extension Tensor {
         let first = parts[0]
         let a = first.axis(axis)
         for p in parts {
-            precondition(p.rank == first.rank && (0..<first.rank).allSatisfy { $0 == a || p.shape[$0] == first.shape[$0] },
-                         "concat: shape \(p.shape) does not match \(first.shape) outside axis \(a)")
+            precondition(
+                p.rank == first.rank && (0..<first.rank).allSatisfy { $0 == a || p.shape[$0] == first.shape[$0] },
+                "concat: shape \(p.shape) does not match \(first.shape) outside axis \(a)")
         }
         var outShape = first.shape
         outShape[a] = parts.reduce(0) { $0 + $1.shape[a] }
@@ -132,10 +139,11 @@ extension Tensor {
         let r = parts[0].rank
         let a = axis < 0 ? axis + r + 1 : axis
         precondition(a >= 0 && a <= r, "stack axis \(axis) for rank \(r)")
-        return concat(parts.map { p in
-            var s = p.shape
-            s.insert(1, at: a)
-            return p.reshaped(s)
-        }, axis: a)
+        return concat(
+            parts.map { p in
+                var s = p.shape
+                s.insert(1, at: a)
+                return p.reshaped(s)
+            }, axis: a)
     }
 }

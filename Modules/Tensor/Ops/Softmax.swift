@@ -11,11 +11,13 @@ extension Tensor {
             for o in 0..<outer { softmaxRow(src + o * n, dst + o * n, n, log: log) }
         } else {
             withScratch(2 * n) { tmp in
-                for o in 0..<outer { for i in 0..<inner {
-                    for j in 0..<n { tmp[j] = src[(o * n + j) * inner + i] }
-                    softmaxRow(tmp, tmp + n, n, log: log)
-                    for j in 0..<n { dst[(o * n + j) * inner + i] = tmp[n + j] }
-                } }
+                for o in 0..<outer {
+                    for i in 0..<inner {
+                        for j in 0..<n { tmp[j] = src[(o * n + j) * inner + i] }
+                        softmaxRow(tmp, tmp + n, n, log: log)
+                        for j in 0..<n { dst[(o * n + j) * inner + i] = tmp[n + j] }
+                    }
+                }
             }
         }
         return out
@@ -28,11 +30,19 @@ extension Tensor {
         return out.recorded([self]) { y, g in
             // dx = y ⊙ (g − Σ g⊙y)
             let gi = Tensor(uninitialized: y.shape)
-            for o in 0..<outer { for i in 0..<inner {
-                var dot: Float = 0
-                for j in 0..<n { let k = (o * n + j) * inner + i; dot += g.data[k] * y.data[k] }
-                for j in 0..<n { let k = (o * n + j) * inner + i; gi.data[k] = y.data[k] * (g.data[k] - dot) }
-            } }
+            for o in 0..<outer {
+                for i in 0..<inner {
+                    var dot: Float = 0
+                    for j in 0..<n {
+                        let k = (o * n + j) * inner + i
+                        dot += g.data[k] * y.data[k]
+                    }
+                    for j in 0..<n {
+                        let k = (o * n + j) * inner + i
+                        gi.data[k] = y.data[k] * (g.data[k] - dot)
+                    }
+                }
+            }
             return [gi]
         }
     }
@@ -44,11 +54,16 @@ extension Tensor {
         return out.recorded([self]) { y, g in
             // dx = g − softmax ⊙ Σ g
             let gi = Tensor(uninitialized: y.shape)
-            for o in 0..<outer { for i in 0..<inner {
-                var s: Float = 0
-                for j in 0..<n { s += g.data[(o * n + j) * inner + i] }
-                for j in 0..<n { let k = (o * n + j) * inner + i; gi.data[k] = g.data[k] - Foundation.exp(y.data[k]) * s }
-            } }
+            for o in 0..<outer {
+                for i in 0..<inner {
+                    var s: Float = 0
+                    for j in 0..<n { s += g.data[(o * n + j) * inner + i] }
+                    for j in 0..<n {
+                        let k = (o * n + j) * inner + i
+                        gi.data[k] = g.data[k] - Foundation.exp(y.data[k]) * s
+                    }
+                }
+            }
             return [gi]
         }
     }
@@ -60,9 +75,19 @@ public func softmaxRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Floa
     let m = maxFloats(x, n)
     var i = 0
     var acc = F8()
-    while i + 8 <= n { let e = exp8(load8(x + i) - F8(repeating: m)); store8(e, y + i); acc += e; i += 8 }
+    while i + 8 <= n {
+        let e = exp8(load8(x + i) - F8(repeating: m))
+        store8(e, y + i)
+        acc += e
+        i += 8
+    }
     var s = acc.sum()
-    while i < n { let e = Foundation.exp(x[i] - m); y[i] = e; s += e; i += 1 }
+    while i < n {
+        let e = Foundation.exp(x[i] - m)
+        y[i] = e
+        s += e
+        i += 1
+    }
     if log {
         let ls = Foundation.log(s) + m
         for j in 0..<n { y[j] = x[j] - ls }

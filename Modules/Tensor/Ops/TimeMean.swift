@@ -7,7 +7,9 @@ extension Tensor {
         precondition(rank == 3, "meanOverTime: input \(shape) must be [B, T, F]")
         let (b, t, f) = (shape[0], shape[1], shape[2])
         let lens = lengths ?? Array(repeating: t, count: b)
-        precondition(lens.count == b && lens.allSatisfy { $0 >= 1 && $0 <= t }, "meanOverTime: lengths \(lens) for \(b) sequences of at most \(t) steps")
+        precondition(
+            lens.count == b && lens.allSatisfy { $0 >= 1 && $0 <= t },
+            "meanOverTime: lengths \(lens) for \(b) sequences of at most \(t) steps")
         let x = self
         let out = Tensor.zeros([b, f])
         for r in 0..<b {

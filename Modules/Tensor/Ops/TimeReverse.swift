@@ -8,8 +8,9 @@ extension Tensor {
         precondition(rank == 3, "reversedInTime: input \(shape) must be [B, T, F]")
         let (b, t) = (shape[0], shape[1])
         let lens = lengths ?? Array(repeating: t, count: b)
-        precondition(lens.count == b && lens.allSatisfy { $0 >= 1 && $0 <= t },
-                     "reversedInTime: lengths \(lens) for \(b) sequences of at most \(t) steps")
+        precondition(
+            lens.count == b && lens.allSatisfy { $0 >= 1 && $0 <= t },
+            "reversedInTime: lengths \(lens) for \(b) sequences of at most \(t) steps")
         let x = self
         return Tensor.reverseFrames(x, lens).recorded([x]) { _, g in [Tensor.reverseFrames(g, lens)] }
     }
@@ -19,7 +20,9 @@ extension Tensor {
         let out = Tensor(uninitialized: x.shape)
         for r in 0..<b {
             let row = r * t * f
-            for s in 0..<lens[r] { (out.data + row + s * f).update(from: x.data + row + (lens[r] - 1 - s) * f, count: f) }
+            for s in 0..<lens[r] {
+                (out.data + row + s * f).update(from: x.data + row + (lens[r] - 1 - s) * f, count: f)
+            }
             (out.data + row + lens[r] * f).update(from: x.data + row + lens[r] * f, count: (t - lens[r]) * f)
         }
         return out

@@ -17,7 +17,11 @@ enum FeatureNormalization: String, CaseIterable {
         let out = Tensor(uninitialized: x.shape)
         for j in 0..<f {
             var mean = 0.0, square = 0.0
-            for i in 0..<t { let v = Double(x.data[i * f + j]); mean += v; square += v * v }
+            for i in 0..<t {
+                let v = Double(x.data[i * f + j])
+                mean += v
+                square += v * v
+            }
             mean /= Double(t)
             // A floor on the deviation: a constant feature (silence, a one-frame clip) stays finite.
             let sd = max((square / Double(t) - mean * mean).squareRoot(), 1e-3)

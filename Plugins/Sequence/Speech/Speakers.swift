@@ -12,9 +12,12 @@ struct SpeakerPattern {
     static let defaultPattern = "^[^_]+_([^_]+)_"
 
     init(_ pattern: String, stage: String) throws {
-        do { regex = try NSRegularExpression(pattern: pattern) }
-        catch { throw StageError(stage, "speaker_pattern '\(pattern)' is not a valid regular expression") }
-        guard regex.numberOfCaptureGroups >= 1 else { throw StageError(stage, "speaker_pattern '\(pattern)' needs a capture group: (…)") }
+        do { regex = try NSRegularExpression(pattern: pattern) } catch {
+            throw StageError(stage, "speaker_pattern '\(pattern)' is not a valid regular expression")
+        }
+        guard regex.numberOfCaptureGroups >= 1 else {
+            throw StageError(stage, "speaker_pattern '\(pattern)' needs a capture group: (…)")
+        }
     }
 
     /// The speaker of `file` (its name, without an augmented copy's "#augN"), or "(unknown)" when the
@@ -23,14 +26,20 @@ struct SpeakerPattern {
         var name = URL(fileURLWithPath: file).lastPathComponent
         if let hash = name.range(of: "#aug", options: .backwards) { name = String(name[..<hash.lowerBound]) }
         let range = NSRange(name.startIndex..., in: name)
-        guard let m = regex.firstMatch(in: name, range: range), let r = Range(m.range(at: 1), in: name), !r.isEmpty else { return "(unknown)" }
+        guard let m = regex.firstMatch(in: name, range: range), let r = Range(m.range(at: 1), in: name), !r.isEmpty
+        else { return "(unknown)" }
         return String(name[r])
     }
 }
 
 /// Accuracy of each speaker's clips.
 struct SpeakerAccuracy {
-    struct Row { let speaker: String; let correct: Int; let total: Int; var accuracy: Double { Double(correct) / Double(max(total, 1)) } }
+    struct Row {
+        let speaker: String
+        let correct: Int
+        let total: Int
+        var accuracy: Double { Double(correct) / Double(max(total, 1)) }
+    }
     let rows: [Row]
 
     init(speakers: [String], truth: [Int], predicted: [Int]) {
@@ -44,11 +53,15 @@ struct SpeakerAccuracy {
 
     /// metrics.json: {"speaker": {"accuracy": …, "count": …}, …}
     var json: String {
-        "{" + rows.map { "\(jsonQuoted($0.speaker)):{\"accuracy\":\(jsonNumber($0.accuracy, format: "%.6g")),\"count\":\($0.total)}" }.joined(separator: ",") + "}"
+        "{"
+            + rows.map {
+                "\(jsonQuoted($0.speaker)):{\"accuracy\":\(jsonNumber($0.accuracy, format: "%.6g")),\"count\":\($0.total)}"
+            }.joined(separator: ",") + "}"
     }
 
     var table: ReportSection {
-        .table(title: "Held-out accuracy per speaker", header: ["speaker", "clips", "accuracy"],
-               rows: rows.map { [$0.speaker, "\($0.total)", String(format: "%.2f %%", 100 * $0.accuracy)] })
+        .table(
+            title: "Held-out accuracy per speaker", header: ["speaker", "clips", "accuracy"],
+            rows: rows.map { [$0.speaker, "\($0.total)", String(format: "%.2f %%", 100 * $0.accuracy)] })
     }
 }

@@ -16,7 +16,9 @@ struct LabelledSequence {
     /// True for an augmented copy (audio.augment) of another input.
     let isCopy: Bool
     /// The input this example came from (itself, or the original of a copy).
-    var source: String { isCopy ? String(file[..<(file.range(of: "#aug", options: .backwards)?.lowerBound ?? file.endIndex)]) : file }
+    var source: String {
+        isCopy ? String(file[..<(file.range(of: "#aug", options: .backwards)?.lowerBound ?? file.endIndex)]) : file
+    }
 }
 
 struct TrainingSequences {
@@ -31,7 +33,9 @@ struct TrainingSequences {
         guard let first = examples.first else { throw StageError(stage, "no training sequences arrived") }
         featureWidth = first.features.shape[1]
         for e in examples where e.features.shape[1] != featureWidth {
-            throw StageError(stage, "feature sequences differ in width (\(featureWidth) features, and \(e.features.shape[1]) in \(e.file))")
+            throw StageError(
+                stage,
+                "feature sequences differ in width (\(featureWidth) features, and \(e.features.shape[1]) in \(e.file))")
         }
         self.examples = examples
         classes = Array(Set(examples.map { $0.label })).sorted(by: FileList.naturalOrder)
@@ -43,24 +47,31 @@ struct TrainingSequences {
     /// Which files with which labels, in arrival order: what a checkpoint's data must match.
     var identity: String { examples.map { "\($0.file)\t\($0.label)\t\($0.features.shape)" }.joined(separator: "\n") }
 
-    struct Split { let train: [LabelledSequence]; let validation: [LabelledSequence] }
+    struct Split {
+        let train: [LabelledSequence]
+        let validation: [LabelledSequence]
+    }
 
     /// Validation: every original clip of `speakers` (their copies are dropped), or else a random
     /// `fraction` of the inputs (drawn from `random`) with their copies left out of training.
     func split(validationSpeakers speakers: Set<String>, fraction: Double, random: inout SeededRandom) -> Split {
         if !speakers.isEmpty {
-            return Split(train: examples.filter { !speakers.contains($0.speaker) },
-                         validation: examples.filter { speakers.contains($0.speaker) && !$0.isCopy })
+            return Split(
+                train: examples.filter { !speakers.contains($0.speaker) },
+                validation: examples.filter { speakers.contains($0.speaker) && !$0.isCopy })
         }
         var sources = Array(Set(examples.map { $0.source })).sorted()
         random.shuffle(&sources)
         let held = Set(sources.prefix(Int(Double(sources.count) * fraction)))
-        return Split(train: examples.filter { !held.contains($0.source) }, validation: examples.filter { held.contains($0.source) && !$0.isCopy })
+        return Split(
+            train: examples.filter { !held.contains($0.source) },
+            validation: examples.filter { held.contains($0.source) && !$0.isCopy })
     }
 
     /// A padded batch of `part` with labels and lengths (for validation).
     func batch(_ part: [LabelledSequence]) -> LabelledBatch {
-        LabelledBatch(x: SequenceBatches.pad(part.map { $0.features }), labels: part.map { index[$0.label]! },
-                      lengths: part.map { $0.features.shape[0] })
+        LabelledBatch(
+            x: SequenceBatches.pad(part.map { $0.features }), labels: part.map { index[$0.label]! },
+            lengths: part.map { $0.features.shape[0] })
     }
 }

@@ -13,7 +13,8 @@ enum BitsPerCharacter {
         let s = Swift.max(1, Swift.min(streams, (tokens.count - 1) / window))
         let source = TokenStreams(tokens: tokens, streams: s, window: window)
         guard source.count > 0 else { return nil }
-        net.eval(); net.carryRecurrentState(true)
+        net.eval()
+        net.carryRecurrentState(true)
         defer { net.carryRecurrentState(false) }
         var nats = 0.0, n = 0
         var rng = SeededRandom(seed: 0)
@@ -23,7 +24,8 @@ enum BitsPerCharacter {
                 let logits = net(b.inputs)
                 return Loss.crossEntropy(logits.reshaped([b.targets.count, -1]), labels: b.targets).item
             }
-            nats += Double(loss) * Double(b.targets.count); n += b.targets.count
+            nats += Double(loss) * Double(b.targets.count)
+            n += b.targets.count
         }
         return nats / Double(n) / log(2)
     }

@@ -11,9 +11,11 @@ struct CharacterModelShape: CustomStringConvertible {
     var embedding = 64, hidden = 256, layers = 2
 
     func layers(vocabulary: Int) -> [LayerSpec] {
-        [.embedding(vocabulary: vocabulary, size: embedding),
-         .recurrent(RecurrentSpec(cell, hidden: hidden, layers: layers, sequence: true)),
-         .dense(units: vocabulary, activation: ActivationSpec(.none), bias: true)]
+        [
+            .embedding(vocabulary: vocabulary, size: embedding),
+            .recurrent(RecurrentSpec(cell, hidden: hidden, layers: layers, sequence: true)),
+            .dense(units: vocabulary, activation: ActivationSpec(.none), bias: true),
+        ]
     }
 
     var description: String { "embedding \(embedding), \(cell.rawValue) \(layers)×\(hidden)" }

@@ -11,9 +11,12 @@ struct CharacterSampler {
     let vocabulary: Vocabulary
 
     /// `every256` runs after every 256 characters (progress, Ctrl-C); what it throws ends the generation.
-    func generate(prompt: [Int32], length: Int, temperature: Double, topK: Int, rng: inout SeededRandom,
-                  every256: (Int) throws -> Void) rethrows -> [Int32] {
-        net.eval(); net.carryRecurrentState(true)
+    func generate(
+        prompt: [Int32], length: Int, temperature: Double, topK: Int, rng: inout SeededRandom,
+        every256: (Int) throws -> Void
+    ) rethrows -> [Int32] {
+        net.eval()
+        net.carryRecurrentState(true)
         defer { net.carryRecurrentState(false) }
         // Without a prompt, the model starts as after a paragraph break (or at its first character).
         var input = prompt.isEmpty ? [vocabulary.ids["\n"] ?? 0] : prompt

@@ -27,7 +27,9 @@ struct TextReadOptions {
         OptionSpec(Key.path, .path, doc: "text file or folder of .txt/.gz files (searched recursively)"),
         OptionSpec(Key.train, .path, doc: "text file or folder for training"),
         OptionSpec(Key.test, .path, doc: "text file or folder held out (never trained on)"),
-        OptionSpec(Key.maxMB, .float(0.001...4096), default: .float(256), doc: "refuse a file whose text is larger than this (MB)"),
+        OptionSpec(
+            Key.maxMB, .float(0.001...4096), default: .float(256),
+            doc: "refuse a file whose text is larger than this (MB)"),
     ]
 }
 
@@ -45,11 +47,14 @@ final class TextRead: Stage {
         for (key, folder, split) in options.sources {
             let option = key.rawValue
             let files: [String]
-            do { files = try FileList.files(folder, extensions: Self.extensions) }
-            catch { throw StageError("text.read", "\(option): \(error)") }
+            do { files = try FileList.files(folder, extensions: Self.extensions) } catch {
+                throw StageError("text.read", "\(option): \(error)")
+            }
             for f in files {
                 let real = URL(fileURLWithPath: f).resolvingSymlinksInPath().path
-                if let first = seen[real] { throw StageError("text.read", "\(f) is named twice (by '\(first)' and '\(option)')") }
+                if let first = seen[real] {
+                    throw StageError("text.read", "\(f) is named twice (by '\(first)' and '\(option)')")
+                }
                 seen[real] = option
                 try ctx.checkCancelled()
                 do {

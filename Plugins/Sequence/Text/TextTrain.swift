@@ -33,31 +33,56 @@ struct TextTrainOptions {
         model = o.string(Key.model)
         var s = CharacterModelShape()
         s.cell = Recurrent.Kind(rawValue: o.string(Key.cell))!
-        s.embedding = o.int(Key.embedding); s.hidden = o.int(Key.hidden); s.layers = o.int(Key.layers)
+        s.embedding = o.int(Key.embedding)
+        s.hidden = o.int(Key.hidden)
+        s.layers = o.int(Key.layers)
         shape = s
         loop = LoopSettings(o, model: model)
         optimizer = OptimizerSettings(o)
         window = o.int(Key.window)
         validationSplit = o.float(Key.validationSplit)
         sampleLength = o.int(Key.sampleLength)
-        metrics = o.optionalString(Key.metrics); report = o.optionalString(Key.report)
+        metrics = o.optionalString(Key.metrics)
+        report = o.optionalString(Key.report)
         memoryLimit = o.memoryLimit
     }
 
-    static let specs: [OptionSpec] = [
-        OptionSpec(Key.model, .outputFile, required: true, doc: "where to write the trained model (.safetensors)"),
-        OptionSpec(Key.cell, .choice(["lstm", "gru"]), default: .string("lstm"), doc: "recurrent cell"),
-        OptionSpec(Key.embedding, .int(LayerLimits.embeddingSize), default: .int(64), doc: "size of each character's vector"),
-        OptionSpec(Key.hidden, .int(LayerLimits.hidden), default: .int(256), doc: "units per recurrent layer"),
-        OptionSpec(Key.layers, .int(LayerLimits.recurrentLayers), default: .int(2), doc: "stacked recurrent layers"),
-        OptionSpec(Key.window, .int(1...10_000), default: .int(100), doc: "characters per step: gradients flow back this far, the state further"),
-    ] + LoopSettings.options(defaults: { var d = LoopSettings(); d.epochs = 4; d.batchSize = 32; return d }())
-      + OptimizerSettings.options(defaults: { var d = OptimizerSettings(); d.learningRate = 0.002; d.clipNorm = 1; return d }()) + [
-        OptionSpec(Key.validationSplit, .float(0...0.5), default: .float(0.05), doc: "fraction at the end of each training text held out to track per epoch"),
-        OptionSpec(Key.sampleLength, .int(0...100_000), default: .int(400), doc: "characters of sample text in the report"),
-        OptionSpec(Key.metrics, .outputFile, doc: "write metrics.json here"),
-        OptionSpec(Key.report, .outputFile, doc: "write report.html here"),
-    ]
+    static let specs: [OptionSpec] =
+        [
+            OptionSpec(Key.model, .outputFile, required: true, doc: "where to write the trained model (.safetensors)"),
+            OptionSpec(Key.cell, .choice(["lstm", "gru"]), default: .string("lstm"), doc: "recurrent cell"),
+            OptionSpec(
+                Key.embedding, .int(LayerLimits.embeddingSize), default: .int(64),
+                doc: "size of each character's vector"),
+            OptionSpec(Key.hidden, .int(LayerLimits.hidden), default: .int(256), doc: "units per recurrent layer"),
+            OptionSpec(
+                Key.layers, .int(LayerLimits.recurrentLayers), default: .int(2), doc: "stacked recurrent layers"),
+            OptionSpec(
+                Key.window, .int(1...10_000), default: .int(100),
+                doc: "characters per step: gradients flow back this far, the state further"),
+        ]
+        + LoopSettings.options(
+            defaults: {
+                var d = LoopSettings()
+                d.epochs = 4
+                d.batchSize = 32
+                return d
+            }())
+        + OptimizerSettings.options(
+            defaults: {
+                var d = OptimizerSettings()
+                d.learningRate = 0.002
+                d.clipNorm = 1
+                return d
+            }()) + [
+            OptionSpec(
+                Key.validationSplit, .float(0...0.5), default: .float(0.05),
+                doc: "fraction at the end of each training text held out to track per epoch"),
+            OptionSpec(
+                Key.sampleLength, .int(0...100_000), default: .int(400), doc: "characters of sample text in the report"),
+            OptionSpec(Key.metrics, .outputFile, doc: "write metrics.json here"),
+            OptionSpec(Key.report, .outputFile, doc: "write report.html here"),
+        ]
 }
 
 final class TextTrain: Stage {
@@ -69,33 +94,51 @@ final class TextTrain: Stage {
     init(_ o: StageOptions) throws { options = TextTrainOptions(o) }
 
     static let spec = StageSpec(
-        name: "text.train", summary: "Train a character-level LSTM/GRU language model (truncated BPTT); report held-out bits per character",
+        name: "text.train",
+        summary: "Train a character-level LSTM/GRU language model (truncated BPTT); report held-out bits per character",
         consumes: [.text], produces: .none, options: TextTrainOptions.specs, make: { try TextTrain($0) })
 
     func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws {
         guard let text = item.text else { return }
-        if item.split == .test { test.append(text) } else { train.append(text); files.append(item.file) }
+        if item.split == .test {
+            test.append(text)
+        } else {
+            train.append(text)
+            files.append(item.file)
+        }
         ctx.countSuccess(item.file)
     }
 
-    struct Streams { let train: [Int32]; let validation: [Int32]; let test: [Int32]; let unknownInTest: Int }
+    struct Streams {
+        let train: [Int32]
+        let validation: [Int32]
+        let test: [Int32]
+        let unknownInTest: Int
+    }
 
     func finish(_ ctx: RunContext, emit: Emit) throws {
         guard !train.isEmpty else { throw StageError("text.train", "no training text arrived") }
         let vocabulary = Vocabulary(of: train)
-        guard vocabulary.count >= 2 else { throw StageError("text.train", "the training text has fewer than 2 distinct characters") }
+        guard vocabulary.count >= 2 else {
+            throw StageError("text.train", "the training text has fewer than 2 distinct characters")
+        }
         let data = try streams(vocabulary)
         let net = try buildNetwork(vocabulary)
-        ctx.progress.info("text.train: \(data.train.count) training characters, \(data.validation.count) validation, \(data.test.count) test, \(vocabulary.count) distinct")
+        ctx.progress.info(
+            "text.train: \(data.train.count) training characters, \(data.validation.count) validation, \(data.test.count) test, \(vocabulary.count) distinct"
+        )
         ctx.progress.info(net.summaryTable())
 
         let group = ParameterGroup("model", parameters: net.parameters, settings: options.optimizer)
-        let training = TrainingLoop(stage: "text.train", settings: loop, networks: [("model", net)], groups: [group],
-                                    fingerprint: fingerprint(net, vocabulary), random: SeededRandom(seed: UInt64(loop.seed)),
-                                    report: newReport(net, vocabulary), ctx: ctx)
+        let training = TrainingLoop(
+            stage: "text.train", settings: loop, networks: [("model", net)], groups: [group],
+            fingerprint: fingerprint(net, vocabulary), random: SeededRandom(seed: UInt64(loop.seed)),
+            report: newReport(net, vocabulary), ctx: ctx)
         try training.resumeIfAsked()
         try training.run { e in
-            try epoch(e, net, group, data, offset: training.random.nextInt(window), ctx: ctx, lastCheckpoint: training.lastCheckpoint)
+            try epoch(
+                e, net, group, data, offset: training.random.nextInt(window), ctx: ctx,
+                lastCheckpoint: training.lastCheckpoint)
         }
         var report = training.report
         evaluateTest(net, vocabulary, data, ctx, &report)
@@ -108,30 +151,41 @@ final class TextTrain: Stage {
         for text in train {
             let ids = vocabulary.encode(text).ids
             let cut = ids.count - Int(Double(ids.count) * options.validationSplit)
-            t += ids[..<cut]; v += ids[cut...]
+            t += ids[..<cut]
+            v += ids[cut...]
         }
         guard t.count > loop.batchSize * (window + 1) else {
-            throw StageError("text.train", "\(t.count) training characters are too few for batch_size \(loop.batchSize) × window \(window)")
+            throw StageError(
+                "text.train",
+                "\(t.count) training characters are too few for batch_size \(loop.batchSize) × window \(window)")
         }
         var test: [Int32] = [], unknown = 0
-        for text in self.test { let e = vocabulary.encode(text); test += e.ids; unknown += e.unknown }
+        for text in self.test {
+            let e = vocabulary.encode(text)
+            test += e.ids
+            unknown += e.unknown
+        }
         return Streams(train: t, validation: v, test: test, unknownInTest: unknown)
     }
 
     func buildNetwork(_ vocabulary: Vocabulary) throws -> Network {
         let layers = options.shape.layers(vocabulary: vocabulary.count)
         do {
-            try MemoryEstimate.of(layers, input: [window]).checkTraining(batch: loop.batchSize, limit: options.memoryLimit)
+            try MemoryEstimate.of(layers, input: [window]).checkTraining(
+                batch: loop.batchSize, limit: options.memoryLimit)
             return try Network(layers: layers, inputShape: [window], seed: UInt64(loop.seed))
         } catch let e as NetworkError { throw StageError("text.train", e.message) }
     }
 
     /// One pass over the training streams, the state carried from step to step.
-    func epoch(_ e: Int, _ net: Network, _ group: ParameterGroup, _ data: Streams, offset: Int, ctx: RunContext,
-               lastCheckpoint: @autoclosure () -> String?) throws -> [Metric] {
+    func epoch(
+        _ e: Int, _ net: Network, _ group: ParameterGroup, _ data: Streams, offset: Int, ctx: RunContext,
+        lastCheckpoint: @autoclosure () -> String?
+    ) throws -> [Metric] {
         let source = TokenStreams(tokens: data.train, streams: loop.batchSize, window: window, offset: offset)
         let task = ctx.progress.task("epoch \(e + 1)/\(loop.epochs)", total: source.count, unit: "steps")
-        net.train(); net.carryRecurrentState(true)
+        net.train()
+        net.carryRecurrentState(true)
         defer { net.carryRecurrentState(false) }
         let t0 = Date()
         var nats = 0.0, seen = 0, step = 0
@@ -143,14 +197,18 @@ final class TextTrain: Stage {
             try FiniteLossGuard.check(loss.item, epoch: e, step: step, lastCheckpoint: lastCheckpoint())
             loss.backward()
             group.step()
-            nats += Double(loss.item) * Double(b.targets.count); seen += b.targets.count; step += 1
+            nats += Double(loss.item) * Double(b.targets.count)
+            seen += b.targets.count
+            step += 1
             if step % 10 == 0 || step == source.count {
                 task.update(step, [("bpc", String(format: "%.3f", nats / Double(seen) / log(2)))])
             }
         }
         let secs = Date().timeIntervalSince(t0)
-        var m = [Metric("loss", nats / Double(max(seen, 1))), Metric("bits_per_char", nats / Double(max(seen, 1)) / log(2)),
-                 Metric("chars_per_s", Double(seen) / max(secs, 1e-9))]
+        var m = [
+            Metric("loss", nats / Double(max(seen, 1))), Metric("bits_per_char", nats / Double(max(seen, 1)) / log(2)),
+            Metric("chars_per_s", Double(seen) / max(secs, 1e-9)),
+        ]
         var shown = [("bpc", String(format: "%.3f", m[1].value)), ("chars/s", String(Int(m[2].value)))]
         if let v = BitsPerCharacter.of(net, tokens: data.validation) {
             m.append(Metric("validation_bits_per_char", v))
@@ -161,44 +219,68 @@ final class TextTrain: Stage {
     }
 
     func fingerprint(_ net: Network, _ vocabulary: Vocabulary) -> TrainingFingerprint {
-        let settings = [options.optimizer.kind.rawValue, "\(options.optimizer)", "batch \(loop.batchSize)", "window \(window)", "seed \(loop.seed)",
-                        "validation \(options.validationSplit)"]
-        return TrainingFingerprint(network: LayerSpec.json(net.layers), data: files.joined(separator: "\n") + "\(train.map { $0.utf8.count })",
-                                   settings: settings.joined(separator: "\n"))
+        let settings = [
+            options.optimizer.kind.rawValue, "\(options.optimizer)", "batch \(loop.batchSize)", "window \(window)",
+            "seed \(loop.seed)",
+            "validation \(options.validationSplit)",
+        ]
+        return TrainingFingerprint(
+            network: LayerSpec.json(net.layers), data: files.joined(separator: "\n") + "\(train.map { $0.utf8.count })",
+            settings: settings.joined(separator: "\n"))
     }
 
     func newReport(_ net: Network, _ vocabulary: Vocabulary) -> TrainingReport {
         var r = TrainingReport(title: "dlpipe text.train — \(URL(fileURLWithPath: options.model).lastPathComponent)")
         r.networks = [("model", net.summary)]
-        r.settings = [("model", "\(options.shape)"), ("streams (batch size)", "\(loop.batchSize)"), ("window", "\(window) characters"),
-                      ("seed", "\(loop.seed)")] + options.optimizer.summary
-            + [("vocabulary", "\(vocabulary.count) characters"), ("validation", "last \(options.validationSplit) of each training text"),
-               ("threads", "\(Parallel.threads)")]
+        r.settings =
+            [
+                ("model", "\(options.shape)"), ("streams (batch size)", "\(loop.batchSize)"),
+                ("window", "\(window) characters"),
+                ("seed", "\(loop.seed)"),
+            ] + options.optimizer.summary
+            + [
+                ("vocabulary", "\(vocabulary.count) characters"),
+                ("validation", "last \(options.validationSplit) of each training text"),
+                ("threads", "\(Parallel.threads)"),
+            ]
         return r
     }
 
     /// Held-out bits per character on the test texts, and a sample of generated text.
-    func evaluateTest(_ net: Network, _ vocabulary: Vocabulary, _ data: Streams, _ ctx: RunContext, _ report: inout TrainingReport) {
+    func evaluateTest(
+        _ net: Network, _ vocabulary: Vocabulary, _ data: Streams, _ ctx: RunContext, _ report: inout TrainingReport
+    ) {
         let bpc = BitsPerCharacter.of(net, tokens: data.test)
-        report.results = [("test_bits_per_char", bpc.map { jsonNumber($0, format: "%.6g") } ?? "null"),
-                          ("test_characters", "\(data.test.count)"), ("test_unknown_characters", "\(data.unknownInTest)"),
-                          ("vocabulary", "\(vocabulary.count)")]
+        report.results = [
+            ("test_bits_per_char", bpc.map { jsonNumber($0, format: "%.6g") } ?? "null"),
+            ("test_characters", "\(data.test.count)"), ("test_unknown_characters", "\(data.unknownInTest)"),
+            ("vocabulary", "\(vocabulary.count)"),
+        ]
         if let bpc {
-            report.headline = String(format: "Held-out: %.3f bits per character on %d characters · training %.1f s · %d epochs",
-                                     bpc, data.test.count, report.trainSeconds, report.epochs.count)
-            ctx.progress.info(String(format: "held-out bits per character: %.3f (%d characters; %d not in the vocabulary left out)", bpc, data.test.count, data.unknownInTest))
+            report.headline = String(
+                format: "Held-out: %.3f bits per character on %d characters · training %.1f s · %d epochs",
+                bpc, data.test.count, report.trainSeconds, report.epochs.count)
+            ctx.progress.info(
+                String(
+                    format: "held-out bits per character: %.3f (%d characters; %d not in the vocabulary left out)", bpc,
+                    data.test.count, data.unknownInTest))
         }
         if options.sampleLength > 0 {
             var rng = SeededRandom(seed: UInt64(loop.seed))
-            let ids = CharacterSampler(net: net, vocabulary: vocabulary).generate(prompt: [], length: options.sampleLength, temperature: 0.8, topK: 0, rng: &rng) { _ in }
-            report.sections.append(.text(title: "Sample (temperature 0.8)", vocabulary.decode(ids).components(separatedBy: "\n")))
+            let ids = CharacterSampler(net: net, vocabulary: vocabulary).generate(
+                prompt: [], length: options.sampleLength, temperature: 0.8, topK: 0, rng: &rng
+            ) { _ in }
+            report.sections.append(
+                .text(title: "Sample (temperature 0.8)", vocabulary.decode(ids).components(separatedBy: "\n")))
         }
     }
 
     func writeOutputs(_ net: Network, _ vocabulary: Vocabulary, _ report: TrainingReport, _ ctx: RunContext) throws {
-        let model = ModelFile(task: "text.train", layers: net.layers, inputShape: [window], labels: vocabulary.labels,
-                              preprocessing: ["input": "character ids (the labels, in order) of a window of any length"])
-        try model.writeTogether(net, to: options.model, report: report, metrics: options.metrics, html: options.report,
-                                stage: "text.train", ctx: ctx)
+        let model = ModelFile(
+            task: "text.train", layers: net.layers, inputShape: [window], labels: vocabulary.labels,
+            preprocessing: ["input": "character ids (the labels, in order) of a window of any length"])
+        try model.writeTogether(
+            net, to: options.model, report: report, metrics: options.metrics, html: options.report,
+            stage: "text.train", ctx: ctx)
     }
 }

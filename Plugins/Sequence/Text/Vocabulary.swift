@@ -32,7 +32,10 @@ struct Vocabulary {
     var count: Int { characters.count }
     var labels: [String] { characters.map { String($0) } }
 
-    struct Encoded { let ids: [Int32]; let unknown: Int }
+    struct Encoded {
+        let ids: [Int32]
+        let unknown: Int
+    }
 
     /// The ids of `text`; characters outside the vocabulary are left out and counted.
     func encode(_ text: String) -> Encoded {
