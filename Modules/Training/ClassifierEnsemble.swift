@@ -64,7 +64,7 @@ public struct ClassifierEnsemble {
     /// The `ensemble` option every classify stage has.
     public static func option(trainer: String) -> OptionSpec {
         OptionSpec(
-            ClassifyOptions.Key.ensemble, .pathList, default: .list([]),
+            ClassifyOptions.CodingKeys.ensemble, .pathList, default: .list([]),
             doc:
                 "more model files from \(trainer) with the same classes and input (other seeds, say); the class probabilities of all are averaged"
         )

@@ -12,7 +12,11 @@ public struct LoopSettings {
     /// Write a resumable checkpoint every this many epochs (0 = never).
     public var checkpointEvery = 0
     public var checkpointPath: String?
-    public init() {}
+    /// Settings (or a stage's defaults) given by value; the rest as in a plain loop.
+    public init(epochs: Int = 12, batchSize: Int = 32) {
+        self.epochs = epochs
+        self.batchSize = batchSize
+    }
 
     public static func options(defaults d: LoopSettings = LoopSettings()) -> [OptionSpec] {
         [
@@ -47,7 +51,17 @@ public struct OptimizerSettings: Equatable {
     public var schedule = Schedule.cosine
     public var warmupEpochs = 0, stepEvery = 5
     public var stepGamma = 0.5, clipNorm = 0.0
-    public init() {}
+    /// Settings (or a stage's defaults) given by value; the rest as in a plain Adam with a cosine schedule.
+    public init(
+        kind: Kind = .adam, learningRate: Double = 1e-3, beta1: Double = 0.9, schedule: Schedule = .cosine,
+        clipNorm: Double = 0
+    ) {
+        self.kind = kind
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.schedule = schedule
+        self.clipNorm = clipNorm
+    }
 
     /// The option specs, named `prefix` + name (a GAN uses "generator_" and "discriminator_").
     public static func options(prefix p: String = "", defaults d: OptimizerSettings = OptimizerSettings())

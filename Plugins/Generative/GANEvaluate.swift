@@ -13,46 +13,42 @@ import Training
 import FilesAndText
 
 /// gan.evaluate's options, parsed once.
-struct GANEvaluateOptions {
-    enum Key: String, OptionKey { case generator, samples, classifier, count, seed, metrics }
+struct GANEvaluateOptions: Decodable {
+    enum CodingKeys: String, CodingKey, OptionKey { case generator, samples, classifier, count, seed, metrics }
 
     /// What is judged: a generator's samples, or a folder of PNGs.
     enum Judged { case generator(String), samples(folder: String) }
 
-    let judged: Judged
+    let generator: String?, samples: String?
     let classifier: String
     let count: Int, seed: Int
     let metrics: String?
 
-    init(_ o: StageOptions) throws {
-        switch (o.optionalString(Key.generator), o.optionalString(Key.samples)) {
-        case (let g?, nil): judged = .generator(g)
-        case (nil, let folder?): judged = .samples(folder: folder)
-        default:
-            throw ConfigError(
-                o.position,
-                "gan.evaluate needs either 'generator' (a gan.train model) or 'samples' (a folder of PNGs), not both")
+    /// Exactly one of `generator` and `samples`; nil when both or neither are given.
+    var judged: Judged? {
+        switch (generator, samples) {
+        case (let g?, nil): return .generator(g)
+        case (nil, let folder?): return .samples(folder: folder)
+        default: return nil
         }
-        classifier = o.string(Key.classifier)
-        count = o.int(Key.count)
-        seed = o.int(Key.seed)
-        metrics = o.optionalString(Key.metrics)
     }
 
     static let specs: [OptionSpec] = [
-        OptionSpec(Key.generator, .path, doc: "generator written by gan.train"),
-        OptionSpec(Key.samples, .path, doc: "instead of a generator: a folder of sample PNGs to judge (all of them)"),
+        OptionSpec(CodingKeys.generator, .path, doc: "generator written by gan.train"),
         OptionSpec(
-            Key.classifier, .path, required: true,
+            CodingKeys.samples, .path, doc: "instead of a generator: a folder of sample PNGs to judge (all of them)"),
+        OptionSpec(
+            CodingKeys.classifier, .path, required: true,
             doc: "image classifier written by vision.train (its penultimate layer gives the features)"),
-        OptionSpec(Key.count, .int(2...100_000), default: .int(1000), doc: "how many samples to draw and judge"),
-        OptionSpec(Key.seed, .int(0...Int(Int32.max)), default: .int(1), doc: "noise seed"),
-        OptionSpec(Key.metrics, .outputFile, doc: "write the figures here as JSON"),
+        OptionSpec(CodingKeys.count, .int(2...100_000), default: .int(1000), doc: "how many samples to draw and judge"),
+        OptionSpec(CodingKeys.seed, .int(0...Int(Int32.max)), default: .int(1), doc: "noise seed"),
+        OptionSpec(CodingKeys.metrics, .outputFile, doc: "write the figures here as JSON"),
     ]
 }
 
 final class GANEvaluate: Stage {
     let options: GANEvaluateOptions
+    let judged: GANEvaluateOptions.Judged
     let generator: Network?, shape: GANShape
     /// PNGs to judge instead of a generator's samples.
     let sampleFiles: [String]
@@ -60,10 +56,16 @@ final class GANEvaluate: Stage {
     var heldOut: [Image] = [], training: [Image] = []
 
     init(_ o: StageOptions) throws {
-        options = try GANEvaluateOptions(o)
+        options = try o.decode(GANEvaluateOptions.self)
+        guard let judged = options.judged else {
+            throw ConfigError(
+                o.position,
+                "gan.evaluate needs either 'generator' (a gan.train model) or 'samples' (a folder of PNGs), not both")
+        }
+        self.judged = judged
         let model: ModelFile
         (classifier, model) = try ModelFile.load(options.classifier, for: "gan.evaluate", trainer: "vision.train")
-        switch options.judged {
+        switch judged {
         case .generator(let g):
             (generator, shape) = try GeneratorFile.load(g, for: "gan.evaluate")
             sampleFiles = []
@@ -210,7 +212,7 @@ final class GANEvaluate: Stage {
         ]
         if let floor { fields.append("\"frechet_distance_real_training\":\(jsonNumber(floor, format: "%.3f"))") }
         if let agreement { fields.append("\"conditional_agreement\":\(jsonNumber(agreement, format: "%.4f"))") }
-        switch options.judged {
+        switch judged {
         case .generator(let g): fields.append("\"generator\":\(jsonQuoted(g))")
         case .samples(let folder): fields.append("\"samples_folder\":\(jsonQuoted(folder))")
         }

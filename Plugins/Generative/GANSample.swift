@@ -12,9 +12,9 @@ import NN
 import FilesAndText
 
 /// gan.sample's options, parsed once.
-struct GANSampleOptions {
-    enum Key: String, OptionKey {
-        case model, folder, count, seed, `class`, interpolate, seedTo = "seed_to", tensors, discriminator
+struct GANSampleOptions: Decodable {
+    enum CodingKeys: String, CodingKey, OptionKey {
+        case model, folder, count, seed, className = "class", interpolate, seedTo = "seed_to", tensors, discriminator
     }
 
     let model: String, folder: String
@@ -23,42 +23,33 @@ struct GANSampleOptions {
     let className: String?
     let interpolate: Bool, seedTo: Int
     let tensors: String?, discriminator: String?
-    let position: SourcePosition
-
-    init(_ o: StageOptions) {
-        model = o.string(Key.model)
-        folder = o.string(Key.folder)
-        count = o.int(Key.count)
-        seed = o.int(Key.seed)
-        className = o.optionalString(Key.class)
-        interpolate = o.bool(Key.interpolate)
-        seedTo = o.int(Key.seedTo)
-        tensors = o.optionalString(Key.tensors)
-        discriminator = o.optionalString(Key.discriminator)
-        position = o.position
-    }
 
     static let specs: [OptionSpec] = [
-        OptionSpec(Key.model, .path, required: true, doc: "generator written by gan.train"),
-        OptionSpec(Key.folder, .outputFolder, required: true, doc: "where the PNGs go (sample-0001.png …, grid.png)"),
+        OptionSpec(CodingKeys.model, .path, required: true, doc: "generator written by gan.train"),
         OptionSpec(
-            Key.count, .int(1...100_000), default: .int(100), doc: "how many samples (interpolate: how many steps)"),
+            CodingKeys.folder, .outputFolder, required: true, doc: "where the PNGs go (sample-0001.png …, grid.png)"),
         OptionSpec(
-            Key.seed, .int(0...Int(Int32.max)), default: .int(1),
+            CodingKeys.count, .int(1...100_000), default: .int(100),
+            doc: "how many samples (interpolate: how many steps)"),
+        OptionSpec(
+            CodingKeys.seed, .int(0...Int(Int32.max)), default: .int(1),
             doc: "noise seed: the same seed writes the same images"),
-        OptionSpec(Key.class, .string, doc: "conditional generators: the class to draw (default: every class in turn)"),
         OptionSpec(
-            Key.interpolate, .bool, default: .bool(false),
+            CodingKeys.className, .string,
+            doc: "conditional generators: the class to draw (default: every class in turn)"),
+        OptionSpec(
+            CodingKeys.interpolate, .bool, default: .bool(false),
             doc: "write a strip from seed's noise to seed_to's instead of samples"),
         OptionSpec(
-            Key.seedTo, .int(0...Int(Int32.max)), default: .int(2),
+            CodingKeys.seedTo, .int(0...Int(Int32.max)), default: .int(2),
             doc: "interpolate: the seed of the strip's last image"),
         OptionSpec(
-            Key.tensors, .outputFile,
+            CodingKeys.tensors, .outputFile,
             doc:
                 "also write the generator's inputs and raw outputs (and the discriminator's logits on them) as safetensors, for checking against other frameworks"
         ),
-        OptionSpec(Key.discriminator, .path, doc: "with tensors: a discriminator from gan.train to judge the samples"),
+        OptionSpec(
+            CodingKeys.discriminator, .path, doc: "with tensors: a discriminator from gan.train to judge the samples"),
     ]
 }
 
@@ -69,12 +60,12 @@ final class GANSample: Stage {
     let classIndex: Int?
 
     init(_ o: StageOptions) throws {
-        options = GANSampleOptions(o)
+        options = try o.decode(GANSampleOptions.self)
         (net, shape) = try GeneratorFile.load(options.model, for: "gan.sample")
         if let c = options.className {
             guard let i = shape.classes.firstIndex(of: c) else {
                 throw ConfigError(
-                    options.position,
+                    o.position,
                     shape.conditional
                         ? "gan.sample: class '\(c)' is not one of the generator's: \(shape.classes.joined(separator: ", "))"
                         : "gan.sample: class '\(c)' asked of a generator that was not trained conditional")

@@ -12,114 +12,95 @@ import Training
 import FilesAndText
 
 /// gan.train's options, parsed once.
-struct GANTrainOptions {
-    enum Key: String, OptionKey {
-        case model, discriminatorModel = "discriminator_model", generator, discriminator, noise, conditional
+struct GANTrainOptions: Decodable {
+    enum CodingKeys: String, CodingKey, OptionKey {
+        case model, discriminatorModel = "discriminator_model", noise, conditional
         case classLoss = "class_loss", labelSmoothing = "label_smoothing", grids, grid, metrics, report
     }
 
+    /// The layer lists' option names (their values are layer lists, parsed by LayerListParser).
+    enum LayerKey: String, OptionKey { case generator, discriminator }
+
     let model: String
-    /// Where the discriminator goes: its option, else the model path with "-discriminator".
-    let discriminatorModel: String
-    let generatorLayers: [LayerSpec], discriminatorLayers: [LayerSpec]
-    let generatorPosition: SourcePosition
-    let loop: LoopSettings
-    let generatorSettings: OptimizerSettings, discriminatorSettings: OptimizerSettings
+    let discriminatorModel: String?
     let noise: Int
     let conditional: Bool
     let classLoss: Double, labelSmoothing: Double
     let grids: String?, grid: String?, metrics: String?, report: String?
-    let inputShape: [Int]?
 
-    init(_ o: StageOptions) throws {
-        model = o.string(Key.model)
-        discriminatorModel =
-            o.optionalString(Key.discriminatorModel)
+    /// Where the discriminator goes: its option, else the model path with "-discriminator".
+    var discriminatorPath: String {
+        discriminatorModel
             ?? (model.hasSuffix(".safetensors")
                 ? String(model.dropLast(12)) + "-discriminator.safetensors" : model + "-discriminator")
-        generatorLayers = try o.node(Key.generator).map(LayerListParser.parse) ?? DCGAN.generator
-        discriminatorLayers = try o.node(Key.discriminator).map(LayerListParser.parse) ?? DCGAN.discriminator
-        generatorPosition = o.position(of: Key.generator)
-        loop = LoopSettings(o, model: model)
-        generatorSettings = OptimizerSettings(o, prefix: "generator_")
-        discriminatorSettings = OptimizerSettings(o, prefix: "discriminator_")
-        noise = o.int(Key.noise)
-        conditional = o.bool(Key.conditional)
-        classLoss = o.float(Key.classLoss)
-        labelSmoothing = o.float(Key.labelSmoothing)
-        grids = o.optionalString(Key.grids)
-        grid = o.optionalString(Key.grid)
-        metrics = o.optionalString(Key.metrics)
-        report = o.optionalString(Key.report)
-        inputShape = o.inputShape
     }
 
-    static let optimizerDefaults: OptimizerSettings = {
-        var s = OptimizerSettings()
-        s.kind = .adam
-        s.learningRate = 2e-4
-        s.beta1 = 0.5
-        s.schedule = .constant
-        return s
-    }()
+    static let optimizerDefaults = OptimizerSettings(kind: .adam, learningRate: 2e-4, beta1: 0.5, schedule: .constant)
 
     static let specs: [OptionSpec] =
         [
-            OptionSpec(Key.model, .outputFile, required: true, doc: "where to write the generator (.safetensors)"),
             OptionSpec(
-                Key.discriminatorModel, .outputFile,
+                CodingKeys.model, .outputFile, required: true, doc: "where to write the generator (.safetensors)"),
+            OptionSpec(
+                CodingKeys.discriminatorModel, .outputFile,
                 doc: "where to write the discriminator (default: the model path with '-discriminator')"),
             OptionSpec(
-                Key.generator, .custom(summary: "layer list", validate: { _ = try LayerListParser.parse($0) }),
+                LayerKey.generator, .custom(summary: "layer list", validate: { _ = try LayerListParser.parse($0) }),
                 doc: "generator layers from the noise to the image (default: the DCGAN tutorial's)"),
             OptionSpec(
-                Key.discriminator, .custom(summary: "layer list", validate: { _ = try LayerListParser.parse($0) }),
+                LayerKey.discriminator, .custom(summary: "layer list", validate: { _ = try LayerListParser.parse($0) }),
                 doc:
                     "discriminator layers from the image to one logit (default: the DCGAN tutorial's); conditional: its last layer, dense: 1, gets one more output per class"
             ),
             OptionSpec(
-                Key.noise, .int(1...4096), default: .int(100), doc: "noise values per sample (the generator's input)"),
+                CodingKeys.noise, .int(1...4096), default: .int(100),
+                doc: "noise values per sample (the generator's input)"),
             OptionSpec(
-                Key.conditional, .bool, default: .bool(false),
+                CodingKeys.conditional, .bool, default: .bool(false),
                 doc: "both networks also see the class (the image's sub-folder name), so gan.sample can ask for one"),
             OptionSpec(
-                Key.classLoss, .float(0...10), default: .float(1),
+                CodingKeys.classLoss, .float(0...10), default: .float(1),
                 doc:
                     "conditional: weight of the class cross-entropy — the discriminator learns to name real images' classes, the generator to have its samples named as asked (0: the class only through the discriminator's projection)"
             ),
             OptionSpec(
-                Key.labelSmoothing, .float(0...0.5), default: .float(0),
+                CodingKeys.labelSmoothing, .float(0...0.5), default: .float(0),
                 doc: "one-sided: the discriminator's target for real images is 1 − this"),
         ]
-        + LoopSettings.options(
-            defaults: {
-                var l = LoopSettings()
-                l.epochs = 30
-                l.batchSize = 64
-                return l
-            }())
+        + LoopSettings.options(defaults: LoopSettings(epochs: 30, batchSize: 64))
         + OptimizerSettings.options(prefix: "generator_", defaults: optimizerDefaults)
         + OptimizerSettings.options(prefix: "discriminator_", defaults: optimizerDefaults) + [
-            OptionSpec(Key.grids, .outputFolder, doc: "also write each epoch's sample grid here as epoch-NNN.png"),
-            OptionSpec(Key.grid, .outputFile, doc: "write the last epoch's sample grid here (.png)"),
-            OptionSpec(Key.metrics, .outputFile, doc: "write metrics.json here"),
-            OptionSpec(Key.report, .outputFile, doc: "write report.html here"),
+            OptionSpec(
+                CodingKeys.grids, .outputFolder, doc: "also write each epoch's sample grid here as epoch-NNN.png"),
+            OptionSpec(CodingKeys.grid, .outputFile, doc: "write the last epoch's sample grid here (.png)"),
+            OptionSpec(CodingKeys.metrics, .outputFile, doc: "write metrics.json here"),
+            OptionSpec(CodingKeys.report, .outputFile, doc: "write report.html here"),
         ]
 }
 
 final class GANTrain: Stage {
     let options: GANTrainOptions
-    var loop: LoopSettings { options.loop }
+    let generatorLayers: [LayerSpec], discriminatorLayers: [LayerSpec]
+    let loop: LoopSettings
+    let generatorSettings: OptimizerSettings, discriminatorSettings: OptimizerSettings
     var items: [(image: Image, label: String, file: String)] = []
 
     init(_ o: StageOptions) throws {
-        options = try GANTrainOptions(o)
-        if let s = options.inputShape, s.count == 3, s.allSatisfy({ $0 > 0 }) {
+        options = try o.decode(GANTrainOptions.self)
+        generatorLayers = try o.node(GANTrainOptions.LayerKey.generator).map(LayerListParser.parse) ?? DCGAN.generator
+        discriminatorLayers =
+            try o.node(GANTrainOptions.LayerKey.discriminator).map(LayerListParser.parse) ?? DCGAN.discriminator
+        loop = LoopSettings(o, model: options.model)
+        generatorSettings = OptimizerSettings(o, prefix: "generator_")
+        discriminatorSettings = OptimizerSettings(o, prefix: "discriminator_")
+        if let s = o.inputShape, s.count == 3, s.allSatisfy({ $0 > 0 }) {
             // The shapes are known before running (after image.normalize): a mismatch is a config error now.
             do {
                 _ = try GANShape(noise: options.noise, image: s, classes: options.conditional ? ["a", "b"] : [])
-                    .build(generator: options.generatorLayers, discriminator: options.discriminatorLayers, seed: 0)
-            } catch let e as NetworkError { throw ConfigError(options.generatorPosition, "gan.train: \(e.message)") }
+                    .build(generator: generatorLayers, discriminator: discriminatorLayers, seed: 0)
+            } catch let e as NetworkError {
+                throw ConfigError(o.position(of: GANTrainOptions.LayerKey.generator), "gan.train: \(e.message)")
+            }
         }
     }
 
@@ -148,7 +129,7 @@ final class GANTrain: Stage {
         let (g, d): (Network, Network)
         do {
             (g, d) = try shape.build(
-                generator: options.generatorLayers, discriminator: options.discriminatorLayers, seed: UInt64(loop.seed))
+                generator: generatorLayers, discriminator: discriminatorLayers, seed: UInt64(loop.seed))
         } catch let e as NetworkError { throw StageError("gan.train", e.message) }
         guard data.images.count >= loop.batchSize, loop.batchSize >= max(g.minimumTrainingBatch, d.minimumTrainingBatch)
         else {
@@ -162,8 +143,8 @@ final class GANTrain: Stage {
         )
         ctx.progress.info("generator:\n" + g.summaryTable() + "\ndiscriminator:\n" + d.summaryTable())
 
-        let gGroup = ParameterGroup("generator", parameters: g.parameters, settings: options.generatorSettings)
-        let dGroup = ParameterGroup("discriminator", parameters: d.parameters, settings: options.discriminatorSettings)
+        let gGroup = ParameterGroup("generator", parameters: g.parameters, settings: generatorSettings)
+        let dGroup = ParameterGroup("discriminator", parameters: d.parameters, settings: discriminatorSettings)
         let training = TrainingLoop(
             stage: "gan.train", settings: loop, networks: [("generator", g), ("discriminator", d)],
             groups: [gGroup, dGroup],
@@ -251,7 +232,7 @@ final class GANTrain: Stage {
     /// What a checkpoint must match: both networks, the images, and the settings that steer training.
     func fingerprint(_ g: Network, _ d: Network, _ data: TrainingImages) -> TrainingFingerprint {
         let settings = [
-            "\(options.generatorSettings)", "\(options.discriminatorSettings)", "batch \(loop.batchSize)",
+            "\(generatorSettings)", "\(discriminatorSettings)", "batch \(loop.batchSize)",
             "seed \(loop.seed)",
             "noise \(options.noise)", "conditional \(options.conditional)", "class loss \(options.classLoss)",
             "smoothing \(options.labelSmoothing)",
@@ -270,8 +251,8 @@ final class GANTrain: Stage {
                 ("conditional", "\(options.conditional)"), ("class loss", "\(options.classLoss)"),
                 ("label smoothing", "\(options.labelSmoothing)"),
             ]
-            + options.generatorSettings.summary.map { ("generator \($0.0)", $0.1) }
-            + options.discriminatorSettings.summary.map { ("discriminator \($0.0)", $0.1) }
+            + generatorSettings.summary.map { ("generator \($0.0)", $0.1) }
+            + discriminatorSettings.summary.map { ("discriminator \($0.0)", $0.1) }
             + [("threads", "\(Parallel.threads)")]
         return r
     }
@@ -293,7 +274,7 @@ final class GANTrain: Stage {
             task: "gan.train.discriminator", layers: d.layers, inputShape: shape.discriminatorInput, labels: [])
         let grid = try options.grid.map { (path: $0, data: try PNG.encode(lastGrid)) }
         try ModelFile.writeTogether(
-            [.init(g, gModel, to: options.model), .init(d, dModel, to: options.discriminatorModel)],
+            [.init(g, gModel, to: options.model), .init(d, dModel, to: options.discriminatorPath)],
             extra: grid.map { [$0] } ?? [], report: report, metrics: options.metrics, html: options.report,
             stage: "gan.train", ctx: ctx)
     }

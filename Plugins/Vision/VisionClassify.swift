@@ -12,7 +12,7 @@ final class VisionClassify: Stage {
     let batcher: PredictionBatcher
 
     init(_ o: StageOptions) throws {
-        options = ClassifyOptions(o)
+        options = try o.decode(ClassifyOptions.self)
         let ensemble = try ClassifierEnsemble.load(
             model: options.model, others: options.ensemble, for: "vision.classify", trainer: "vision.train")
         let model = ensemble.model

@@ -11,42 +11,48 @@ import Training
 
 /// vision.train's options, parsed once.
 struct VisionTrainOptions {
-    enum Key: String, OptionKey { case augment, rotation, shift, scaleMin = "scale_min", scaleMax = "scale_max" }
+    /// The augmentation options as given.
+    struct Augmentation: Decodable, CustomStringConvertible {
+        enum CodingKeys: String, CodingKey, OptionKey {
+            case augment, rotation, shift, scaleMin = "scale_min", scaleMax = "scale_max"
+        }
+        let augment: Bool
+        let rotation: Double, shift: Double, scaleMin: Double, scaleMax: Double
+
+        var description: String { "rotation ±\(rotation)°, shift ±\(shift) px, scale \(scaleMin)–\(scaleMax)" }
+        /// Every value, even when off, as the checkpoint fingerprint records them.
+        var settingsText: String { "augment \(augment) \(rotation) \(shift) \(scaleMin) \(scaleMax)" }
+    }
 
     let common: ClassifierTrainingOptions
-    /// Random affine changes of the training images; nil without `augment`.
-    let augmentation: Augmentation?
-
-    struct Augmentation: CustomStringConvertible {
-        let rotation: Double, shift: Double, scale: ClosedRange<Double>
-        var description: String {
-            "rotation ±\(rotation)°, shift ±\(shift) px, scale \(scale.lowerBound)–\(scale.upperBound)"
-        }
-    }
+    let augmentation: Augmentation
 
     init(_ o: StageOptions) throws {
         common = try ClassifierTrainingOptions(o, defaultLayers: LayerSpec.seedCNN)
-        let augment = o.bool(Key.augment), rotation = o.float(Key.rotation), shift = o.float(Key.shift)
-        let scaleMin = o.float(Key.scaleMin), scaleMax = o.float(Key.scaleMax)
-        guard scaleMin <= scaleMax else {
+        augmentation = try o.decode(Augmentation.self)
+        guard augmentation.scaleMin <= augmentation.scaleMax else {
             throw ConfigError(o.position, "vision.train: scale_min must not exceed scale_max")
         }
-        augmentation = augment ? Augmentation(rotation: rotation, shift: shift, scale: scaleMin...scaleMax) : nil
-        settingsText = "augment \(augment) \(rotation) \(shift) \(scaleMin) \(scaleMax)"
     }
-
-    /// The augmentation settings as the checkpoint fingerprint records them (every value, even when off).
-    let settingsText: String
 
     static let specs: [OptionSpec] =
         ClassifierTrainingOptions.headOptions(
             layersExample: "[{conv: {filters: 32, size: 3}}, {maxpool: 2}, {dense: 64}] (default: seed CNN)") + [
-            OptionSpec(Key.augment, .bool, default: .bool(false), doc: "random affine augmentation of training images"),
             OptionSpec(
-                Key.rotation, .float(0...180), default: .float(10), doc: "augmentation: max rotation in degrees"),
-            OptionSpec(Key.shift, .float(0...100), default: .float(2), doc: "augmentation: max shift in pixels"),
-            OptionSpec(Key.scaleMin, .float(0.1...10), default: .float(0.9), doc: "augmentation: smallest scale"),
-            OptionSpec(Key.scaleMax, .float(0.1...10), default: .float(1.1), doc: "augmentation: largest scale"),
+                Augmentation.CodingKeys.augment, .bool, default: .bool(false),
+                doc: "random affine augmentation of training images"),
+            OptionSpec(
+                Augmentation.CodingKeys.rotation, .float(0...180), default: .float(10),
+                doc: "augmentation: max rotation in degrees"),
+            OptionSpec(
+                Augmentation.CodingKeys.shift, .float(0...100), default: .float(2),
+                doc: "augmentation: max shift in pixels"),
+            OptionSpec(
+                Augmentation.CodingKeys.scaleMin, .float(0.1...10), default: .float(0.9),
+                doc: "augmentation: smallest scale"),
+            OptionSpec(
+                Augmentation.CodingKeys.scaleMax, .float(0.1...10), default: .float(1.1),
+                doc: "augmentation: largest scale"),
         ]
         + ClassifierTrainingOptions.tailOptions(
             validationDoc: "fraction of training images held out to track per epoch")
@@ -117,9 +123,9 @@ final class VisionTrain: Stage {
 
         let fingerprint = skeleton.fingerprint(
             net, inputAndClasses: "\(data.shape)\(data.classes)", data: data.identity,
-            settings: ["validation \(common.validationSplit)", options.settingsText])
+            settings: ["validation \(common.validationSplit)", options.augmentation.settingsText])
         let settings = [
-            ("augmentation", options.augmentation.map { "\($0)" } ?? "none"),
+            ("augmentation", options.augmentation.augment ? "\(options.augmentation)" : "none"),
             ("validation split", "\(common.validationSplit)"),
         ]
         let batches = ImageBatches(images: split.train.x, labels: split.train.labels, augment: augmentation())
@@ -135,9 +141,9 @@ final class VisionTrain: Stage {
     }
 
     func augmentation() -> ImageBatches.Augment? {
-        guard let a = options.augmentation else { return nil }
-        let rotation = Float(a.rotation), shift = Float(a.shift),
-            scale = Float(a.scale.lowerBound)...Float(a.scale.upperBound)
+        let a = options.augmentation
+        guard a.augment else { return nil }
+        let rotation = Float(a.rotation), shift = Float(a.shift), scale = Float(a.scaleMin)...Float(a.scaleMax)
         return { img, r in img.randomAffine(rotation: rotation, shift: shift, scale: scale, rng: &r) }
     }
 

@@ -13,7 +13,7 @@ final class SequenceClassify: Stage {
     let batcher: PredictionBatcher
 
     init(_ o: StageOptions) throws {
-        options = ClassifyOptions(o)
+        options = try o.decode(ClassifyOptions.self)
         let path = options.model
         let ensemble = try ClassifierEnsemble.load(
             model: path, others: options.ensemble, for: "sequence.classify", trainer: "sequence.train")

@@ -8,44 +8,37 @@ import Training
 import FilesAndText
 
 /// text.generate's options, parsed once.
-struct TextGenerateOptions {
-    enum Key: String, OptionKey { case model, output, length, temperature, topK = "top_k", seed, prompt, logits }
+struct TextGenerateOptions: Decodable {
+    enum CodingKeys: String, CodingKey, OptionKey {
+        case model, output, length, temperature, topK = "top_k", seed, prompt, logits
+    }
 
     let model: String, output: String
     let length: Int, temperature: Double, topK: Int, seed: Int
-    let prompt: String
-    let promptPosition: SourcePosition
+    /// Text the model continues (nil: none).
+    let prompt: String?
     /// Where to write the logits of the prompt's characters, if anywhere.
     let logits: String?
 
-    init(_ o: StageOptions) {
-        model = o.string(Key.model)
-        output = o.string(Key.output)
-        length = o.int(Key.length)
-        temperature = o.float(Key.temperature)
-        topK = o.int(Key.topK)
-        seed = o.int(Key.seed)
-        prompt = o.optionalString(Key.prompt) ?? ""
-        promptPosition = o.position(of: Key.prompt)
-        logits = o.optionalString(Key.logits)
-    }
-
     static let specs: [OptionSpec] = [
-        OptionSpec(Key.model, .path, required: true, doc: "model file written by text.train"),
-        OptionSpec(Key.output, .outputFile, required: true, doc: "where to write the text (atomically)"),
+        OptionSpec(CodingKeys.model, .path, required: true, doc: "model file written by text.train"),
+        OptionSpec(CodingKeys.output, .outputFile, required: true, doc: "where to write the text (atomically)"),
         OptionSpec(
-            Key.length, .int(1...10_000_000), default: .int(1000), doc: "characters to generate after the prompt"),
-        OptionSpec(
-            Key.temperature, .float(0.01...10), default: .float(0.8),
-            doc: "below 1: safer, more repetitive; above 1: more surprising"),
-        OptionSpec(
-            Key.topK, .int(0...100_000), default: .int(0), doc: "draw only among the k most likely characters (0 = all)"
+            CodingKeys.length, .int(1...10_000_000), default: .int(1000), doc: "characters to generate after the prompt"
         ),
         OptionSpec(
-            Key.seed, .int(0...Int(Int32.max)), default: .int(1), doc: "random seed: the same seed gives the same text"),
-        OptionSpec(Key.prompt, .string, doc: "text the model continues (written first)"),
+            CodingKeys.temperature, .float(0.01...10), default: .float(0.8),
+            doc: "below 1: safer, more repetitive; above 1: more surprising"),
         OptionSpec(
-            Key.logits, .outputFile,
+            CodingKeys.topK, .int(0...100_000), default: .int(0),
+            doc: "draw only among the k most likely characters (0 = all)"
+        ),
+        OptionSpec(
+            CodingKeys.seed, .int(0...Int(Int32.max)), default: .int(1),
+            doc: "random seed: the same seed gives the same text"),
+        OptionSpec(CodingKeys.prompt, .string, doc: "text the model continues (written first)"),
+        OptionSpec(
+            CodingKeys.logits, .outputFile,
             doc: "also write the model's logits at every prompt character as JSON (to check against other frameworks)"),
     ]
 }
@@ -57,7 +50,7 @@ final class TextGenerate: Stage {
     let prompt: [Int32]
 
     init(_ o: StageOptions) throws {
-        options = TextGenerateOptions(o)
+        options = try o.decode(TextGenerateOptions.self)
         let path = options.model
         let model: ModelFile
         (net, model) = try ModelFile.load(path, for: "text.generate", trainer: "text.train")
@@ -72,14 +65,14 @@ final class TextGenerate: Stage {
                     + "not a character model from text.train")
         }
         vocabulary = v
-        let text = options.prompt
+        let text = options.prompt ?? ""
         let encoded = v.encode(text)
         guard encoded.unknown == 0 else {
             let missing = text.unicodeScalars.filter { v.ids[$0] == nil }.map {
                 "'\(String($0).debugDescription.dropFirst().dropLast())'"
             }
             throw ConfigError(
-                options.promptPosition,
+                o.position,
                 "text.generate: the prompt uses characters the model never saw: \(Set(missing).sorted().joined(separator: ", "))"
             )
         }

@@ -11,87 +11,69 @@ import Training
 import FilesAndText
 
 /// text.train's options, parsed once.
-struct TextTrainOptions {
-    enum Key: String, OptionKey {
+struct TextTrainOptions: Decodable {
+    enum CodingKeys: String, CodingKey, OptionKey {
         case model, cell, embedding, hidden, layers, window, validationSplit = "validation_split"
         case sampleLength = "sample_length", metrics, report
     }
 
     let model: String
-    let shape: CharacterModelShape
-    let loop: LoopSettings
-    let optimizer: OptimizerSettings
+    let cell: String
+    let embedding: Int, hidden: Int, layers: Int
     /// Characters per step: gradients flow back this far, the state further.
     let window: Int
     /// Fraction at the end of each training text held out to track per epoch.
     let validationSplit: Double
     let sampleLength: Int
     let metrics: String?, report: String?
-    let memoryLimit: Int
 
-    init(_ o: StageOptions) {
-        model = o.string(Key.model)
-        var s = CharacterModelShape()
-        s.cell = Recurrent.Kind(rawValue: o.string(Key.cell))!
-        s.embedding = o.int(Key.embedding)
-        s.hidden = o.int(Key.hidden)
-        s.layers = o.int(Key.layers)
-        shape = s
-        loop = LoopSettings(o, model: model)
-        optimizer = OptimizerSettings(o)
-        window = o.int(Key.window)
-        validationSplit = o.float(Key.validationSplit)
-        sampleLength = o.int(Key.sampleLength)
-        metrics = o.optionalString(Key.metrics)
-        report = o.optionalString(Key.report)
-        memoryLimit = o.memoryLimit
+    var shape: CharacterModelShape {
+        CharacterModelShape(cell: Recurrent.Kind(rawValue: cell)!, embedding: embedding, hidden: hidden, layers: layers)
     }
 
     static let specs: [OptionSpec] =
         [
-            OptionSpec(Key.model, .outputFile, required: true, doc: "where to write the trained model (.safetensors)"),
-            OptionSpec(Key.cell, .choice(["lstm", "gru"]), default: .string("lstm"), doc: "recurrent cell"),
             OptionSpec(
-                Key.embedding, .int(LayerLimits.embeddingSize), default: .int(64),
+                CodingKeys.model, .outputFile, required: true, doc: "where to write the trained model (.safetensors)"),
+            OptionSpec(CodingKeys.cell, .choice(["lstm", "gru"]), default: .string("lstm"), doc: "recurrent cell"),
+            OptionSpec(
+                CodingKeys.embedding, .int(LayerLimits.embeddingSize), default: .int(64),
                 doc: "size of each character's vector"),
-            OptionSpec(Key.hidden, .int(LayerLimits.hidden), default: .int(256), doc: "units per recurrent layer"),
             OptionSpec(
-                Key.layers, .int(LayerLimits.recurrentLayers), default: .int(2), doc: "stacked recurrent layers"),
+                CodingKeys.hidden, .int(LayerLimits.hidden), default: .int(256), doc: "units per recurrent layer"),
             OptionSpec(
-                Key.window, .int(1...10_000), default: .int(100),
+                CodingKeys.layers, .int(LayerLimits.recurrentLayers), default: .int(2), doc: "stacked recurrent layers"),
+            OptionSpec(
+                CodingKeys.window, .int(1...10_000), default: .int(100),
                 doc: "characters per step: gradients flow back this far, the state further"),
         ]
-        + LoopSettings.options(
-            defaults: {
-                var d = LoopSettings()
-                d.epochs = 4
-                d.batchSize = 32
-                return d
-            }())
-        + OptimizerSettings.options(
-            defaults: {
-                var d = OptimizerSettings()
-                d.learningRate = 0.002
-                d.clipNorm = 1
-                return d
-            }()) + [
+        + LoopSettings.options(defaults: LoopSettings(epochs: 4, batchSize: 32))
+        + OptimizerSettings.options(defaults: OptimizerSettings(learningRate: 0.002, clipNorm: 1)) + [
             OptionSpec(
-                Key.validationSplit, .float(0...0.5), default: .float(0.05),
+                CodingKeys.validationSplit, .float(0...0.5), default: .float(0.05),
                 doc: "fraction at the end of each training text held out to track per epoch"),
             OptionSpec(
-                Key.sampleLength, .int(0...100_000), default: .int(400), doc: "characters of sample text in the report"),
-            OptionSpec(Key.metrics, .outputFile, doc: "write metrics.json here"),
-            OptionSpec(Key.report, .outputFile, doc: "write report.html here"),
+                CodingKeys.sampleLength, .int(0...100_000), default: .int(400),
+                doc: "characters of sample text in the report"),
+            OptionSpec(CodingKeys.metrics, .outputFile, doc: "write metrics.json here"),
+            OptionSpec(CodingKeys.report, .outputFile, doc: "write report.html here"),
         ]
 }
 
 final class TextTrain: Stage {
     let options: TextTrainOptions
-    var loop: LoopSettings { options.loop }
+    let loop: LoopSettings
+    let optimizer: OptimizerSettings
+    let memoryLimit: Int
     var window: Int { options.window }
     var train: [String] = [], test: [String] = [], files: [String] = []
 
-    init(_ o: StageOptions) throws { options = TextTrainOptions(o) }
+    init(_ o: StageOptions) throws {
+        options = try o.decode(TextTrainOptions.self)
+        loop = LoopSettings(o, model: options.model)
+        optimizer = OptimizerSettings(o)
+        memoryLimit = o.memoryLimit
+    }
 
     static let spec = StageSpec(
         name: "text.train",
@@ -129,7 +111,7 @@ final class TextTrain: Stage {
         )
         ctx.progress.info(net.summaryTable())
 
-        let group = ParameterGroup("model", parameters: net.parameters, settings: options.optimizer)
+        let group = ParameterGroup("model", parameters: net.parameters, settings: optimizer)
         let training = TrainingLoop(
             stage: "text.train", settings: loop, networks: [("model", net)], groups: [group],
             fingerprint: fingerprint(net, vocabulary), random: SeededRandom(seed: UInt64(loop.seed)),
@@ -172,7 +154,7 @@ final class TextTrain: Stage {
         let layers = options.shape.layers(vocabulary: vocabulary.count)
         do {
             try MemoryEstimate.of(layers, input: [window]).checkTraining(
-                batch: loop.batchSize, limit: options.memoryLimit)
+                batch: loop.batchSize, limit: memoryLimit)
             return try Network(layers: layers, inputShape: [window], seed: UInt64(loop.seed))
         } catch let e as NetworkError { throw StageError("text.train", e.message) }
     }
@@ -220,7 +202,7 @@ final class TextTrain: Stage {
 
     func fingerprint(_ net: Network, _ vocabulary: Vocabulary) -> TrainingFingerprint {
         let settings = [
-            options.optimizer.kind.rawValue, "\(options.optimizer)", "batch \(loop.batchSize)", "window \(window)",
+            optimizer.kind.rawValue, "\(optimizer)", "batch \(loop.batchSize)", "window \(window)",
             "seed \(loop.seed)",
             "validation \(options.validationSplit)",
         ]
@@ -237,7 +219,7 @@ final class TextTrain: Stage {
                 ("model", "\(options.shape)"), ("streams (batch size)", "\(loop.batchSize)"),
                 ("window", "\(window) characters"),
                 ("seed", "\(loop.seed)"),
-            ] + options.optimizer.summary
+            ] + optimizer.summary
             + [
                 ("vocabulary", "\(vocabulary.count) characters"),
                 ("validation", "last \(options.validationSplit) of each training text"),
