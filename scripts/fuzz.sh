@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of one reader: scripts/fuzz.sh TARGET SECONDS [RUNS]
-#   TARGET: config, png, audio, safetensors, checkpoint, idx (or "all")
+#   TARGET: config, png, audio, safetensors, checkpoint, idx, http (or "all")
 # Builds Modules/Fuzz with libFuzzer and AddressSanitizer into .build-fuzz, seeds the corpus with the
 # test fixtures, and runs for SECONDS (or RUNS executions). A crash leaves fuzz/artifacts/TARGET/crash-*
 # and makes this script fail. The corpus grows in fuzz/corpus/TARGET (git-ignored).
@@ -33,7 +33,11 @@ open(f"{d}/imgs.idx.gz", "wb").write(gzip.compress(imgs))
 open(f"{d}/labels.idx", "wb").write(struct.pack(">BBBBI", 0, 0, 8, 1, 2) + bytes([3, 7]))
 PY
     ;;
-    *) echo "fuzz.sh: unknown target '$t' (config, png, audio, safetensors, checkpoint, idx)" >&2; exit 2 ;;
+    http) printf 'GET /v1/pipelines?top_k=3 HTTP/1.1\r\nHost: x\r\n\r\n' > "$dir/get.txt"
+          printf 'POST /v1/pipelines/d HTTP/1.1\r\nContent-Length: 4\r\nContent-Type: image/png\r\n\r\nabcd' > "$dir/post.txt"
+          printf 'POST /v1/pipelines/d HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n0\r\n\r\n' > "$dir/chunked.txt"
+          printf 'POST /v1/pipelines/d HTTP/1.1\r\nContent-Type: multipart/form-data; boundary=XY\r\nContent-Length: 97\r\n\r\n--XY\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n\r\nabcd\r\n--XY--\r\n' > "$dir/multipart.txt" ;;
+    *) echo "fuzz.sh: unknown target '$t' (config, png, audio, safetensors, checkpoint, idx, http)" >&2; exit 2 ;;
   esac
 }
 
@@ -50,7 +54,7 @@ run() {
 }
 
 if [ "$target" = all ]; then
-  for t in config png audio safetensors checkpoint idx; do run "$t"; done
+  for t in config png audio safetensors checkpoint idx http; do run "$t"; done
 else
   run "$target"
 fi

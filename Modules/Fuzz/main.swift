@@ -1,5 +1,6 @@
 // Coverage-guided fuzz targets for every reader of outside data: the config parser, PNG, audio
-// (libsndfile through our checks), safetensors (with model-file metadata), training checkpoints, and IDX/gzip. Each input
+// (libsndfile through our checks), safetensors (with model-file metadata), training checkpoints, IDX/gzip and
+// HTTP requests. Each input
 // must give a value or a typed error — a trap, a hang or runaway memory is a finding.
 // Built by scripts/fuzz.sh with -sanitize=fuzzer,address and -DFUZZING; a normal build only prints
 // how to run it. Usage: dlpipe-fuzz TARGET [libFuzzer arguments...]
@@ -49,6 +50,17 @@ let targets: [FuzzTarget] = [
         }
     },
     FuzzTarget(name: "idx") { d in viaFile(d, "idx.gz") { _ = try IDX.read($0) } },
+    // An HTTP request as a client sends it: the parser with small limits (so the limits themselves are
+    // reached), then the upload of a multipart body.
+    FuzzTarget(name: "http") { d in
+        var limits = HTTPLimits()
+        limits.maxHeaderBytes = 2048
+        limits.maxBodyBytes = 1 << 16
+        guard case .request(let r, _)? = try? HTTPRequestParser.parse([UInt8](d), limits: limits) else { return }
+        if let type = r.header("content-type"), type.lowercased().hasPrefix("multipart/form-data") {
+            _ = try? MultipartForm.file(in: r.body, contentType: type)
+        }
+    },
     // A checkpoint is restored into a fixed run (it must carry that run's fingerprint: the seed corpus holds
     // one, written by `dlpipe-fuzz checkpoint --write-seed FILE`), then trained one step: what is accepted
     // must also be usable.

@@ -5,8 +5,10 @@ import Pipeline
 let serveUsage = """
     usage: dlpipe serve FILE --spool SPOOL [--batch N] [--poll SECONDS] [--worker ID] [--once]
                         [--set STAGE.OPTION=VALUE]... [--quiet | --verbose]
+           dlpipe serve FILE... | --pipelines DIR  --listen ADDR:PORT [--max-batch N] [--max-delay-ms MS]
+                        [--set STAGE.OPTION=VALUE]... [--quiet | --verbose]
 
-    Runs the pipeline FILE as a daemon over the spool folder SPOOL (created if missing):
+    With --spool, runs the pipeline FILE as a daemon over the spool folder SPOOL (created if missing):
       SPOOL/inbox/    drop files here atomically (write elsewhere, then rename in; names starting with "."
                       are ignored)
       SPOOL/work/ID/  inputs a worker has claimed (by renaming them here)
@@ -21,16 +23,33 @@ let serveUsage = """
     over NFS/CephFS) may serve one spool: each input is processed by exactly one. A worker that dies
     (even by SIGKILL) has its inputs recovered by the next worker that starts or looks (every 5 s).
 
+    With --listen, serves one or more pipelines over HTTP/1.1, each named after its file
+    (pipelines/digits-classify.conf → digits-classify):
+      POST /v1/pipelines/NAME[?top_k=K]   body: a PNG or an audio file, raw or as multipart/form-data
+                                          → the spool's result JSON; errors are JSON {"error", "status"}
+      GET  /v1/pipelines                  names, stages, classes and input of every pipeline
+      GET  /healthz, /readyz, /metrics    liveness, readiness (once every model is loaded), Prometheus
+      GET  /                              a page to try a model in a browser
+    Requests that arrive together for one pipeline run as one batch (--max-batch, --max-delay-ms).
+
     Options:
-      --spool SPOOL              the spool folder (required)
-      --batch N                  most inputs claimed and committed together (default 512)
-      --poll SECONDS             look at inbox/ at least this often (default 1; inotify wakes sooner)
-      --worker ID                this worker's name (default HOST-PID); letters, digits, '-', '_', '.'
-      --once                     process what is queued, then exit
+      --spool SPOOL              the spool folder
+      --batch N                  spool: most inputs claimed and committed together (default 512)
+      --poll SECONDS             spool: look at inbox/ at least this often (default 1; inotify wakes sooner)
+      --worker ID                spool: this worker's name (default HOST-PID); letters, digits, '-', '_', '.'
+      --once                     spool: process what is queued, then exit
+      --listen ADDR:PORT         HTTP: the address to listen on (loopback unless another address is given;
+                                 port 0 lets the system choose, and the chosen one is printed)
+      --pipelines DIR            HTTP: serve every .conf file in DIR
+      --max-batch N              HTTP: most inputs in one forward pass (default 64)
+      --max-delay-ms MS          HTTP: how long the oldest input waits for its batch to fill (default 2)
+      --max-body-mb MB           HTTP: largest request body (default 16)
+      --request-timeout S        HTTP: a request must arrive within S seconds, and an idle connection is
+                                 closed after S seconds (default 10)
       --set STAGE.OPTION=VALUE   override one option, as for `dlpipe run`
       -q, --quiet / -v, --verbose
-    Signals: SIGTERM/SIGINT finish the batch in hand and exit 0 (a second one exits at once); SIGHUP reloads
-    FILE (a config that does not validate is reported and the running pipeline kept).
+    Signals: SIGTERM/SIGINT finish the batch (and HTTP requests) in hand and exit 0 (a second one exits at
+    once); SIGHUP reloads the config(s) (one that does not validate is reported and the running pipeline kept).
     Exit status: 0 stopped by a signal or --once done, 1 a failure of the spool itself (disk), 2 usage or
     config error.
     """
@@ -44,7 +63,8 @@ let statusUsage = """
 
 func serveCommand(_ args: [String]) -> Int32 {
     var options = ServeOptions()
-    var file: String?, spool: String?
+    var files: [String] = [], spool: String?, listen: String?
+    var serverSettings = HTTPServer.Settings(), serviceSettings = ServiceSettings()
     var quiet = false, verbose = false
     var i = 0
     func value(_ name: String) -> String? {
@@ -79,6 +99,41 @@ func serveCommand(_ args: [String]) -> Int32 {
             }
             options.worker = v
         case "--once": options.once = true
+        case "--listen":
+            guard let v = value(a), let (host, port) = ServiceRunner.address(v) else {
+                return usageError("--listen needs ADDR:PORT, e.g. 127.0.0.1:8080")
+            }
+            (serverSettings.host, serverSettings.port) = (host, port)
+            listen = v
+        case "--pipelines":
+            guard let v = value(a) else { return usageError("--pipelines needs a folder") }
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: v) else {
+                return usageError("--pipelines: cannot read folder '\(v)'")
+            }
+            let confs = names.filter { $0.hasSuffix(".conf") }.sorted().map { v + "/" + $0 }
+            guard !confs.isEmpty else { return usageError("--pipelines: no .conf file in '\(v)'") }
+            files += confs
+        case "--max-batch":
+            guard let v = value(a), let n = Int(v), (1...4096).contains(n) else {
+                return usageError("--max-batch needs an integer 1…4096")
+            }
+            serviceSettings.maxBatch = n
+        case "--max-delay-ms":
+            guard let v = value(a), let ms = Double(v), ms >= 0, ms <= 10_000 else {
+                return usageError("--max-delay-ms needs milliseconds 0…10000")
+            }
+            serviceSettings.maxDelay = ms / 1000
+        case "--request-timeout":
+            guard let v = value(a), let t = Double(v), t >= 0.1, t <= 3600 else {
+                return usageError("--request-timeout needs seconds 0.1…3600")
+            }
+            serverSettings.requestTimeout = t
+            serverSettings.idleTimeout = t
+        case "--max-body-mb":
+            guard let v = value(a), let mb = Double(v), mb > 0, mb <= 1024 else {
+                return usageError("--max-body-mb needs megabytes above 0, up to 1024")
+            }
+            serverSettings.limits.maxBodyBytes = Int(mb * 1_048_576)
         case "--set":
             guard let v = value(a) else { return usageError("--set needs STAGE.OPTION=VALUE") }
             options.overrides.append(v)
@@ -86,14 +141,24 @@ func serveCommand(_ args: [String]) -> Int32 {
         case "-v", "--verbose": verbose = true
         default:
             if a.hasPrefix("-") { return usageError("unknown option '\(a)'\n\n" + serveUsage) }
-            if let f = file { return usageError("one pipeline file at a time (got '\(f)' and '\(a)')") }
-            file = a
+            files.append(a)
         }
         i += 1
     }
-    guard let file else { return usageError("which pipeline file?\n\n" + serveUsage) }
-    guard let spool else { return usageError("--spool SPOOL is required: the folder to serve\n\n" + serveUsage) }
+    guard !files.isEmpty else { return usageError("which pipeline file?\n\n" + serveUsage) }
     let progress = ProgressReporter(quiet: quiet, verbose: verbose)
+    if listen != nil {
+        guard spool == nil else {
+            return usageError(
+                "--spool and --listen are separate services: run `dlpipe serve FILE --spool DIR` beside this one")
+        }
+        serviceSettings.overrides = options.overrides
+        return serveHTTP(files, serverSettings, serviceSettings, progress)
+    }
+    guard files.count == 1, let file = files.first else {
+        return usageError("a spool serves one pipeline file (got \(files.count)); several are served with --listen")
+    }
+    guard let spool else { return usageError("--spool SPOOL or --listen ADDR:PORT is required\n\n" + serveUsage) }
     let server: SpoolServer
     do {
         server = try SpoolServer(
@@ -111,6 +176,23 @@ func serveCommand(_ args: [String]) -> Int32 {
     } catch {
         printError("dlpipe serve: \(error) (inputs in hand stay in work/ and are recovered at the next start)")
         return 1
+    }
+}
+
+/// `dlpipe serve --listen`: the HTTP service until a signal stops it.
+func serveHTTP(
+    _ files: [String], _ server: HTTPServer.Settings, _ service: ServiceSettings, _ progress: ProgressReporter
+) -> Int32 {
+    do {
+        try ServiceRunner.run(
+            configs: files, server: server, service: service, registry: makeRegistry(), progress: progress)
+        return 0
+    } catch let e as ConfigError {
+        printError(e.description)
+        return 2
+    } catch {
+        printError("dlpipe serve: \(error)")
+        return 2
     }
 }
 

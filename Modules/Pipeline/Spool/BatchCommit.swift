@@ -26,7 +26,7 @@ struct BatchCommit {
     let model: String?
 
     func commit(_ batch: [ClaimedOutcome], started: Date) throws -> BatchTally {
-        let time = Self.timestamp(Date())
+        let time = ResultJSON.timestamp(Date())
         let ms = Date().timeIntervalSince(started) * 1000
         var renames: [(temp: String, folder: String, name: String)] = []
         defer { for r in renames { unlink(r.temp) } }  // only temp names still there: a failed commit
@@ -34,7 +34,10 @@ struct BatchCommit {
             let (folder, name, text): (String, String, String)
             switch c.outcome {
             case .result(let item):
-                (folder, name, text) = (spool.results, c.name + ".json", resultJSON(c.name, item, time: time, ms: ms))
+                (folder, name, text) = (
+                    spool.results, c.name + ".json",
+                    ResultJSON.make(c.name, item, model: model, worker: worker, time: time, ms: ms)
+                )
             case .failed(let reason):
                 (folder, name, text) = (
                     spool.failed, c.name + ".error.txt", "\(c.name): \(reason)\n(worker \(worker), \(time))\n"
@@ -71,33 +74,5 @@ struct BatchCommit {
         if dlp_syncfs(fd) != 0 {
             throw FileWriteError(path: spool.root, reason: "flush failed: \(String(cString: strerror(errno)))")
         }
-    }
-
-    /// {"file", "label", "confidence", "top": [{label, p}], "model", "worker", "time", "ms"}; the
-    /// prediction fields only for pipelines that predict.
-    func resultJSON(_ name: String, _ item: Item, time: String, ms: Double) -> String {
-        var s = "{\"file\":\(jsonQuoted(name))"
-        if let p = item.prediction {
-            let top = p.top.map {
-                "{\"label\":\(jsonQuoted($0.label)),\"p\":\(jsonNumber(Double($0.probability), format: "%.6f"))}"
-            }
-            s +=
-                ",\"label\":\(jsonQuoted(p.label)),\"confidence\":\(jsonNumber(Double(p.confidence), format: "%.6f")),\"top\":[\(top.joined(separator: ","))]"
-        }
-        if let model { s += ",\"model\":\(jsonQuoted(model))" }
-        s += ",\"worker\":\(jsonQuoted(worker)),\"time\":\"\(time)\",\"ms\":\(jsonNumber(ms, format: "%.1f"))}\n"
-        return s
-    }
-
-    /// UTC, millisecond precision: "2026-11-29T05:50:01.234Z".
-    static func timestamp(_ d: Date) -> String {
-        var t = time_t(d.timeIntervalSince1970)
-        var parts = tm()
-        gmtime_r(&t, &parts)
-        let millis = Int((d.timeIntervalSince1970 - Double(t)) * 1000)
-        return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
-            Int(parts.tm_mday),
-            Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), millis)
     }
 }
