@@ -1,7 +1,9 @@
 // Dynamic batching (Triton's terms): requests for one pipeline that arrive close together run as one
-// batch through it — one forward pass on all cores. A batch starts when `maxBatch` inputs wait or when the
-// oldest has waited `maxDelay` seconds; one thread per pipeline runs the batches, so the pipeline's stages
-// (not thread-safe, and holding the model once) are only ever used by it.
+// batch through it — one forward pass on all cores. A batch starts when `maxBatch` inputs wait, when the
+// oldest has waited `maxDelay` seconds, or at once when no other request is on its way (announced by
+// `expect()` as its body is being prepared): a lone client never waits for company that is not coming.
+// One thread per pipeline runs the batches, so the pipeline's stages (not thread-safe, and holding the
+// model once) are only ever used by it.
 import Foundation
 
 public final class DynamicBatcher: @unchecked Sendable {
@@ -17,6 +19,8 @@ public final class DynamicBatcher: @unchecked Sendable {
     let maxDelay: Double
     let condition = NSCondition()
     var queue: [Pending] = []
+    /// Requests announced by `expect()` and not yet queued.
+    var arriving = 0
     var pipeline: ServedPipeline
     var stopped = false
     /// Called with each batch's size and the seconds it took, for the metrics.
@@ -41,10 +45,26 @@ public final class DynamicBatcher: @unchecked Sendable {
         return queue.count
     }
 
-    /// Runs the file at `path` in the next batch and returns its outcome (blocks until then).
+    /// Announces a request whose input is being prepared; each is followed by `run` or `cancel`.
+    public func expect() {
+        condition.lock()
+        arriving += 1
+        condition.unlock()
+    }
+
+    /// An announced request that will not come (its input was refused).
+    public func cancel() {
+        condition.lock()
+        arriving -= 1
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Runs the file at `path` (announced by `expect()`) in the next batch and returns its outcome.
     public func run(_ path: String) -> ServedOutcome {
         let p = Pending(path: path)
         condition.lock()
+        arriving -= 1
         if stopped {
             condition.unlock()
             return .failed(reason: "the service is stopping")
@@ -79,9 +99,12 @@ public final class DynamicBatcher: @unchecked Sendable {
                 condition.unlock()
                 return
             }
-            // The oldest input has arrived: wait for company until the batch is full or its delay is up.
+            // The oldest input has arrived: wait for the requests on their way until the batch is full or its
+            // delay is up.
             let deadline = Date().addingTimeInterval(maxDelay)
-            while queue.count < maxBatch && !stopped && Date() < deadline { _ = condition.wait(until: deadline) }
+            while queue.count < maxBatch && arriving > 0 && !stopped && Date() < deadline {
+                _ = condition.wait(until: deadline)
+            }
             let batch = Array(queue.prefix(maxBatch))
             queue.removeFirst(batch.count)
             let pipeline = self.pipeline

@@ -229,6 +229,9 @@ public final class PipelineService: @unchecked Sendable {
     /// POST /v1/pipelines/NAME: the body's file through the pipeline.
     func predict(_ r: HTTPRequest, _ s: Served) throws -> HTTPResponse {
         let started = Date()
+        s.batcher.expect()
+        var queued = false
+        defer { if !queued { s.batcher.cancel() } }
         var topK: Int?
         if let t = r.query["top_k"] {
             guard let k = Int(t), (1...1000).contains(k) else {
@@ -255,6 +258,7 @@ public final class PipelineService: @unchecked Sendable {
         try Data(data).write(to: URL(fileURLWithPath: path))
         defer { unlink(path) }
         let shown = filename ?? "upload.\(kind.rawValue)"
+        queued = true
         switch s.batcher.run(path) {
         case .result(let item):
             let ms = Date().timeIntervalSince(started) * 1000
