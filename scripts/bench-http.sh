@@ -13,7 +13,7 @@ bin=.build/release/dlpipe
 [ -f models/digits.safetensors ] || { echo "bench-http.sh: train models/digits.safetensors first (pipelines/digits-train.conf)" >&2; exit 2; }
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
-png=$(find data/mnist/test -name '*.png' | head -n 1)
+png=$(find data/mnist/test -name '*.png' -print -quit)
 cat > "$work/post.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "image/png"
@@ -28,7 +28,7 @@ done
 
 measure() {  # measure NAME URL CLIENTS
   local out
-  out=$(wrk -t 2 -c "$3" -d "${seconds}s" --latency -s "$work/post.lua" "$2")
+  out=$(wrk -t "$(( $3 < 2 ? 1 : 2 ))" -c "$3" -d "${seconds}s" --latency -s "$work/post.lua" "$2")
   local rps p50 p99 errors
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
@@ -44,7 +44,7 @@ for r in $(seq 1 "$rounds"); do
   done
 done
 if [ -f models/speech.safetensors ]; then
-  clip=$(find data/speech/test -name '*.wav' -o -name '*.flac' | head -n 1)
+  clip=$(find data/speech/test -name '*.flac' -print -quit)
   kill %1; wait %1 2>/dev/null || true
   "$bin" serve pipelines/speech-classify.conf --listen 127.0.0.1:18082 -q 2>> "$work/dlpipe.log" &
   for _ in $(seq 1 200); do curl -sf -o /dev/null -H 'Content-Type: audio/wav' --data-binary @"$clip" http://127.0.0.1:18082/v1/pipelines/speech-classify && break; sleep 0.1; done

@@ -71,7 +71,9 @@ public final class PipelineService: @unchecked Sendable {
             }
             _ = try PipelineConfig.load(f, overrides: settings.overrides, registry: registry)
         }
-        uploads = NSTemporaryDirectory() + "dlpipe-serve-\(getpid())-\(UUID().uuidString.prefix(8))"
+        // Uploads live only while their batch runs: in memory (tmpfs) where the system has it.
+        let base = FileManager.default.isWritableFile(atPath: "/dev/shm") ? "/dev/shm/" : NSTemporaryDirectory()
+        uploads = base + "dlpipe-serve-\(getpid())-\(UUID().uuidString.prefix(8))"
         try makeFolder(uploads)
     }
 
@@ -255,7 +257,7 @@ public final class PipelineService: @unchecked Sendable {
         counter += 1
         let path = uploads + "/r\(counter).\(kind.rawValue)"
         lock.unlock()
-        try Data(data).write(to: URL(fileURLWithPath: path))
+        try writeNewFile(Data(data), to: path, sync: false)
         defer { unlink(path) }
         let shown = filename ?? "upload.\(kind.rawValue)"
         queued = true
