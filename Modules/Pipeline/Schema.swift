@@ -120,6 +120,9 @@ public enum Serving: Equatable, Sendable {
     case writesInto(option: String)
     /// Needs the whole run at once (training, generation): a pipeline with it cannot be served.
     case wholeRun
+    /// Draws images on request (an `ImageSampler`, a generator): served over HTTP at
+    /// /v1/pipelines/NAME/sample, not over a spool.
+    case sampler
 
     /// One line for the stage reference.
     public var summary: String {
@@ -129,6 +132,7 @@ public enum Serving: Equatable, Sendable {
         case .replacedByResults: return "replaced by one result file per input in `results/`"
         case .writesInto(let o): return "runs on every batch, with `\(o)` set to the spool's `results/`"
         case .wholeRun: return "cannot be served (needs the whole run)"
+        case .sampler: return "over HTTP, draws images on request at `/v1/pipelines/NAME/sample`; not over a spool"
         }
     }
 }

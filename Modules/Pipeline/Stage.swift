@@ -84,6 +84,14 @@ public protocol FileSource: Stage {
     func read(_ files: [String], _ ctx: RunContext, emit: Emit) throws
 }
 
+/// A stage that draws images on request (a generator), served over HTTP: each call draws anew from its seed.
+public protocol ImageSampler: Stage {
+    /// The classes a caller may ask for (empty: the sampler takes no class).
+    var sampleClasses: [String] { get }
+    /// A PNG of the samples drawn with `seed` (of class `className`, when given).
+    func samplePNG(seed: Int, className: String?) throws -> [UInt8]
+}
+
 /// A run was interrupted (SIGINT/SIGTERM) or stopped at the first bad input (`on_error: stop`).
 public struct RunStopped: Error, CustomStringConvertible {
     public let reason: String

@@ -53,7 +53,7 @@ struct GANSampleOptions: Decodable {
     ]
 }
 
-final class GANSample: Stage {
+final class GANSample: Stage, ImageSampler {
     let options: GANSampleOptions
     let net: Network
     let shape: GANShape
@@ -79,7 +79,31 @@ final class GANSample: Stage {
     static let spec = StageSpec(
         name: "gan.sample",
         summary: "Write images from a gan.train generator: seeded samples and a grid, or an interpolation strip",
-        consumes: [.none], produces: .image, options: GANSampleOptions.specs, make: { try GANSample($0) })
+        consumes: [.none], produces: .image, options: GANSampleOptions.specs, serving: .sampler,
+        make: { try GANSample($0) })
+
+    var sampleClasses: [String] { shape.classes }
+
+    /// `dlpipe serve --listen`: a grid of `count` samples (at most 100, ten a row) drawn with `seed`, of one
+    /// class when asked (conditional generators), as PNG bytes.
+    func samplePNG(seed: Int, className: String?) throws -> [UInt8] {
+        var asked = classIndex
+        if let c = className {
+            guard let i = shape.classes.firstIndex(of: c) else {
+                throw StageError(
+                    "gan.sample",
+                    shape.conditional
+                        ? "class '\(c)' is not one of the generator's: \(shape.classes.joined(separator: ", "))"
+                        : "this generator was not trained conditional: it takes no class")
+            }
+            asked = i
+        }
+        let count = min(options.count, 100)
+        var random = SeededRandom(seed: UInt64(seed))
+        let labels: [Int]? = shape.conditional ? (0..<count).map { asked ?? $0 % shape.classes.count } : nil
+        let images = GeneratedImages.sample(net, shape: shape, count: count, labels: labels, random: &random) {}.images
+        return [UInt8](try PNG.encode(Image.montage(images, columns: min(10, count))))
+    }
 
     func start(_ ctx: RunContext, emit: Emit) throws {
         let folder = options.folder, count = options.count, interpolate = options.interpolate

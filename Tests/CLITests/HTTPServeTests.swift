@@ -37,10 +37,10 @@ final class HTTPServeTests: ScratchFolderTestCase {
     }
 
     /// Starts the service and waits until it is ready; `log` receives its messages.
-    func start(_ extra: [String] = []) throws {
+    func start(_ extra: [String] = [], pipelines: [String] = ["digits", "copy"]) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = ["serve", dir + "/digits.conf", dir + "/copy.conf", "--listen", "127.0.0.1:0"] + extra
+        p.arguments = ["serve"] + pipelines.map { dir + "/\($0).conf" } + ["--listen", "127.0.0.1:0"] + extra
         var env = ProcessInfo.processInfo.environment
         env["SWIFT_BACKTRACE"] = "enable=no"
         p.environment = env
@@ -338,5 +338,59 @@ final class HTTPServeTests: ScratchFolderTestCase {
         XCTAssertTrue(r.headers.contains("Connection: close"))
         server!.waitUntilExit()
         XCTAssertEqual(server!.terminationStatus, 0)
+    }
+
+    /// A generator (gan.sample) is served as a sampler: the same seed draws the same PNG, a class can be
+    /// asked of a conditional one, and the routes of the other kind are refused.
+    func testAGeneratorIsServedAsSamples() throws {
+        try writePipelines()
+        try """
+        stages:
+          - read.png: {train: \(digits)/train}
+          - image.normalize:
+          - gan.train:
+              model: g.safetensors
+              noise: 16
+              conditional: true
+              epochs: 1
+              batch_size: 16
+              generator:
+                - dense: {units: 392, bias: false}
+                - batchnorm:
+                - activation: {kind: leaky_relu, slope: 0.2}
+                - reshape: [8, 7, 7]
+                - conv_transpose: {filters: 4, size: 4, stride: 2, padding: 1, bias: false}
+                - batchnorm:
+                - activation: {kind: leaky_relu, slope: 0.2}
+                - conv_transpose: {filters: 1, size: 4, stride: 2, padding: 1, bias: false, activation: tanh}
+              discriminator:
+                - conv: {filters: 4, size: 4, stride: 2, padding: 1, activation: leaky_relu, slope: 0.2}
+                - flatten:
+                - dense: 1
+
+        """.write(toFile: dir + "/gan-train.conf", atomically: true, encoding: .utf8)
+        let t = try dlpipe(["run", dir + "/gan-train.conf", "-q"])
+        XCTAssertEqual(t.status, 0, t.stderr)
+        try "stages:\n  - gan.sample: {model: g.safetensors, folder: unused, count: 20}\n"
+            .write(toFile: dir + "/gan.conf", atomically: true, encoding: .utf8)
+        try start(pipelines: ["gan", "digits"])
+        let info = try request("GET /v1/pipelines/gan HTTP/1.1\r\n\r\n").json
+        XCTAssertEqual(info["classes"] as? [String], (0...9).map(String.init))
+        let a = try request("GET /v1/pipelines/gan/sample?seed=3 HTTP/1.1\r\n\r\n")
+        XCTAssertEqual(a.status, 200, a.text)
+        XCTAssertTrue(a.headers.contains("Content-Type: image/png"))
+        XCTAssertEqual(Array(a.body.prefix(4)), [0x89, 0x50, 0x4E, 0x47])
+        XCTAssertEqual(
+            try request("GET /v1/pipelines/gan/sample?seed=3 HTTP/1.1\r\n\r\n").body, a.body, "same seed, same bytes")
+        XCTAssertNotEqual(try request("GET /v1/pipelines/gan/sample?seed=4 HTTP/1.1\r\n\r\n").body, a.body)
+        XCTAssertEqual(try request("GET /v1/pipelines/gan/sample?seed=3&class=7 HTTP/1.1\r\n\r\n").status, 200)
+        let badClass = try request("GET /v1/pipelines/gan/sample?class=x HTTP/1.1\r\n\r\n")
+        XCTAssertEqual(badClass.status, 400)
+        XCTAssertTrue(
+            (badClass.json["error"] as? String)?.contains("class 'x' is not one of the generator's") == true,
+            badClass.text)
+        XCTAssertEqual(try request("GET /v1/pipelines/gan/sample?seed=-1 HTTP/1.1\r\n\r\n").status, 400)
+        XCTAssertEqual(try post("gan", try digit("7")).status, 405)
+        XCTAssertEqual(try request("GET /v1/pipelines/digits/sample HTTP/1.1\r\n\r\n").status, 404)
     }
 }

@@ -34,12 +34,17 @@ struct PipelineInfo {
 }
 
 public final class PipelineService: @unchecked Sendable {
+    /// A served pipeline: one that reads files (fed by its batcher) or one that draws images (a sampler,
+    /// called by one request at a time).
     final class Served {
         let info: PipelineInfo
-        let batcher: DynamicBatcher
-        init(info: PipelineInfo, batcher: DynamicBatcher) {
+        let batcher: DynamicBatcher?
+        let sampler: ImageSampler?
+        let samplerLock = NSLock()
+        init(info: PipelineInfo, batcher: DynamicBatcher? = nil, sampler: ImageSampler? = nil) {
             self.info = info
             self.batcher = batcher
+            self.sampler = sampler
         }
     }
 
@@ -99,6 +104,7 @@ public final class PipelineService: @unchecked Sendable {
 
     func build(_ file: String) throws -> Served {
         let config = try PipelineConfig.load(file, overrides: settings.overrides, registry: registry)
+        if let sampler = try makeSampler(config) { return sampler }
         let pipeline = try ServedPipeline(config, results: uploads + "/results")
         let info = try describe(config, pipeline)
         let metrics = self.metrics, name = info.name
@@ -107,6 +113,20 @@ public final class PipelineService: @unchecked Sendable {
             metrics.batch(name, size: size)
         }
         return Served(info: info, batcher: batcher)
+    }
+
+    /// A pipeline whose one stage draws images (gan.sample), served as a sampler; nil for other pipelines.
+    func makeSampler(_ config: PipelineConfig) throws -> Served? {
+        let (spec, options) = config.stages[0]
+        guard spec.serving == .sampler else { return nil }
+        guard config.stages.count == 1, let sampler = try spec.make(options) as? ImageSampler else {
+            throw ConfigError(
+                options.position, "dlpipe serve: \(spec.name) is served on its own, without further stages")
+        }
+        let info = PipelineInfo(
+            name: Self.name(of: config.file), file: config.file, stages: [spec.name], reads: "nothing (draws samples)",
+            model: options.optionalString("model"), task: "gan.train", classes: sampler.sampleClasses, input: [])
+        return Served(info: info, sampler: sampler)
     }
 
     func describe(_ config: PipelineConfig, _ pipeline: ServedPipeline) throws -> PipelineInfo {
@@ -132,15 +152,22 @@ public final class PipelineService: @unchecked Sendable {
         for f in files {
             do {
                 let config = try PipelineConfig.load(f, overrides: settings.overrides, registry: registry)
+                if let sampler = try makeSampler(config) {
+                    lock.lock()
+                    served[sampler.info.name] = sampler
+                    lock.unlock()
+                    progress.info("dlpipe serve: reloaded \(f)")
+                    continue
+                }
                 let pipeline = try ServedPipeline(config, results: uploads + "/results")
                 let info = try describe(config, pipeline)
                 lock.lock()
                 let old = served[info.name]
                 lock.unlock()
-                if let old {
-                    old.batcher.replace(pipeline)
+                if let old, let batcher = old.batcher {
+                    batcher.replace(pipeline)
                     lock.lock()
-                    served[info.name] = Served(info: info, batcher: old.batcher)
+                    served[info.name] = Served(info: info, batcher: batcher)
                     lock.unlock()
                 }
                 progress.info("dlpipe serve: reloaded \(f)")
@@ -155,7 +182,7 @@ public final class PipelineService: @unchecked Sendable {
         lock.lock()
         let all = Array(served.values)
         lock.unlock()
-        for s in all { s.batcher.stop() }
+        for s in all { s.batcher?.stop() }
         try? FileManager.default.removeItem(atPath: uploads)
     }
 
@@ -201,7 +228,7 @@ public final class PipelineService: @unchecked Sendable {
             return (isReady ? .json("{\"ready\":true}\n") : .json("{\"ready\":false}\n", status: 503), "")
         case ["metrics"]:
             try only("GET")
-            let depth = snapshot().mapValues { $0.batcher.depth }
+            let depth = snapshot().compactMapValues { $0.batcher?.depth }
             return (.text(metrics.text(queueDepth: depth), contentType: "text/plain; version=0.0.4; charset=utf-8"), "")
         case ["v1", "pipelines"]:
             try only("GET")
@@ -214,7 +241,15 @@ public final class PipelineService: @unchecked Sendable {
             }
             if r.method == "GET" || r.method == "HEAD" { return (.json(s.info.json + "\n"), s.info.name) }
             try only("POST")
-            return (try predict(r, s), s.info.name)
+            guard let batcher = s.batcher else {
+                throw HTTPError(
+                    405, "pipeline '\(s.info.name)' draws samples: GET /v1/pipelines/\(s.info.name)/sample?seed=N")
+            }
+            return (try predict(r, s.info, batcher), s.info.name)
+        case let p where p.count == 4 && p[0] == "v1" && p[1] == "pipelines" && p[3] == "sample":
+            guard let s = snapshot()[p[2]] else { throw HTTPError(404, "no pipeline named '\(p[2])'") }
+            try only("GET")
+            return (try sample(r, s), s.info.name)
         default:
             throw HTTPError(
                 404,
@@ -228,12 +263,30 @@ public final class PipelineService: @unchecked Sendable {
         return served
     }
 
+    /// GET /v1/pipelines/NAME/sample?seed=N&class=C: a PNG of the samples drawn with that seed.
+    func sample(_ r: HTTPRequest, _ s: Served) throws -> HTTPResponse {
+        guard let sampler = s.sampler else {
+            throw HTTPError(
+                404, "pipeline '\(s.info.name)' does not draw samples; POST a file to /v1/pipelines/\(s.info.name)")
+        }
+        let seedText = r.query["seed"] ?? "1"
+        guard let seed = Int(seedText), (0...Int(Int32.max)).contains(seed) else {
+            throw HTTPError(400, "seed must be an integer 0…\(Int32.max), not '\(seedText)'")
+        }
+        let className = r.query["class"].flatMap { $0.isEmpty ? nil : $0 }
+        s.samplerLock.lock()
+        defer { s.samplerLock.unlock() }
+        do {
+            return HTTPResponse(contentType: "image/png", body: try sampler.samplePNG(seed: seed, className: className))
+        } catch let e as StageError { throw HTTPError(400, e.message) }
+    }
+
     /// POST /v1/pipelines/NAME: the body's file through the pipeline.
-    func predict(_ r: HTTPRequest, _ s: Served) throws -> HTTPResponse {
+    func predict(_ r: HTTPRequest, _ s: PipelineInfo, _ batcher: DynamicBatcher) throws -> HTTPResponse {
         let started = Date()
-        s.batcher.expect()
+        batcher.expect()
         var queued = false
-        defer { if !queued { s.batcher.cancel() } }
+        defer { if !queued { batcher.cancel() } }
         var topK: Int?
         if let t = r.query["top_k"] {
             guard let k = Int(t), (1...1000).contains(k) else {
@@ -247,10 +300,10 @@ public final class PipelineService: @unchecked Sendable {
             throw HTTPError(
                 415, "the body is neither a PNG nor an audio file libsndfile reads (WAV, FLAC, OGG, AIFF, AU)")
         }
-        guard (kind == .png) == (s.info.reads == "png") else {
+        guard (kind == .png) == (s.reads == "png") else {
             throw HTTPError(
                 415,
-                "pipeline '\(s.info.name)' reads \(s.info.reads == "png" ? "PNG images" : "audio"), not \(kind.rawValue)"
+                "pipeline '\(s.name)' reads \(s.reads == "png" ? "PNG images" : "audio"), not \(kind.rawValue)"
             )
         }
         lock.lock()
@@ -261,15 +314,15 @@ public final class PipelineService: @unchecked Sendable {
         defer { unlink(path) }
         let shown = filename ?? "upload.\(kind.rawValue)"
         queued = true
-        switch s.batcher.run(path) {
+        switch batcher.run(path) {
         case .result(let item):
             let ms = Date().timeIntervalSince(started) * 1000
             return .json(
                 ResultJSON.make(
-                    shown, item, model: s.info.model, worker: worker, time: ResultJSON.timestamp(Date()), ms: ms,
+                    shown, item, model: s.model, worker: worker, time: ResultJSON.timestamp(Date()), ms: ms,
                     topK: topK))
         case .failed(let reason):
-            metrics.failure(s.info.name, reason: Self.kind(of: reason))
+            metrics.failure(s.name, reason: Self.kind(of: reason))
             throw HTTPError(422, reason.replacingOccurrences(of: path, with: shown))
         }
     }

@@ -1,5 +1,6 @@
 // The page at `/`: choose a pipeline, drop or pick a file, see the image or the waveform, the ranked
-// labels as bars and the time taken. HTML, CSS and JavaScript in one string, no external assets.
+// labels as bars and the time taken; for a pipeline that draws samples, a grid with a seed box and a class
+// picker. HTML, CSS and JavaScript in one string, no external assets.
 
 enum ServicePage {
     static let html = """
@@ -20,6 +21,9 @@ enum ServicePage {
         </style></head><body>
         <h1>dlpipe serve</h1>
         <p><label>Pipeline <select id="pipeline"></select></label> <span id="info"></span></p>
+        <div id="sampler" style="display:none"><label>Seed <input id="seed" type="number" value="1" min="0" style="width:7em"></label>
+        <label>Class <select id="cls"></select></label> <button id="draw">Draw</button>
+        <div><img id="grid" style="image-rendering:pixelated;width:560px;margin-top:1em;border:1px solid #ccc" alt=""></div></div>
         <div id="drop">Drop a PNG or an audio file here, or click to choose one
         <input type="file" id="file" style="display:none"></div>
         <div id="preview"></div><canvas id="wave" width="900" height="90"></canvas>
@@ -36,7 +40,20 @@ enum ServicePage {
         function showInfo() {
           const p = pipelines.find(p => p.name === $('pipeline').value); if (!p) return;
           $('info').textContent = `reads ${p.reads}` + (p.classes.length ? `, ${p.classes.length} classes` : '');
+          const drawing = p.reads.startsWith('nothing');
+          $('sampler').style.display = drawing ? 'block' : 'none';
+          for (const id of ['drop', 'preview', 'bars']) $(id).style.display = drawing ? 'none' : 'block';
+          $('cls').innerHTML = '<option value="">every class</option>' + p.classes.map(c => `<option>${c}</option>`).join('');
+          $('cls').disabled = !p.classes.length;
+          if (drawing) draw();
         }
+        function draw() {
+          const name = encodeURIComponent($('pipeline').value), t0 = performance.now();
+          $('grid').onload = () => { $('time').textContent = `(${(performance.now() - t0).toFixed(1)} ms)`; $('err').textContent = ''; };
+          $('grid').onerror = async () => { const r = await fetch($('grid').src); $('err').textContent = (await r.json()).error; };
+          $('grid').src = `/v1/pipelines/${name}/sample?seed=${encodeURIComponent($('seed').value)}&class=${encodeURIComponent($('cls').value)}`;
+        }
+        $('draw').onclick = draw;
         $('pipeline').onchange = showInfo;
         $('drop').onclick = () => $('file').click();
         $('drop').ondragover = e => { e.preventDefault(); $('drop').classList.add('over'); };

@@ -34,7 +34,7 @@ public final class ServedPipeline {
         var sourceStage: FileSource?
         for (i, (spec, options)) in entries.enumerated() {
             switch spec.serving {
-            case .wholeRun:
+            case .wholeRun, .sampler:
                 throw ConfigError(
                     options.position,
                     "dlpipe serve: \(spec.name) needs the whole run at once and cannot be served; serve a pipeline that reads and classifies (e.g. pipelines/digits-classify.conf)"
