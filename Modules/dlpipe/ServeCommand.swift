@@ -5,8 +5,8 @@ import Pipeline
 let serveUsage = """
     usage: dlpipe serve FILE --spool SPOOL [--batch N] [--poll SECONDS] [--worker ID] [--once]
                         [--set STAGE.OPTION=VALUE]... [--quiet | --verbose]
-           dlpipe serve FILE... | --pipelines DIR  --listen ADDR:PORT [--max-batch N] [--max-delay-ms MS]
-                        [--set STAGE.OPTION=VALUE]... [--quiet | --verbose]
+           dlpipe serve FILE... | --pipelines DIR  --listen ADDR:PORT [--spool NAME=SPOOL]... [--max-batch N]
+                        [--max-delay-ms MS] [--set STAGE.OPTION=VALUE]... [--quiet | --verbose]
 
     With --spool, runs the pipeline FILE as a daemon over the spool folder SPOOL (created if missing):
       SPOOL/inbox/    drop files here atomically (write elsewhere, then rename in; names starting with "."
@@ -30,10 +30,11 @@ let serveUsage = """
       GET  /v1/pipelines                  names, stages, classes and input of every pipeline
       GET  /healthz, /readyz, /metrics    liveness, readiness (once every model is loaded), Prometheus
       GET  /                              a page to try a model in a browser
-    Requests that arrive together for one pipeline run as one batch (--max-batch, --max-delay-ms).
+    Requests that arrive together for one pipeline run as one batch (--max-batch, --max-delay-ms); with
+    --spool NAME=SPOOL, pipeline NAME also serves a spool folder, its files batched with the requests.
 
     Options:
-      --spool SPOOL              the spool folder
+      --spool SPOOL              the spool folder (with --listen: NAME=SPOOL, for pipeline NAME; repeatable)
       --batch N                  spool: most inputs claimed and committed together (default 512)
       --poll SECONDS             spool: look at inbox/ at least this often (default 1; inotify wakes sooner)
       --worker ID                spool: this worker's name (default HOST-PID); letters, digits, '-', '_', '.'
@@ -63,7 +64,7 @@ let statusUsage = """
 
 func serveCommand(_ args: [String]) -> Int32 {
     var options = ServeOptions()
-    var files: [String] = [], spool: String?, listen: String?
+    var files: [String] = [], spools: [String] = [], listen: String?
     var serverSettings = HTTPServer.Settings(), serviceSettings = ServiceSettings()
     var quiet = false, verbose = false
     var i = 0
@@ -79,8 +80,8 @@ func serveCommand(_ args: [String]) -> Int32 {
             print(serveUsage)
             return 0
         case "--spool":
-            guard let v = value(a) else { return usageError("--spool needs a folder") }
-            spool = v
+            guard let v = value(a) else { return usageError("--spool needs a folder (with --listen: NAME=FOLDER)") }
+            spools.append(v)
         case "--batch":
             guard let v = value(a), let n = Int(v), (1...65536).contains(n) else {
                 return usageError("--batch needs an integer 1…65536")
@@ -148,13 +149,19 @@ func serveCommand(_ args: [String]) -> Int32 {
     guard !files.isEmpty else { return usageError("which pipeline file?\n\n" + serveUsage) }
     let progress = ProgressReporter(quiet: quiet, verbose: verbose)
     if listen != nil {
-        guard spool == nil else {
-            return usageError(
-                "--spool and --listen are separate services: run `dlpipe serve FILE --spool DIR` beside this one")
+        var named: [(name: String, folder: String)] = []
+        for s in spools {
+            let parts = s.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                return usageError("with --listen, --spool takes NAME=FOLDER (NAME a served pipeline), not '\(s)'")
+            }
+            named.append((String(parts[0]), String(parts[1])))
         }
         serviceSettings.overrides = options.overrides
-        return serveHTTP(files, serverSettings, serviceSettings, progress)
+        return serveHTTP(files, serverSettings, serviceSettings, named, options, progress)
     }
+    guard spools.count <= 1 else { return usageError("one --spool per process without --listen") }
+    let spool = spools.first
     guard files.count == 1, let file = files.first else {
         return usageError("a spool serves one pipeline file (got \(files.count)); several are served with --listen")
     }
@@ -181,11 +188,14 @@ func serveCommand(_ args: [String]) -> Int32 {
 
 /// `dlpipe serve --listen`: the HTTP service until a signal stops it.
 func serveHTTP(
-    _ files: [String], _ server: HTTPServer.Settings, _ service: ServiceSettings, _ progress: ProgressReporter
+    _ files: [String], _ server: HTTPServer.Settings, _ service: ServiceSettings,
+    _ spools: [(name: String, folder: String)],
+    _ spoolOptions: ServeOptions, _ progress: ProgressReporter
 ) -> Int32 {
     do {
         try ServiceRunner.run(
-            configs: files, server: server, service: service, registry: makeRegistry(), progress: progress)
+            configs: files, server: server, service: service, spools: spools, spoolOptions: spoolOptions,
+            registry: makeRegistry(), progress: progress)
         return 0
     } catch let e as ConfigError {
         printError(e.description)

@@ -393,4 +393,40 @@ final class HTTPServeTests: ScratchFolderTestCase {
         XCTAssertEqual(try post("gan", try digit("7")).status, 405)
         XCTAssertEqual(try request("GET /v1/pipelines/digits/sample HTTP/1.1\r\n\r\n").status, 404)
     }
+
+    /// A pipeline serves its spool and its HTTP route from one model and one batcher: dropped files get the
+    /// same answers as posted ones, the metrics count the spool, and SIGTERM stops both.
+    func testAPipelineServesItsSpoolBesideHTTP() throws {
+        try writePipelines()
+        let spool = dir + "/spool"
+        try start(["--spool", "digits=\(spool)"])
+        let seven = try digit("7")
+        let posted = try XCTUnwrap(post("digits", seven).json["label"] as? String)
+        try FileManager.default.createDirectory(atPath: dir + "/incoming", withIntermediateDirectories: true)
+        for i in 0..<20 {
+            try seven.write(to: URL(fileURLWithPath: dir + "/incoming/s\(i).png"))
+            XCTAssertEqual(rename(dir + "/incoming/s\(i).png", spool + "/inbox/s\(i).png"), 0)
+        }
+        let deadline = Date().addingTimeInterval(20)
+        var done: [String] = []
+        while done.count < 20 && Date() < deadline {
+            usleep(50_000)
+            done = (try? FileManager.default.contentsOfDirectory(atPath: spool + "/done")) ?? []
+        }
+        XCTAssertEqual(done.count, 20)
+        for i in 0..<20 {
+            let r =
+                try JSONSerialization.jsonObject(
+                    with: Data(contentsOf: URL(fileURLWithPath: spool + "/results/s\(i).png.json"))) as? [String: Any]
+            XCTAssertEqual(r?["label"] as? String, posted, "s\(i)")
+        }
+        let metrics = try request("GET /metrics HTTP/1.1\r\n\r\n").text
+        XCTAssertTrue(metrics.contains("dlpipe_spool_files{pipeline=\"digits\",folder=\"done\"} 20"), metrics)
+        XCTAssertTrue(metrics.contains("dlpipe_spool_files{pipeline=\"digits\",folder=\"inbox\"} 0"), metrics)
+        kill(server!.processIdentifier, SIGTERM)
+        server!.waitUntilExit()
+        XCTAssertEqual(server!.terminationStatus, 0)
+        XCTAssertEqual(
+            try FileManager.default.contentsOfDirectory(atPath: spool + "/work").filter { !$0.hasPrefix(".") }, [])
+    }
 }

@@ -76,6 +76,26 @@ public final class DynamicBatcher: @unchecked Sendable {
         return p.outcome ?? .failed(reason: "no outcome")
     }
 
+    /// Runs the files at `paths` (a spool's claimed inputs) in the next batches, beside the requests, and
+    /// returns their outcomes by path.
+    public func runAll(_ paths: [String]) -> [String: ServedOutcome] {
+        let pending = paths.map(Pending.init)
+        condition.lock()
+        if stopped {
+            condition.unlock()
+            return Dictionary(uniqueKeysWithValues: paths.map { ($0, .failed(reason: "the service is stopping")) })
+        }
+        queue += pending
+        condition.signal()
+        condition.unlock()
+        var out: [String: ServedOutcome] = [:]
+        for p in pending {
+            p.done.wait()
+            out[p.path] = p.outcome ?? .failed(reason: "no outcome")
+        }
+        return out
+    }
+
     /// Swaps in a new pipeline between batches (SIGHUP).
     public func replace(_ new: ServedPipeline) {
         condition.lock()

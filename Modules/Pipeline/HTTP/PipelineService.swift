@@ -41,10 +41,15 @@ public final class PipelineService: @unchecked Sendable {
         let batcher: DynamicBatcher?
         let sampler: ImageSampler?
         let samplerLock = NSLock()
-        init(info: PipelineInfo, batcher: DynamicBatcher? = nil, sampler: ImageSampler? = nil) {
+        /// Whether a stage writes files of its own (write.png): such a pipeline cannot also feed a spool here.
+        let writesFiles: Bool
+        init(
+            info: PipelineInfo, batcher: DynamicBatcher? = nil, sampler: ImageSampler? = nil, writesFiles: Bool = false
+        ) {
             self.info = info
             self.batcher = batcher
             self.sampler = sampler
+            self.writesFiles = writesFiles
         }
     }
 
@@ -112,7 +117,7 @@ public final class PipelineService: @unchecked Sendable {
             size, _ in
             metrics.batch(name, size: size)
         }
-        return Served(info: info, batcher: batcher)
+        return Served(info: info, batcher: batcher, writesFiles: pipeline.writesFiles)
     }
 
     /// A pipeline whose one stage draws images (gan.sample), served as a sampler; nil for other pipelines.
@@ -167,7 +172,7 @@ public final class PipelineService: @unchecked Sendable {
                 if let old, let batcher = old.batcher {
                     batcher.replace(pipeline)
                     lock.lock()
-                    served[info.name] = Served(info: info, batcher: batcher)
+                    served[info.name] = Served(info: info, batcher: batcher, writesFiles: pipeline.writesFiles)
                     lock.unlock()
                 }
                 progress.info("dlpipe serve: reloaded \(f)")
@@ -175,6 +180,32 @@ public final class PipelineService: @unchecked Sendable {
                 progress.error("dlpipe serve: \(f) not reloaded, the running pipeline is kept: \(error)")
             }
         }
+    }
+
+    /// What feeds a spool's files to pipeline `name`: its batcher, beside the HTTP requests.
+    public func spoolRunner(_ name: String) throws -> SpoolRunner {
+        guard let s = snapshot()[name] else {
+            throw StageError(
+                "serve",
+                "--spool \(name)=…: no pipeline named '\(name)' (served: \(snapshot().keys.sorted().joined(separator: ", ")))"
+            )
+        }
+        guard let batcher = s.batcher, !s.writesFiles else {
+            throw StageError(
+                "serve",
+                "--spool \(name)=…: '\(name)' \(s.sampler != nil ? "draws samples" : "writes files of its own"); serve its spool with `dlpipe serve FILE --spool DIR`"
+            )
+        }
+        return SpoolRunner(model: s.info.model) { paths, _ in batcher.runAll(paths) }
+    }
+
+    /// Spools fed to the pipelines, for the metrics.
+    var spools: [String: SpoolDirectory] = [:]
+
+    public func addSpool(_ name: String, _ spool: SpoolDirectory) {
+        lock.lock()
+        spools[name] = spool
+        lock.unlock()
     }
 
     /// Stops the batchers (after the batches in hand) and removes the upload folder.
@@ -229,7 +260,20 @@ public final class PipelineService: @unchecked Sendable {
         case ["metrics"]:
             try only("GET")
             let depth = snapshot().compactMapValues { $0.batcher?.depth }
-            return (.text(metrics.text(queueDepth: depth), contentType: "text/plain; version=0.0.4; charset=utf-8"), "")
+            lock.lock()
+            let spools = self.spools
+            lock.unlock()
+            let counts = spools.mapValues { s in
+                [
+                    "inbox": FolderListing.names(in: s.inbox).count, "done": FolderListing.names(in: s.done).count,
+                    "failed": FolderListing.names(in: s.failed).count,
+                ]
+            }
+            return (
+                .text(
+                    metrics.text(queueDepth: depth, spoolCounts: counts),
+                    contentType: "text/plain; version=0.0.4; charset=utf-8"), ""
+            )
         case ["v1", "pipelines"]:
             try only("GET")
             let list = snapshot().values.map(\.info).sorted { $0.name < $1.name }

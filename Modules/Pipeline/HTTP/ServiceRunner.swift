@@ -13,8 +13,11 @@ public enum ServiceRunner {
     }
 
     /// Runs until stopped by a signal; `onListening` gets the bound port (the system's choice for port 0).
+    /// Runs until stopped by a signal; `spools` maps pipeline names to spool folders fed to the same
+    /// batchers; `onListening` gets the bound port (the system's choice for port 0).
     public static func run(
         configs: [String], server serverSettings: HTTPServer.Settings, service settings: ServiceSettings,
+        spools: [(name: String, folder: String)] = [], spoolOptions: ServeOptions = ServeOptions(),
         registry: StageRegistry, progress: ProgressReporter, onListening: (Int) -> Void = { _ in }
     ) throws {
         let service = try PipelineService(configs: configs, registry: registry, settings: settings, progress: progress)
@@ -25,7 +28,22 @@ public enum ServiceRunner {
         onListening(server.port)
         let acceptor = Thread { server.run() }
         acceptor.start()
-        do { try service.load() } catch {
+        let spoolsDone = DispatchGroup()
+        do {
+            try service.load()
+            for (name, folder) in spools {
+                let spoolServer = try SpoolServer(
+                    spool: folder, name: name, runner: service.spoolRunner(name), options: spoolOptions,
+                    signals: signals,
+                    progress: progress)
+                service.addSpool(name, spoolServer.spool)
+                spoolsDone.enter()
+                Thread {
+                    do { _ = try spoolServer.run() } catch { progress.error("dlpipe serve: spool \(folder): \(error)") }
+                    spoolsDone.leave()
+                }.start()
+            }
+        } catch {
             server.stop(timeout: 1)
             service.stop()
             throw error
@@ -36,6 +54,7 @@ public enum ServiceRunner {
         }
         progress.info("dlpipe serve: stopping: finishing \(server.activeConnections) connection(s) in flight")
         server.stop()
+        spoolsDone.wait()
         service.stop()
         progress.info("dlpipe serve: stopped")
     }

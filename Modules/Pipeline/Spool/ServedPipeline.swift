@@ -17,6 +17,8 @@ public final class ServedPipeline {
     let stages: [Stage]
     /// The model file the pipeline classifies with (named in every result), if any.
     public let model: String?
+    /// Whether a stage writes files of its own into the results folder (write.png).
+    public let writesFiles: Bool
 
     /// Builds the stages of `config` for serving; writer stages that write one file per input write
     /// into `results`.
@@ -31,6 +33,7 @@ public final class ServedPipeline {
         }
         var kept: [Stage] = []
         var model: String?
+        var writesFiles = false
         var sourceStage: FileSource?
         for (i, (spec, options)) in entries.enumerated() {
             switch spec.serving {
@@ -53,6 +56,7 @@ public final class ServedPipeline {
             case .perItem:
                 kept.append(try spec.make(options))
             case .writesInto(let option):
+                writesFiles = true
                 var changes: [String: OptionValue?] = [option: .string(results)]
                 for o in spec.options where o.type.isOutput && o.name != option { changes[o.name] = .some(nil) }
                 kept.append(try spec.make(options.with(changes)))
@@ -62,6 +66,7 @@ public final class ServedPipeline {
         source = sourceStage!
         stages = kept
         self.model = model
+        self.writesFiles = writesFiles
     }
 
     /// Runs `files` (paths) through the pipeline; returns each file's outcome, keyed by path. A file

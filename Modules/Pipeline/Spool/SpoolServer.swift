@@ -32,9 +32,13 @@ public final class SpoolServer {
     let registry: StageRegistry
     let options: ServeOptions
     let progress: ProgressReporter
-    private(set) var pipeline: ServedPipeline
+    /// What runs a batch of claimed files: the pipeline built from the config, or (under the HTTP
+    /// service) the dynamic batcher its requests share.
+    private(set) var runner: SpoolRunner
     private let lock: WorkerLock
-    private let signals = ServeSignals()
+    private let signals: ServeSignals
+    /// Whether this server installs the signal handlers (not when the HTTP service it runs in does).
+    private let ownsSignals: Bool
     private var summary = ServeSummary()
     private let summaryLock = NSLock()
     /// A batch's commit (mostly waiting on the file system) runs here while the next batch is decoded
@@ -57,7 +61,31 @@ public final class SpoolServer {
         worker = options.worker ?? Self.defaultWorkerName()
         let config = try PipelineConfig.load(configPath, overrides: options.overrides, registry: registry)
         if let t = config.threads { Parallel.threads = t }
-        pipeline = try ServedPipeline(config, results: spool.results)
+        runner = SpoolRunner(try ServedPipeline(config, results: spool.results))
+        signals = ServeSignals()
+        ownsSignals = true
+        lock = try Self.prepare(spool, worker: worker)
+    }
+
+    /// A spool fed to `runner` (the HTTP service's batcher for pipeline `name`), stopped by `signals`.
+    public init(
+        spool root: String, name: String, runner: SpoolRunner, options: ServeOptions, signals: ServeSignals,
+        progress: ProgressReporter
+    ) throws {
+        spool = SpoolDirectory(root)
+        configPath = name
+        registry = StageRegistry()
+        self.options = options
+        self.progress = progress
+        worker = options.worker ?? Self.defaultWorkerName()
+        self.runner = runner
+        self.signals = signals
+        ownsSignals = false
+        lock = try Self.prepare(spool, worker: worker)
+    }
+
+    /// Creates the spool's folders and takes the worker's lock; every problem is reported here.
+    private static func prepare(_ spool: SpoolDirectory, worker: String) throws -> WorkerLock {
         try spool.create()
         if let problem = PipelineConfig.writeProblem(folder: spool.results) {
             throw FileWriteError(path: spool.results, reason: problem)
@@ -65,13 +93,13 @@ public final class SpoolServer {
         guard let lock = try WorkerLock(spool.workerLock(worker)) else {
             throw StageError("serve", "worker '\(worker)' already runs on \(spool.root) (its lock is held)")
         }
-        self.lock = lock
         try makeFolder(spool.workerFolder(worker))
+        return lock
     }
 
     /// Runs until SIGTERM/SIGINT (or, with `once`, until nothing is queued); returns what it did.
     public func run() throws -> ServeSummary {
-        signals.install()
+        if ownsSignals { signals.install() }
         let watcher = InboxWatcher(spool.inbox, pollInterval: options.pollInterval)
         progress.info(
             "dlpipe serve: worker \(worker) on \(spool.root), pipeline \(configPath), watching inbox/ with \(watcher.mode)"
@@ -79,7 +107,7 @@ public final class SpoolServer {
         try recover(own: true)
         var lastRecovery = Date(), lastReport = Date(), reported = BatchTally()
         while !signals.stop {
-            if signals.takeReload() { reload() }
+            if ownsSignals && signals.takeReload() { reload() }
             if Date().timeIntervalSince(lastRecovery) > 5 {
                 try recover(own: false)
                 lastRecovery = Date()
@@ -87,12 +115,12 @@ public final class SpoolServer {
             let entries = spool.inboxEntries(limit: options.batchSize * 4)
             if entries.isEmpty {
                 if options.once { break }
-                watcher.wait { signals.stop || signals.reloadPending }
+                watcher.wait { signals.stop || (ownsSignals && signals.reloadPending) }
                 continue
             }
             if try processBatch(rotated(entries)) == 0 {
                 // Everything listed was taken by other workers meanwhile: wait rather than spin.
-                watcher.wait { signals.stop || signals.reloadPending }
+                watcher.wait { signals.stop || (ownsSignals && signals.reloadPending) }
             }
             if Date().timeIntervalSince(lastReport) > 5 {
                 let now = tally
@@ -131,7 +159,7 @@ public final class SpoolServer {
         for name in claimed {
             if case .failed(let reason)? = outcomes[name] { progress.error("failed: \(name): \(reason)") }
         }
-        let commit = BatchCommit(spool: spool, worker: worker, model: pipeline.model)
+        let commit = BatchCommit(spool: spool, worker: worker, model: runner.model)
         let batch = claimed.map { ClaimedOutcome(name: $0, outcome: outcomes[$0]!) }
         commitSlot.wait()
         if let e = commitFailure {
@@ -180,7 +208,7 @@ public final class SpoolServer {
         }
         let folder = spool.workerFolder(worker) + "/"
         func run(_ names: [String]) throws {
-            let byPath = try pipeline.run(names.map { folder + $0 }, progress: stageProgress)
+            let byPath = try runner.run(names.map { folder + $0 }, stageProgress)
             for n in names {
                 // Reasons name the claimed path; the spool name is what the user knows.
                 if case .failed(let reason)? = byPath[folder + n] {
@@ -241,7 +269,7 @@ public final class SpoolServer {
     func reload() {
         do {
             let config = try PipelineConfig.load(configPath, overrides: options.overrides, registry: registry)
-            pipeline = try ServedPipeline(config, results: spool.results)
+            runner = SpoolRunner(try ServedPipeline(config, results: spool.results))
             progress.info("dlpipe serve: reloaded \(configPath)")
         } catch {
             progress.error("dlpipe serve: \(error); keeping the pipeline loaded before")
@@ -284,14 +312,29 @@ public enum WorkerName {
     }
 }
 
+/// What runs a batch of a spool's claimed files: their outcomes by path, and the model named in results.
+public struct SpoolRunner {
+    public let run: ([String], ProgressReporter) throws -> [String: ServedOutcome]
+    public let model: String?
+
+    public init(model: String?, run: @escaping ([String], ProgressReporter) throws -> [String: ServedOutcome]) {
+        self.model = model
+        self.run = run
+    }
+
+    init(_ pipeline: ServedPipeline) { self.init(model: pipeline.model) { try pipeline.run($0, progress: $1) } }
+}
+
 /// The daemon's signals: SIGTERM/SIGINT ask it to stop after the batch in hand (a second one exits at
 /// once — safe, since recovery finishes the job), SIGHUP asks for a reload.
-final class ServeSignals: @unchecked Sendable {
+public final class ServeSignals: @unchecked Sendable {
     private let lock = NSLock()
     private var stopRequested = false, reloadRequested = false
     private var sources: [DispatchSourceSignal] = []
 
-    var stop: Bool {
+    public init() {}
+
+    public var stop: Bool {
         lock.lock()
         defer { lock.unlock() }
         return stopRequested
@@ -301,7 +344,7 @@ final class ServeSignals: @unchecked Sendable {
         defer { lock.unlock() }
         return reloadRequested
     }
-    func takeReload() -> Bool {
+    public func takeReload() -> Bool {
         lock.lock()
         defer { lock.unlock() }
         let r = reloadRequested
@@ -309,7 +352,7 @@ final class ServeSignals: @unchecked Sendable {
         return r
     }
 
-    func install() {
+    public func install() {
         for sig in [SIGTERM, SIGINT, SIGHUP] {
             signal(sig, SIG_IGN)
             let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
