@@ -2,7 +2,8 @@
 # `dlpipe serve --listen` against what a user would write instead (scripts/serve-peer.py: FastAPI + uvicorn
 # + PyTorch serving the same digit model), with one load generator (wrk, Debian) on loopback: requests/s
 # and p50/p99 latency at 1, 8 and 64 concurrent clients, the two servers alternated in one run; then the
-# speech pipeline alone. Needs python3-torch and wrk (apt), fastapi and uvicorn (pip), a digit model.
+# speech pipeline alone. Needs python3-torch, libopenblas0-openmp (without it PyTorch falls back to the
+# reference BLAS: an unfair peer) and wrk (apt), fastapi and uvicorn (pip), a digit model.
 # Usage: scripts/bench-http.sh [ROUNDS] [SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +22,7 @@ local f = io.open("$png", "rb"); wrk.body = f:read("*all"); f:close()
 LUA
 
 "$bin" serve pipelines/digits-classify.conf --listen 127.0.0.1:18080 -q 2> "$work/dlpipe.log" &
-/usr/bin/python3 scripts/serve-peer.py models/digits.safetensors 18081 2> "$work/peer.log" &
+OMP_NUM_THREADS=2 /usr/bin/python3 scripts/serve-peer.py models/digits.safetensors 18081 2> "$work/peer.log" &
 for port in 18080 18081; do
   for _ in $(seq 1 200); do curl -sf -o /dev/null -H 'Content-Type: image/png' --data-binary @"$png" "http://127.0.0.1:$port/v1/pipelines/$([ $port = 18080 ] && echo digits-classify || echo digits)" && break; sleep 0.1; done
 done

@@ -2,7 +2,7 @@
 """What a user would write instead of `dlpipe serve --listen`: a FastAPI app on uvicorn that serves the same
 digit model in PyTorch (the twin scripts/compare-torch.py builds from the model file, its weights loaded with
 load_state_dict(strict=True)). POST /v1/pipelines/digits with a PNG body → {"label", "confidence", "top"}.
-Debian: apt-get install python3-torch; pip install fastapi uvicorn.
+Debian: apt-get install python3-torch libopenblas0-openmp; pip install fastapi uvicorn.
 Usage: /usr/bin/python3 scripts/serve-peer.py MODEL PORT"""
 import importlib.util, io, os, struct, sys, zlib
 import numpy as np

@@ -10,21 +10,33 @@ struct BenchOptions {
     var shapes: [GemmShape]? = nil
 }
 
+/// One benchmark: its name, one line for the usage, and what runs it. The table drives the usage, the
+/// dispatch and the list of known kinds in errors.
+struct BenchKind {
+    let name: String, summary: String
+    let run: (BenchOptions) -> Void
+}
+
+let benchKinds: [BenchKind] = [
+    BenchKind(name: "gemm", summary: "SGEMM GFLOP/s at 256³, 512³, 1024³ and the seed CNN's conv2 as GEMM (M=64, N=32·121, K=288)", run: benchGemm),
+    BenchKind(name: "conv", summary: "conv2d forward/backward GFLOP/s for the seed CNN's layers at batch 32, alone and fused with ReLU + max-pool", run: benchConv),
+    BenchKind(name: "conv-shapes", summary: "convolutions at real widths (DCGAN, seed CNN, ResNet 3×3 and 1×1, 7×7 stem): forward, input-gradient and weight-gradient GFLOP/s and % of peak", run: benchConvShapes),
+    BenchKind(name: "train-cnn", summary: "seed CNN training images/s (batch 32, Adam)", run: benchTrainCNN),
+    BenchKind(name: "infer-cnn", summary: "seed CNN inference: batch-1 median latency and batch-256 images/s", run: benchInferCNN),
+    BenchKind(name: "train-lstm", summary: "2-layer LSTM (64 units) on 50 × 13 features, batch 32, Adam: ms per training step", run: benchTrainLSTM),
+    BenchKind(name: "infer-lstm", summary: "the same network on one 50-step sequence: median latency", run: benchInferLSTM),
+    BenchKind(name: "train-text", summary: "character LSTM (embedding 64, 2 × 256, 80 characters), 32 streams × 100 characters, Adam: characters/s", run: benchTrainText),
+    BenchKind(name: "mfcc", summary: "MFCCs of a 1-s 16 kHz clip: first call, one at a time, and 64 clips over the threads (µs per clip)", run: benchMFCC),
+    BenchKind(name: "train-gan", summary: "the DCGAN's training step at batch 64 (discriminator on real and generated, then generator): ms", run: benchTrainGAN),
+    BenchKind(name: "gan-conv", summary: "the DCGAN's five 5×5 convolutions at batch 64, forward and forward+backward: GFLOP/s per layer", run: benchGANConv),
+    BenchKind(name: "peak", summary: "the cores' fp32 FMA ceiling (register-only FMA chains per thread): GFLOP/s, the yardstick for the rest", run: benchPeak),
+]
+
 let benchUsage = """
     usage: dlpipe bench KIND [--json] [--threads LIST] [--seconds S] [--size MxNxK]
 
     Kinds:
-      gemm       SGEMM GFLOP/s at 256³, 512³, 1024³ and the seed CNN's conv2 as GEMM (M=64, N=32·121, K=288)
-      conv       conv2d forward/backward GFLOP/s for the seed CNN's layers at batch 32, alone and fused with ReLU + max-pool
-      train-cnn  seed CNN training images/s (batch 32, Adam)
-      infer-cnn  seed CNN inference: batch-1 median latency and batch-256 images/s
-      train-lstm 2-layer LSTM (64 units) on 50 × 13 features, batch 32, Adam: ms per training step
-      infer-lstm the same network on one 50-step sequence: median latency
-      train-text character LSTM (embedding 64, 2 × 256, 80 characters), 32 streams × 100 characters, Adam: characters/s
-      mfcc       MFCCs of a 1-s 16 kHz clip: first call, one at a time, and 64 clips over the threads (µs per clip)
-      train-gan  the DCGAN's training step at batch 64 (discriminator on real and generated, then generator): ms
-      gan-conv   the DCGAN's five 5×5 convolutions at batch 64, forward and forward+backward: GFLOP/s per layer
-      peak       the cores' fp32 FMA ceiling (register-only FMA chains per thread): GFLOP/s, the yardstick for the rest
+    \(benchKinds.map { "  " + $0.name.padding(toLength: 12, withPad: " ", startingAt: 0) + $0.summary }.joined(separator: "\n"))
 
     Options:
       --json            one JSON object per line, e.g. {"bench":"gemm","m":1024,...,"gflops":183.1}
@@ -73,27 +85,12 @@ func runBench(_ args: [String]) -> Int32 {
         }
         i += 1
     }
-    switch kind {
-    case "gemm": benchGemm(opts)
-    case "conv": benchConv(opts)
-    case "train-cnn": benchTrainCNN(opts)
-    case "infer-cnn": benchInferCNN(opts)
-    case "train-lstm": benchTrainLSTM(opts)
-    case "infer-lstm": benchInferLSTM(opts)
-    case "train-text": benchTrainText(opts)
-    case "mfcc": benchMFCC(opts)
-    case "train-gan": benchTrainGAN(opts)
-    case "gan-conv": benchGANConv(opts)
-    case "peak": benchPeak(opts)
-    case nil:
-        return usageError(
-            "bench: which benchmark? (gemm, conv, train-cnn, infer-cnn, train-lstm, infer-lstm, train-text, mfcc, train-gan, peak)\n\n"
-                + benchUsage)
-    case let k?:
-        return usageError(
-            "bench: unknown benchmark '\(k)' (known: gemm, conv, train-cnn, infer-cnn, train-lstm, infer-lstm, train-text, mfcc, train-gan, peak)"
-        )
+    let known = benchKinds.map(\.name).joined(separator: ", ")
+    guard let kind else { return usageError("bench: which benchmark? (\(known))\n\n" + benchUsage) }
+    guard let bench = benchKinds.first(where: { $0.name == kind }) else {
+        return usageError("bench: unknown benchmark '\(kind)' (known: \(known))")
     }
+    bench.run(opts)
     return 0
 }
 

@@ -7,22 +7,7 @@ import CKernels
 func benchPeak(_ opts: BenchOptions) {
     var rows: [[String]] = []
     for t in opts.threadCounts {
-        let iterations = 2_000_000
-        // One chain set per thread, each on its own pool thread for the same number of rounds.
-        var flops = [Double](repeating: 0, count: t)
-        var secs = 0.0
-        withThreads(t) {
-            secs = bestTime(minSeconds: opts.seconds) {
-                flops.withUnsafeMutableBufferPointer { f in
-                    let out = f.baseAddress!
-                    Parallel.run(t) { i in
-                        var sink: Float = 0
-                        out[i] = dlp_fma_peak_flops(iterations, &sink)
-                    }
-                }
-            }
-        }
-        let gf = flops.reduce(0, +) / secs / 1e9
+        let gf = peakGFLOPS(threads: t, seconds: opts.seconds)
         if opts.json {
             print("{\"bench\":\"peak\",\"threads\":\(t),\"gflops\":\(fmt(gf, 1))}")
         } else {
@@ -30,4 +15,24 @@ func benchPeak(_ opts: BenchOptions) {
         }
     }
     if !opts.json { printTable(["bench", "threads", "GFLOP/s"], rows) }
+}
+
+/// The fp32 FMA rate of `threads` cores on register-only chains, GFLOP/s.
+func peakGFLOPS(threads t: Int, seconds: Double) -> Double {
+    let iterations = 2_000_000
+    // One chain set per thread, each on its own pool thread for the same number of rounds.
+    var flops = [Double](repeating: 0, count: t)
+    var secs = 0.0
+    withThreads(t) {
+        secs = bestTime(minSeconds: seconds) {
+            flops.withUnsafeMutableBufferPointer { f in
+                let out = f.baseAddress!
+                Parallel.run(t) { i in
+                    var sink: Float = 0
+                    out[i] = dlp_fma_peak_flops(iterations, &sink)
+                }
+            }
+        }
+    }
+    return flops.reduce(0, +) / secs / 1e9
 }

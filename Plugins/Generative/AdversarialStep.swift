@@ -1,12 +1,19 @@
-// One step of GAN training, as in the DCGAN tutorial: the discriminator learns from a real batch and a
-// generated one (BCE with logits), then the generator learns through the updated discriminator to
-// make it answer "real" (conditional: also to have its samples named as the class asked for, see
-// DiscriminatorHead.swift). During the generator's backward pass the discriminator's weights are frozen,
-// so their gradients, which nobody uses, are never computed.
+// One step of GAN training: the discriminator learns from a real batch and a generated one (BCE with
+// logits), and the generator learns through the discriminator to make it answer "real" (conditional: also
+// to have its samples named as the class asked for, see DiscriminatorHead.swift). With the alternating rule
+// (PyTorch's DCGAN example) the generator learns through the discriminator already updated on this batch;
+// with the simultaneous rule (the TensorFlow DCGAN tutorial, the Keras peer) both gradients are taken at the
+// same weights and both networks step after. During the generator's backward pass the discriminator's
+// weights are frozen, so their gradients, which nobody uses, are never computed.
 import Foundation
 import Tensor
 import NN
 import Training
+
+/// When the discriminator's update happens relative to the generator's gradient.
+enum GANUpdateRule: String, CaseIterable {
+    case alternating, simultaneous
+}
 
 struct AdversarialStep {
     let shape: GANShape
@@ -15,6 +22,7 @@ struct AdversarialStep {
     let head: DiscriminatorHead
     /// Target for real images in the discriminator's loss: 1, or less with one-sided label smoothing.
     let realTarget: Float
+    var rule = GANUpdateRule.alternating
 
     struct Losses {
         var discriminator: Float
@@ -37,7 +45,7 @@ struct AdversarialStep {
             head.loss(onReal, labels: labels, target: realTarget, naming: true)
             + head.loss(onFake, labels: fakeLabels, target: 0, naming: false)
         lossD.backward()
-        discriminatorGroup.step()
+        if rule == .alternating { discriminatorGroup.step() }
 
         generatorGroup.zeroGrad()
         let weights = discriminator.parameters
@@ -46,6 +54,7 @@ struct AdversarialStep {
         let lossG = head.loss(discriminator(fake), labels: fakeLabels, target: 1, naming: true)
         lossG.backward()
         generatorGroup.step()
+        if rule == .simultaneous { discriminatorGroup.step() }
 
         return Autograd.noGrad {
             Losses(

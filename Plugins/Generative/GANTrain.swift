@@ -15,7 +15,7 @@ import FilesAndText
 struct GANTrainOptions: Decodable {
     enum CodingKeys: String, CodingKey, OptionKey {
         case model, discriminatorModel = "discriminator_model", noise, conditional
-        case classLoss = "class_loss", labelSmoothing = "label_smoothing", grids, grid, metrics, report
+        case classLoss = "class_loss", labelSmoothing = "label_smoothing", update, grids, grid, metrics, report
     }
 
     /// The layer lists' option names (their values are layer lists, parsed by LayerListParser).
@@ -26,6 +26,8 @@ struct GANTrainOptions: Decodable {
     let noise: Int
     let conditional: Bool
     let classLoss: Double, labelSmoothing: Double
+    /// "alternating" or "simultaneous" (GANUpdateRule).
+    let update: String
     let grids: String?, grid: String?, metrics: String?, report: String?
 
     /// Where the discriminator goes: its option, else the model path with "-discriminator".
@@ -66,6 +68,11 @@ struct GANTrainOptions: Decodable {
             OptionSpec(
                 CodingKeys.labelSmoothing, .float(0...0.5), default: .float(0),
                 doc: "one-sided: the discriminator's target for real images is 1 − this"),
+            OptionSpec(
+                CodingKeys.update, .choice(GANUpdateRule.allCases.map(\.rawValue)), default: .string("alternating"),
+                doc:
+                    "alternating: the generator learns through the discriminator already updated on the batch (PyTorch's DCGAN example); simultaneous: both gradients at the same weights, both networks step after (the TensorFlow DCGAN tutorial)"
+            ),
         ]
         + LoopSettings.options(defaults: LoopSettings(epochs: 30, batchSize: 64))
         + OptimizerSettings.options(prefix: "generator_", defaults: optimizerDefaults)
@@ -154,7 +161,7 @@ final class GANTrain: Stage {
         let step = AdversarialStep(
             shape: shape, generator: g, discriminator: d, generatorGroup: gGroup, discriminatorGroup: dGroup,
             head: DiscriminatorHead(classes: shape.classes.count, classWeight: Float(options.classLoss)),
-            realTarget: Float(1 - options.labelSmoothing))
+            realTarget: Float(1 - options.labelSmoothing), rule: GANUpdateRule(rawValue: options.update)!)
         let real = try ImagePacker.pack(data.images, shape: data.shape) * 2 - 1
         let labels = data.labels.map { data.index[$0]! }
         let grids = SampleGrid(shape: shape, seed: UInt64(loop.seed))
@@ -236,7 +243,7 @@ final class GANTrain: Stage {
             "seed \(loop.seed)",
             "noise \(options.noise)", "conditional \(options.conditional)", "class loss \(options.classLoss)",
             "smoothing \(options.labelSmoothing)",
-        ]
+        ] + (options.update == "alternating" ? [] : ["update \(options.update)"])
         return TrainingFingerprint(
             network: LayerSpec.json(g.layers) + LayerSpec.json(d.layers) + "\(data.shape)",
             data: data.identity, settings: settings.joined(separator: "\n"))
@@ -249,7 +256,7 @@ final class GANTrain: Stage {
             [
                 ("batch size", "\(loop.batchSize)"), ("seed", "\(loop.seed)"), ("noise", "\(options.noise)"),
                 ("conditional", "\(options.conditional)"), ("class loss", "\(options.classLoss)"),
-                ("label smoothing", "\(options.labelSmoothing)"),
+                ("label smoothing", "\(options.labelSmoothing)"), ("update", options.update),
             ]
             + generatorSettings.summary.map { ("generator \($0.0)", $0.1) }
             + discriminatorSettings.summary.map { ("discriminator \($0.0)", $0.1) }
