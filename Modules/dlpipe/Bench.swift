@@ -18,18 +18,52 @@ struct BenchKind {
 }
 
 let benchKinds: [BenchKind] = [
-    BenchKind(name: "gemm", summary: "SGEMM GFLOP/s at 256³, 512³, 1024³ and the seed CNN's conv2 as GEMM (M=64, N=32·121, K=288)", run: benchGemm),
-    BenchKind(name: "conv", summary: "conv2d forward/backward GFLOP/s for the seed CNN's layers at batch 32, alone and fused with ReLU + max-pool", run: benchConv),
-    BenchKind(name: "conv-shapes", summary: "convolutions at real widths (DCGAN, seed CNN, ResNet 3×3 and 1×1, 7×7 stem): forward, input-gradient and weight-gradient GFLOP/s and % of peak", run: benchConvShapes),
+    BenchKind(
+        name: "gemm",
+        summary: "SGEMM GFLOP/s at 256³, 512³, 1024³ and the seed CNN's conv2 as GEMM (M=64, N=32·121, K=288)",
+        run: benchGemm),
+    BenchKind(
+        name: "conv",
+        summary:
+            "conv2d forward/backward GFLOP/s for the seed CNN's layers at batch 32, alone and fused with ReLU + max-pool",
+        run: benchConv),
+    BenchKind(
+        name: "conv-shapes",
+        summary:
+            "convolutions at real widths (DCGAN, seed CNN, ResNet 3×3 and 1×1, 7×7 stem): forward, input-gradient and weight-gradient GFLOP/s and % of peak",
+        run: benchConvShapes),
     BenchKind(name: "train-cnn", summary: "seed CNN training images/s (batch 32, Adam)", run: benchTrainCNN),
-    BenchKind(name: "infer-cnn", summary: "seed CNN inference: batch-1 median latency and batch-256 images/s", run: benchInferCNN),
-    BenchKind(name: "train-lstm", summary: "2-layer LSTM (64 units) on 50 × 13 features, batch 32, Adam: ms per training step", run: benchTrainLSTM),
-    BenchKind(name: "infer-lstm", summary: "the same network on one 50-step sequence: median latency", run: benchInferLSTM),
-    BenchKind(name: "train-text", summary: "character LSTM (embedding 64, 2 × 256, 80 characters), 32 streams × 100 characters, Adam: characters/s", run: benchTrainText),
-    BenchKind(name: "mfcc", summary: "MFCCs of a 1-s 16 kHz clip: first call, one at a time, and 64 clips over the threads (µs per clip)", run: benchMFCC),
-    BenchKind(name: "train-gan", summary: "the DCGAN's training step at batch 64 (discriminator on real and generated, then generator): ms", run: benchTrainGAN),
-    BenchKind(name: "gan-conv", summary: "the DCGAN's five 5×5 convolutions at batch 64, forward and forward+backward: GFLOP/s per layer", run: benchGANConv),
-    BenchKind(name: "peak", summary: "the cores' fp32 FMA ceiling (register-only FMA chains per thread): GFLOP/s, the yardstick for the rest", run: benchPeak),
+    BenchKind(
+        name: "infer-cnn", summary: "seed CNN inference: batch-1 median latency and batch-256 images/s",
+        run: benchInferCNN),
+    BenchKind(
+        name: "train-lstm",
+        summary: "2-layer LSTM (64 units) on 50 × 13 features, batch 32, Adam: ms per training step",
+        run: benchTrainLSTM),
+    BenchKind(
+        name: "infer-lstm", summary: "the same network on one 50-step sequence: median latency", run: benchInferLSTM),
+    BenchKind(
+        name: "train-text",
+        summary:
+            "character LSTM (embedding 64, 2 × 256, 80 characters), 32 streams × 100 characters, Adam: characters/s",
+        run: benchTrainText),
+    BenchKind(
+        name: "mfcc",
+        summary: "MFCCs of a 1-s 16 kHz clip: first call, one at a time, and 64 clips over the threads (µs per clip)",
+        run: benchMFCC),
+    BenchKind(
+        name: "train-gan",
+        summary: "the DCGAN's training step at batch 64 (discriminator on real and generated, then generator): ms",
+        run: benchTrainGAN),
+    BenchKind(
+        name: "gan-conv",
+        summary: "the DCGAN's five 5×5 convolutions at batch 64, forward and forward+backward: GFLOP/s per layer",
+        run: benchGANConv),
+    BenchKind(
+        name: "peak",
+        summary:
+            "the cores' fp32 FMA ceiling (register-only FMA chains per thread): GFLOP/s, the yardstick for the rest",
+        run: benchPeak),
 ]
 
 let benchUsage = """

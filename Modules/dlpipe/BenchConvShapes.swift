@@ -15,22 +15,50 @@ struct ConvShape {
     /// Multiply-adds of one pass: every output pixel meets every weight of a conv, every input pixel every
     /// weight of a transposed conv. The input- and weight-gradient passes do as many.
     var macs: Double {
-        let pixels = transposed ? size * size : { let o = (size + 2 * padding - kernel) / stride + 1; return o * o }()
+        let pixels =
+            transposed
+            ? size * size
+            : {
+                let o = (size + 2 * padding - kernel) / stride + 1
+                return o * o
+            }()
         return Double(batch * pixels * cin * cout * kernel * kernel)
     }
 
     static let table = [
-        ConvShape(name: "dcgan.G.convT1", transposed: true, batch: 64, cin: 256, cout: 128, size: 7, kernel: 5, stride: 1, padding: 2),
-        ConvShape(name: "dcgan.G.convT2", transposed: true, batch: 64, cin: 128, cout: 64, size: 7, kernel: 5, stride: 2, padding: 2),
-        ConvShape(name: "dcgan.G.convT3", transposed: true, batch: 64, cin: 64, cout: 1, size: 14, kernel: 5, stride: 2, padding: 2),
-        ConvShape(name: "dcgan.D.conv1", transposed: false, batch: 64, cin: 1, cout: 64, size: 28, kernel: 5, stride: 2, padding: 2),
-        ConvShape(name: "dcgan.D.conv2", transposed: false, batch: 64, cin: 64, cout: 128, size: 14, kernel: 5, stride: 2, padding: 2),
-        ConvShape(name: "seed.conv1", transposed: false, batch: 32, cin: 1, cout: 32, size: 28, kernel: 3, stride: 1, padding: 0),
-        ConvShape(name: "seed.conv2", transposed: false, batch: 32, cin: 32, cout: 64, size: 13, kernel: 3, stride: 1, padding: 0),
-        ConvShape(name: "resnet.3x3.64", transposed: false, batch: 8, cin: 64, cout: 64, size: 56, kernel: 3, stride: 1, padding: 1),
-        ConvShape(name: "resnet.3x3.128", transposed: false, batch: 16, cin: 128, cout: 128, size: 28, kernel: 3, stride: 1, padding: 1),
-        ConvShape(name: "resnet.1x1.256-64", transposed: false, batch: 16, cin: 256, cout: 64, size: 28, kernel: 1, stride: 1, padding: 0),
-        ConvShape(name: "stem.7x7.s2", transposed: false, batch: 4, cin: 3, cout: 64, size: 224, kernel: 7, stride: 2, padding: 3),
+        ConvShape(
+            name: "dcgan.G.convT1", transposed: true, batch: 64, cin: 256, cout: 128, size: 7, kernel: 5, stride: 1,
+            padding: 2),
+        ConvShape(
+            name: "dcgan.G.convT2", transposed: true, batch: 64, cin: 128, cout: 64, size: 7, kernel: 5, stride: 2,
+            padding: 2),
+        ConvShape(
+            name: "dcgan.G.convT3", transposed: true, batch: 64, cin: 64, cout: 1, size: 14, kernel: 5, stride: 2,
+            padding: 2),
+        ConvShape(
+            name: "dcgan.D.conv1", transposed: false, batch: 64, cin: 1, cout: 64, size: 28, kernel: 5, stride: 2,
+            padding: 2),
+        ConvShape(
+            name: "dcgan.D.conv2", transposed: false, batch: 64, cin: 64, cout: 128, size: 14, kernel: 5, stride: 2,
+            padding: 2),
+        ConvShape(
+            name: "seed.conv1", transposed: false, batch: 32, cin: 1, cout: 32, size: 28, kernel: 3, stride: 1,
+            padding: 0),
+        ConvShape(
+            name: "seed.conv2", transposed: false, batch: 32, cin: 32, cout: 64, size: 13, kernel: 3, stride: 1,
+            padding: 0),
+        ConvShape(
+            name: "resnet.3x3.64", transposed: false, batch: 8, cin: 64, cout: 64, size: 56, kernel: 3, stride: 1,
+            padding: 1),
+        ConvShape(
+            name: "resnet.3x3.128", transposed: false, batch: 16, cin: 128, cout: 128, size: 28, kernel: 3, stride: 1,
+            padding: 1),
+        ConvShape(
+            name: "resnet.1x1.256-64", transposed: false, batch: 16, cin: 256, cout: 64, size: 28, kernel: 1, stride: 1,
+            padding: 0),
+        ConvShape(
+            name: "stem.7x7.s2", transposed: false, batch: 4, cin: 3, cout: 64, size: 224, kernel: 7, stride: 2,
+            padding: 3),
     ]
 }
 
@@ -41,7 +69,8 @@ func benchConvShapes(_ opts: BenchOptions) {
         for s in ConvShape.table {
             let x = Tensor.uniform([s.batch, s.cin, s.size, s.size], seed: 1)
             let w = Tensor.uniform(
-                s.transposed ? [s.cin, s.cout, s.kernel, s.kernel] : [s.cout, s.cin, s.kernel, s.kernel], low: -0.1, high: 0.1,
+                s.transposed ? [s.cin, s.cout, s.kernel, s.kernel] : [s.cout, s.cin, s.kernel, s.kernel], low: -0.1,
+                high: 0.1,
                 seed: 2)
             let run = {
                 s.transposed

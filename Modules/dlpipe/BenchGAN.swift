@@ -18,7 +18,9 @@ func benchTrainGAN(_ opts: BenchOptions) {
                 var random = SeededRandom(seed: 3)
                 let ms = medianTime(warmup: 3, minSeconds: max(opts.seconds * 4, 2)) { step(real, &random) } * 1e3
                 if opts.json {
-                    print("{\"bench\":\"train-gan\",\"batch\":64,\"update\":\"\(rule)\",\"threads\":\(t),\"step_ms\":\(fmt(ms, 1))}")
+                    print(
+                        "{\"bench\":\"train-gan\",\"batch\":64,\"update\":\"\(rule)\",\"threads\":\(t),\"step_ms\":\(fmt(ms, 1))}"
+                    )
                 } else {
                     rows.append(["train-gan DCGAN", "64×1×28×28", rule, "\(t)", fmt(ms, 1)])
                 }

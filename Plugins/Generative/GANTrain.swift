@@ -238,12 +238,13 @@ final class GANTrain: Stage {
 
     /// What a checkpoint must match: both networks, the images, and the settings that steer training.
     func fingerprint(_ g: Network, _ d: Network, _ data: TrainingImages) -> TrainingFingerprint {
-        let settings = [
-            "\(generatorSettings)", "\(discriminatorSettings)", "batch \(loop.batchSize)",
-            "seed \(loop.seed)",
-            "noise \(options.noise)", "conditional \(options.conditional)", "class loss \(options.classLoss)",
-            "smoothing \(options.labelSmoothing)",
-        ] + (options.update == "alternating" ? [] : ["update \(options.update)"])
+        let settings =
+            [
+                "\(generatorSettings)", "\(discriminatorSettings)", "batch \(loop.batchSize)",
+                "seed \(loop.seed)",
+                "noise \(options.noise)", "conditional \(options.conditional)", "class loss \(options.classLoss)",
+                "smoothing \(options.labelSmoothing)",
+            ] + (options.update == "alternating" ? [] : ["update \(options.update)"])
         return TrainingFingerprint(
             network: LayerSpec.json(g.layers) + LayerSpec.json(d.layers) + "\(data.shape)",
             data: data.identity, settings: settings.joined(separator: "\n"))

@@ -130,6 +130,42 @@ final class GANTests: ScratchFolderTestCase {
             """, name: "gan.conf", registry: registry)
     }
 
+    /// The simultaneous rule takes the generator's gradient at the discriminator's weights before its update:
+    /// after one step the discriminator equals the alternating rule's, and the generator equals the
+    /// alternating rule's with a discriminator that does not move — and differs from the alternating one's.
+    func testSimultaneousUpdateTakesBothGradientsAtTheSameWeights() throws {
+        func step(_ rule: GANUpdateRule, discriminatorRate: Double) throws -> (g: [[Float]], d: [[Float]]) {
+            let shape = GANShape(noise: 8, image: [1, 4, 4], classes: [])
+            let (g, d) = try shape.build(
+                generator: [
+                    .dense(units: 16, activation: ActivationSpec(.leakyReLU, slope: 0.2), bias: true),
+                    .dense(units: 16, activation: ActivationSpec(.tanh), bias: true), .reshape([1, 4, 4]),
+                ],
+                discriminator: [
+                    .flatten, .dense(units: 16, activation: ActivationSpec(.leakyReLU, slope: 0.2), bias: true),
+                    .dense(units: 1, activation: .none, bias: true),
+                ], seed: 3)
+            let gSettings = OptimizerSettings(learningRate: 0.01, beta1: 0.5, schedule: .constant)
+            var dSettings = gSettings
+            dSettings.learningRate = discriminatorRate
+            let adversarial = AdversarialStep(
+                shape: shape, generator: g, discriminator: d,
+                generatorGroup: ParameterGroup("g", parameters: g.parameters, settings: gSettings),
+                discriminatorGroup: ParameterGroup("d", parameters: d.parameters, settings: dSettings),
+                head: .unconditional, realTarget: 1, rule: rule)
+            var random = SeededRandom(seed: 5)
+            _ = adversarial.run(
+                real: Tensor.uniform([8, 1, 4, 4], low: -1, high: 1, seed: 6), labels: nil, random: &random)
+            return (g.parameters.map(\.scalars), d.parameters.map(\.scalars))
+        }
+        let simultaneous = try step(.simultaneous, discriminatorRate: 0.01)
+        let alternating = try step(.alternating, discriminatorRate: 0.01)
+        let frozen = try step(.alternating, discriminatorRate: 1e-7)
+        XCTAssertEqual(simultaneous.d, alternating.d, "the discriminator's update does not depend on the rule")
+        XCTAssertNotEqual(simultaneous.g, alternating.g, "the alternating generator sees the updated discriminator")
+        for (a, b) in zip(simultaneous.g.joined(), frozen.g.joined()) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+    }
+
     func testTrainSampleReproduciblyAndEvaluate() throws {
         try trainSmallModels()
         for f in [
