@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # DCGAN training-step speed, dlpipe vs its peers, alternated in one run with 2 threads each:
 # `dlpipe bench train-gan` and ../shared/peers torch_models.py dcgan / keras_models.py dcgan (batch 64: the
-# discriminator on a real and a generated batch, then the generator; two Adams).
+# discriminator on a real and a generated batch, then the generator; two Adams). dlpipe reports both update
+# rules: alternating as the PyTorch peer, simultaneous as the Keras peer (compare like with like).
 # Usage: scripts/bench-gan.sh [ROUNDS]   (KERAS=path/to/venv/bin/python to include Keras; default: none)
 # Needs python3-torch + libopenblas0-openmp (apt).
 set -euo pipefail
