@@ -113,7 +113,7 @@ public struct ClassifierTrainingStage {
     public func finish(
         _ net: Network, description: ModelFile, report: TrainingReport, accuracy: Double?, ctx: RunContext
     ) throws {
-        try description.writeTogether(
+        try description.withResults(of: report).writeTogether(
             net, to: options.model, report: report, metrics: options.metrics, html: options.report,
             stage: stage, ctx: ctx)
         if let accuracy, accuracy < options.minTestAccuracy {

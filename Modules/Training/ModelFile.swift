@@ -33,6 +33,9 @@ public struct ModelFile: Equatable {
     public var labels: [String]
     /// How inputs were prepared, as stage name → settings, so a user can prepare new inputs alike.
     public var preprocessing: [String: String]
+    /// The held-out figures of the run that wrote it (test_accuracy, test_bits_per_char…), for a service to
+    /// report; empty when unknown.
+    public var results: [String: Double] = [:]
 
     public init(
         task: String, layers: [LayerSpec], inputShape: [Int], labels: [String] = [],
@@ -54,7 +57,19 @@ public struct ModelFile: Equatable {
             "preprocessing": "{"
                 + preprocessing.sorted { $0.key < $1.key }.map { "\(jsonQuoted($0.key)):\(jsonQuoted($0.value))" }
                 .joined(separator: ",") + "}",
+            "results": "{"
+                + results.sorted { $0.key < $1.key }.map {
+                    "\(jsonQuoted($0.key)):\(jsonNumber($0.value, format: "%.6g"))"
+                }
+                .joined(separator: ",") + "}",
         ]
+    }
+
+    /// This description with the number-valued fields of a report's results (`test_accuracy`, …).
+    public func withResults(of report: TrainingReport) -> ModelFile {
+        var m = self
+        for (k, v) in report.results { if let x = Double(v), x.isFinite { m.results[k] = x } }
+        return m
     }
 
     /// Writes the network's weights with this description, atomically.
@@ -155,6 +170,17 @@ public struct ModelFile: Equatable {
                     throw fail("metadata 'preprocessing' must be an object of strings")
                 }
                 preprocessing[k] = s
+            }
+        }
+        if let r = meta["results"] {
+            guard case .object(let fields)? = JSONValue.parse(r), fields.count <= 64 else {
+                throw fail("metadata 'results' must be an object of at most 64 numbers")
+            }
+            for (k, v) in fields {
+                guard k.utf8.count <= 64, case .number(let t) = v, let x = Double(t), x.isFinite else {
+                    throw fail("metadata 'results' must be an object of at most 64 numbers")
+                }
+                results[k] = x
             }
         }
     }

@@ -22,7 +22,7 @@ final class HTTPServeTests: ScratchFolderTestCase {
     /// A small digit classifier and two pipelines serving it ("digits" with top_k 3, "copy" with top_k 2).
     func writePipelines() throws {
         try
-            "stages:\n  - read.png: {train: \(digits)/train}\n  - image.normalize:\n  - vision.train: {model: m.safetensors, layers: [{dense: 16}], epochs: 2}\n"
+            "stages:\n  - read.png: {train: \(digits)/train, test: \(digits)/test}\n  - image.normalize:\n  - vision.train: {model: m.safetensors, layers: [{dense: 16}], epochs: 2}\n"
             .write(toFile: dir + "/train.conf", atomically: true, encoding: .utf8)
         let t = try dlpipe(["run", dir + "/train.conf", "-q"])
         XCTAssertEqual(t.status, 0, t.stderr)
@@ -154,6 +154,9 @@ final class HTTPServeTests: ScratchFolderTestCase {
         XCTAssertEqual(pipelines.map { $0["name"] as? String }, ["copy", "digits"])
         XCTAssertEqual(pipelines[0]["classes"] as? [String], (0...9).map(String.init))
         XCTAssertEqual(pipelines[0]["input"] as? [Int], [1, 28, 28])
+        // The model's recorded held-out figures (the fixture digits' test split).
+        let accuracy = try XCTUnwrap((pipelines[0]["results"] as? [String: Any])?["test_accuracy"] as? Double)
+        XCTAssertTrue((0...1).contains(accuracy))
 
         // The same digit raw and from an HTML form: the same answer, in the spool's result format.
         let seven = try digit("7")

@@ -102,6 +102,10 @@ final class ModelFileTests: ScratchFolderTestCase {
         XCTAssertTrue(try loadError(with("labels", "[1,2]"), tensors: tensors).contains("metadata 'labels'"))
         XCTAssertTrue(try loadError(with("layers", nil), tensors: tensors).contains("no 'layers'"))
         XCTAssertTrue(try loadError(with("layers", "[]"), tensors: tensors).contains("found an empty list"))
+        XCTAssertEqual(try loadError(with("results", "{\"test_accuracy\":0.9}"), tensors: tensors), "loaded")
+        for bad in ["[1]", "{\"a\":\"x\"}", "{\"a\":1e999}", "nope"] {
+            XCTAssertTrue(try loadError(with("results", bad), tensors: tensors).contains("metadata 'results'"), bad)
+        }
         XCTAssertTrue(try loadError(with("layers", "{}"), tensors: tensors).contains("found an empty mapping"))
         XCTAssertTrue(try loadError(good, tensors: [("fc1.weight", w)]).contains("missing 'fc1.bias'"))
         XCTAssertTrue(

@@ -20,6 +20,8 @@ public struct ServiceSettings: Sendable {
 struct PipelineInfo {
     let name: String, file: String, stages: [String], reads: String
     let model: String?, task: String?, classes: [String], input: [Int]
+    /// The model's recorded held-out figures (name → number), as the model file holds them.
+    var results: [(String, Double)] = []
 
     var json: String {
         var s =
@@ -28,8 +30,9 @@ struct PipelineInfo {
         if let model { s += ",\"model\":\(jsonQuoted(model))" }
         if let task { s += ",\"task\":\(jsonQuoted(task))" }
         s +=
-            ",\"classes\":[\(classes.map(jsonQuoted).joined(separator: ","))],\"input\":[\(input.map(String.init).joined(separator: ","))]}"
-        return s
+            ",\"classes\":[\(classes.map(jsonQuoted).joined(separator: ","))],\"input\":[\(input.map(String.init).joined(separator: ","))]"
+        let figures = results.map { "\(jsonQuoted($0.0)):\(jsonNumber($0.1, format: "%.6g"))" }
+        return s + ",\"results\":{" + figures.joined(separator: ",") + "}}"
     }
 }
 
@@ -135,8 +138,13 @@ public final class PipelineService: @unchecked Sendable {
     }
 
     func describe(_ config: PipelineConfig, _ pipeline: ServedPipeline) throws -> PipelineInfo {
-        var classes: [String] = [], input: [Int] = [], task: String?
+        var classes: [String] = [], input: [Int] = [], task: String?, results: [(String, Double)] = []
         if let m = pipeline.model, let meta = try? Safetensors.read(m).metadata {
+            if case .object(let fields)? = JSONValue.parse(meta["results"] ?? "{}") {
+                results = fields.compactMap { k, v in
+                    if case .number(let t) = v, let x = Double(t), x.isFinite { (k, x) } else { nil }
+                }
+            }
             task = meta["task"]
             if case .array(let items)? = JSONValue.parse(meta["labels"] ?? meta["classes"] ?? "[]") {
                 classes = items.compactMap { if case .string(let s) = $0 { s } else { nil } }
@@ -146,10 +154,12 @@ public final class PipelineService: @unchecked Sendable {
             }
         }
         let first = config.stages[0].spec
-        return PipelineInfo(
+        var info = PipelineInfo(
             name: Self.name(of: config.file), file: config.file, stages: config.stages.map(\.spec.name),
             reads: first.produces == .audio ? "audio" : "png", model: pipeline.model, task: task, classes: classes,
             input: input)
+        info.results = results
+        return info
     }
 
     /// SIGHUP: each config read again; a pipeline is swapped only when its new config validates and builds.
