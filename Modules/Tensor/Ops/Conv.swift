@@ -9,6 +9,15 @@
 /// Floats of im2col columns one GEMM works on: 512 KB, the L2 of one Zen 3 core.
 let convColumnBudget = 1 << 17
 
+/// Images per im2col + GEMM sub-chunk of a core's `per` images with `k` × `s` columns each: as many as fit the
+/// column budget, but at least enough for `minimumColumns` columns, so a layer with small output maps (7×7:
+/// 49 columns an image) does not run GEMMs whose last register tile is mostly padding.
+func convSubChunk(per: Int, k: Int, s: Int, minimumColumns: Int = 192) -> Int {
+    let byBudget = convColumnBudget / Swift.max(k * s, 1)
+    let byWidth = (minimumColumns + s - 1) / Swift.max(s, 1)
+    return Swift.max(1, Swift.min(per, Swift.max(byBudget, byWidth)))
+}
+
 /// A batch of `n` images split into one chunk per core; cores left over go to each chunk's GEMMs.
 struct BatchSplit {
     let n: Int, chunks: Int, per: Int, gemmThreads: Int
@@ -69,7 +78,7 @@ extension Tensor {
             // The weights are packed once for the whole batch; each core then runs im2col + GEMM over
             // sub-chunks of its images small enough that the column matrix stays in L2 (a whole chunk's
             // columns went out to DRAM and back: 36 MB for 256 digits).
-            let sub = Swift.max(1, Swift.min(split.per, convColumnBudget / Swift.max(k * s, 1)))
+            let sub = convSubChunk(per: split.per, k: k, s: s)
             PackedA.with(transA: false, m: oc, k: k, a: W.p, lda: k, threads: Parallel.threads) { pa in
                 split.forEach { ci, i0, nb in
                     let sb = Swift.min(sub, nb)
@@ -139,7 +148,7 @@ extension Tensor {
         let B = bias.map { SendablePointer($0.data) }
         // Wᵀ is packed once; each core walks its images in sub-chunks whose column matrix stays in L2, as
         // conv2d does (a DCGAN layer's whole-chunk columns would be 20 MB, written out and read back by col2im).
-        let sub = Swift.max(1, Swift.min(split.per, convColumnBudget / Swift.max(k * s, 1)))
+        let sub = convSubChunk(per: split.per, k: k, s: s)
         PackedA.with(transA: true, m: k, k: cin, a: W.p, lda: k, threads: Parallel.threads) { pa in
             split.forEach { ci, i0, nb in
                 let sb = Swift.min(sub, nb)
@@ -190,7 +199,7 @@ func convBackward(
     // dW = dY·colᵀ [OC,K], or its transpose col·dYᵀ [K,OC] when that fills the micro-kernel's tiles better
     // (conv1 of a gray-image net has K = 9: as the N side of a 32-wide tile it would waste 72 %).
     let transposedW = gemmTileEfficiency(m: k, n: oc) > gemmTileEfficiency(m: oc, n: k)
-    let sub = Swift.max(1, Swift.min(split.per, convColumnBudget / Swift.max(k * s, 1)))
+    let sub = convSubChunk(per: split.per, k: k, s: s)
     let X = SendablePointer(x.data), W = SendablePointer(weight.data), G = SendablePointer(gOut.data)
     let Y = reluOutput.map { SendablePointer($0.data) }
     let GX = gx.map { SendablePointer($0.data) }, P = SendablePointer(partials.data)
@@ -331,7 +340,7 @@ func convTransposeBackward(x: Tensor, weight: Tensor, bias: Tensor?, gOut: Tenso
     let GX = gx.map { SendablePointer($0.data) }, P = SendablePointer(partials.data)
     // Like the forward: W is packed once (for dx) and each core walks its images in L2-sized sub-chunks,
     // its dW partial accumulating over them.
-    let sub = Swift.max(1, Swift.min(split.per, convColumnBudget / Swift.max(k * s, 1)))
+    let sub = convSubChunk(per: split.per, k: k, s: s)
     func walk(_ pa: PackedA?) {
         split.forEach { ci, i0, nb in
             let sb = Swift.min(sub, nb)
