@@ -357,19 +357,7 @@ final class HTTPServeTests: ScratchFolderTestCase {
               conditional: true
               epochs: 1
               batch_size: 16
-              generator:
-                - dense: {units: 392, bias: false}
-                - batchnorm:
-                - activation: {kind: leaky_relu, slope: 0.2}
-                - reshape: [8, 7, 7]
-                - conv_transpose: {filters: 4, size: 4, stride: 2, padding: 1, bias: false}
-                - batchnorm:
-                - activation: {kind: leaky_relu, slope: 0.2}
-                - conv_transpose: {filters: 1, size: 4, stride: 2, padding: 1, bias: false, activation: tanh}
-              discriminator:
-                - conv: {filters: 4, size: 4, stride: 2, padding: 1, activation: leaky_relu, slope: 0.2}
-                - flatten:
-                - dense: 1
+        \(tinyDCGANLayers)
 
         """.write(toFile: dir + "/gan-train.conf", atomically: true, encoding: .utf8)
         let t = try dlpipe(["run", dir + "/gan-train.conf", "-q"])

@@ -96,21 +96,7 @@ final class GANTests: ScratchFolderTestCase {
 
     /// A small generator (and a small digit classifier) trained on the fixture digits.
     func trainSmallModels(conditional: Bool = false) throws {
-        let small = """
-                  generator:
-                    - dense: {units: 392, bias: false}
-                    - batchnorm:
-                    - activation: {kind: leaky_relu, slope: 0.2}
-                    - reshape: [8, 7, 7]
-                    - conv_transpose: {filters: 4, size: 4, stride: 2, padding: 1, bias: false}
-                    - batchnorm:
-                    - activation: {kind: leaky_relu, slope: 0.2}
-                    - conv_transpose: {filters: 1, size: 4, stride: 2, padding: 1, bias: false, activation: tanh}
-                  discriminator:
-                    - conv: {filters: 4, size: 4, stride: 2, padding: 1, activation: leaky_relu, slope: 0.2}
-                    - flatten:
-                    - dense: 1
-            """
+        let small = tinyDCGANLayers
         _ = try runPipeline(
             """
             stages:

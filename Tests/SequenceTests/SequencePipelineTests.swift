@@ -160,15 +160,7 @@ final class SequencePipelineTests: ScratchFolderTestCase {
                 \(features)  - sequence.classify: {\(options), top_k: 3}
                   - write.csv: {path: out/p.csv}
                 """)
-            var out: [String: [String: Double]] = [:]
-            for row in try String(contentsOfFile: dir + "/out/p.csv", encoding: .utf8).split(separator: "\n")
-                .dropFirst()
-            {
-                let f = row.split(separator: ",").map(String.init)
-                out[f[0]] = Dictionary(
-                    uniqueKeysWithValues: stride(from: 1, to: f.count, by: 2).map { (f[$0], Double(f[$0 + 1])!) })
-            }
-            return out
+            return try predictedProbabilities(csv: dir + "/out/p.csv")
         }
         let a = try probabilities("model: out/words.safetensors"), b = try probabilities("model: out/twin.safetensors")
         let both = try probabilities("model: out/words.safetensors, ensemble: [out/twin.safetensors]")

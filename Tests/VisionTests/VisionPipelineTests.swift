@@ -151,15 +151,7 @@ final class VisionPipelineTests: ScratchFolderTestCase {
                   - write.csv: {path: out/p.csv}
                 """, name: "classify.conf")
             XCTAssertEqual(s.succeeded, 60)
-            var out: [String: [String: Double]] = [:]
-            for row in try String(contentsOfFile: dir + "/out/p.csv", encoding: .utf8).split(separator: "\n")
-                .dropFirst()
-            {
-                let f = row.split(separator: ",").map(String.init)
-                out[f[0]] = Dictionary(
-                    uniqueKeysWithValues: stride(from: 1, to: f.count, by: 2).map { (f[$0], Double(f[$0 + 1])!) })
-            }
-            return out
+            return try predictedProbabilities(csv: dir + "/out/p.csv")
         }
         let a = try probabilities("model: out/tiny.safetensors"), b = try probabilities("model: out/twin.safetensors")
         let both = try probabilities("model: out/tiny.safetensors, ensemble: [out/twin.safetensors]")
