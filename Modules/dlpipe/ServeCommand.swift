@@ -73,6 +73,10 @@ func serveCommand(_ args: [String]) -> Int32 {
         i += 1
         return args[i]
     }
+    /// The next argument as a number within `range`, or nil.
+    func number(_ name: String, _ range: ClosedRange<Double>) -> Double? {
+        value(name).flatMap(Double.init).flatMap { range.contains($0) ? $0 : nil }
+    }
     while i < args.count {
         let a = args[i]
         switch a {
@@ -83,12 +87,12 @@ func serveCommand(_ args: [String]) -> Int32 {
             guard let v = value(a) else { return usageError("--spool needs a folder (with --listen: NAME=FOLDER)") }
             spools.append(v)
         case "--batch":
-            guard let v = value(a), let n = Int(v), (1...65536).contains(n) else {
+            guard let n = number(a, 1...65536), n == n.rounded() else {
                 return usageError("--batch needs an integer 1…65536")
             }
-            options.batchSize = n
+            options.batchSize = Int(n)
         case "--poll":
-            guard let v = value(a), let s = Double(v), s >= 0.01, s <= 3600 else {
+            guard let s = number(a, 0.01...3600) else {
                 return usageError("--poll needs seconds between 0.01 and 3600")
             }
             options.pollInterval = s
@@ -115,23 +119,19 @@ func serveCommand(_ args: [String]) -> Int32 {
             guard !confs.isEmpty else { return usageError("--pipelines: no .conf file in '\(v)'") }
             files += confs
         case "--max-batch":
-            guard let v = value(a), let n = Int(v), (1...4096).contains(n) else {
+            guard let n = number(a, 1...4096), n == n.rounded() else {
                 return usageError("--max-batch needs an integer 1…4096")
             }
-            serviceSettings.maxBatch = n
+            serviceSettings.maxBatch = Int(n)
         case "--max-delay-ms":
-            guard let v = value(a), let ms = Double(v), ms >= 0, ms <= 10_000 else {
-                return usageError("--max-delay-ms needs milliseconds 0…10000")
-            }
+            guard let ms = number(a, 0...10_000) else { return usageError("--max-delay-ms needs milliseconds 0…10000") }
             serviceSettings.maxDelay = ms / 1000
         case "--request-timeout":
-            guard let v = value(a), let t = Double(v), t >= 0.1, t <= 3600 else {
-                return usageError("--request-timeout needs seconds 0.1…3600")
-            }
+            guard let t = number(a, 0.1...3600) else { return usageError("--request-timeout needs seconds 0.1…3600") }
             serverSettings.requestTimeout = t
             serverSettings.idleTimeout = t
         case "--max-body-mb":
-            guard let v = value(a), let mb = Double(v), mb > 0, mb <= 1024 else {
+            guard let mb = number(a, 0.001...1024) else {
                 return usageError("--max-body-mb needs megabytes above 0, up to 1024")
             }
             serverSettings.limits.maxBodyBytes = Int(mb * 1_048_576)
