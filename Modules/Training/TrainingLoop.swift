@@ -53,23 +53,40 @@ public final class TrainingLoop {
         ctx.progress.info("\(stage): resumed from \(path) after epoch \(epochsDone) of \(settings.epochs)")
     }
 
-    /// Trains the remaining epochs; `epoch(e)` trains epoch e (0-based) and returns its metrics.
+    /// Trains the remaining epochs; `epoch(e)` trains epoch e (0-based) and returns its metrics. With a time
+    /// budget, the epochs that fit it are planned again after every epoch from the mean epoch time so far.
     public func run(_ epoch: (Int) throws -> [Metric]) throws {
-        while epochsDone < settings.epochs {
+        var planned = plannedEpochs()
+        while epochsDone < planned {
             try ctx.checkCancelled()
-            for g in groups { g.startEpoch(epochsDone, of: settings.epochs) }
+            for g in groups { g.startEpoch(epochsDone, of: planned) }
             for (_, n) in networks { n.train() }
             let t0 = Date()
             let metrics = try epoch(epochsDone)
             report.trainSeconds += Date().timeIntervalSince(t0)
             report.epochs.append(metrics)
             epochsDone += 1
-            if settings.checkpointEvery > 0
-                && (epochsDone % settings.checkpointEvery == 0 || epochsDone == settings.epochs)
-            {
+            planned = plannedEpochs()
+            if settings.checkpointEvery > 0 && (epochsDone % settings.checkpointEvery == 0 || epochsDone == planned) {
                 try writeCheckpoint()
             }
         }
+        if planned < settings.epochs {
+            let note = String(
+                format: "%g min: stopped after %d of %d epochs (%.1f s of training)", settings.timeBudget, epochsDone,
+                settings.epochs, report.trainSeconds)
+            report.settings.append(("time budget", note))
+            ctx.progress.info("\(stage): time budget \(note)")
+        }
+    }
+
+    /// The epochs to train: all of them, or with a time budget as many as fit it at the mean epoch time so
+    /// far (never fewer than those done).
+    func plannedEpochs() -> Int {
+        guard settings.timeBudget > 0, epochsDone > 0, report.trainSeconds > 0 else { return settings.epochs }
+        let perEpoch = report.trainSeconds / Double(epochsDone)
+        let fit = Int((settings.timeBudget * 60 / perEpoch).rounded(.down))
+        return Swift.max(epochsDone, Swift.min(settings.epochs, fit))
     }
 
     func writeCheckpoint() throws {

@@ -12,6 +12,9 @@ public struct LoopSettings {
     /// Write a resumable checkpoint every this many epochs (0 = never).
     public var checkpointEvery = 0
     public var checkpointPath: String?
+    /// Minutes of training after which no further epoch starts (0 = no budget); the learning-rate schedule is
+    /// planned over the epochs that fit.
+    public var timeBudget = 0.0
     /// Settings (or a stage's defaults) given by value; the rest as in a plain loop.
     public init(epochs: Int = 12, batchSize: Int = 32) {
         self.epochs = epochs
@@ -29,6 +32,11 @@ public struct LoopSettings {
                 "checkpoint_every", .int(0...10_000), default: .int(0),
                 doc: "write a resumable checkpoint every N epochs (0 = never); `dlpipe run --resume` continues from it"),
             OptionSpec("checkpoint", .outputFile, doc: "checkpoint file (default: the model path + '.checkpoint')"),
+            OptionSpec(
+                "time_budget", .float(0...1_000_000), default: .float(0),
+                doc:
+                    "minutes of training: after each epoch the epochs that fit are planned from the time taken so far, the learning-rate schedule runs over them, and training stops there (0 = no budget; the report says when it stopped)"
+            ),
         ]
     }
 
@@ -39,6 +47,7 @@ public struct LoopSettings {
         seed = o.int("seed")
         checkpointEvery = o.int("checkpoint_every")
         checkpointPath = o.optionalString("checkpoint") ?? model + ".checkpoint"
+        timeBudget = o.float("time_budget")
     }
 }
 
