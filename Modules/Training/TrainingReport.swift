@@ -129,7 +129,9 @@ public struct TrainingReport {
                     "<figure><img src='data:image/png;base64,\($0.png.base64EncodedString())' alt='\(htmlEscape($0.caption))'><figcaption>\(htmlEscape($0.caption).replacingOccurrences(of: "\n", with: "<br>"))</figcaption></figure>"
                 }.joined() + "</div>"
         case .text(let title, let lines):
-            return "<h2>\(htmlEscape(title))</h2><pre>" + lines.map(htmlEscape).joined(separator: "\n") + "</pre>"
+            // Wrapped at the page's width: a generated paragraph is one long line.
+            return "<h2>\(htmlEscape(title))</h2><pre style=\"white-space:pre-wrap;overflow-wrap:anywhere\">"
+                + lines.map(htmlEscape).joined(separator: "\n") + "</pre>"
         case .table(let title, let header, let rows):
             return "<h2>\(htmlEscape(title))</h2>" + Self.table(header, rows)
         }
