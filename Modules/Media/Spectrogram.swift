@@ -17,6 +17,8 @@ public struct SpectrogramSettings: Equatable {
     public var fMin = 0.0, fMax: Double? = nil
     public var scale = MelScale.slaney
     public var topDB: Double? = 80
+    /// Vocal-tract-length perturbation factor of the mel filterbank's frequency axis (1 = none; VocalTractWarp).
+    public var warp = 1.0
     public init() {}
 }
 
@@ -93,11 +95,15 @@ public enum Features {
     /// Triangular mel filters [n_mels][n_fft/2+1]; Slaney area normalisation for the Slaney scale.
     public static func melFilterbank(
         sampleRate: Int, nFFT: Int, nMels: Int, fMin: Double = 0, fMax: Double? = nil,
-        scale: MelScale = .slaney, normalize: Bool = true
+        scale: MelScale = .slaney, normalize: Bool = true, warp: Double = 1
     ) -> [[Double]] {
         let top = fMax ?? Double(sampleRate) / 2
         let bins = nFFT / 2 + 1
-        let fftFreqs = (0..<bins).map { Double($0) * Double(sampleRate) / Double(nFFT) }
+        // With a warp, each FFT bin is read by the filters at its warped frequency.
+        let fftFreqs = (0..<bins).map {
+            VocalTractWarp.warped(
+                Double($0) * Double(sampleRate) / Double(nFFT), alpha: warp, nyquist: Double(sampleRate) / 2)
+        }
         let lo = hzToMel(fMin, scale), hi = hzToMel(top, scale)
         let melF = (0..<(nMels + 2)).map { melToHz(lo + (hi - lo) * Double($0) / Double(nMels + 1), scale) }
         var w = Array(repeating: [Double](repeating: 0, count: bins), count: nMels)
@@ -122,7 +128,8 @@ public enum Features {
     {
         let p = powerSpectrogram(y, nFFT: s.nFFT, hop: s.hop)
         let fb = melFilterbank(
-            sampleRate: sampleRate, nFFT: s.nFFT, nMels: s.nMels, fMin: s.fMin, fMax: s.fMax, scale: s.scale)
+            sampleRate: sampleRate, nFFT: s.nFFT, nMels: s.nMels, fMin: s.fMin, fMax: s.fMax, scale: s.scale,
+            warp: s.warp)
         let frames = p.first?.count ?? 0
         var out = Array(repeating: [Double](repeating: 0, count: frames), count: s.nMels)
         for m in 0..<s.nMels {

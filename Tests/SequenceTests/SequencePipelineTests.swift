@@ -216,4 +216,35 @@ final class SequencePipelineTests: ScratchFolderTestCase {
             a == (try Data(contentsOf: URL(fileURLWithPath: dir + "/out/f.safetensors"))),
             "the same seed gives the same copies")
     }
+
+    /// Vocal-tract-length perturbation changes the copies' features and only theirs: the first copy of each clip
+    /// (whose speed, noise and shift are drawn before its warp) differs from the same copy without the option.
+    func testVocalTractWarpChangesOnlyTheCopiesFeatures() throws {
+        try makeClips(takes: 1)
+        func written(_ extra: String) throws -> [String: Tensor] {
+            _ = try run(
+                """
+                stages:
+                  - read.audio: {train: clips/train, test: clips/test, sample_rate: 8000}
+                  - audio.augment: {copies: 2, seed: 4\(extra)}
+                \(features)  - write.features: {path: out/f.safetensors}
+                """)
+            return try Safetensors.read(dir + "/out/f.safetensors").tensors
+        }
+        let plain = try written(""), warped = try written(", vtlp_min: 0.8, vtlp_max: 1.2")
+        XCTAssertEqual(Set(plain.keys), Set(warped.keys))
+        var copies = 0
+        for (name, t) in plain {
+            if name.hasSuffix("#aug1") {
+                copies += 1
+                XCTAssertNotEqual(t.scalars, warped[name]!.scalars, name)
+            } else if !name.contains("#aug") {
+                XCTAssertEqual(t.scalars, warped[name]!.scalars, name)
+            }
+        }
+        XCTAssertEqual(copies, 6)
+        XCTAssertThrowsError(try written(", vtlp_min: 1.2, vtlp_max: 0.8")) { e in
+            XCTAssertTrue("\(e)".contains("vtlp_min must not exceed vtlp_max"), "\(e)")
+        }
+    }
 }

@@ -10,6 +10,12 @@ extension PayloadKey where Value == Int {
     public static let augmentedCopy = PayloadKey("augmented_copy")
 }
 
+/// The vocal-tract-length perturbation factor a training copy's features are computed with (audio.augment's
+/// vtlp_min…vtlp_max); absent means none.
+extension PayloadKey where Value == Double {
+    public static let vocalTractWarp = PayloadKey("vocal_tract_warp")
+}
+
 final class TrimAudio: Stage {
     let topDB: Double, frameSeconds: Double, hopSeconds: Double
     init(_ o: StageOptions) {
@@ -43,6 +49,9 @@ final class TrimAudio: Stage {
 
 final class AugmentAudio: Stage {
     let copies: Int, speed: ClosedRange<Double>, snr: ClosedRange<Double>?, shift: Double
+    /// The range a copy's vocal-tract warp is drawn from; nil leaves the copies unwarped (and the random
+    /// stream as without the option).
+    let warp: ClosedRange<Double>?
     var rng: SeededRandom
     init(_ o: StageOptions) throws {
         copies = o.int("copies")
@@ -55,12 +64,16 @@ final class AugmentAudio: Stage {
         speed = o.float("speed_min")...o.float("speed_max")
         snr = o.float("snr_max") > 0 ? o.float("snr_min")...o.float("snr_max") : nil
         shift = o.float("shift")
+        guard o.float("vtlp_min") <= o.float("vtlp_max") else {
+            throw ConfigError(o.position, "audio.augment: vtlp_min must not exceed vtlp_max")
+        }
+        warp = o.float("vtlp_min") == 1 && o.float("vtlp_max") == 1 ? nil : o.float("vtlp_min")...o.float("vtlp_max")
         rng = SeededRandom(seed: UInt64(o.int("seed")))
     }
     static let spec = StageSpec(
         name: "audio.augment",
         summary:
-            "Add randomly changed copies of each training clip (speed, noise at an SNR, time shift); test clips pass unchanged",
+            "Add randomly changed copies of each training clip (speed, noise at an SNR, time shift, vocal-tract warp); test clips pass unchanged",
         consumes: [.audio], produces: .audio,
         options: [
             OptionSpec(
@@ -79,6 +92,12 @@ final class AugmentAudio: Stage {
             OptionSpec(
                 "shift", .float(0...10), default: .float(0.1),
                 doc: "at most this many seconds of silence added before and after, at random"),
+            OptionSpec(
+                "vtlp_min", .float(0.7...1.4), default: .float(1),
+                doc:
+                    "vocal-tract-length perturbation: each copy's features come from a mel filterbank whose frequency axis is stretched by a factor drawn from vtlp_min…vtlp_max (1…1 = none; women's formants sit 15–20 % above men's)"
+            ),
+            OptionSpec("vtlp_max", .float(0.7...1.4), default: .float(1), doc: "largest vocal-tract-length factor"),
             OptionSpec(
                 "seed", .int(0...Int(Int32.max)), default: .int(1),
                 doc: "random seed: the same seed gives the same copies"),
@@ -99,6 +118,7 @@ final class AugmentAudio: Stage {
             copy.file = "\(item.file)#aug\(k)"
             copy.audio = z
             copy[.augmentedCopy] = k
+            if let warp { copy[.vocalTractWarp] = (Double.random(in: warp, using: &rng) * 100).rounded() / 100 }
             try emit(copy)
         }
     }

@@ -143,6 +143,8 @@ final class AudioFeatures: Stage {
             return
         }
         var it = item
+        var settings = self.settings
+        settings.warp = item[.vocalTractWarp] ?? 1
         let rows =
             mfcc
             ? Features.mfcc(y, sampleRate: sr, settings)
