@@ -180,7 +180,7 @@ public enum HTTPRequestParser {
         guard end - from >= needle.count else { return nil }
         var i = from
         while i + needle.count <= end {
-            if haystack[i] == needle[0] && Array(haystack[i..<(i + needle.count)]) == needle { return i }
+            if haystack[i] == needle[0] && haystack[i..<(i + needle.count)].elementsEqual(needle) { return i }
             i += 1
         }
         return nil
