@@ -14,6 +14,7 @@ Usage (Debian: apt-get install python3-torch; run with /usr/bin/python3):
     scripts/compare-torch.py models/speech.safetensors data/speech/test --features "sample_rate: 8000 | audio.trim: {top_db: 30} | audio.mfcc: {n_mfcc: 20, n_fft: 256, hop_length: 80, n_mels: 40}"
     scripts/compare-torch.py models/austen.safetensors data/austen/test/northangerabbey.txt.gz
     scripts/compare-torch.py models/gan.safetensors      # generator and discriminator (gan.sample's tensors output)
+An ensemble's file (sequence.train members: N) is compared member by member, averaged as dlpipe averages.
 Exit 0 when max |logit difference| <= 1e-4."""
 import argparse, gzip, json, os, struct, subprocess, sys, tempfile, zlib
 import numpy as np
@@ -80,6 +81,12 @@ class Twin(nn.Module):
                 m = nn.ConvTranspose2d(c, s["filters"], s["size"], st, pd, op, bias=s.get("bias", True)); setattr(self, name("convt"), m)
                 shape = [s["filters"], (h - 1) * st - 2 * pd + s["size"] + op, (w - 1) * st - 2 * pd + s["size"] + op]
                 self.steps.append((m, act(s, "none")))
+            elif kind == "conv1d":
+                # A sequence [T, C]: nn.Conv1d on [C, T], transposed there and back.
+                t, c = shape; st, pd = s.get("stride", 1), s.get("padding", 0)
+                m = nn.Conv1d(c, s["filters"], s["size"], st, pd, bias=s.get("bias", True)); setattr(self, name("conv1d_"), m)
+                shape = [max(1, (t + 2 * pd - s["size"]) // st + 1), s["filters"]]
+                self.steps.append((lambda x, m=m: m(x.transpose(1, 2)).transpose(1, 2), act(s, "relu")))
             elif kind in ("maxpool", "avgpool"):
                 k = s["size"]; shape = [shape[0], shape[1] // k, shape[2] // k]
                 self.steps.append(((lambda x, k=k: F.max_pool2d(x, k)) if kind == "maxpool" else (lambda x, k=k: F.avg_pool2d(x, k)), act({}, "none")))
@@ -212,9 +219,20 @@ def main():
     layers, shape = json.loads(meta["layers"]), json.loads(meta["input"])
     if meta.get("format") == "dlpipe.vision.v1":
         layers.append({"dense": {"units": len(json.loads(meta["classes"])), "activation": "none"}})
-    net = Twin(layers, shape)
-    net.load_state_dict(tensors, strict=True)
-    net.eval()
+    members = int(meta.get("members", "1"))
+    if members > 1:
+        # An ensemble: each member's tensors under "member<i>."; the twin averages the members' softmaxes as
+        # dlpipe does (logits whose softmax is the mean).
+        twins = []
+        for i in range(members):
+            t = Twin(layers, shape)
+            t.load_state_dict({k[len(f"member{i}."):]: v for k, v in tensors.items() if k.startswith(f"member{i}.")}, strict=True)
+            twins.append(t.eval())
+        net = lambda x: torch.log(torch.stack([torch.softmax(t(x), -1) for t in twins]).mean(0))
+    else:
+        net = Twin(layers, shape)
+        net.load_state_dict(tensors, strict=True)
+        net.eval()
     if meta.get("task") == "sequence.train": return compare_sequences(a, net, meta)
     if meta.get("task") == "text.train": return compare_text(a, net, meta)
     if meta.get("task") == "gan.train": return compare_gan(a, net, meta)

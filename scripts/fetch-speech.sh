@@ -6,10 +6,14 @@
 #    contributors). Speaker theo is held out entirely: every take of his is in test/, none in train/.
 #  - Synthetic voices from Debian's espeak-ng, flite and festival, 16 kHz WAV. The test voices (two espeak-ng
 #    accents, flite's slt) are never used in training.
+#  - Validation voices in data/speech/validation/: espeak-ng variants that neither split uses, women's
+#    (women-…) and men's (men-…), to choose settings on voices unlike the four real men without looking at
+#    the test split. Debian's only English women's voices outside espeak-ng are flite's and festival's slt,
+#    a test voice.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=data/speech
-[ -f "$out/.done" ] && { echo "speech: already in $out"; exit 0; }
+[ -f "$out/.done" ] && [ -f "$out/validation/.done" ] && { echo "speech: already in $out"; exit 0; }
 held_out=${FSDD_TEST_SPEAKERS:-theo}
 need=()
 for p in espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k sox; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
@@ -18,7 +22,40 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
-rm -rf "$out"; tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+words=(zero one two three four five six seven eight nine)
+make_clip() {
+  split=$1 d=$2 speaker=$3 take=$4 engine=$5; shift 5
+  dir=data/speech/$split/$d; mkdir -p "$dir"
+  raw=$(mktemp --suffix=.wav)
+  case $engine in
+    espeak) espeak-ng "${@:1:$#-1}" -w "$raw" "${@: -1}" ;;
+    flite) flite "$@" -o "$raw" ;;
+    festival) echo "$2" | text2wave -eval "(voice_$1_diphone)" -o "$raw" ;;
+  esac
+  sox -V1 "$raw" -r 16000 -c 1 -b 16 "$dir/${d}_${speaker}_${take}.wav" gain -n -3
+  rm -f "$raw"
+}
+export -f make_clip
+
+if [ ! -f "$out/validation/.done" ]; then
+  rm -rf "$out/validation"; jobs="$tmp/validation-jobs"; : > "$jobs"
+  for d in 0 1 2 3 4 5 6 7 8 9; do
+    for v in en-us en-gb-scotland en-029 en-gb-x-gbclan; do
+      for var in steph2 steph3 anikaRobot; do
+        for s in 135 170; do echo "validation $d women-espeak-$v-$var $s espeak -v $v+$var -s $s -p 55 ${words[$d]}" >> "$jobs"; done
+      done
+      for var in edward2 Gene2 iven2; do
+        for s in 135 170; do echo "validation $d men-espeak-$v-$var $s espeak -v $v+$var -s $s -p 45 ${words[$d]}" >> "$jobs"; done
+      done
+    done
+  done
+  tr '\n' '\0' < "$jobs" | xargs -0 -P "$(nproc)" -I{} bash -c 'make_clip {}'
+  touch "$out/validation/.done"
+  echo "speech: $(find $out/validation -type f -name '*.wav' | wc -l) validation clips (24 voices no split trains or tests on)"
+fi
+[ -f "$out/.done" ] && exit 0
+find "$out" -mindepth 1 -maxdepth 1 ! -name validation -exec rm -rf {} +
 
 # Real recordings.
 fsdd=../shared/data/fsdd
@@ -36,7 +73,6 @@ done
 [ "$n" -ge 2500 ] || [ -n "${FSDD_PARTIAL:-}" ] || { echo "speech: expected 2,500 FSDD clips, found $n" >&2; exit 1; }
 
 # Synthetic voices. One line per clip: split digit speaker take engine args...
-words=(zero one two three four five six seven eight nine)
 jobs="$tmp/jobs"; : > "$jobs"
 # Training voices: five espeak-ng accents × 48 voice variants (one clip each, speed and pitch drawn per
 # clip), four flite voices at three speeds and up to three pitches, festival's kal and ked. Test voices: two
@@ -78,19 +114,6 @@ for d in 0 1 2 3 4 5 6 7 8 9; do
   echo "test $d flite-slt slow flite -voice slt --setf duration_stretch=1.3 -t $w" >> "$jobs"
   echo "test $d flite-slt fast flite -voice slt --setf duration_stretch=0.8 -t $w" >> "$jobs"
 done
-make_clip() {
-  split=$1 d=$2 speaker=$3 take=$4 engine=$5; shift 5
-  dir=data/speech/$split/$d; mkdir -p "$dir"
-  raw=$(mktemp --suffix=.wav)
-  case $engine in
-    espeak) espeak-ng "${@:1:$#-1}" -w "$raw" "${@: -1}" ;;
-    flite) flite "$@" -o "$raw" ;;
-    festival) echo "$2" | text2wave -eval "(voice_$1_diphone)" -o "$raw" ;;
-  esac
-  sox -V1 "$raw" -r 16000 -c 1 -b 16 "$dir/${d}_${speaker}_${take}.wav" gain -n -3
-  rm -f "$raw"
-}
-export -f make_clip
 tr '\n' '\0' < "$jobs" | xargs -0 -P "$(nproc)" -I{} bash -c 'make_clip {}'
 touch "$out/.done"
 echo "speech: $(find $out/train -type f | wc -l) train clips, $(find $out/test -type f | wc -l) test clips (FSDD speaker(s) $held_out and the synthetic test voices never in train)"

@@ -83,6 +83,11 @@ for sequence in (True, False):
     for n, t in bi.named_parameters():
         put(f"{name}.{n}", t); put(f"{name}.grad.{n}", t.grad)
 
+# nn.Conv1d over the time axis of sequences [N, T, C] (dlpipe's layout; PyTorch's [N, C, T] by transposing),
+# stride 2 and padding 1, with a bias (drawn last, so the older entries stay as they were).
+grads("conv1d_s2p1", lambda x, w, b: F.conv1d(x.transpose(1, 2), w, b, stride=2, padding=1).transpose(1, 2),
+      r(3, 7, 4), r(5, 4, 3), r(5))
+
 header, blobs, off = {}, [], 0
 for k in sorted(out):
     b = out[k].numpy().astype("<f4").tobytes()

@@ -4,7 +4,9 @@ import Foundation
 import Media
 import Tensor
 
-public enum Split: String { case train, test, predict }
+/// Which part of the data an item belongs to: trained on, held out to test, held out to choose settings
+/// on (read, reported, never trained on), or unlabelled input to predict.
+public enum Split: String { case train, test, validation, predict }
 
 /// A top-k prediction for one input.
 public struct Prediction {

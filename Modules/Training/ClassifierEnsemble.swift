@@ -14,14 +14,20 @@ public struct ClassifierEnsemble {
     /// The first member's description (classes, input shape, preprocessing), which every member shares.
     public let model: ModelFile
 
-    /// Loads `model` and then each of `others`; a member that differs from `model` is refused by name.
+    public init(members: [Network], model: ModelFile) {
+        self.members = members
+        self.model = model
+    }
+
+    /// Loads `model` and then each of `others` (every network of each: a file may hold an ensemble's
+    /// members); a model that differs from `model` is refused by name.
     public static func load(model path: String, others: [String], for stage: String, trainer: String) throws
         -> ClassifierEnsemble
     {
-        let (first, description) = try ModelFile.load(path, for: stage, trainer: trainer)
-        var members = [first]
+        let (first, description) = try ModelFile.loadMembers(path, for: stage, trainer: trainer)
+        var members = first
         for other in others {
-            let (net, m) = try ModelFile.load(other, for: stage, trainer: trainer)
+            let (nets, m) = try ModelFile.loadMembers(other, for: stage, trainer: trainer)
             func differs(_ what: String) -> StageError {
                 StageError(
                     stage,
@@ -36,7 +42,7 @@ public struct ClassifierEnsemble {
                 throw differs("input shape \(m.inputShape) and \(description.inputShape)")
             }
             guard m.preprocessing == description.preprocessing else { throw differs("preprocessing settings") }
-            members.append(net)
+            members += nets
         }
         return ClassifierEnsemble(members: members, model: description)
     }

@@ -19,7 +19,7 @@ public struct ClassifierTrainingOptions {
     public let layers: [LayerSpec]
     /// Where `layers` is written (the stage's place when the default is used).
     public let layersPosition: SourcePosition
-    public let loop: LoopSettings
+    public internal(set) var loop: LoopSettings
     public let optimizer: OptimizerSettings
     public let validationSplit: Double
     public let metrics: String?, report: String?

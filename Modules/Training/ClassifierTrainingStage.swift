@@ -13,6 +13,17 @@ public struct ClassifierTrainingStage {
 
     public init(_ options: ClassifierTrainingOptions) { self.options = options }
 
+    /// The skeleton for member `i` of an ensemble of `n`: its own seed (the stage's seed + i), checkpoint
+    /// file and share of the time budget.
+    public func member(_ i: Int, of n: Int) -> ClassifierTrainingStage {
+        guard n > 1 else { return self }
+        var o = options
+        o.loop.seed += i
+        if i > 0 { o.loop.checkpointPath = o.loop.checkpointPath.map { $0 + ".member\(i)" } }
+        o.loop.timeBudget /= Double(n)
+        return ClassifierTrainingStage(o)
+    }
+
     /// What a checkpoint must match: the network (with `inputAndClasses`), the data's identity, and the
     /// optimizer, batch, seed and the stage's own `settings`.
     public func fingerprint(_ net: Network, inputAndClasses: String, data: String, settings: [String])
@@ -108,13 +119,13 @@ public struct ClassifierTrainingStage {
     /// The report's results when no test items arrived.
     public func noTestItems(_ report: inout TrainingReport) { report.results = [("test_accuracy", "null")] }
 
-    /// Writes the model, metrics.json and report.html together, then fails the run when the held-out
-    /// accuracy is below min_test_accuracy.
+    /// Writes the model (one network or an ensemble's members), metrics.json and report.html together, then
+    /// fails the run when the held-out accuracy is below min_test_accuracy.
     public func finish(
-        _ net: Network, description: ModelFile, report: TrainingReport, accuracy: Double?, ctx: RunContext
+        _ nets: [Network], description: ModelFile, report: TrainingReport, accuracy: Double?, ctx: RunContext
     ) throws {
         try description.withResults(of: report).writeTogether(
-            net, to: options.model, report: report, metrics: options.metrics, html: options.report,
+            nets, to: options.model, report: report, metrics: options.metrics, html: options.report,
             stage: stage, ctx: ctx)
         if let accuracy, accuracy < options.minTestAccuracy {
             throw StageError(

@@ -28,6 +28,7 @@ extension LayerSpec {
         switch self {
         case .conv(let c): return obj("conv", conv(c, transposed: false))
         case .convTranspose(let c): return obj("conv_transpose", conv(c, transposed: true))
+        case .conv1d(let c): return obj("conv1d", conv(c, transposed: false))
         case .maxpool(let s): return obj("maxpool", [("size", "\(s)")])
         case .avgpool(let s): return obj("avgpool", [("size", "\(s)")])
         case let .dense(units, a, bias): return obj("dense", [("units", "\(units)")] + act(a) + [("bias", "\(bias)")])

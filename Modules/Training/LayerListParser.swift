@@ -4,7 +4,7 @@ import Pipeline
 
 public enum LayerListParser {
     public static let kinds = [
-        "conv", "conv_transpose", "maxpool", "avgpool", "dense", "dropout", "batchnorm",
+        "conv", "conv_transpose", "conv1d", "maxpool", "avgpool", "dense", "dropout", "batchnorm",
         "activation", "flatten", "reshape", "embedding", "lstm", "gru",
         "mean_over_time",
     ]
@@ -47,6 +47,17 @@ public enum LayerListParser {
                     s.node.position, "conv_transpose.output_padding must be smaller than its stride (\(c.stride))")
             }
             return transposed ? .convTranspose(c) : .conv(c)
+        case "conv1d":
+            guard s.node.entries != nil else {
+                throw ConfigError(s.node.position, "conv1d needs settings, e.g. {filters: 64, size: 5, padding: 2}")
+            }
+            try s.allow(["filters", "size", "stride", "padding", "activation", "slope", "bias"])
+            return .conv1d(
+                ConvSpec(
+                    filters: try s.int("filters", LayerLimits.filters), size: try s.int("size", LayerLimits.kernelSize),
+                    stride: try s.int("stride", LayerLimits.stride, default: 1),
+                    padding: try s.int("padding", LayerLimits.padding, default: 0),
+                    activation: try s.activation(default: .relu), bias: try s.bool("bias", default: true)))
         case "maxpool", "avgpool":
             let size = try s.shorthandOrSetting("size", LayerLimits.poolSize)
             return s.kind == "maxpool" ? .maxpool(size: size) : .avgpool(size: size)

@@ -2,6 +2,7 @@
 // anything, so the builder and the memory estimate share one set of rules, and a network too large for
 // the machine is refused before a single weight exists.
 import Foundation
+import Tensor
 
 /// One layer's effect on one example.
 public struct LayerPlan: Equatable {
@@ -43,6 +44,13 @@ extension LayerSpec {
             return LayerPlan(
                 output: [c.filters, oh, ow], parameters: weights + (c.bias ? c.filters : 0),
                 multiplyAdds: count([s[1], s[2], weights]))
+        case .conv1d(let c):
+            guard s.count == 2 else { throw NetworkError("conv1d needs a sequence [T, C], got \(s)") }
+            let frames = Tensor.timeConvLength(s[0], kernel: c.size, stride: c.stride, padding: c.padding)
+            let weights = count([c.filters, s[1], c.size])
+            return LayerPlan(
+                output: [frames, c.filters], parameters: weights + (c.bias ? c.filters : 0),
+                multiplyAdds: count([frames, weights]))
         case .maxpool(let size), .avgpool(let size):
             guard s.count == 3, s[1] >= size, s[2] >= size else {
                 throw NetworkError("pool \(size) needs a [C, H, W] input of at least \(size)×\(size), got \(s)")

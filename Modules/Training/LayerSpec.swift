@@ -66,6 +66,8 @@ public struct RecurrentSpec: Equatable, Sendable {
 public enum LayerSpec: Equatable, Sendable {
     case conv(ConvSpec)
     case convTranspose(ConvSpec)
+    /// A convolution over the time axis of a sequence [T, C] → [T', filters] (nn.Conv1d on [C, T]).
+    case conv1d(ConvSpec)
     case maxpool(size: Int)
     case avgpool(size: Int)
     case dense(units: Int, activation: ActivationSpec, bias: Bool)

@@ -36,6 +36,10 @@ public struct ModelFile: Equatable {
     /// The held-out figures of the run that wrote it (test_accuracy, test_bits_per_char…), for a service to
     /// report; empty when unknown.
     public var results: [String: Double] = [:]
+    /// How many networks of these layers the file holds (an ensemble trained with `members: N`): each
+    /// member's tensors are under "member<i>." so PyTorch loads them member by member.
+    public var members = 1
+    static let memberLimit = 1...16
 
     public init(
         task: String, layers: [LayerSpec], inputShape: [Int], labels: [String] = [],
@@ -49,7 +53,7 @@ public struct ModelFile: Equatable {
     }
 
     public var metadata: [String: String] {
-        [
+        var m = [
             "format": Self.format, "version": String(Self.version), "task": task,
             "layers": LayerSpec.json(layers),
             "input": "[" + inputShape.map(String.init).joined(separator: ",") + "]",
@@ -63,6 +67,15 @@ public struct ModelFile: Equatable {
                 }
                 .joined(separator: ",") + "}",
         ]
+        if members > 1 { m["members"] = String(members) }
+        return m
+    }
+
+    /// The tensors of `networks` (one per member) under their file names.
+    public static func tensors(of networks: [Network]) -> [(String, Tensor)] {
+        networks.count == 1
+            ? networks[0].stateDict()
+            : networks.enumerated().flatMap { i, net in net.stateDict().map { ("member\(i).\($0.0)", $0.1) } }
     }
 
     /// This description with the number-valued fields of a report's results (`test_accuracy`, …).
@@ -78,28 +91,66 @@ public struct ModelFile: Equatable {
         try net.save(to: path, metadata: metadata)
     }
 
-    /// Reads a model file and rebuilds its network in evaluation mode.
+    /// Reads a model file of one network and rebuilds it in evaluation mode.
     ///
     ///     let (net, model) = try ModelFile.load("models/digits.safetensors")
     public static func load(_ path: String) throws -> (Network, ModelFile) {
-        let (tensors, meta) = try Safetensors.read(path)
-        let model = try ModelFile(metadata: meta, file: path)
-        let net: Network
-        do { net = try Network(layers: model.layers, inputShape: model.inputShape, seed: 0) } catch {
-            throw ModelFileError(path, "metadata 'layers' does not build: \(error)")
-        }
-        // A classifier has one output per label; a character model one per label at every step.
-        if !model.labels.isEmpty && net.outputShape.last != model.labels.count {
+        let (nets, model) = try loadMembers(path)
+        guard nets.count == 1 else {
             throw ModelFileError(
                 path,
-                "metadata 'labels' names \(model.labels.count) classes but the network has \(net.outputShape) outputs")
+                "holds an ensemble of \(nets.count) networks; only a classify stage averages an ensemble's members")
         }
+        return (nets[0], model)
+    }
+
+    /// Reads a model file and rebuilds each of its networks (one, or an ensemble's members) in evaluation mode.
+    public static func loadMembers(_ path: String) throws -> ([Network], ModelFile) {
+        let (tensors, meta) = try Safetensors.read(path)
+        let model = try ModelFile(metadata: meta, file: path)
         for (name, t) in tensors where !t.scalars.allSatisfy({ $0.isFinite }) {
             throw ModelFileError(path, "tensor '\(name)' holds NaN or infinite values")
         }
-        try net.load(tensors, file: path)
-        net.eval()
-        return (net, model)
+        var nets: [Network] = []
+        for i in 0..<model.members {
+            let net: Network
+            do { net = try Network(layers: model.layers, inputShape: model.inputShape, seed: 0) } catch {
+                throw ModelFileError(path, "metadata 'layers' does not build: \(error)")
+            }
+            // A classifier has one output per label; a character model one per label at every step.
+            if !model.labels.isEmpty && net.outputShape.last != model.labels.count {
+                throw ModelFileError(
+                    path,
+                    "metadata 'labels' names \(model.labels.count) classes but the network has \(net.outputShape) outputs"
+                )
+            }
+            if model.members == 1 {
+                try net.load(tensors, file: path)
+            } else {
+                try net.load(
+                    memberTensors(tensors, member: i, of: model.members, file: path), file: path + " (member \(i))")
+            }
+            net.eval()
+            nets.append(net)
+        }
+        return (nets, model)
+    }
+
+    /// Member `i`'s tensors without their prefix; a tensor that belongs to no member is refused.
+    static func memberTensors(_ tensors: [String: Tensor], member i: Int, of n: Int, file: String) throws
+        -> [String: Tensor]
+    {
+        var mine: [String: Tensor] = [:]
+        for (name, t) in tensors {
+            guard name.hasPrefix("member"), let dot = name.firstIndex(of: "."),
+                let k = Int(name[name.index(name.startIndex, offsetBy: 6)..<dot]), (0..<n).contains(k)
+            else {
+                throw ModelFileError(
+                    file, "tensor '\(name)' belongs to none of the \(n) members (member0. … member\(n - 1).)")
+            }
+            if k == i { mine[String(name[name.index(after: dot)...])] = t }
+        }
+        return mine
     }
 
     /// Checks and decodes every metadata field; errors name the field.
@@ -171,6 +222,12 @@ public struct ModelFile: Equatable {
                 }
                 preprocessing[k] = s
             }
+        }
+        if let m = meta["members"] {
+            guard let n = Int(m), Self.memberLimit.contains(n) else {
+                throw fail("metadata 'members' must be a whole number in \(Self.memberLimit)")
+            }
+            members = n
         }
         if let r = meta["results"] {
             guard case .object(let fields)? = JSONValue.parse(r), fields.count <= 64 else {

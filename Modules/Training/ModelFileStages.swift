@@ -10,21 +10,29 @@ import FilesAndText
 extension ModelFile {
     /// A network, its description and where it goes: one of the models a training stage writes.
     public struct Output {
-        public let network: Network, description: ModelFile, path: String
+        /// One network, or an ensemble's members (the description's `members` says how many).
+        public let networks: [Network], description: ModelFile, path: String
         public init(_ network: Network, _ description: ModelFile, to path: String) {
-            self.network = network
-            self.description = description
+            self.init(members: [network], description, to: path)
+        }
+        public init(members: [Network], _ description: ModelFile, to path: String) {
+            networks = members
+            var d = description
+            d.members = members.count
+            self.description = d
             self.path = path
         }
     }
 
-    /// Writes `net` with this description to `path`, with the report's files beside it, atomically as a set.
+    /// Writes `nets` (one network or an ensemble's members) with this description to `path`, with the
+    /// report's files beside it, atomically as a set.
     public func writeTogether(
-        _ net: Network, to path: String, report: TrainingReport, metrics: String?, html: String?,
+        _ nets: [Network], to path: String, report: TrainingReport, metrics: String?, html: String?,
         stage: String, ctx: RunContext
     ) throws {
         try Self.writeTogether(
-            [Output(net, self, to: path)], report: report, metrics: metrics, html: html, stage: stage, ctx: ctx)
+            [Output(members: nets, self, to: path)], report: report, metrics: metrics, html: html, stage: stage,
+            ctx: ctx)
     }
 
     /// Writes every model, the report's files and any `extra` files (a sample grid) atomically as a set:
@@ -34,7 +42,9 @@ extension ModelFile {
         metrics: String?, html: String?, stage: String, ctx: RunContext
     ) throws {
         let files =
-            models.map { ($0.path, Safetensors.encode($0.network.stateDict(), metadata: $0.description.metadata)) }
+            models.map {
+                ($0.path, Safetensors.encode(ModelFile.tensors(of: $0.networks), metadata: $0.description.metadata))
+            }
             + report.files(metrics: metrics, html: html) + extra
         do {
             for f in files { try makeParentFolder(f.0) }
@@ -50,6 +60,13 @@ extension ModelFile {
     public static func load(_ path: String, for stage: String, trainer: String) throws -> (Network, ModelFile) {
         guard FileManager.default.fileExists(atPath: path) else { throw missing(path, for: stage, trainer: trainer) }
         do { return try load(path) } catch { throw StageError(stage, "\(error)") }
+    }
+
+    /// Every network of the model a classify stage names (one, or an ensemble's members).
+    public static func loadMembers(_ path: String, for stage: String, trainer: String) throws -> ([Network], ModelFile)
+    {
+        guard FileManager.default.fileExists(atPath: path) else { throw missing(path, for: stage, trainer: trainer) }
+        do { return try loadMembers(path) } catch { throw StageError(stage, "\(error)") }
     }
 
     /// The error for a model file that does not exist yet.

@@ -33,7 +33,8 @@ public final class Network: Layer {
     public private(set) var minimumTrainingBatch = 1
 
     enum Step {
-        case conv(Conv2D, ActivationSpec), convTranspose(ConvTranspose2D, ActivationSpec)
+        case conv(Conv2D, ActivationSpec), convTranspose(ConvTranspose2D, ActivationSpec), conv1d(
+            Conv1D, ActivationSpec)
         case pool(max: Bool, Int), bn(BatchNorm), dense(Dense, ActivationSpec), dropout(Dropout)
         case activation(ActivationSpec), flatten, reshape([Int]), embedding(Embedding), recurrent(Recurrent)
         case meanOverTime
@@ -121,6 +122,15 @@ public final class Network: Layer {
             named.append((label, conv))
             module = conv
             label += " \(c.size)×\(c.size)/\(c.stride) \(c.activation.kind.rawValue)"
+        case .conv1d(let c):
+            let conv = Conv1D(
+                inShape[1], c.filters, kernelSize: c.size, stride: c.stride, padding: c.padding, bias: c.bias,
+                seed: b.nextSeed())
+            label = b.name("conv1d_")
+            steps.append(.conv1d(conv, c.activation))
+            named.append((label, conv))
+            module = conv
+            label += " \(c.size)/\(c.stride) \(c.activation.kind.rawValue)"
         case .maxpool(let size), .avgpool(let size):
             var isMax = false
             if case .maxpool = spec { isMax = true }
@@ -224,13 +234,20 @@ public final class Network: Layer {
     public func penultimate(_ x: Tensor) -> Tensor { run(x, lengths: nil, steps: steps.dropLast()) }
 
     func run(_ x: Tensor, lengths: [Int]?, steps: ArraySlice<Step>) -> Tensor {
-        var h = x
+        var h = x, lengths = lengths
         for s in steps {
             switch s {
             case .conv(let c, let a):
                 h = c(h)
                 if a.kind != .relu { h = h.activated(a) }
             case .convTranspose(let c, let a): h = c(h).activated(a)
+            case .conv1d(let c, let a):
+                // Frames after each sequence's new end are zeroed after the activation, as if it were alone.
+                h = c(h).activated(a)
+                if let l = lengths {
+                    lengths = c.outputLengths(l)
+                    h = h.zeroedBeyond(lengths: lengths!)
+                }
             case .pool(let isMax, let size): h = isMax ? h.maxPool2d(size) : h.avgPool2d(size)
             case .convReluPool(let c): h = h.conv2dReluMaxPool2(c.weight, bias: c.bias, padding: c.padding)
             case .bn(let b): h = b(h)

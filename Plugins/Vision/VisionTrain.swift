@@ -137,7 +137,7 @@ final class VisionTrain: Stage {
             task: "vision.train", layers: net.layers, inputShape: data.shape, labels: data.classes,
             preprocessing: ["input": "image \(data.shape[2])×\(data.shape[1]), \(data.shape[0]) channel(s), values 0…1"]
         )
-        try skeleton.finish(net, description: description, report: report, accuracy: accuracy, ctx: ctx)
+        try skeleton.finish([net], description: description, report: report, accuracy: accuracy, ctx: ctx)
     }
 
     func augmentation() -> ImageBatches.Augment? {

@@ -74,6 +74,13 @@ final class TorchReferenceTests: XCTestCase {
         check("conv_s1p1", inputs: 3) { $0[0].conv2d($0[1], bias: $0[2], stride: 1, padding: 1) }
         check("conv_s2", inputs: 2) { $0[0].conv2d($0[1], stride: 2) }
         check("convT", inputs: 3) { $0[0].convTranspose2d($0[1], bias: $0[2], stride: 2, padding: 1, outputPadding: 1) }
+        check("conv1d_s2p1", inputs: 3) { x in
+            // The Conv1D layer's own computation, with the fixture's weight [Cout, Cin, K] and bias.
+            let layer = Conv1D(4, 5, kernelSize: 3, stride: 2, padding: 1)
+            XCTAssertEqual(layer.weight.shape, x[1].shape, "nn.Conv1d's weight shape")
+            return x[0].timePatches(kernel: 3, stride: 2, padding: 1).linear(x[1].reshaped([5, 12]), bias: x[2])
+                .reshaped([3, -1, 5])
+        }
         check("maxpool", inputs: 1) { $0[0].maxPool2d(2) }
         check("avgpool", inputs: 1) { $0[0].avgPool2d(2) }
         check("logsoftmax", inputs: 1) { $0[0].logSoftmax(axis: 1) }

@@ -85,6 +85,28 @@ final class OpGradientTests: XCTestCase {
             [(x.scalars[0] + x.scalars[2]) / 2, (x.scalars[1] + x.scalars[3]) / 2], "padding is not counted")
     }
 
+    func testTimePatchesAndZeroingBeyondLengths() {
+        // Odd sizes, padding past the kernel's reach, stride 1 and 3, a batch of 1 and of 3.
+        for (k, s, p) in [(3, 1, 1), (5, 3, 2), (2, 2, 0), (4, 1, 4)] {
+            checkGradients("time patches k\(k) s\(s) p\(p)", [rnd([3, 7, 2], seed: 93)]) {
+                $0[0].timePatches(kernel: k, stride: s, padding: p)
+            }
+        }
+        checkGradients("time patches, batch 1, one frame", [rnd([1, 1, 3], seed: 94)]) {
+            $0[0].timePatches(kernel: 3, stride: 1, padding: 0)
+        }
+        checkGradients("zeroed beyond lengths [3, 1, 2]", [rnd([3, 3, 2], seed: 95)]) {
+            $0[0].zeroedBeyond(lengths: [3, 1, 2])
+        }
+        // Row j of the patches holds frames j·s − p … in channel-major order; zeros outside the sequence.
+        let x = Tensor([1, 10, 2, 20, 3, 30], shape: [1, 3, 2])
+        XCTAssertEqual(
+            Autograd.noGrad { x.timePatches(kernel: 2, stride: 2, padding: 1) }.scalars, [0, 1, 0, 10, 2, 3, 20, 30])
+        XCTAssertEqual(Autograd.noGrad { x.zeroedBeyond(lengths: [2]) }.scalars, [1, 10, 2, 20, 0, 0])
+        XCTAssertEqual(
+            Tensor.timeConvLength(2, kernel: 5, stride: 1, padding: 0), 1, "shorter than the kernel: one frame")
+    }
+
     func testReversedInTime() {
         checkGradients("reversed in time, lengths [3, 1, 2]", [rnd([3, 3, 2], seed: 92)]) {
             $0[0].reversedInTime(lengths: [3, 1, 2])

@@ -72,6 +72,50 @@ final class LayerListTests: XCTestCase {
             try layers[0].plan(input: [7, 3]).parameters, net.namedParameters().map { $0.1.count }.reduce(0, +))
     }
 
+    /// A CRNN: conv1d over time → lstm → mean over time. Round trip, nn.Conv1d names and shapes, the plan,
+    /// and a padded batch giving each sequence what it gives alone.
+    func testConv1DFrontEndRoundTripsAndIgnoresPadding() throws {
+        let root = try configTree(
+            """
+            layers:
+              - conv1d: {filters: 6, size: 5, stride: 2, padding: 2}
+              - conv1d: {filters: 4, size: 3, padding: 1, activation: tanh}
+              - lstm: {hidden: 5, sequence: true}
+              - mean_over_time:
+              - dense: {units: 3, activation: none}
+            """)
+        let layers = try LayerListParser.parse(root["layers"]!)
+        XCTAssertEqual(layers[0], .conv1d(ConvSpec(filters: 6, size: 5, stride: 2, padding: 2)))
+        let back = try LayerListParser.parse(
+            JSONValue.parse(LayerSpec.json(layers))!.configNode(at: SourcePosition(file: "j", line: 0, column: 0)))
+        XCTAssertEqual(back, layers)
+        let net = try Network(layers: layers, inputShape: [11, 3], seed: 4)
+        let named = Dictionary(uniqueKeysWithValues: net.namedParameters().map { ($0.0, $0.1.shape) })
+        XCTAssertEqual(named["conv1d_1.weight"], [6, 3, 5])
+        XCTAssertEqual(named["conv1d_2.bias"], [4])
+        XCTAssertEqual(try layers[0].plan(input: [11, 3]).output, [6, 6])
+        XCTAssertEqual(
+            try MemoryEstimate.of(layers, input: [11, 3]).parameters,
+            net.namedParameters().map { $0.1.count }.reduce(0, +))
+        net.eval()
+        // Sequences of 11, 4 and 1 frames, padded with zeros into one batch, against each one alone.
+        let lengths = [11, 4, 1]
+        let padded = Tensor.zeros([3, 11, 3])
+        var alone: [Tensor] = []
+        for (b, n) in lengths.enumerated() {
+            let x = Tensor.uniform([1, n, 3], low: -1, high: 1, seed: UInt64(10 + b))
+            for i in 0..<(n * 3) { padded.data[b * 33 + i] = x.data[i] }
+            alone.append(Autograd.noGrad { net(x, lengths: [n]) })
+        }
+        let batch = Autograd.noGrad { net(padded, lengths: lengths) }
+        for b in 0..<3 {
+            for c in 0..<3 { XCTAssertEqual(batch.data[b * 3 + c], alone[b].data[c], accuracy: 1e-5, "sequence \(b)") }
+        }
+        XCTAssertThrowsError(try Network(layers: layers, inputShape: [3, 11, 3], seed: 1)) {
+            XCTAssertTrue("\($0)".contains("conv1d needs a sequence [T, C]"), "\($0)")
+        }
+    }
+
     func testErrorsNameThePositionAndTheProblem() throws {
         func error(_ yaml: String) throws -> String {
             do {

@@ -116,4 +116,38 @@ final class ModelFileTests: ScratchFolderTestCase {
         XCTAssertTrue(
             try loadError(good, tensors: [("fc1.weight", nan), ("fc1.bias", b)]).contains("'fc1.weight' holds NaN"))
     }
+
+    /// An ensemble's file: `members` checked like a config number, every tensor under a member's prefix.
+    func testHandMadeEnsembleFilesAreChecked() throws {
+        let good: [String: String] = [
+            "format": "dlpipe.model", "version": "2", "task": "sequence.train", "members": "2",
+            "layers": "[{\"dense\":{\"units\":2,\"activation\":\"none\"}}]", "input": "[3]", "labels": "[\"a\",\"b\"]",
+        ]
+        let w = Tensor.uniform([2, 3], seed: 1), b = Tensor.zeros([2])
+        let pair = [
+            ("member0.fc1.weight", w), ("member0.fc1.bias", b), ("member1.fc1.weight", w), ("member1.fc1.bias", b),
+        ]
+        let (nets, model) = try ModelFile.loadMembers(try handMade(good, tensors: pair))
+        XCTAssertEqual(nets.count, 2)
+        XCTAssertEqual(model.members, 2)
+        func loadMembersError(_ meta: [String: String], _ tensors: [(String, Tensor)]) throws -> String {
+            do {
+                _ = try ModelFile.loadMembers(try handMade(meta, tensors: tensors))
+                return "loaded"
+            } catch { return "\(error)" }
+        }
+        for bad in ["0", "17", "two", "-1", "1e3"] {
+            var m = good
+            m["members"] = bad
+            XCTAssertTrue(try loadMembersError(m, pair).contains("metadata 'members' must be a whole number"), bad)
+        }
+        XCTAssertTrue(
+            try loadMembersError(good, pair + [("member2.fc1.bias", b)]).contains(
+                "'member2.fc1.bias' belongs to none of the 2 members"))
+        XCTAssertTrue(
+            try loadMembersError(good, pair + [("fc1.bias", b)]).contains("'fc1.bias' belongs to none of the 2 members")
+        )
+        XCTAssertTrue(try loadMembersError(good, Array(pair.prefix(3))).contains("missing 'fc1.bias'"))
+        XCTAssertTrue(try loadError(good, tensors: pair).contains("ensemble of 2 networks"))
+    }
 }

@@ -25,6 +25,11 @@ final class ReadAudio: FileSource {
             OptionSpec("path", .path, doc: "file or folder of audio files (searched recursively)"),
             OptionSpec("train", .path, doc: "folder with one sub-folder of clips per label (train split)"),
             OptionSpec("test", .path, doc: "folder with one sub-folder of clips per label (held-out split)"),
+            OptionSpec(
+                "validation", .path,
+                doc:
+                    "folder with one sub-folder of clips per label (validation split: never trained on, reported to choose settings by)"
+            ),
             OptionSpec("manifest", .path, doc: "CSV with lines 'file,label' (train split)"),
             OptionSpec(
                 "sample_rate", .int(1000...192_000), default: .int(16000), doc: "resample every clip to this rate (Hz)"),

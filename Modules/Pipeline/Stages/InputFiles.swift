@@ -1,4 +1,4 @@
-// The files a reading stage's options name — `path` (unlabelled), `train` and `test` (label folders),
+// The files a reading stage's options name — `path` (unlabelled), `train`, `test` and `validation` (label folders),
 // `manifest` (CSV) — cut to `limit` per option. A file named twice (say `path` and `train` pointing
 // at the same folder) is an error before any work, since its outputs would collide.
 import Foundation
@@ -45,11 +45,12 @@ func inputFiles(_ o: StageOptions, stage: String, extensions: Set<String>, shard
                 try FileList.manifest(m).map { InputFile(path: $0.path, label: $0.label, split: .train) },
                 from: "manifest")
         }
-        if let t = o.optionalString("test") {
+        for (option, split) in [("test", Split.test), ("validation", .validation)] {
+            guard let t = o.optionalString(option) else { continue }
             try add(
                 try FileList.labeledFolders(t, extensions: extensions).map {
-                    InputFile(path: $0.path, label: $0.label, split: .test)
-                }, from: "test")
+                    InputFile(path: $0.path, label: $0.label, split: split)
+                }, from: option)
         }
     } catch let e as MediaError {
         throw StageError(stage, e.description + missingDataHint(e))

@@ -262,7 +262,7 @@ final class TextTrain: Stage {
             task: "text.train", layers: net.layers, inputShape: [window], labels: vocabulary.labels,
             preprocessing: ["input": "character ids (the labels, in order) of a window of any length"])
         try model.withResults(of: report).writeTogether(
-            net, to: options.model, report: report, metrics: options.metrics, html: options.report,
+            [net], to: options.model, report: report, metrics: options.metrics, html: options.report,
             stage: "text.train", ctx: ctx)
     }
 }
