@@ -7,9 +7,21 @@ import Tensor
 
 public enum AudioEdits {
     /// The samples between the first and last frame within `topDB` of the loudest frame (frames of
-    /// `frame` samples every `hop`), as librosa.effects.trim. A clip that is silent throughout stays whole.
-    public static func trimmed(_ x: [Float], topDB: Double, frame: Int, hop: Int) -> [Float] {
-        guard x.count > frame, frame > 0, hop > 0 else { return x }
+    /// `frame` samples every `hop`), as librosa.effects.trim. With `noiseMarginDB`, a frame must also be
+    /// that many dB above the clip's noise floor (its quietest tenth of frames), so steady noise before and
+    /// after the word is cut too, whatever its level relative to the word. A clip that is silent
+    /// throughout stays whole.
+    public static func trimmed(_ x: [Float], topDB: Double, frame: Int, hop: Int, noiseMarginDB: Double? = nil)
+        -> [Float]
+    {
+        guard let range = soundRange(x, topDB: topDB, frame: frame, hop: hop, noiseMarginDB: noiseMarginDB) else {
+            return x
+        }
+        return Array(x[range])
+    }
+
+    /// Mean power of each frame of `frame` samples every `hop`.
+    static func framePowers(_ x: [Float], frame: Int, hop: Int) -> [Double] {
         var power: [Double] = []
         var start = 0
         while start + frame <= x.count {
@@ -18,11 +30,47 @@ public enum AudioEdits {
             power.append(s / Double(frame))
             start += hop
         }
-        guard let peak = power.max(), peak > 0 else { return x }
-        let floor = peak * pow(10, -topDB / 10)
-        guard let first = power.firstIndex(where: { $0 > floor }), let last = power.lastIndex(where: { $0 > floor })
-        else { return x }
-        return Array(x[(first * hop)..<min(x.count, last * hop + frame)])
+        return power
+    }
+
+    /// The frame power below which a frame is silence or noise.
+    static func silenceThreshold(_ power: [Double], topDB: Double, noiseMarginDB: Double?) -> Double? {
+        guard let peak = power.max(), peak > 0 else { return nil }
+        var floor = peak * pow(10, -topDB / 10)
+        if let margin = noiseMarginDB {
+            let noise = power.sorted()[power.count / 10]
+            // Never above the loudest frame: a clip of steady sound throughout keeps its loudest part.
+            floor = Swift.max(floor, Swift.min(noise * pow(10, margin / 10), peak * 0.999))
+        }
+        return floor
+    }
+
+    /// The samples from the first to the last frame above the silence threshold; nil when there is no sound.
+    static func soundRange(_ x: [Float], topDB: Double, frame: Int, hop: Int, noiseMarginDB: Double?) -> Range<Int>? {
+        guard x.count > frame, frame > 0, hop > 0 else { return nil }
+        let power = framePowers(x, frame: frame, hop: hop)
+        guard let floor = silenceThreshold(power, topDB: topDB, noiseMarginDB: noiseMarginDB),
+            let first = power.firstIndex(where: { $0 > floor }), let last = power.lastIndex(where: { $0 > floor })
+        else { return nil }
+        return (first * hop)..<Swift.min(x.count, last * hop + frame)
+    }
+
+    /// The clip scaled so that its active level — the RMS of its frames within `topDB` of the loudest and
+    /// 6 dB above its noise floor, so pauses, padding and steady noise do not count — is `targetDB` dBFS, as
+    /// a speech level meter measures (ITU-T P.56 in spirit); the gain is lowered if the peak would pass 0.99.
+    /// A silent clip is returned as it is.
+    public static func loudnessNormalized(_ x: [Float], targetDB: Double, topDB: Double, frame: Int, hop: Int)
+        -> [Float]
+    {
+        let power = x.count > frame ? framePowers(x, frame: frame, hop: hop) : [x.reduce(0.0) { $0 + Double($1 * $1) } / Double(max(x.count, 1))]
+        guard let floor = silenceThreshold(power, topDB: topDB, noiseMarginDB: 6) else { return x }
+        let active = power.filter { $0 >= floor }
+        let level = active.reduce(0, +) / Double(active.count)
+        var gain = pow(10, targetDB / 20) / level.squareRoot()
+        let peak = Double(x.reduce(Float(0)) { Swift.max($0, abs($1)) })
+        if peak * gain > 0.99 { gain = 0.99 / peak }
+        let g = Float(gain)
+        return x.map { $0 * g }
     }
 
     /// The clip played `factor` times faster (shorter and higher for factor > 1), by resampling. The

@@ -1,5 +1,7 @@
-// audio.trim (cut the silence around the sound) and audio.augment (extra, randomly changed copies of
-// the training clips: other speeds, background noise, shifts), between read.audio and the features.
+// audio.trim (cut the silence around the sound), audio.normalize (one loudness for every clip) and
+// audio.augment (extra, randomly changed copies of the training clips: other speeds, background noise,
+// shifts), between read.audio and the features. Frames are given in milliseconds, so a clip read at 8 kHz
+// and the same clip at 48 kHz are cut and scaled alike.
 import Foundation
 import Media
 import Tensor
@@ -18,10 +20,13 @@ extension PayloadKey where Value == Double {
 
 final class TrimAudio: Stage {
     let topDB: Double, frameSeconds: Double, hopSeconds: Double
+    /// dB above the clip's noise floor a frame must reach to count as sound; nil = the peak rule alone.
+    let noiseMarginDB: Double?
     init(_ o: StageOptions) {
         topDB = o.float("top_db")
         frameSeconds = o.float("frame") / 1000
         hopSeconds = o.float("hop") / 1000
+        noiseMarginDB = o.float("noise_margin_db") > 0 ? o.float("noise_margin_db") : nil
     }
     static let spec = StageSpec(
         name: "audio.trim",
@@ -34,6 +39,11 @@ final class TrimAudio: Stage {
                 doc: "frames this many dB below the loudest count as silence"),
             OptionSpec("frame", .float(1...1000), default: .float(25), doc: "frame length in ms"),
             OptionSpec("hop", .float(1...1000), default: .float(10), doc: "frame step in ms"),
+            OptionSpec(
+                "noise_margin_db", .float(0...60), default: .float(0),
+                doc:
+                    "also count as silence frames less than this many dB above the clip's noise floor (its quietest tenth of frames), so steady noise around the word is cut at any level (0 = off)"
+            ),
         ],
         serving: .perItem,
         make: { TrimAudio($0) })
@@ -42,7 +52,38 @@ final class TrimAudio: Stage {
         guard let y = item.audio, let sr = item.sampleRate else { return try emit(item) }
         var it = item
         it.audio = AudioEdits.trimmed(
-            y, topDB: topDB, frame: max(1, Int(frameSeconds * Double(sr))), hop: max(1, Int(hopSeconds * Double(sr))))
+            y, topDB: topDB, frame: max(1, Int(frameSeconds * Double(sr))), hop: max(1, Int(hopSeconds * Double(sr))),
+            noiseMarginDB: noiseMarginDB)
+        try emit(it)
+    }
+}
+
+final class NormalizeAudio: Stage {
+    let targetDB: Double, topDB: Double
+    init(_ o: StageOptions) {
+        targetDB = o.float("target_db")
+        topDB = o.float("top_db")
+    }
+    static let spec = StageSpec(
+        name: "audio.normalize",
+        summary:
+            "Scale every clip to one active speech level (RMS of its frames within top_db of the loudest and 6 dB above its noise floor, dBFS), peaks kept below 0.99",
+        consumes: [.audio], produces: .audio,
+        options: [
+            OptionSpec("target_db", .float(-60 ... -1), default: .float(-23), doc: "active level to reach, dBFS"),
+            OptionSpec(
+                "top_db", .float(1...120), default: .float(30),
+                doc: "frames this many dB below the loudest are pauses and do not count towards the level"),
+        ],
+        serving: .perItem,
+        make: { NormalizeAudio($0) })
+
+    func process(_ item: Item, _ ctx: RunContext, emit: Emit) throws {
+        guard let y = item.audio, let sr = item.sampleRate else { return try emit(item) }
+        var it = item
+        // 25 ms frames every 10 ms, as audio.trim's defaults.
+        it.audio = AudioEdits.loudnessNormalized(
+            y, targetDB: targetDB, topDB: topDB, frame: max(1, sr / 40), hop: max(1, sr / 100))
         try emit(it)
     }
 }
