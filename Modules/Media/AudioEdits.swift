@@ -62,7 +62,10 @@ public enum AudioEdits {
     public static func loudnessNormalized(_ x: [Float], targetDB: Double, topDB: Double, frame: Int, hop: Int)
         -> [Float]
     {
-        let power = x.count > frame ? framePowers(x, frame: frame, hop: hop) : [x.reduce(0.0) { $0 + Double($1 * $1) } / Double(max(x.count, 1))]
+        let power =
+            x.count > frame
+            ? framePowers(x, frame: frame, hop: hop)
+            : [x.reduce(0.0) { $0 + Double($1 * $1) } / Double(max(x.count, 1))]
         guard let floor = silenceThreshold(power, topDB: topDB, noiseMarginDB: 6) else { return x }
         let active = power.filter { $0 >= floor }
         let level = active.reduce(0, +) / Double(active.count)

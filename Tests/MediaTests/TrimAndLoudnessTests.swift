@@ -69,6 +69,7 @@ final class TrimAndLoudnessTests: XCTestCase {
         XCTAssertLessThanOrEqual(
             AudioEdits.loudnessNormalized(square, targetDB: -1, topDB: 30, frame: 200, hop: 80).map { abs($0) }.max()!,
             0.99 + 1e-6)
-        XCTAssertEqual(AudioEdits.loudnessNormalized([0, 0, 0], targetDB: -23, topDB: 30, frame: 200, hop: 80), [0, 0, 0])
+        XCTAssertEqual(
+            AudioEdits.loudnessNormalized([0, 0, 0], targetDB: -23, topDB: 30, frame: 200, hop: 80), [0, 0, 0])
     }
 }

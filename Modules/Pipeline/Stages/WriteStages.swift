@@ -165,7 +165,8 @@ public func registerBuiltinStages(_ r: StageRegistry) {
     for s in [
         ReadPNG.spec, ReadIDX.spec, ImageNormalize.spec, ImageResize.spec, WriteCSV.spec, WriteJSONL.spec,
         WritePNG.spec,
-        ReadAudio.spec, TrimAudio.spec, NormalizeAudio.spec, AugmentAudio.spec, AudioFeatures.mfccSpec, AudioFeatures.melSpec,
+        ReadAudio.spec, TrimAudio.spec, NormalizeAudio.spec, AugmentAudio.spec, AudioFeatures.mfccSpec,
+        AudioFeatures.melSpec,
         WriteFeatures.spec,
     ] {
         r.register(s)
