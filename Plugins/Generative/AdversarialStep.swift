@@ -23,6 +23,10 @@ struct AdversarialStep {
     /// Target for real images in the discriminator's loss: 1, or less with one-sided label smoothing.
     let realTarget: Float
     var rule = GANUpdateRule.alternating
+    /// Changes every image gets before the discriminator sees it (none when inactive).
+    var augment: DiffAugment? = nil
+    /// The generator's weight average, folded in after each generator step.
+    var average: WeightAverage? = nil
 
     struct Losses {
         var discriminator: Float
@@ -38,9 +42,12 @@ struct AdversarialStep {
         let fakeLabels: [Int]? = shape.conditional ? (0..<n).map { _ in random.nextInt(shape.classes.count) } : nil
         let fake = generator(shape.generatorInput(count: n, classes: fakeLabels, random: &random))
 
+        // What the discriminator sees: the images, changed alike when diff_augment is on.
+        func seen(_ x: Tensor) -> Tensor { augment.map { $0.apply(x, random: &random) } ?? x }
+
         discriminatorGroup.zeroGrad()
         // The discriminator learns to name real images only: naming a poor sample's class teaches nothing.
-        let onReal = discriminator(real), onFake = discriminator(fake.detached())
+        let onReal = discriminator(seen(real)), onFake = discriminator(seen(fake.detached()))
         let lossD =
             head.loss(onReal, labels: labels, target: realTarget, naming: true)
             + head.loss(onFake, labels: fakeLabels, target: 0, naming: false)
@@ -51,9 +58,10 @@ struct AdversarialStep {
         let weights = discriminator.parameters
         for p in weights { p.requiresGrad = false }
         defer { for p in weights { p.requiresGrad = true } }
-        let lossG = head.loss(discriminator(fake), labels: fakeLabels, target: 1, naming: true)
+        let lossG = head.loss(discriminator(seen(fake)), labels: fakeLabels, target: 1, naming: true)
         lossG.backward()
         generatorGroup.step()
+        average?.update()
         if rule == .simultaneous { discriminatorGroup.step() }
 
         return Autograd.noGrad {

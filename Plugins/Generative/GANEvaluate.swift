@@ -4,7 +4,9 @@
 // held-out images it receives (the images of the test split, or all images without labels). Real
 // training images, when they arrive too, give the floor: their own distance to the held-out ones.
 // For a conditional generator, how often the classifier names the class that was asked for. Instead of
-// a generator it can judge a folder of sample PNGs (another framework's, for a side-by-side figure).
+// a generator it can judge a folder of sample PNGs (another framework's, for a side-by-side figure). A
+// second judge of its own (IndependentJudge.swift), trained on the labelled real training images it
+// receives, gives its figures beside the classifier's.
 import Foundation
 import Tensor
 import Media
@@ -14,7 +16,9 @@ import FilesAndText
 
 /// gan.evaluate's options, parsed once.
 struct GANEvaluateOptions: Decodable {
-    enum CodingKeys: String, CodingKey, OptionKey { case generator, samples, classifier, count, seed, metrics }
+    enum CodingKeys: String, CodingKey, OptionKey {
+        case generator, samples, classifier, count, seed, metrics, judgeEpochs = "judge_epochs"
+    }
 
     /// What is judged: a generator's samples, or a folder of PNGs.
     enum Judged { case generator(String), samples(folder: String) }
@@ -23,6 +27,8 @@ struct GANEvaluateOptions: Decodable {
     let classifier: String
     let count: Int, seed: Int
     let metrics: String?
+    /// Epochs of the second judge's training (0: no second judge).
+    let judgeEpochs: Int
 
     /// Exactly one of `generator` and `samples`; nil when both or neither are given.
     var judged: Judged? {
@@ -43,6 +49,11 @@ struct GANEvaluateOptions: Decodable {
         OptionSpec(CodingKeys.count, .int(2...100_000), default: .int(1000), doc: "how many samples to draw and judge"),
         OptionSpec(CodingKeys.seed, .int(0...Int(Int32.max)), default: .int(1), doc: "noise seed"),
         OptionSpec(CodingKeys.metrics, .outputFile, doc: "write the figures here as JSON"),
+        OptionSpec(
+            CodingKeys.judgeEpochs, .int(0...100), default: .int(8),
+            doc:
+                "also train a second judge of another architecture and seed on the labelled real training images received, for this many epochs, and report its figures too (0 = only the classifier)"
+        ),
     ]
 }
 
@@ -54,6 +65,8 @@ final class GANEvaluate: Stage {
     let sampleFiles: [String]
     let classifier: Network, classes: [String]
     var heldOut: [Image] = [], training: [Image] = []
+    /// The labels of the real images (nil where an image has none).
+    var heldOutLabels: [String?] = [], trainingLabels: [String?] = []
 
     init(_ o: StageOptions) throws {
         options = try o.decode(GANEvaluateOptions.self)
@@ -107,7 +120,13 @@ final class GANEvaluate: Stage {
             try ctx.fail(item.file, problem)
             return
         }
-        if item.split == .train { training.append(img) } else { heldOut.append(img) }
+        if item.split == .train {
+            training.append(img)
+            trainingLabels.append(item.label)
+        } else {
+            heldOut.append(img)
+            heldOutLabels.append(item.label)
+        }
         ctx.countSuccess(item.file)
     }
 
@@ -139,7 +158,8 @@ final class GANEvaluate: Stage {
             }
         }
         let x = try ImagePacker.pack(samples, shape: shape.image)
-        let judged = judge(x)
+        let judged = judge(x, by: classifier)
+        let second = try secondJudge(ctx).map { ($0, judge(x, by: $0.network)) }
         let fakeFeatures = features(x), realFeatures = features(try ImagePacker.pack(heldOut, shape: shape.image))
         let dim = realFeatures.count / heldOut.count
         let fid = FrechetDistance.between(fakeFeatures, realFeatures, dim: dim)
@@ -158,7 +178,31 @@ final class GANEvaluate: Stage {
             agreement =
                 Double(zip(asked, judged.labels).filter { shape.classes[$0] == classes[$1] }.count) / Double(count)
         }
-        try report(judged, fid: fid, floor: floor, agreement: agreement, ctx: ctx)
+        try report(judged, second: second, fid: fid, floor: floor, agreement: agreement, ctx: ctx)
+    }
+
+    /// The second judge, trained on the labelled real training images of the classifier's classes; nil
+    /// when judge_epochs is 0 or fewer than two classes of them arrived.
+    func secondJudge(_ ctx: RunContext) throws -> IndependentJudge? {
+        guard options.judgeEpochs > 0 else { return nil }
+        let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
+        func labelled(_ images: [Image], _ labels: [String?]) -> (images: [Image], labels: [Int]) {
+            let kept = zip(images, labels).compactMap { img, l in l.flatMap { index[$0] }.map { (img, $0) } }
+            return (kept.map { $0.0 }, kept.map { $0.1 })
+        }
+        let train = labelled(training, trainingLabels), test = labelled(heldOut, heldOutLabels)
+        guard Set(train.labels).count >= 2 else {
+            ctx.progress.info(
+                "gan.evaluate: no labelled real training images of the classifier's classes; one judge only")
+            return nil
+        }
+        ctx.progress.info("gan.evaluate: training the second judge on \(train.images.count) real images")
+        return try IndependentJudge(
+            images: try ImagePacker.pack(train.images, shape: shape.image), labels: train.labels,
+            classes: classes.count,
+            heldOut: test.labels.count >= 2
+                ? (try ImagePacker.pack(test.images, shape: shape.image), test.labels) : nil,
+            epochs: options.judgeEpochs, seed: options.seed &+ 101, ctx: ctx)
     }
 
     struct Judgement {
@@ -167,9 +211,9 @@ final class GANEvaluate: Stage {
         var histogram: [Int]
     }
 
-    /// The classifier's most likely class for each sample, and its mean probability.
-    func judge(_ x: Tensor) -> Judgement {
-        let logits = Autograd.noGrad { Inference.run(classifier, x) }
+    /// A judge's most likely class for each sample, and its mean probability.
+    func judge(_ x: Tensor, by net: Network) -> Judgement {
+        let logits = Autograd.noGrad { Inference.run(net, x) }
         let k = classes.count, n = x.shape[0]
         var labels: [Int] = [], total = 0.0, histogram = [Int](repeating: 0, count: k)
         for i in 0..<n {
@@ -200,14 +244,23 @@ final class GANEvaluate: Stage {
         return out
     }
 
-    func report(_ j: Judgement, fid: Double, floor: Double?, agreement: Double?, ctx: RunContext) throws {
+    /// A judgement's class fractions as a JSON object.
+    func fractionsJSON(_ j: Judgement) -> String {
         let n = Double(j.labels.count)
-        let hist = zip(classes, j.histogram).map { "\(jsonQuoted($0)):\(jsonNumber(Double($1) / n, format: "%.4f"))" }
-            .joined(separator: ",")
+        return "{"
+            + zip(classes, j.histogram).map { "\(jsonQuoted($0)):\(jsonNumber(Double($1) / n, format: "%.4f"))" }
+            .joined(separator: ",") + "}"
+    }
+
+    func report(
+        _ j: Judgement, second: (judge: IndependentJudge, judgement: Judgement)?, fid: Double, floor: Double?,
+        agreement: Double?, ctx: RunContext
+    ) throws {
+        let n = Double(j.labels.count)
         var fields = [
             "\"samples\":\(j.labels.count)",
             "\"mean_max_probability\":\(jsonNumber(j.meanMaxProbability, format: "%.4f"))",
-            "\"class_fractions\":{\(hist)}", "\"frechet_distance\":\(jsonNumber(fid, format: "%.3f"))",
+            "\"class_fractions\":\(fractionsJSON(j))", "\"frechet_distance\":\(jsonNumber(fid, format: "%.3f"))",
             "\"real_held_out\":\(heldOut.count)",
         ]
         if let floor { fields.append("\"frechet_distance_real_training\":\(jsonNumber(floor, format: "%.3f"))") }
@@ -217,6 +270,13 @@ final class GANEvaluate: Stage {
         case .samples(let folder): fields.append("\"samples_folder\":\(jsonQuoted(folder))")
         }
         fields.append("\"classifier\":\(jsonQuoted(options.classifier))")
+        if let second {
+            let accuracy = second.judge.heldOutAccuracy.map { jsonNumber($0, format: "%.4f") } ?? "null"
+            fields.append(
+                "\"second_judge\":{\"layers\":\(LayerSpec.json(second.judge.network.layers)),\"held_out_accuracy\":\(accuracy),"
+                    + "\"mean_max_probability\":\(jsonNumber(second.judgement.meanMaxProbability, format: "%.4f")),"
+                    + "\"class_fractions\":\(fractionsJSON(second.judgement))}")
+        }
         let json = "{" + fields.joined(separator: ",") + "}\n"
         if let path = options.metrics {
             do {
@@ -234,5 +294,14 @@ final class GANEvaluate: Stage {
                 + (agreement.map { String(format: ", classifier agrees with the asked class on %.1f %%", 100 * $0) }
                     ?? ""))
         ctx.progress.info("gan.evaluate: classes: \(fractions)")
+        if let second {
+            let shares = second.judgement.histogram.map { Double($0) / n }
+            ctx.progress.info(
+                String(
+                    format:
+                        "gan.evaluate: second judge (held-out accuracy %@): mean max-probability %.3f, classes %.1f–%.1f %%",
+                    second.judge.heldOutAccuracy.map { String(format: "%.1f %%", 100 * $0) } ?? "unknown",
+                    second.judgement.meanMaxProbability, 100 * shares.min()!, 100 * shares.max()!))
+        }
     }
 }

@@ -16,6 +16,7 @@ struct GANTrainOptions: Decodable {
     enum CodingKeys: String, CodingKey, OptionKey {
         case model, discriminatorModel = "discriminator_model", noise, conditional
         case classLoss = "class_loss", labelSmoothing = "label_smoothing", update, grids, grid, metrics, report
+        case diffAugment = "diff_augment", generatorAverage = "generator_average"
     }
 
     /// The layer lists' option names (their values are layer lists, parsed by LayerListParser).
@@ -28,6 +29,10 @@ struct GANTrainOptions: Decodable {
     let classLoss: Double, labelSmoothing: Double
     /// "alternating" or "simultaneous" (GANUpdateRule).
     let update: String
+    /// DiffAugment's changes, by name ("translation", "cutout").
+    let diffAugment: [String]
+    /// Decay of the generator's weight average (0: none; the trained weights are written).
+    let generatorAverage: Double
     let grids: String?, grid: String?, metrics: String?, report: String?
 
     /// Where the discriminator goes: its option, else the model path with "-discriminator".
@@ -73,6 +78,16 @@ struct GANTrainOptions: Decodable {
                 doc:
                     "alternating: the generator learns through the discriminator already updated on the batch (PyTorch's DCGAN example); simultaneous: both gradients at the same weights, both networks step after (the TensorFlow DCGAN tutorial)"
             ),
+            OptionSpec(
+                CodingKeys.diffAugment, .stringList, default: .list([]),
+                doc:
+                    "differentiable augmentation: changes every image, real and generated, gets before the discriminator sees it — translation (up to an eighth of the side), cutout (a square of half the side) — so it cannot learn a few thousand images by heart"
+            ),
+            OptionSpec(
+                CodingKeys.generatorAverage, .float(0...0.99999), default: .float(0),
+                doc:
+                    "keep an exponential moving average of the generator's weights with this decay (e.g. 0.999) and sample, grid and write it instead of the last weights (0 = off)"
+            ),
         ]
         + LoopSettings.options(defaults: LoopSettings(epochs: 30, batchSize: 64))
         + OptimizerSettings.options(prefix: "generator_", defaults: optimizerDefaults)
@@ -90,6 +105,7 @@ final class GANTrain: Stage {
     let generatorLayers: [LayerSpec], discriminatorLayers: [LayerSpec]
     let loop: LoopSettings
     let generatorSettings: OptimizerSettings, discriminatorSettings: OptimizerSettings
+    let augment: DiffAugment
     var items: [(image: Image, label: String, file: String)] = []
 
     init(_ o: StageOptions) throws {
@@ -100,6 +116,9 @@ final class GANTrain: Stage {
         loop = LoopSettings(o, model: options.model)
         generatorSettings = OptimizerSettings(o, prefix: "generator_")
         discriminatorSettings = OptimizerSettings(o, prefix: "discriminator_")
+        do { augment = try DiffAugment(options.diffAugment) } catch let e as StageError {
+            throw ConfigError(o.position(of: GANTrainOptions.CodingKeys.diffAugment), e.message)
+        }
         if let s = o.inputShape, s.count == 3, s.allSatisfy({ $0 > 0 }) {
             // The shapes are known before running (after image.normalize): a mismatch is a config error now.
             do {
@@ -152,8 +171,14 @@ final class GANTrain: Stage {
 
         let gGroup = ParameterGroup("generator", parameters: g.parameters, settings: generatorSettings)
         let dGroup = ParameterGroup("discriminator", parameters: d.parameters, settings: discriminatorSettings)
+        // The average is a network of its own, so checkpoints carry it; it is what is sampled and written.
+        let average =
+            options.generatorAverage > 0 ? try WeightAverage(of: g, decay: Float(options.generatorAverage)) : nil
+        let sampled = average?.average ?? g
         let training = TrainingLoop(
-            stage: "gan.train", settings: loop, networks: [("generator", g), ("discriminator", d)],
+            stage: "gan.train", settings: loop,
+            networks: [("generator", g), ("discriminator", d)]
+                + (average.map { [("generator_average", $0.average)] } ?? []),
             groups: [gGroup, dGroup],
             fingerprint: fingerprint(g, d, data), random: SeededRandom(seed: UInt64(loop.seed) &+ 7),
             report: newReport(g, d), ctx: ctx)
@@ -161,7 +186,8 @@ final class GANTrain: Stage {
         let step = AdversarialStep(
             shape: shape, generator: g, discriminator: d, generatorGroup: gGroup, discriminatorGroup: dGroup,
             head: DiscriminatorHead(classes: shape.classes.count, classWeight: Float(options.classLoss)),
-            realTarget: Float(1 - options.labelSmoothing), rule: GANUpdateRule(rawValue: options.update)!)
+            realTarget: Float(1 - options.labelSmoothing), rule: GANUpdateRule(rawValue: options.update)!,
+            augment: augment.isActive ? augment : nil, average: average)
         let real = try ImagePacker.pack(data.images, shape: data.shape) * 2 - 1
         let labels = data.labels.map { data.index[$0]! }
         let grids = SampleGrid(shape: shape, seed: UInt64(loop.seed))
@@ -170,7 +196,8 @@ final class GANTrain: Stage {
             let metrics = try self.epoch(
                 e, step: step, real: real, labels: conditional ? labels : nil, random: &training.random, ctx: ctx,
                 lastCheckpoint: training.lastCheckpoint)
-            let grid = grids.render(g)
+            average?.copyBuffers()
+            let grid = grids.render(sampled)
             try writeGrid(grid, epoch: e + 1)
             gridImages.append(ReportImage(png: (try? PNG.encode(grid)) ?? Data(), caption: "epoch \(e + 1)"))
             return metrics
@@ -180,7 +207,8 @@ final class GANTrain: Stage {
         report.headline = String(
             format: "%d images · %d epochs · training %.1f s", data.images.count, report.epochs.count,
             report.trainSeconds)
-        try writeOutputs(g, d, shape, report, lastGrid: grids.render(g), ctx: ctx)
+        average?.copyBuffers()
+        try writeOutputs(sampled, d, shape, report, lastGrid: grids.render(sampled), ctx: ctx)
     }
 
     /// One pass over the images in random order, in full batches; returns the epoch's mean losses.
@@ -245,6 +273,8 @@ final class GANTrain: Stage {
                 "noise \(options.noise)", "conditional \(options.conditional)", "class loss \(options.classLoss)",
                 "smoothing \(options.labelSmoothing)",
             ] + (options.update == "alternating" ? [] : ["update \(options.update)"])
+            + (augment.isActive ? ["diff_augment \(options.diffAugment.sorted())"] : [])
+            + (options.generatorAverage > 0 ? ["generator average \(options.generatorAverage)"] : [])
         return TrainingFingerprint(
             network: LayerSpec.json(g.layers) + LayerSpec.json(d.layers) + "\(data.shape)",
             data: data.identity, settings: settings.joined(separator: "\n"))
@@ -253,12 +283,16 @@ final class GANTrain: Stage {
     func newReport(_ g: Network, _ d: Network) -> TrainingReport {
         var r = TrainingReport(title: "dlpipe gan.train — \(URL(fileURLWithPath: options.model).lastPathComponent)")
         r.networks = [("generator", g.summary), ("discriminator", d.summary)]
+        let augmented = augment.isActive ? options.diffAugment.joined(separator: ", ") : "none"
+        let written = options.generatorAverage > 0 ? "moving average, decay \(options.generatorAverage)" : "the last"
+        let own: [(String, String)] = [
+            ("batch size", "\(loop.batchSize)"), ("seed", "\(loop.seed)"), ("noise", "\(options.noise)"),
+            ("conditional", "\(options.conditional)"), ("class loss", "\(options.classLoss)"),
+            ("label smoothing", "\(options.labelSmoothing)"), ("update", options.update),
+            ("diff_augment", augmented), ("generator weights written", written),
+        ]
         r.settings =
-            [
-                ("batch size", "\(loop.batchSize)"), ("seed", "\(loop.seed)"), ("noise", "\(options.noise)"),
-                ("conditional", "\(options.conditional)"), ("class loss", "\(options.classLoss)"),
-                ("label smoothing", "\(options.labelSmoothing)"), ("update", options.update),
-            ]
+            own
             + generatorSettings.summary.map { ("generator \($0.0)", $0.1) }
             + discriminatorSettings.summary.map { ("discriminator \($0.0)", $0.1) }
             + [("threads", "\(Parallel.threads)")]

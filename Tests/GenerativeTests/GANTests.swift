@@ -95,7 +95,7 @@ final class GANTests: ScratchFolderTestCase {
     }
 
     /// A small generator (and a small digit classifier) trained on the fixture digits.
-    func trainSmallModels(conditional: Bool = false) throws {
+    func trainSmallModels(conditional: Bool = false, extra: String = "") throws {
         let small = tinyDCGANLayers
         _ = try runPipeline(
             """
@@ -108,7 +108,7 @@ final class GANTests: ScratchFolderTestCase {
                   conditional: \(conditional)
                   epochs: 2
                   batch_size: 16
-            \(small)
+            \(extra)\(small)
                   grids: out/grids
                   grid: out/grid.png
                   metrics: out/metrics.json
@@ -150,6 +150,72 @@ final class GANTests: ScratchFolderTestCase {
         XCTAssertEqual(simultaneous.d, alternating.d, "the discriminator's update does not depend on the rule")
         XCTAssertNotEqual(simultaneous.g, alternating.g, "the alternating generator sees the updated discriminator")
         for (a, b) in zip(simultaneous.g.joined(), frozen.g.joined()) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+    }
+
+    /// The generator's moving average after one step is decay·before + (1 − decay)·after, and DiffAugment's
+    /// changes reach the discriminator: the same step with them moves it differently.
+    func testGeneratorAverageAndDiffAugmentInOneStep() throws {
+        func step(augment: [String], decay: Float) throws -> (
+            g: [[Float]], average: [[Float]], d: [[Float]], before: [[Float]]
+        ) {
+            let shape = GANShape(noise: 8, image: [1, 8, 8], classes: [])
+            let (g, d) = try shape.build(
+                generator: [.dense(units: 64, activation: ActivationSpec(.tanh), bias: true), .reshape([1, 8, 8])],
+                discriminator: [.flatten, .dense(units: 1, activation: .none, bias: true)], seed: 3)
+            let settings = OptimizerSettings(learningRate: 0.01, beta1: 0.5, schedule: .constant)
+            let before = g.parameters.map(\.scalars)
+            let average = try WeightAverage(of: g, decay: decay)
+            let adversarial = AdversarialStep(
+                shape: shape, generator: g, discriminator: d,
+                generatorGroup: ParameterGroup("g", parameters: g.parameters, settings: settings),
+                discriminatorGroup: ParameterGroup("d", parameters: d.parameters, settings: settings),
+                head: .unconditional, realTarget: 1, augment: try DiffAugment(augment), average: average)
+            var random = SeededRandom(seed: 5)
+            _ = adversarial.run(
+                real: Tensor.uniform([8, 1, 8, 8], low: -1, high: 1, seed: 6), labels: nil, random: &random)
+            return (
+                g.parameters.map(\.scalars), average.average.parameters.map(\.scalars), d.parameters.map(\.scalars),
+                before
+            )
+        }
+        let plain = try step(augment: [], decay: 0.9)
+        for ((a, w), b) in zip(zip(plain.average.joined(), plain.g.joined()), plain.before.joined()) {
+            XCTAssertEqual(a, 0.9 * b + 0.1 * w, accuracy: 1e-6)
+        }
+        XCTAssertNotEqual(plain.average, plain.g)
+        let augmented = try step(augment: ["translation", "cutout"], decay: 0.9)
+        XCTAssertNotEqual(augmented.d, plain.d, "the discriminator learnt from changed images")
+        XCTAssertThrowsError(try DiffAugment(["rotation"])) {
+            XCTAssertTrue("\($0)".contains("unknown change 'rotation'"), "\($0)")
+        }
+        // The draws stay inside their ranges: shifts up to an eighth of the side, squares of half the side.
+        var random = SeededRandom(seed: 1)
+        for c in try DiffAugment(["translation", "cutout"]).draw(count: 500, height: 28, width: 28, random: &random) {
+            XCTAssertTrue(abs(c.dy) <= 3 && abs(c.dx) <= 3 && c.size == 14, "\(c)")
+            XCTAssertTrue((-7...20).contains(c.top) && (-7...20).contains(c.left), "\(c)")
+        }
+    }
+
+    func testDiffAugmentAndAverageThroughThePipeline() throws {
+        try trainSmallModels(
+            extra:
+                "      diff_augment: [translation, cutout]\n      generator_average: 0.9\n      checkpoint_every: 1\n")
+        let html = try String(contentsOfFile: dir + "/out/report.html", encoding: .utf8)
+        XCTAssertTrue(html.contains("moving average, decay 0.9") && html.contains("translation, cutout"))
+        _ = try ModelFile.load(dir + "/out/g.safetensors")
+        // The average is checkpointed beside the networks, so a resumed run carries it on.
+        let (tensors, _) = try Safetensors.read(dir + "/out/g.safetensors.checkpoint")
+        XCTAssertTrue(
+            tensors.keys.contains { $0.hasPrefix("network.generator_average.") }, "\(tensors.keys.sorted().prefix(5))")
+        XCTAssertThrowsError(
+            try runPipeline(
+                """
+                stages:
+                  - read.png: {train: \(fixtureDigits)/train}
+                  - image.normalize:
+                  - gan.train: {model: out/x.safetensors, diff_augment: [rotation]}
+                """, name: "bad.conf", registry: registry)
+        ) { XCTAssertTrue("\($0)".contains("diff_augment: unknown change 'rotation'"), "\($0)") }
     }
 
     func testTrainSampleReproduciblyAndEvaluate() throws {
@@ -196,7 +262,7 @@ final class GANTests: ScratchFolderTestCase {
             stages:
               - read.png: {train: \(fixtureDigits)/train, test: \(fixtureDigits)/test}
               - image.normalize:
-              - gan.evaluate: {generator: out/g.safetensors, classifier: out/c.safetensors, count: 200, metrics: out/eval.json}
+              - gan.evaluate: {generator: out/g.safetensors, classifier: out/c.safetensors, count: 200, metrics: out/eval.json, judge_epochs: 4}
             """, name: "e.conf", registry: registry)
         let e = try XCTUnwrap(
             try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/out/eval.json")))
@@ -209,6 +275,14 @@ final class GANTests: ScratchFolderTestCase {
         XCTAssertGreaterThan(
             fid, floor, "two epochs of a tiny generator are further from real digits than real digits are")
         XCTAssertNil(e["conditional_agreement"])
+        // The second judge: another architecture, trained on the labelled training digits, with its own figures.
+        let second = try XCTUnwrap(e["second_judge"] as? [String: Any])
+        let accuracy = try XCTUnwrap(second["held_out_accuracy"] as? Double)
+        XCTAssertGreaterThan(accuracy, 0.3, "chance is 0.1")
+        let secondFractions = try XCTUnwrap(second["class_fractions"] as? [String: Double])
+        XCTAssertEqual(secondFractions.values.reduce(0, +), 1, accuracy: 1e-3)
+        let firstLayer = try XCTUnwrap((second["layers"] as? [[String: Any]])?.first?["conv"] as? [String: Any])
+        XCTAssertEqual(firstLayer["size"] as? Int, 5, "5×5 kernels, not the classifier's")
 
         // The judge's figures for a folder of samples equal what vision.classify says of the same files.
         _ = try runPipeline(
@@ -237,6 +311,7 @@ final class GANTests: ScratchFolderTestCase {
         let confidences = rows.map { Double($0[2])! }
         XCTAssertEqual(
             try XCTUnwrap(judged["mean_max_probability"] as? Double), confidences.reduce(0, +) / 40, accuracy: 1e-3)
+        XCTAssertNil(judged["second_judge"], "no labelled training digits arrived: one judge only")
         let fractions = try XCTUnwrap(judged["class_fractions"] as? [String: Double])
         for label in (0...9).map(String.init) {
             let share = Double(rows.filter { $0[1] == Substring(label) }.count) / 40

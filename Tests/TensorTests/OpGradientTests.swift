@@ -107,6 +107,23 @@ final class OpGradientTests: XCTestCase {
             Tensor.timeConvLength(2, kernel: 5, stride: 1, padding: 0), 1, "shorter than the kernel: one frame")
     }
 
+    func testShiftedWithCutout() {
+        // Moves in every direction, a square over the edge, none at all; odd sizes, two channels.
+        let changes = [
+            ShiftCutout(dy: 1, dx: -2, top: 2, left: 1, size: 2), ShiftCutout(dy: -1, dx: 0, top: -1, left: 3, size: 3),
+            ShiftCutout(),
+        ]
+        checkGradients("shifted with cutout", [rnd([3, 2, 5, 4], seed: 96)]) {
+            $0[0].shiftedWithCutout(changes, fill: -1)
+        }
+        let x = Tensor([1, 2, 3, 4], shape: [1, 1, 2, 2])
+        XCTAssertEqual(
+            Autograd.noGrad { x.shiftedWithCutout([ShiftCutout(dy: 0, dx: 1)], fill: -1) }.scalars, [-1, 1, -1, 3])
+        XCTAssertEqual(
+            Autograd.noGrad { x.shiftedWithCutout([ShiftCutout(top: 1, left: 1, size: 1)], fill: 0) }.scalars,
+            [1, 2, 3, 0])
+    }
+
     func testReversedInTime() {
         checkGradients("reversed in time, lengths [3, 1, 2]", [rnd([3, 3, 2], seed: 92)]) {
             $0[0].reversedInTime(lengths: [3, 1, 2])

@@ -1,0 +1,45 @@
+// An exponential moving average of a network's weights (Polyak averaging; the "EMA generator" of GAN
+// training): after each optimizer step, average ← decay·average + (1 − decay)·weight. The average lives in a
+// twin network of the same layers, so a training loop checkpoints and restores it like any network, and the
+// twin is what gets sampled from and written. Buffers (batch-norm running statistics) are copied as they are.
+import Foundation
+import Tensor
+import NN
+
+public struct WeightAverage {
+    public let decay: Float
+    /// The averaged network.
+    public let average: Network
+    let source: Network
+
+    /// Starts the average at `net`'s current weights.
+    public init(of net: Network, decay: Float) throws {
+        self.decay = decay
+        source = net
+        average = try Network(layers: net.layers, inputShape: net.inputShape, seed: 0)
+        copyAll()
+    }
+
+    /// Folds the source's current weights into the average; call after each optimizer step.
+    public func update() {
+        let a = decay, b = 1 - decay
+        for (avg, w) in zip(average.parameters, source.parameters) {
+            let n = w.count
+            for i in 0..<n { avg.data[i] = a * avg.data[i] + b * w.data[i] }
+        }
+    }
+
+    /// Copies the source's buffers (running statistics) into the average, before it is used.
+    public func copyBuffers() {
+        let mine = Dictionary(uniqueKeysWithValues: average.stateDict())
+        let parameters = Set(average.namedParameters().map { $0.0 })
+        for (name, t) in source.stateDict() where !parameters.contains(name) {
+            if let dst = mine[name] { dst.data.update(from: t.data, count: t.count) }
+        }
+    }
+
+    func copyAll() {
+        let mine = Dictionary(uniqueKeysWithValues: average.stateDict())
+        for (name, t) in source.stateDict() { mine[name]!.data.update(from: t.data, count: t.count) }
+    }
+}
