@@ -41,6 +41,8 @@ public struct RestoredTraining {
     public let random: [String: SeededRandom]
     public let history: [[Metric]]
     public let trainSeconds: Double
+    /// The report's within-epoch curve so far.
+    public let curve: [[Metric]]
 }
 
 public enum TrainingCheckpoint {
@@ -70,6 +72,7 @@ public enum TrainingCheckpoint {
             "fingerprint": fingerprint.json, "optimizer_steps": "{" + steps.joined(separator: ",") + "}",
             "random": "{" + randomJSON.joined(separator: ",") + "}",
             "history": report.historyJSON, "train_seconds": String(report.trainSeconds),
+            "curve": report.curveJSON,
         ]
         try writeFileAtomically(Safetensors.encode(tensors, metadata: meta), to: path)
     }
@@ -152,7 +155,12 @@ public enum TrainingCheckpoint {
                 throw fail("optimizer '\(g.name)': \(error)")
             }
         }
-        return RestoredTraining(epochsDone: done, random: random, history: history, trainSeconds: secs)
+        // Checkpoints written before curves existed have none.
+        guard let curve = meta["curve"].map({ TrainingReport.history($0) }) ?? [] else {
+            throw fail("metadata 'curve' is malformed")
+        }
+        return RestoredTraining(
+            epochsDone: done, random: random, history: history, trainSeconds: secs, curve: curve)
     }
 
     static func randomStreams(_ json: String?, _ fail: (String) -> CheckpointError) throws -> [String: SeededRandom] {

@@ -49,6 +49,7 @@ public final class TrainingLoop {
         random = data
         report.epochs = r.history
         report.trainSeconds = r.trainSeconds
+        report.curve = r.curve
         epochsDone = r.epochsDone
         ctx.progress.info("\(stage): resumed from \(path) after epoch \(epochsDone) of \(settings.epochs)")
     }

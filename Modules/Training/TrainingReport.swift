@@ -47,6 +47,9 @@ public struct TrainingReport {
     /// One-line headline shown first in the HTML.
     public var headline: String?
     public var sections: [ReportSection] = []
+    /// Points taken within epochs (each with its "step"), drawn as a curve of their own: what two epochs
+    /// cannot show.
+    public var curve: [[Metric]] = []
     public init(title: String) { self.title = title }
 
     /// Names of all series, in first-seen order.
@@ -64,6 +67,13 @@ public struct TrainingReport {
                 + "}"
         }.joined(separator: ",\n    ")
         var s = "{\n  \"epochs\": [\n    \(ep)\n  ],\n"
+        if !curve.isEmpty {
+            let points = curve.map { p in
+                "{" + p.map { "\(jsonQuoted($0.name)):\(jsonNumber($0.value, format: "%.6g"))" }.joined(separator: ",")
+                    + "}"
+            }
+            s += "  \"curve\": [\n    " + points.joined(separator: ",\n    ") + "\n  ],\n"
+        }
         for (k, v) in results { s += "  \(jsonQuoted(k)): \(v),\n" }
         s += "  \"train_seconds\": \(jsonNumber(trainSeconds, format: "%.6g"))\n}\n"
         return s
@@ -86,6 +96,7 @@ public struct TrainingReport {
                 name.replacingOccurrences(of: "_", with: " "), lines,
                 yLabel: name.replacingOccurrences(of: "_", with: " "))
         }
+        out += curveCharts(palette)
         for name in seriesNames where name.hasPrefix("validation_") && !seriesNames.contains(String(name.dropFirst(11)))
         {
             out += SVGChart.lines(
@@ -94,6 +105,23 @@ public struct TrainingReport {
                 yLabel: String(name.dropFirst(11)))
         }
         return out
+    }
+
+    /// The within-epoch curve: one chart per series (its validation series beside it), over the steps.
+    func curveCharts(_ palette: [String]) -> String {
+        guard let first = curve.first, let last = curve.last else { return "" }
+        let names = first.map(\.name).filter { $0 != "step" && !$0.hasPrefix("validation_") }
+        func values(_ name: String) -> [Double?] { curve.map { p in p.first { $0.name == name }?.value } }
+        let steps =
+            "steps \(Int(first.first { $0.name == "step" }?.value ?? 0))–\(Int(last.first { $0.name == "step" }?.value ?? 0))"
+        return names.enumerated().map { k, name in
+            var lines = [ChartLine("training", color: palette[k % palette.count], values: values(name))]
+            if first.contains(where: { $0.name == "validation_" + name }) {
+                lines.append(ChartLine("validation", color: "#3a3", values: values("validation_" + name)))
+            }
+            let label = name.replacingOccurrences(of: "_", with: " ")
+            return SVGChart.lines("\(label), \(steps)", lines, yLabel: label)
+        }.joined()
     }
 
     static func table(_ header: [String], _ rows: [[String]]) -> String {
@@ -168,6 +196,16 @@ public struct TrainingReport {
             + epochs.map { e in
                 "["
                     + e.map { "[\(jsonQuoted($0.name)),\(jsonNumber($0.value, format: "%.6g"))]" }.joined(
+                        separator: ",") + "]"
+            }.joined(separator: ",") + "]"
+    }
+
+    /// The within-epoch curve as JSON (saved in training checkpoints, read back by `history`).
+    var curveJSON: String {
+        "["
+            + curve.map { p in
+                "["
+                    + p.map { "[\(jsonQuoted($0.name)),\(jsonNumber($0.value, format: "%.6g"))]" }.joined(
                         separator: ",") + "]"
             }.joined(separator: ",") + "]"
     }

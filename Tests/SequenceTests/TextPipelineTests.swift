@@ -4,6 +4,7 @@
 import XCTest
 import TestSupport
 import Tensor
+import NN
 @testable import Pipeline
 @testable import Training
 @testable import Sequence
@@ -11,7 +12,7 @@ import Tensor
 final class TextPipelineTests: ScratchFolderTestCase {
     func run(_ conf: String) throws -> RunSummary { try runPipeline(conf, registry: sequenceRegistry) }
 
-    func trainTiny() throws {
+    func trainTiny(curveEvery: Int = 200, model: String = "chars") throws {
         let sentence = "the cat sat on the mat. the dog sat on the log. "
         try String(repeating: sentence, count: 60).write(toFile: dir + "/train.txt", atomically: true, encoding: .utf8)
         try String(repeating: "the dog sat on the mat. the cat sat on the log. ", count: 5).write(
@@ -21,7 +22,8 @@ final class TextPipelineTests: ScratchFolderTestCase {
             stages:
               - text.read: {train: train.txt, test: test.txt}
               - text.train:
-                  model: out/chars.safetensors
+                  model: out/\(model).safetensors
+                  curve_every: \(curveEvery)
                   embedding: 8
                   hidden: 32
                   layers: 1
@@ -47,6 +49,30 @@ final class TextPipelineTests: ScratchFolderTestCase {
         XCTAssertNotNil(epochs.last?["validation_bits_per_char"] as? Double)
         XCTAssertTrue(
             try String(contentsOfFile: dir + "/out/report.html", encoding: .utf8).contains("Sample (temperature 0.8)"))
+    }
+
+    /// Points within epochs: the step, training and validation bits per character — and the same model as
+    /// without them (the validation pass runs on a twin, the training state untouched).
+    func testTheCurveHasPointsWithinEpochsAndLeavesTrainingAlone() throws {
+        try trainTiny(curveEvery: 10, model: "curved")
+        let metrics =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/out/metrics.json")))
+            as! [String: Any]
+        let curve = try XCTUnwrap(metrics["curve"] as? [[String: Double]])
+        let epochs = try XCTUnwrap(metrics["epochs"] as? [[String: Any]])
+        XCTAssertGreaterThan(curve.count, epochs.count, "more points than epochs")
+        XCTAssertEqual(curve.map { $0["step"]! }, (1...curve.count).map { Double($0 * 10) })
+        XCTAssertTrue(curve.allSatisfy { $0["bits_per_char"] != nil && $0["validation_bits_per_char"] != nil })
+        XCTAssertLessThan(curve.last!["bits_per_char"]!, curve.first!["bits_per_char"]!, "training goes down")
+        XCTAssertTrue(try String(contentsOfFile: dir + "/out/report.html", encoding: .utf8).contains("steps 10–"))
+        try trainTiny(curveEvery: 0, model: "plain")
+        XCTAssertEqual(
+            try Safetensors.read(dir + "/out/curved.safetensors").tensors.mapValues(\.scalars),
+            try Safetensors.read(dir + "/out/plain.safetensors").tensors.mapValues(\.scalars))
+        let plain =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/out/metrics.json")))
+            as! [String: Any]
+        XCTAssertNil(plain["curve"])
     }
 
     func testGenerationWithASeedIsReproducible() throws {

@@ -14,7 +14,7 @@ import FilesAndText
 struct TextTrainOptions: Decodable {
     enum CodingKeys: String, CodingKey, OptionKey {
         case model, cell, embedding, hidden, layers, window, validationSplit = "validation_split"
-        case sampleLength = "sample_length", metrics, report
+        case sampleLength = "sample_length", metrics, report, curveEvery = "curve_every"
     }
 
     let model: String
@@ -26,6 +26,8 @@ struct TextTrainOptions: Decodable {
     let validationSplit: Double
     let sampleLength: Int
     let metrics: String?, report: String?
+    /// Steps between the report's within-epoch points (0: per epoch only).
+    let curveEvery: Int
 
     var shape: CharacterModelShape {
         CharacterModelShape(cell: Recurrent.Kind(rawValue: cell)!, embedding: embedding, hidden: hidden, layers: layers)
@@ -55,12 +57,19 @@ struct TextTrainOptions: Decodable {
             OptionSpec(
                 CodingKeys.sampleLength, .int(0...100_000), default: .int(400),
                 doc: "characters of sample text in the report"),
+            OptionSpec(
+                CodingKeys.curveEvery, .int(0...1_000_000), default: .int(200),
+                doc:
+                    "every this many steps, add a point to the report's curve: training bits per character since the last point, and validation bits per character on the first \(TextTrain.curveCharacters) validation characters (0 = per epoch only)"
+            ),
             OptionSpec(CodingKeys.metrics, .outputFile, doc: "write metrics.json here"),
             OptionSpec(CodingKeys.report, .outputFile, doc: "write report.html here"),
         ]
 }
 
 final class TextTrain: Stage {
+    /// Validation characters each curve point reads.
+    static let curveCharacters = 20_000
     let options: TextTrainOptions
     let loop: LoopSettings
     let optimizer: OptimizerSettings
@@ -117,10 +126,11 @@ final class TextTrain: Stage {
             fingerprint: fingerprint(net, vocabulary), random: SeededRandom(seed: UInt64(loop.seed)),
             report: newReport(net, vocabulary), ctx: ctx)
         try training.resumeIfAsked()
+        let curve = try ValidationCurve(net, validation: data.validation, every: options.curveEvery)
         try training.run { e in
             try epoch(
-                e, net, group, data, offset: training.random.nextInt(window), ctx: ctx,
-                lastCheckpoint: training.lastCheckpoint)
+                e, net, group, data, offset: training.random.nextInt(window), curve: curve,
+                record: { training.report.curve.append($0) }, ctx: ctx, lastCheckpoint: training.lastCheckpoint)
         }
         var report = training.report
         evaluateTest(net, vocabulary, data, ctx, &report)
@@ -161,8 +171,8 @@ final class TextTrain: Stage {
 
     /// One pass over the training streams, the state carried from step to step.
     func epoch(
-        _ e: Int, _ net: Network, _ group: ParameterGroup, _ data: Streams, offset: Int, ctx: RunContext,
-        lastCheckpoint: @autoclosure () -> String?
+        _ e: Int, _ net: Network, _ group: ParameterGroup, _ data: Streams, offset: Int, curve: ValidationCurve?,
+        record: ([Metric]) -> Void, ctx: RunContext, lastCheckpoint: @autoclosure () -> String?
     ) throws -> [Metric] {
         let source = TokenStreams(tokens: data.train, streams: loop.batchSize, window: window, offset: offset)
         let task = ctx.progress.task("epoch \(e + 1)/\(loop.epochs)", total: source.count, unit: "steps")
@@ -182,6 +192,12 @@ final class TextTrain: Stage {
             nats += Double(loss.item) * Double(b.targets.count)
             seen += b.targets.count
             step += 1
+            if let point = curve?.add(
+                step: e * source.count + step, nats: Double(loss.item) * Double(b.targets.count),
+                characters: b.targets.count)
+            {
+                record(point)
+            }
             if step % 10 == 0 || step == source.count {
                 task.update(step, [("bpc", String(format: "%.3f", nats / Double(seen) / log(2)))])
             }
