@@ -97,3 +97,53 @@ public enum AudioEdits {
         [Float](repeating: 0, count: before) + x + [Float](repeating: 0, count: after)
     }
 }
+
+extension AudioEdits {
+    /// The clip at `factor` times its pitch and its own tempo: played `factor` times faster (pitch and
+    /// formants up), then stretched back to its length by WSOLA, which keeps the pitch. Where speed
+    /// perturbation moves a voice's pitch and speaking rate together, this moves the pitch alone.
+    public static func pitchShifted(_ x: [Float], factor: Double, sampleRate: Int) throws -> [Float] {
+        guard factor != 1, !x.isEmpty else { return x }
+        let faster = try speeded(x, factor: factor)
+        return timeStretched(faster, by: Double(x.count) / Double(max(faster.count, 1)), sampleRate: sampleRate)
+    }
+
+    /// The clip `by` times longer at the same pitch (waveform-similarity overlap-add): 32 ms Hann frames laid
+    /// every 16 ms, each read from near its nominal place where it best continues the frame before it.
+    public static func timeStretched(_ x: [Float], by stretch: Double, sampleRate: Int) -> [Float] {
+        let n = max(16, sampleRate * 32 / 1000), hs = n / 2, tolerance = n / 4
+        let outCount = Int((Double(x.count) * stretch).rounded())
+        guard stretch > 0, x.count > n, outCount > n else { return x }
+        let window = (0..<n).map { Float(0.5 - 0.5 * cos(2 * Double.pi * Double($0) / Double(n))) }
+        var out = [Float](repeating: 0, count: outCount + n), norm = [Float](repeating: 0, count: outCount + n)
+        let ha = Double(hs) / stretch, last = x.count - n
+        var previous = 0
+        var k = 0
+        while k * hs < outCount {
+            let nominal = min(last, Int((Double(k) * ha).rounded()))
+            var start = nominal
+            if k > 0 {
+                // The natural continuation of the previous frame, and the offset that resembles it most.
+                let natural = min(last, previous + hs)
+                var best = -Float.infinity
+                for d in -tolerance...tolerance {
+                    let p = nominal + d
+                    guard p >= 0 && p <= last else { continue }
+                    var c: Float = 0
+                    for i in stride(from: 0, to: n, by: 2) { c += x[p + i] * x[natural + i] }
+                    if c > best {
+                        best = c
+                        start = p
+                    }
+                }
+            }
+            for i in 0..<n {
+                out[k * hs + i] += window[i] * x[start + i]
+                norm[k * hs + i] += window[i]
+            }
+            previous = start
+            k += 1
+        }
+        return (0..<outCount).map { norm[$0] > 1e-3 ? out[$0] / norm[$0] : out[$0] }
+    }
+}

@@ -73,3 +73,31 @@ final class TrimAndLoudnessTests: XCTestCase {
             AudioEdits.loudnessNormalized([0, 0, 0], targetDB: -23, topDB: 30, frame: 200, hop: 80), [0, 0, 0])
     }
 }
+
+final class PitchShiftTests: XCTestCase {
+    /// Zero crossings per second of the middle half: twice the frequency of a tone.
+    func frequency(_ x: [Float], rate: Int) -> Double {
+        let mid = Array(x[(x.count / 4)..<(3 * x.count / 4)])
+        let crossings = zip(mid, mid.dropFirst()).filter { ($0 < 0) != ($1 < 0) }.count
+        return Double(crossings) / 2 / (Double(mid.count) / Double(rate))
+    }
+
+    func testThePitchMovesByTheFactorAndTheLengthStays() throws {
+        for rate in [8000, 16000] {
+            let tone = (0..<(rate / 2)).map { Float(0.5 * sin(2 * Double.pi * 200 * Double($0) / Double(rate))) }
+            for factor in [0.8, 1.25] {
+                let y = try AudioEdits.pitchShifted(tone, factor: factor, sampleRate: rate)
+                XCTAssertEqual(
+                    Double(y.count), Double(tone.count), accuracy: Double(tone.count) * 0.01, "\(rate) Hz, ×\(factor)")
+                XCTAssertEqual(
+                    frequency(y, rate: rate), 200 * factor, accuracy: 200 * factor * 0.03, "\(rate) Hz, ×\(factor)")
+            }
+        }
+        // Stretching alone keeps the pitch and changes the length.
+        let tone = (0..<8000).map { Float(0.5 * sin(2 * Double.pi * 300 * Double($0) / 8000)) }
+        let long = AudioEdits.timeStretched(tone, by: 1.5, sampleRate: 8000)
+        XCTAssertEqual(long.count, 12000)
+        XCTAssertEqual(frequency(long, rate: 8000), 300, accuracy: 9)
+        XCTAssertEqual(try AudioEdits.pitchShifted(tone, factor: 1, sampleRate: 8000), tone)
+    }
+}

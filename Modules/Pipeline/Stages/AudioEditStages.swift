@@ -93,6 +93,8 @@ final class AugmentAudio: Stage {
     /// The range a copy's vocal-tract warp is drawn from; nil leaves the copies unwarped (and the random
     /// stream as without the option).
     let warp: ClosedRange<Double>?
+    /// The range a copy's pitch factor (tempo kept) is drawn from; nil: no pitch shift, the stream unchanged.
+    let pitch: ClosedRange<Double>?
     var rng: SeededRandom
     init(_ o: StageOptions) throws {
         copies = o.int("copies")
@@ -109,12 +111,17 @@ final class AugmentAudio: Stage {
             throw ConfigError(o.position, "audio.augment: vtlp_min must not exceed vtlp_max")
         }
         warp = o.float("vtlp_min") == 1 && o.float("vtlp_max") == 1 ? nil : o.float("vtlp_min")...o.float("vtlp_max")
+        guard o.float("pitch_min") <= o.float("pitch_max") else {
+            throw ConfigError(o.position, "audio.augment: pitch_min must not exceed pitch_max")
+        }
+        pitch =
+            o.float("pitch_min") == 1 && o.float("pitch_max") == 1 ? nil : o.float("pitch_min")...o.float("pitch_max")
         rng = SeededRandom(seed: UInt64(o.int("seed")))
     }
     static let spec = StageSpec(
         name: "audio.augment",
         summary:
-            "Add randomly changed copies of each training clip (speed, noise at an SNR, time shift, vocal-tract warp); test clips pass unchanged",
+            "Add randomly changed copies of each training clip (speed, pitch, noise at an SNR, time shift, vocal-tract warp); test clips pass unchanged",
         consumes: [.audio], produces: .audio,
         options: [
             OptionSpec(
@@ -140,6 +147,12 @@ final class AugmentAudio: Stage {
             ),
             OptionSpec("vtlp_max", .float(0.7...1.4), default: .float(1), doc: "largest vocal-tract-length factor"),
             OptionSpec(
+                "pitch_min", .float(0.5...2), default: .float(1),
+                doc:
+                    "each copy's pitch is also multiplied by a factor drawn from pitch_min…pitch_max with its tempo kept (WSOLA; 1…1 = none)"
+            ),
+            OptionSpec("pitch_max", .float(0.5...2), default: .float(1), doc: "largest pitch factor"),
+            OptionSpec(
                 "seed", .int(0...Int(Int32.max)), default: .int(1),
                 doc: "random seed: the same seed gives the same copies"),
         ],
@@ -152,6 +165,11 @@ final class AugmentAudio: Stage {
         guard copies > 0 else { return }
         for k in 1...copies {
             var z = try AudioEdits.speeded(y, factor: Double.random(in: speed, using: &rng))
+            if let pitch {
+                // Hundredths, as the speed: the resampler's table stays small.
+                let f = (Double.random(in: pitch, using: &rng) * 100).rounded() / 100
+                z = try AudioEdits.pitchShifted(z, factor: f, sampleRate: sr)
+            }
             if let snr { z = AudioEdits.withNoise(z, snrDB: Double.random(in: snr, using: &rng), rng: &rng) }
             let most = Int(shift * Double(sr))
             if most > 0 { z = AudioEdits.padded(z, before: rng.nextInt(most + 1), after: rng.nextInt(most + 1)) }
