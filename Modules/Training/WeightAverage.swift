@@ -1,7 +1,8 @@
 // An exponential moving average of a network's weights (Polyak averaging; the "EMA generator" of GAN
 // training): after each optimizer step, average ← decay·average + (1 − decay)·weight. The average lives in a
 // twin network of the same layers, so a training loop checkpoints and restores it like any network, and the
-// twin is what gets sampled from and written. Buffers (batch-norm running statistics) are copied as they are.
+// twin is what gets sampled from and written. Batch-norm running statistics belong to the weights that made
+// them, so before the average is used they are measured again on its own outputs (`recalibrate`).
 import Foundation
 import Tensor
 import NN
@@ -36,6 +37,15 @@ public struct WeightAverage {
         for (name, t) in source.stateDict() where !parameters.contains(name) {
             if let dst = mine[name] { dst.data.update(from: t.data, count: t.count) }
         }
+    }
+
+    /// Measures the average's batch-norm running statistics afresh: `batches` forward passes in training mode
+    /// (each moves them by the layer's momentum, so 50 passes leave under 1 % of the previous values).
+    public func recalibrate(batches: Int, input: () -> Tensor) {
+        copyBuffers()
+        average.train()
+        for _ in 0..<batches { _ = average(input()) }
+        average.eval()
     }
 
     func copyAll() {

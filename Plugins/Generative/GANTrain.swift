@@ -196,7 +196,7 @@ final class GANTrain: Stage {
             let metrics = try self.epoch(
                 e, step: step, real: real, labels: conditional ? labels : nil, random: &training.random, ctx: ctx,
                 lastCheckpoint: training.lastCheckpoint)
-            average?.copyBuffers()
+            recalibrate(average, shape: shape, epoch: e)
             let grid = grids.render(sampled)
             try writeGrid(grid, epoch: e + 1)
             gridImages.append(ReportImage(png: (try? PNG.encode(grid)) ?? Data(), caption: "epoch \(e + 1)"))
@@ -207,8 +207,19 @@ final class GANTrain: Stage {
         report.headline = String(
             format: "%d images · %d epochs · training %.1f s", data.images.count, report.epochs.count,
             report.trainSeconds)
-        average?.copyBuffers()
         try writeOutputs(sampled, d, shape, report, lastGrid: grids.render(sampled), ctx: ctx)
+    }
+
+    /// The weight average's batch-norm statistics, measured on its own samples from a stream of their own (the
+    /// training stream is untouched, so a resumed run is the same).
+    func recalibrate(_ average: WeightAverage?, shape: GANShape, epoch: Int) {
+        guard let average else { return }
+        var random = SeededRandom(seed: UInt64(loop.seed) &+ 1000 &+ UInt64(epoch))
+        let n = loop.batchSize
+        average.recalibrate(batches: 50) {
+            let labels: [Int]? = shape.conditional ? (0..<n).map { _ in random.nextInt(shape.classes.count) } : nil
+            return shape.generatorInput(count: n, classes: labels, random: &random)
+        }
     }
 
     /// One pass over the images in random order, in full batches; returns the epoch's mean losses.
