@@ -6,6 +6,7 @@ import Foundation
 import Tensor
 import NN
 import Training
+import Pipeline
 
 enum DCGAN {
     /// Dense(7·7·256, no bias) → BN → LeakyReLU(0.2) → reshape → ConvT(128, 5) → BN → LeakyReLU →
@@ -68,11 +69,28 @@ struct GANShape: Equatable {
     }
 
     /// Generator input for `count` samples: noise from `random`, then the one-hot class (conditional).
-    func generatorInput(count: Int, classes labels: [Int]?, random: inout SeededRandom) -> Tensor {
+    /// gan.sample's and gan.evaluate's `truncation` option.
+    static func truncationOption<K: OptionKey>(_ key: K) -> OptionSpec {
+        OptionSpec(
+            key, .float(0...10), default: .float(0),
+            doc:
+                "the truncation trick: noise values beyond ±this are drawn again, for clearer, less varied samples (0 = none)"
+        )
+    }
+
+    /// With `truncation` t > 0, a noise value beyond ±t is drawn again (the truncation trick: samples nearer
+    /// the middle of the noise distribution, clearer and less varied); 0 leaves the normals as drawn.
+    func generatorInput(count: Int, classes labels: [Int]?, random: inout SeededRandom, truncation: Double = 0)
+        -> Tensor
+    {
         let width = noise + classes.count
         var v = [Float](repeating: 0, count: count * width)
         for i in 0..<count {
-            for j in 0..<noise { v[i * width + j] = random.nextNormal() }
+            for j in 0..<noise {
+                var z = random.nextNormal()
+                while truncation > 0 && Double(abs(z)) > truncation { z = random.nextNormal() }
+                v[i * width + j] = z
+            }
             if let labels { v[i * width + noise + labels[i]] = 1 }
         }
         return Tensor(v, shape: [count, width])

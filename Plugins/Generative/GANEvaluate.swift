@@ -17,7 +17,7 @@ import FilesAndText
 /// gan.evaluate's options, parsed once.
 struct GANEvaluateOptions: Decodable {
     enum CodingKeys: String, CodingKey, OptionKey {
-        case generator, samples, classifier, count, seed, metrics, judgeEpochs = "judge_epochs"
+        case generator, samples, classifier, count, seed, metrics, judgeEpochs = "judge_epochs", truncation
     }
 
     /// What is judged: a generator's samples, or a folder of PNGs.
@@ -29,6 +29,8 @@ struct GANEvaluateOptions: Decodable {
     let metrics: String?
     /// Epochs of the second judge's training (0: no second judge).
     let judgeEpochs: Int
+    /// Noise values beyond ±truncation are drawn again (0: none), as gan.sample's.
+    let truncation: Double
 
     /// Exactly one of `generator` and `samples`; nil when both or neither are given.
     var judged: Judged? {
@@ -54,6 +56,7 @@ struct GANEvaluateOptions: Decodable {
             doc:
                 "also train a second judge of another architecture and seed on the labelled real training images received, for this many epochs, and report its figures too (0 = only the classifier)"
         ),
+        GANShape.truncationOption(CodingKeys.truncation),
     ]
 }
 
@@ -142,7 +145,7 @@ final class GANEvaluate: Stage {
         var samples: [Image] = []
         if let generator {
             samples = try GeneratedImages.sample(
-                generator, shape: shape, count: count, labels: asked, random: &random,
+                generator, shape: shape, count: count, labels: asked, random: &random, truncation: options.truncation,
                 checkCancelled: ctx.checkCancelled
             ).images
         } else {

@@ -15,10 +15,13 @@ import FilesAndText
 struct GANSampleOptions: Decodable {
     enum CodingKeys: String, CodingKey, OptionKey {
         case model, folder, count, seed, className = "class", interpolate, seedTo = "seed_to", tensors, discriminator
+        case truncation
     }
 
     let model: String, folder: String
     let count: Int, seed: Int
+    /// Noise values beyond ±truncation are drawn again (0: none).
+    let truncation: Double
     /// The class asked of a conditional generator (nil: every class in turn).
     let className: String?
     let interpolate: Bool, seedTo: Int
@@ -50,6 +53,7 @@ struct GANSampleOptions: Decodable {
         ),
         OptionSpec(
             CodingKeys.discriminator, .path, doc: "with tensors: a discriminator from gan.train to judge the samples"),
+        GANShape.truncationOption(CodingKeys.truncation),
     ]
 }
 
@@ -101,7 +105,9 @@ final class GANSample: Stage, ImageSampler {
         let count = min(options.count, 100)
         var random = SeededRandom(seed: UInt64(seed))
         let labels: [Int]? = shape.conditional ? (0..<count).map { asked ?? $0 % shape.classes.count } : nil
-        let images = GeneratedImages.sample(net, shape: shape, count: count, labels: labels, random: &random) {}.images
+        let images = GeneratedImages.sample(
+            net, shape: shape, count: count, labels: labels, random: &random, truncation: options.truncation
+        ) {}.images
         return [UInt8](try PNG.encode(Image.montage(images, columns: min(10, count))))
     }
 
@@ -116,7 +122,7 @@ final class GANSample: Stage, ImageSampler {
             var random = SeededRandom(seed: UInt64(options.seed))
             let labels: [Int]? = shape.conditional ? (0..<count).map { classIndex ?? $0 % shape.classes.count } : nil
             (inputs, images) = try GeneratedImages.sample(
-                net, shape: shape, count: count, labels: labels, random: &random,
+                net, shape: shape, count: count, labels: labels, random: &random, truncation: options.truncation,
                 checkCancelled: ctx.checkCancelled)
         }
         if let path = options.tensors { try writeTensors(Tensor.concat(inputs, axis: 0), to: path) }

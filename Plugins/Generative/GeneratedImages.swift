@@ -22,7 +22,7 @@ enum GeneratedImages {
     /// generated 256 at a time so a large count never holds one huge batch; `checkCancelled` runs
     /// between chunks. Returns the generator's inputs, chunk by chunk, and the images.
     static func sample(
-        _ g: Network, shape: GANShape, count: Int, labels: [Int]?, random: inout SeededRandom,
+        _ g: Network, shape: GANShape, count: Int, labels: [Int]?, random: inout SeededRandom, truncation: Double = 0,
         checkCancelled: () throws -> Void
     ) rethrows -> (inputs: [Tensor], images: [Image]) {
         var inputs: [Tensor] = [], images: [Image] = []
@@ -30,7 +30,7 @@ enum GeneratedImages {
             try checkCancelled()
             let done = images.count, n = min(256, count - done)
             let x = shape.generatorInput(
-                count: n, classes: labels.map { Array($0[done..<(done + n)]) }, random: &random)
+                count: n, classes: labels.map { Array($0[done..<(done + n)]) }, random: &random, truncation: truncation)
             inputs.append(x)
             images += generate(g, x)
         }

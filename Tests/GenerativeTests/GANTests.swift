@@ -196,6 +196,18 @@ final class GANTests: ScratchFolderTestCase {
         }
     }
 
+    /// The truncation trick keeps every noise value within ±t; t = 0 draws exactly the plain normals.
+    func testTruncatedNoiseStaysInsideItsBound() {
+        let shape = GANShape(noise: 50, image: [1, 4, 4], classes: [])
+        var a = SeededRandom(seed: 4), b = SeededRandom(seed: 4), c = SeededRandom(seed: 4)
+        let plain = shape.generatorInput(count: 40, classes: nil, random: &a)
+        XCTAssertEqual(shape.generatorInput(count: 40, classes: nil, random: &b, truncation: 0).scalars, plain.scalars)
+        XCTAssertTrue(plain.scalars.contains { abs($0) > 1 }, "plain normals pass ±1")
+        let cut = shape.generatorInput(count: 40, classes: nil, random: &c, truncation: 1)
+        XCTAssertTrue(cut.scalars.allSatisfy { abs($0) <= 1 })
+        XCTAssertNotEqual(cut.scalars, plain.scalars)
+    }
+
     func testDiffAugmentAndAverageThroughThePipeline() throws {
         try trainSmallModels(
             extra:
