@@ -191,22 +191,19 @@ public struct TrainingReport {
     }
 
     /// The per-epoch history as JSON (saved in training checkpoints).
-    var historyJSON: String {
-        "["
-            + epochs.map { e in
-                "["
-                    + e.map { "[\(jsonQuoted($0.name)),\(jsonNumber($0.value, format: "%.6g"))]" }.joined(
-                        separator: ",") + "]"
-            }.joined(separator: ",") + "]"
-    }
+    var historyJSON: String { Self.pairsJSON(epochs) }
 
     /// The within-epoch curve as JSON (saved in training checkpoints, read back by `history`).
-    var curveJSON: String {
+    var curveJSON: String { Self.pairsJSON(curve) }
+
+    /// Rows of metrics as [[["name", value], …], …].
+    static func pairsJSON(_ rows: [[Metric]]) -> String {
         "["
-            + curve.map { p in
+            + rows.map { row in
                 "["
-                    + p.map { "[\(jsonQuoted($0.name)),\(jsonNumber($0.value, format: "%.6g"))]" }.joined(
-                        separator: ",") + "]"
+                    + row.map { "[\(jsonQuoted($0.name)),\(jsonNumber($0.value, format: "%.6g"))]" }.joined(
+                        separator: ",")
+                    + "]"
             }.joined(separator: ",") + "]"
     }
 

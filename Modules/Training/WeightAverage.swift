@@ -12,21 +12,24 @@ public struct WeightAverage {
     /// The averaged network.
     public let average: Network
     let source: Network
+    /// (average, source) parameter pairs, gathered once: `update` runs after every step.
+    let pairs: [(average: Tensor, source: Tensor)]
 
     /// Starts the average at `net`'s current weights.
     public init(of net: Network, decay: Float) throws {
         self.decay = decay
         source = net
         average = try Network(layers: net.layers, inputShape: net.inputShape, seed: 0)
+        pairs = Array(zip(average.parameters, net.parameters))
         copyAll()
     }
 
     /// Folds the source's current weights into the average; call after each optimizer step.
     public func update() {
         let a = decay, b = 1 - decay
-        for (avg, w) in zip(average.parameters, source.parameters) {
-            let n = w.count
-            for i in 0..<n { avg.data[i] = a * avg.data[i] + b * w.data[i] }
+        for (avg, w) in pairs {
+            let x = avg.data, y = w.data
+            for i in 0..<w.count { x[i] = a * x[i] + b * y[i] }
         }
     }
 

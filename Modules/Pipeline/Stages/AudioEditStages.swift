@@ -107,17 +107,17 @@ final class AugmentAudio: Stage {
         speed = o.float("speed_min")...o.float("speed_max")
         snr = o.float("snr_max") > 0 ? o.float("snr_min")...o.float("snr_max") : nil
         shift = o.float("shift")
-        guard o.float("vtlp_min") <= o.float("vtlp_max") else {
-            throw ConfigError(o.position, "audio.augment: vtlp_min must not exceed vtlp_max")
-        }
-        warp = o.float("vtlp_min") == 1 && o.float("vtlp_max") == 1 ? nil : o.float("vtlp_min")...o.float("vtlp_max")
-        guard o.float("pitch_min") <= o.float("pitch_max") else {
-            throw ConfigError(o.position, "audio.augment: pitch_min must not exceed pitch_max")
-        }
-        pitch =
-            o.float("pitch_min") == 1 && o.float("pitch_max") == 1 ? nil : o.float("pitch_min")...o.float("pitch_max")
+        warp = try Self.factorRange(o, "vtlp")
+        pitch = try Self.factorRange(o, "pitch")
         rng = SeededRandom(seed: UInt64(o.int("seed")))
     }
+    /// `<name>_min…<name>_max`, or nil when both are 1 (no change, and no draw from the random stream).
+    static func factorRange(_ o: StageOptions, _ name: String) throws -> ClosedRange<Double>? {
+        let lo = o.float(name + "_min"), hi = o.float(name + "_max")
+        guard lo <= hi else { throw ConfigError(o.position, "audio.augment: \(name)_min must not exceed \(name)_max") }
+        return lo == 1 && hi == 1 ? nil : lo...hi
+    }
+
     static let spec = StageSpec(
         name: "audio.augment",
         summary:

@@ -22,32 +22,23 @@ extension Tensor {
         let (b, t, c) = (shape[0], shape[1], shape[2])
         let to = Tensor.timeConvLength(t, kernel: k, stride: s, padding: p)
         let x = self, width = c * k
-        let out = Tensor.zeros([b * to, width])
-        for r in 0..<b {
-            for j in 0..<to {
-                let row = out.data + (r * to + j) * width
-                for kk in 0..<k {
-                    let frame = j * s - p + kk
-                    guard frame >= 0 && frame < t else { continue }
-                    let src = x.data + (r * t + frame) * c
-                    for ch in 0..<c { row[ch * k + kk] = src[ch] }
-                }
-            }
-        }
-        return out.recorded([x]) { _, g in
-            // Each patch entry's gradient goes back to the frame it came from; overlapping patches add up.
-            let gx = Tensor.zeros(x.shape)
+        /// Every (patch row, tap, frame) inside the sequence: `visit(row offset, tap, frame offset)`.
+        func eachTap(_ visit: (Int, Int, Int) -> Void) {
             for r in 0..<b {
                 for j in 0..<to {
-                    let row = g.data + (r * to + j) * width
                     for kk in 0..<k {
                         let frame = j * s - p + kk
-                        guard frame >= 0 && frame < t else { continue }
-                        let dst = gx.data + (r * t + frame) * c
-                        for ch in 0..<c { dst[ch] += row[ch * k + kk] }
+                        if frame >= 0 && frame < t { visit((r * to + j) * width, kk, (r * t + frame) * c) }
                     }
                 }
             }
+        }
+        let out = Tensor.zeros([b * to, width])
+        eachTap { row, kk, src in for ch in 0..<c { out.data[row + ch * k + kk] = x.data[src + ch] } }
+        return out.recorded([x]) { _, g in
+            // Each patch entry's gradient goes back to the frame it came from; overlapping patches add up.
+            let gx = Tensor.zeros(x.shape)
+            eachTap { row, kk, dst in for ch in 0..<c { gx.data[dst + ch] += g.data[row + ch * k + kk] } }
             return [gx]
         }
     }

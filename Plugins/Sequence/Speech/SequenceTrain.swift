@@ -149,9 +149,6 @@ final class SequenceTrain: Stage {
             }
             members.append(net)
         }
-        let ensemble = ClassifierEnsemble(members: members, model: ModelFile(task: "", layers: [], inputShape: []))
-        let accuracy = try evaluateTest(ensemble, data, ctx, &report)
-        try scoreValidationVoices(ensemble, data, ctx, &report)
         let description = ModelFile(
             task: "sequence.train", layers: members[0].layers, inputShape: [data.longest, data.featureWidth],
             labels: data.classes,
@@ -160,6 +157,9 @@ final class SequenceTrain: Stage {
                 "input":
                     "feature sequences [frames, \(data.featureWidth)] of any length (the first dimension is the longest training clip's)",
             ])
+        let ensemble = ClassifierEnsemble(members: members, model: description)
+        let accuracy = try evaluateTest(ensemble, data, ctx, &report)
+        try scoreValidationVoices(ensemble, data, ctx, &report)
         try skeleton.finish(members, description: description, report: report, accuracy: accuracy, ctx: ctx)
     }
 
